@@ -1,0 +1,314 @@
+/* main.c: moipgwd, the Minitel over IP gateway daemon.
+ *
+ * Reads the configuration (moipgw.conf, then the command line), starts
+ * the gateway (and the demo service with --demo) and runs the main loop
+ * until SIGTERM or SIGINT. */
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <glib-unix.h>
+#include <locale.h>
+#include <stdlib.h>
+
+#include "mgw-config.h"
+#include "mgw-demo.h"
+#include "mgw-error.h"
+#include "mgw-gateway.h"
+
+#define EXIT_USAGE 2
+#define DEFAULT_CONFIG_FILE MGW_SYSCONFDIR "/moipgw.conf"
+/* How long SIGTERM waits for users to receive their last status line. */
+#define STOP_GRACE_MS 1500
+
+typedef struct
+{
+  char     *config_file;
+  char     *tcp;
+  char     *ws;
+  char     *display;
+  char    **ips;
+  char     *command;
+  char     *videotext;
+  char     *interval;
+  char     *subprotocols;
+  gboolean  nocommandchannel;
+  char     *configpath;
+  char     *logpath;
+  char     *state_dir;
+  gboolean  demo;
+  gboolean  version;
+} Options;
+
+static void
+options_clear (Options *o)
+{
+  g_free (o->config_file);
+  g_free (o->tcp);
+  g_free (o->ws);
+  g_free (o->display);
+  g_strfreev (o->ips);
+  g_free (o->command);
+  g_free (o->videotext);
+  g_free (o->interval);
+  g_free (o->subprotocols);
+  g_free (o->configpath);
+  g_free (o->logpath);
+  g_free (o->state_dir);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Options, options_clear)
+
+static void
+set_str (char       **field,
+         const char  *value)
+{
+  g_free (*field);
+  *field = g_strdup (value);
+}
+
+static gboolean
+apply_options (MgwConfig  *config,
+               Options    *o,
+               GError    **error)
+{
+  g_autoptr(GError) local = NULL;
+
+#define CHECK(what, call) \
+  if (!(call)) \
+    { \
+      g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG, "%s: %s", what, local->message); \
+      return FALSE; \
+    }
+
+  if (o->tcp != NULL)
+    CHECK ("--tcp", mgw_config_parse_port (o->tcp, &config->telnet_port, &local));
+  if (o->ws != NULL)
+    CHECK ("--ws", mgw_config_parse_port (o->ws, &config->ws_port, &local));
+  if (o->display != NULL)
+    CHECK ("--display", mgw_config_parse_port (o->display, &config->display_port, &local));
+  if (o->interval != NULL)
+    CHECK ("--interval", mgw_config_parse_ping (o->interval, &config->server_ping, &local));
+  if (o->subprotocols != NULL)
+    {
+      char **list = NULL;
+      CHECK ("--subprotocols", mgw_config_parse_subprotocols (o->subprotocols, &list, &local));
+      g_strfreev (config->server_subprotocols);
+      config->server_subprotocols = list;
+    }
+#undef CHECK
+
+  if (o->ips != NULL)
+    {
+      for (guint i = 0; o->ips[i] != NULL; i++)
+        {
+          g_autoptr(GInetAddress) addr = g_inet_address_new_from_string (o->ips[i]);
+          if (addr == NULL)
+            {
+              g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
+                           "--ip: '%s' is not an IP address", o->ips[i]);
+              return FALSE;
+            }
+        }
+      g_strfreev (config->listen_addresses);
+      config->listen_addresses = g_strdupv (o->ips);
+    }
+  if (o->videotext != NULL)
+    set_str (&config->server_uri, o->videotext);
+  if (o->command != NULL)
+    set_str (&config->command_uri, o->command);
+  if (o->nocommandchannel)
+    config->no_command_channel = TRUE;
+  if (o->configpath != NULL)
+    set_str (&config->config_path, o->configpath);
+  if (o->logpath != NULL)
+    set_str (&config->log_path, o->logpath);
+  if (o->state_dir != NULL)
+    set_str (&config->state_dir, o->state_dir);
+  if (o->demo)
+    config->demo = TRUE;
+  return TRUE;
+}
+
+typedef struct
+{
+  GMainLoop  *loop;
+  MgwGateway *gateway;
+  gboolean    stopping;
+} Daemon;
+
+static gboolean
+stop_now_cb (gpointer user_data)
+{
+  Daemon *daemon = user_data;
+
+  g_main_loop_quit (daemon->loop);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+n_sessions_cb (MgwGateway *gateway,
+               MgwSession *session,
+               Daemon     *daemon)
+{
+  if (daemon->stopping && mgw_gateway_get_n_sessions (gateway) == 0)
+    g_main_loop_quit (daemon->loop);
+}
+
+static gboolean
+signal_cb (gpointer user_data)
+{
+  Daemon *daemon = user_data;
+
+  if (daemon->stopping)
+    {
+      g_main_loop_quit (daemon->loop);
+      return G_SOURCE_CONTINUE;
+    }
+  g_message ("stopping: %u sessions to end", mgw_gateway_get_n_sessions (daemon->gateway));
+  daemon->stopping = TRUE;
+  mgw_gateway_stop (daemon->gateway, _("GATEWAY STOPPED, SORRY"));
+  if (mgw_gateway_get_n_sessions (daemon->gateway) == 0)
+    g_main_loop_quit (daemon->loop);
+  else
+    g_timeout_add (STOP_GRACE_MS, stop_now_cb, daemon);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+warn_not_yet (const MgwConfig *config,
+              const Options   *o)
+{
+  /* Accepted for compatibility with the original's command line; the
+   * parts they drive are not built yet. */
+  if (o->command != NULL || o->nocommandchannel)
+    g_warning ("the Teletel command channel is not implemented yet: -c/-n have no effect");
+  if (o->display != NULL)
+    g_warning ("the admin console is not implemented yet: --display has no effect");
+  if (o->logpath != NULL)
+    g_warning ("-l/--logpath has no effect: moipgwd logs to the journal (or standard error)");
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_auto(Options) o = { 0 };
+  g_autoptr(MgwConfig) config = NULL;
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MgwDemo) demo = NULL;
+  g_autoptr(MgwGateway) gateway = NULL;
+  g_autoptr(GMainLoop) loop = NULL;
+  Daemon daemon = { 0 };
+  const GOptionEntry entries[] = {
+    { "config", 'f', 0, G_OPTION_ARG_FILENAME, &o.config_file,
+      N_("Configuration file (default " DEFAULT_CONFIG_FILE ")"), N_("FILE") },
+    { "tcp", 0, 0, G_OPTION_ARG_STRING, &o.tcp,
+      N_("Listen for Telnet users on PORT"), N_("PORT") },
+    { "ws", 0, 0, G_OPTION_ARG_STRING, &o.ws,
+      N_("Listen for WebSocket users on PORT (default 9001 when neither --tcp nor --ws is given)"), N_("PORT") },
+    { "display", 0, 0, G_OPTION_ARG_STRING, &o.display,
+      N_("Admin console port (not implemented yet)"), N_("PORT") },
+    { "ip", 'i', 0, G_OPTION_ARG_STRING_ARRAY, &o.ips,
+      N_("Listen on this address only (repeatable; default every address, IPv4 and IPv6)"), N_("ADDR") },
+    { "command", 'c', 0, G_OPTION_ARG_STRING, &o.command,
+      N_("Teletel command channel URI (not implemented yet)"), N_("URI") },
+    { "videotext", 'v', 0, G_OPTION_ARG_STRING, &o.videotext,
+      N_("Default videotex server (default ws://localhost:8765)"), N_("URI") },
+    { "interval", 'p', 0, G_OPTION_ARG_STRING, &o.interval,
+      N_("Ping interval to the default server in seconds, or None"), N_("PING") },
+    { "subprotocols", 'b', 0, G_OPTION_ARG_STRING, &o.subprotocols,
+      N_("Subprotocols offered to the default server, e.g. [\"binary\",\"tty\"]"), N_("PROTO") },
+    { "nocommandchannel", 'n', 0, G_OPTION_ARG_NONE, &o.nocommandchannel,
+      N_("Do not open the Teletel command channel"), NULL },
+    { "configpath", 'g', 0, G_OPTION_ARG_FILENAME, &o.configpath,
+      N_("Directory of the JSON files (neverbanned.json, GatewayConfig.json)"), N_("DIR") },
+    { "logpath", 'l', 0, G_OPTION_ARG_FILENAME, &o.logpath,
+      N_("Accepted for compatibility; logs go to the journal"), N_("DIR") },
+    { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &o.state_dir,
+      N_("State directory (default $STATE_DIRECTORY, else " MGW_STATEDIR ")"), N_("DIR") },
+    { "demo", 0, 0, G_OPTION_ARG_NONE, &o.demo,
+      N_("Run the embedded demo videotex service and use it as the default server"), NULL },
+    { "version", 0, 0, G_OPTION_ARG_NONE, &o.version,
+      N_("Print the version and exit"), NULL },
+    { NULL }
+  };
+
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+  g_set_prgname ("moipgwd");
+
+  context = g_option_context_new (NULL);
+  g_option_context_set_summary (context, _("Minitel over IP gateway: Telnet and WebSocket users to videotex servers."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      g_printerr ("moipgwd: %s\n", error->message);
+      return EXIT_USAGE;
+    }
+  if (argc > 1)
+    {
+      g_printerr (_("moipgwd: unexpected argument '%s'\n"), argv[1]);
+      return EXIT_USAGE;
+    }
+  if (o.version)
+    {
+      g_print ("moipgwd %s\n", PACKAGE_VERSION);
+      return EXIT_SUCCESS;
+    }
+
+  config = mgw_config_new_default ();
+  if (!mgw_config_load_file (config, o.config_file ? o.config_file : DEFAULT_CONFIG_FILE,
+                             o.config_file != NULL, &error) ||
+      !apply_options (config, &o, &error))
+    {
+      g_printerr ("moipgwd: %s\n", error->message);
+      return EXIT_USAGE;
+    }
+  if (config->demo)
+    {
+      /* With --demo and no listener chosen, serve both usual ports. */
+      if (config->telnet_port == MGW_PORT_OFF && config->ws_port == MGW_PORT_OFF)
+        {
+          config->telnet_port = 9000;
+          config->ws_port = 9001;
+        }
+    }
+  if (!mgw_config_validate (config, &error))
+    {
+      g_printerr ("moipgwd: %s\n", error->message);
+      return EXIT_USAGE;
+    }
+  warn_not_yet (config, &o);
+
+  if (config->demo)
+    {
+      demo = mgw_demo_new ();
+      if (!mgw_demo_start (demo, &error))
+        {
+          g_printerr (_("moipgwd: cannot start the demo service: %s\n"), error->message);
+          return EXIT_FAILURE;
+        }
+      set_str (&config->server_uri, mgw_demo_get_uri (demo));
+    }
+
+  gateway = mgw_gateway_new (config);
+  if (!mgw_gateway_start (gateway, &error))
+    {
+      g_printerr ("moipgwd: %s\n", error->message);
+      return EXIT_FAILURE;
+    }
+
+  loop = g_main_loop_new (NULL, FALSE);
+  daemon.loop = loop;
+  daemon.gateway = gateway;
+  g_signal_connect (gateway, "session-removed", G_CALLBACK (n_sessions_cb), &daemon);
+  g_unix_signal_add (SIGTERM, signal_cb, &daemon);
+  g_unix_signal_add (SIGINT, signal_cb, &daemon);
+  g_message ("moipgwd %s ready", PACKAGE_VERSION);
+  g_main_loop_run (loop);
+  g_signal_handlers_disconnect_by_data (gateway, &daemon);
+  g_message ("stopped");
+  return EXIT_SUCCESS;
+}

@@ -1,0 +1,545 @@
+/* mgw-config.c: defaults, moipgw.conf (GKeyFile) and value parsing.
+ *
+ * One table lists every key of the file with its type and where it goes,
+ * so an unknown key or group is found, and every value goes through the
+ * same parsers as the command-line options. */
+#include "config.h"
+
+#include "mgw-config.h"
+#include "mgw-error.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+
+const char *
+mgw_access_to_string (MgwAccess access)
+{
+  return access == MGW_ACCESS_TELNET ? "Telnet" : "WS";
+}
+
+MgwConfig *
+mgw_config_new_default (void)
+{
+  MgwConfig *config = g_rc_box_new0 (MgwConfig);
+  const char *state_dir = g_getenv ("STATE_DIRECTORY");
+
+  config->telnet_port = MGW_PORT_OFF;
+  config->ws_port = MGW_PORT_OFF;
+  config->telnet_start = MGW_TELNET_START_WILL_ECHO;
+  config->telnet_welcome = g_strdup ("Welcome to PyMoIP [telnet]/WS gateway\n\r");
+  config->ws_welcome = g_strdup ("Welcome to PyMoIP telnet/[WS] gateway\n\r");
+  config->ws_frame_type = MGW_FRAME_TEXT;
+  config->ws_ping_interval = 20;
+  config->ws_ping_timeout = 15;
+  config->ws_max_message = 64 * 1024;
+  config->server_uri = g_strdup ("ws://localhost:8765");
+  config->server_ping = 0;
+  config->server_subprotocols = g_new0 (char *, 1);
+  config->server_frame_type = MGW_FRAME_TEXT;
+  config->connect_timeout = 10;
+  config->queue_limit = 64 * 1024;
+  config->sep_hold_ms = 100;
+  for (int a = 0; a < MGW_N_ACCESS; a++)
+    {
+      config->user_inactivity[a] = 600;
+      config->session_max[a] = 7200;
+      config->server_inactivity[a] = 3600;
+    }
+  /* $STATE_DIRECTORY may list several; the first is ours. */
+  if (state_dir != NULL && *state_dir != '\0')
+    {
+      g_auto(GStrv) dirs = g_strsplit (state_dir, ":", 2);
+      config->state_dir = g_strdup (dirs[0]);
+    }
+  else
+    config->state_dir = g_strdup (MGW_STATEDIR);
+  config->config_path = g_strdup (MGW_SYSCONFDIR);
+  config->command_uri = g_strdup ("ws://localhost:8764");
+  config->display_port = 8999;
+  return config;
+}
+
+static void
+config_clear (MgwConfig *config)
+{
+  g_strfreev (config->listen_addresses);
+  g_free (config->telnet_welcome);
+  g_free (config->ws_welcome);
+  g_free (config->server_uri);
+  g_strfreev (config->server_subprotocols);
+  g_free (config->state_dir);
+  g_free (config->config_path);
+  g_free (config->log_path);
+  g_free (config->command_uri);
+}
+
+MgwConfig *
+mgw_config_ref (MgwConfig *config)
+{
+  return g_rc_box_acquire (config);
+}
+
+void
+mgw_config_unref (MgwConfig *config)
+{
+  g_rc_box_release_full (config, (GDestroyNotify) config_clear);
+}
+
+static gboolean
+parse_uint (const char  *text,
+            guint64      max,
+            guint64     *value,
+            GError     **error)
+{
+  g_autoptr(GError) local = NULL;
+  g_autofree char *copy = g_strstrip (g_strdup (text));
+
+  if (!g_ascii_string_to_unsigned (copy, 10, 0, max, value, &local))
+    {
+      g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
+                   "'%s' is not a whole number between 0 and %" G_GUINT64_FORMAT,
+                   text, max);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+mgw_config_parse_port (const char  *text,
+                       int         *port,
+                       GError     **error)
+{
+  guint64 value;
+
+  if (g_ascii_strcasecmp (text, "off") == 0 || *text == '\0')
+    {
+      *port = MGW_PORT_OFF;
+      return TRUE;
+    }
+  if (!parse_uint (text, 65535, &value, error))
+    return FALSE;
+  *port = (int) value;
+  return TRUE;
+}
+
+/* `None` (as in the original's -p) or a whole number of seconds. */
+gboolean
+mgw_config_parse_ping (const char  *text,
+                       guint       *seconds,
+                       GError     **error)
+{
+  guint64 value;
+
+  if (g_ascii_strcasecmp (text, "None") == 0)
+    {
+      *seconds = 0;
+      return TRUE;
+    }
+  if (!parse_uint (text, 86400, &value, error))
+    return FALSE;
+  *seconds = (guint) value;
+  return TRUE;
+}
+
+static gboolean
+valid_token (const char *s)
+{
+  /* RFC 6455: a subprotocol is an HTTP token. */
+  if (*s == '\0')
+    return FALSE;
+  for (; *s; s++)
+    if (*s <= 0x20 || *s >= 0x7f || strchr ("()<>@,;:\\\"/[]?={}", *s))
+      return FALSE;
+  return TRUE;
+}
+
+/* A Python list literal as the original's -b takes (`["binary","tty"]`,
+ * `['tty']`, `[]`) or a plain comma-separated list. */
+gboolean
+mgw_config_parse_subprotocols (const char   *text,
+                               char       ***protocols,
+                               GError      **error)
+{
+  g_autofree char *body = g_strstrip (g_strdup (text));
+  g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func (g_free);
+  gsize len = strlen (body);
+
+  if (len > 0 && body[0] == '[')
+    {
+      if (body[len - 1] != ']')
+        {
+          g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
+                       "subprotocol list '%s' does not end with ']'", text);
+          return FALSE;
+        }
+      body[len - 1] = '\0';
+      memmove (body, body + 1, len - 1);
+    }
+
+  g_auto(GStrv) items = g_strsplit (body, ",", -1);
+  for (guint i = 0; items[i] != NULL; i++)
+    {
+      char *item = g_strstrip (items[i]);
+      gsize n = strlen (item);
+
+      if (n == 0 && items[1] == NULL)
+        break;  /* empty list */
+      if (n >= 2 && (item[0] == '"' || item[0] == '\'') && item[n - 1] == item[0])
+        {
+          item[n - 1] = '\0';
+          item++;
+        }
+      if (!valid_token (item))
+        {
+          g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
+                       "'%s' in subprotocol list '%s' is not a valid subprotocol name",
+                       item, text);
+          return FALSE;
+        }
+      g_ptr_array_add (list, g_strdup (item));
+    }
+  g_ptr_array_add (list, NULL);
+  *protocols = (char **) g_ptr_array_steal (list, NULL);
+  return TRUE;
+}
+
+gboolean
+mgw_config_parse_frame_type (const char    *text,
+                             MgwFrameType  *type,
+                             GError       **error)
+{
+  if (g_ascii_strcasecmp (text, "text") == 0)
+    *type = MGW_FRAME_TEXT;
+  else if (g_ascii_strcasecmp (text, "binary") == 0)
+    *type = MGW_FRAME_BINARY;
+  else
+    {
+      g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
+                   "frame type '%s' is neither 'text' nor 'binary'", text);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+parse_telnet_start (const char      *text,
+                    MgwTelnetStart  *start,
+                    GError         **error)
+{
+  if (g_ascii_strcasecmp (text, "will-echo") == 0)
+    *start = MGW_TELNET_START_WILL_ECHO;
+  else if (g_ascii_strcasecmp (text, "do-echo") == 0)
+    *start = MGW_TELNET_START_DO_ECHO;
+  else
+    {
+      g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
+                   "negotiation '%s' is neither 'will-echo' nor 'do-echo'", text);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+parse_bool (const char  *text,
+            gboolean    *value,
+            GError     **error)
+{
+  if (g_ascii_strcasecmp (text, "true") == 0 || strcmp (text, "1") == 0)
+    *value = TRUE;
+  else if (g_ascii_strcasecmp (text, "false") == 0 || strcmp (text, "0") == 0)
+    *value = FALSE;
+  else
+    {
+      g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
+                   "'%s' is neither true nor false", text);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+typedef enum {
+  KEY_PORT,
+  KEY_STRING,     /* may be empty */
+  KEY_PATH,
+  KEY_ADDRESSES,
+  KEY_SECONDS,
+  KEY_SIZE,
+  KEY_MS,
+  KEY_BOOL,
+  KEY_FRAME,
+  KEY_PING,
+  KEY_SUBPROTOCOLS,
+  KEY_TELNET_START,
+} KeyType;
+
+typedef struct
+{
+  const char *group;
+  const char *key;
+  KeyType     type;
+  gsize       offset;
+} KeyDef;
+
+#define F(field) offsetof (MgwConfig, field)
+
+static const KeyDef keys[] = {
+  { "listen", "address", KEY_ADDRESSES, F (listen_addresses) },
+  { "listen", "telnet-port", KEY_PORT, F (telnet_port) },
+  { "listen", "websocket-port", KEY_PORT, F (ws_port) },
+  { "telnet", "negotiation", KEY_TELNET_START, F (telnet_start) },
+  { "telnet", "welcome", KEY_STRING, F (telnet_welcome) },
+  { "websocket", "welcome", KEY_STRING, F (ws_welcome) },
+  { "websocket", "frame-type", KEY_FRAME, F (ws_frame_type) },
+  { "websocket", "ping-interval", KEY_SECONDS, F (ws_ping_interval) },
+  { "websocket", "ping-timeout", KEY_SECONDS, F (ws_ping_timeout) },
+  { "websocket", "max-message-size", KEY_SIZE, F (ws_max_message) },
+  { "server", "uri", KEY_STRING, F (server_uri) },
+  { "server", "ping-interval", KEY_PING, F (server_ping) },
+  { "server", "subprotocols", KEY_SUBPROTOCOLS, F (server_subprotocols) },
+  { "server", "frame-type", KEY_FRAME, F (server_frame_type) },
+  { "server", "connect-timeout", KEY_SECONDS, F (connect_timeout) },
+  { "session", "queue-limit", KEY_SIZE, F (queue_limit) },
+  { "session", "sep-hold", KEY_MS, F (sep_hold_ms) },
+  { "timeouts", "user-inactivity-telnet", KEY_SECONDS, F (user_inactivity[MGW_ACCESS_TELNET]) },
+  { "timeouts", "user-inactivity-websocket", KEY_SECONDS, F (user_inactivity[MGW_ACCESS_WS]) },
+  { "timeouts", "session-max-telnet", KEY_SECONDS, F (session_max[MGW_ACCESS_TELNET]) },
+  { "timeouts", "session-max-websocket", KEY_SECONDS, F (session_max[MGW_ACCESS_WS]) },
+  { "timeouts", "server-inactivity-telnet", KEY_SECONDS, F (server_inactivity[MGW_ACCESS_TELNET]) },
+  { "timeouts", "server-inactivity-websocket", KEY_SECONDS, F (server_inactivity[MGW_ACCESS_WS]) },
+  { "paths", "state-dir", KEY_PATH, F (state_dir) },
+  { "paths", "config-path", KEY_PATH, F (config_path) },
+};
+
+#undef F
+
+static const KeyDef *
+find_key (const char *group,
+          const char *key)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (keys); i++)
+    if (strcmp (keys[i].group, group) == 0 && strcmp (keys[i].key, key) == 0)
+      return &keys[i];
+  return NULL;
+}
+
+static gboolean
+known_group (const char *group)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (keys); i++)
+    if (strcmp (keys[i].group, group) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+apply_key (MgwConfig     *config,
+           const KeyDef  *def,
+           GKeyFile      *keyfile,
+           GError       **error)
+{
+  gpointer field = (guint8 *) config + def->offset;
+  g_autofree char *value = NULL;
+  guint64 number;
+
+  if (def->type == KEY_STRING)
+    {
+      /* Keeps leading and trailing spaces; \n \r escapes are understood. */
+      value = g_key_file_get_string (keyfile, def->group, def->key, error);
+      if (value == NULL)
+        return FALSE;
+      g_free (*(char **) field);
+      *(char **) field = g_steal_pointer (&value);
+      return TRUE;
+    }
+
+  value = g_key_file_get_value (keyfile, def->group, def->key, error);
+  if (value == NULL)
+    return FALSE;
+  g_strstrip (value);
+
+  switch (def->type)
+    {
+    case KEY_PORT:
+      return mgw_config_parse_port (value, field, error);
+    case KEY_PATH:
+      if (*value == '\0')
+        {
+          g_set_error_literal (error, MGW_ERROR, MGW_ERROR_CONFIG,
+                               "empty path");
+          return FALSE;
+        }
+      g_free (*(char **) field);
+      *(char **) field = g_steal_pointer (&value);
+      return TRUE;
+    case KEY_ADDRESSES:
+      {
+        g_auto(GStrv) list = g_key_file_get_string_list (keyfile, def->group,
+                                                         def->key, NULL, error);
+        if (list == NULL)
+          return FALSE;
+        for (guint i = 0; list[i] != NULL; i++)
+          {
+            g_autoptr(GInetAddress) addr = g_inet_address_new_from_string (g_strstrip (list[i]));
+            if (addr == NULL)
+              {
+                g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
+                             "'%s' is not an IP address", list[i]);
+                return FALSE;
+              }
+          }
+        g_strfreev (*(char ***) field);
+        *(char ***) field = list[0] ? g_steal_pointer (&list) : NULL;
+        return TRUE;
+      }
+    case KEY_SECONDS:
+      if (!parse_uint (value, G_MAXUINT32 / 1000, &number, error))
+        return FALSE;
+      *(guint *) field = (guint) number;
+      return TRUE;
+    case KEY_MS:
+      if (!parse_uint (value, 60000, &number, error))
+        return FALSE;
+      *(guint *) field = (guint) number;
+      return TRUE;
+    case KEY_SIZE:
+      if (!parse_uint (value, 1024 * 1024 * 1024, &number, error))
+        return FALSE;
+      if (number < 1024)
+        {
+          g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
+                       "%" G_GUINT64_FORMAT " is below the minimum of 1024 bytes", number);
+          return FALSE;
+        }
+      if (def->offset == offsetof (MgwConfig, queue_limit))
+        *(gsize *) field = (gsize) number;
+      else
+        *(guint64 *) field = number;
+      return TRUE;
+    case KEY_BOOL:
+      return parse_bool (value, field, error);
+    case KEY_FRAME:
+      return mgw_config_parse_frame_type (value, field, error);
+    case KEY_PING:
+      return mgw_config_parse_ping (value, field, error);
+    case KEY_SUBPROTOCOLS:
+      {
+        char **list = NULL;
+        if (!mgw_config_parse_subprotocols (value, &list, error))
+          return FALSE;
+        g_strfreev (*(char ***) field);
+        *(char ***) field = list;
+        return TRUE;
+      }
+    case KEY_TELNET_START:
+      return parse_telnet_start (value, field, error);
+    case KEY_STRING:
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+gboolean
+mgw_config_load_keyfile (MgwConfig  *config,
+                         GKeyFile   *keyfile,
+                         GError    **error)
+{
+  g_auto(GStrv) groups = g_key_file_get_groups (keyfile, NULL);
+
+  for (guint g = 0; groups[g] != NULL; g++)
+    {
+      g_auto(GStrv) names = NULL;
+
+      if (!known_group (groups[g]))
+        {
+          g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
+                       "unknown group [%s]", groups[g]);
+          return FALSE;
+        }
+      names = g_key_file_get_keys (keyfile, groups[g], NULL, NULL);
+      for (guint k = 0; names[k] != NULL; k++)
+        {
+          const KeyDef *def = find_key (groups[g], names[k]);
+          g_autoptr(GError) local = NULL;
+
+          if (def == NULL)
+            {
+              g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
+                           "unknown key '%s' in [%s]", names[k], groups[g]);
+              return FALSE;
+            }
+          if (!apply_key (config, def, keyfile, &local))
+            {
+              g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
+                           "[%s] %s: %s", groups[g], names[k], local->message);
+              return FALSE;
+            }
+        }
+    }
+  return TRUE;
+}
+
+gboolean
+mgw_config_load_file (MgwConfig   *config,
+                      const char  *path,
+                      gboolean     must_exist,
+                      GError     **error)
+{
+  g_autoptr(GKeyFile) keyfile = g_key_file_new ();
+  g_autoptr(GError) local = NULL;
+
+  if (!g_key_file_load_from_file (keyfile, path, G_KEY_FILE_NONE, &local))
+    {
+      if (!must_exist && g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+        return TRUE;
+      g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG, "%s: %s", path,
+                   local->message);
+      return FALSE;
+    }
+  if (!mgw_config_load_keyfile (config, keyfile, &local))
+    {
+      g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG, "%s: %s", path,
+                   local->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Settles what depends on several values; call after every source. */
+gboolean
+mgw_config_validate (MgwConfig  *config,
+                     GError    **error)
+{
+  g_autoptr(GUri) uri = NULL;
+  g_autoptr(GError) local = NULL;
+
+  if (config->telnet_port == MGW_PORT_OFF && config->ws_port == MGW_PORT_OFF)
+    config->ws_port = 9001;  /* the original's default */
+
+  if (config->telnet_port != MGW_PORT_OFF && config->telnet_port != 0 &&
+      config->telnet_port == config->ws_port)
+    {
+      g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
+                   "the Telnet and WebSocket listeners cannot share port %d",
+                   config->telnet_port);
+      return FALSE;
+    }
+
+  if (!config->demo)
+    {
+      uri = g_uri_parse (config->server_uri, G_URI_FLAGS_NONE, &local);
+      if (uri == NULL ||
+          (g_ascii_strcasecmp (g_uri_get_scheme (uri), "ws") != 0 &&
+           g_ascii_strcasecmp (g_uri_get_scheme (uri), "wss") != 0))
+        {
+          g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
+                       "default server '%s' is not a ws:// or wss:// URI",
+                       config->server_uri);
+          return FALSE;
+        }
+    }
+
+  if (config->ws_ping_interval > 0 && config->ws_ping_timeout == 0)
+    config->ws_ping_timeout = config->ws_ping_interval;
+  return TRUE;
+}

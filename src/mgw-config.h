@@ -1,0 +1,89 @@
+/* mgw-config.h: the gateway's settings, from moipgw.conf and the command
+ * line. */
+#pragma once
+
+#include <glib.h>
+
+#include "mgw-link-ws.h"
+#include "mgw-telnet-codec.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+  MGW_ACCESS_TELNET,
+  MGW_ACCESS_WS,
+  MGW_N_ACCESS
+} MgwAccess;
+
+const char *mgw_access_to_string (MgwAccess access);
+
+#define MGW_PORT_OFF (-1)
+
+typedef struct
+{
+  /* [listen] */
+  char          **listen_addresses;   /* NULL: every address, IPv4 and IPv6 */
+  int             telnet_port;        /* MGW_PORT_OFF or 0..65535 */
+  int             ws_port;
+  /* [telnet] */
+  MgwTelnetStart  telnet_start;
+  char           *telnet_welcome;
+  /* [websocket] */
+  char           *ws_welcome;
+  MgwFrameType    ws_frame_type;
+  guint           ws_ping_interval;   /* s, 0: off */
+  guint           ws_ping_timeout;    /* s */
+  guint64         ws_max_message;     /* bytes */
+  /* [server] */
+  char           *server_uri;
+  guint           server_ping;        /* s, 0: None */
+  char          **server_subprotocols;
+  MgwFrameType    server_frame_type;
+  guint           connect_timeout;    /* s */
+  /* [session] */
+  gsize           queue_limit;        /* bytes per link */
+  guint           sep_hold_ms;
+  /* [timeouts], seconds, 0: off */
+  guint           user_inactivity[MGW_N_ACCESS];
+  guint           session_max[MGW_N_ACCESS];
+  guint           server_inactivity[MGW_N_ACCESS];
+  /* paths and later parts */
+  char           *state_dir;
+  char           *config_path;        /* directory of the JSON files */
+  char           *log_path;
+  char           *command_uri;
+  gboolean        no_command_channel;
+  int             display_port;
+  gboolean        demo;
+} MgwConfig;
+
+MgwConfig *mgw_config_new_default  (void);
+MgwConfig *mgw_config_ref          (MgwConfig   *config);
+void       mgw_config_unref        (MgwConfig   *config);
+gboolean   mgw_config_load_file    (MgwConfig   *config,
+                                    const char  *path,
+                                    gboolean     must_exist,
+                                    GError     **error);
+gboolean   mgw_config_load_keyfile (MgwConfig   *config,
+                                    GKeyFile    *keyfile,
+                                    GError     **error);
+gboolean   mgw_config_validate     (MgwConfig   *config,
+                                    GError     **error);
+
+/* Value parsers shared with the command line. */
+gboolean   mgw_config_parse_port          (const char  *text,
+                                           int         *port,
+                                           GError     **error);
+gboolean   mgw_config_parse_ping          (const char  *text,
+                                           guint       *seconds,
+                                           GError     **error);
+gboolean   mgw_config_parse_subprotocols  (const char  *text,
+                                           char      ***protocols,
+                                           GError     **error);
+gboolean   mgw_config_parse_frame_type    (const char  *text,
+                                           MgwFrameType *type,
+                                           GError     **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MgwConfig, mgw_config_unref)
+
+G_END_DECLS

@@ -1,0 +1,37 @@
+/* mgw-gateway.h: the gateway: listeners, sessions and their counters. */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "mgw-config.h"
+#include "mgw-session.h"
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  guint64 sessions_total[MGW_N_ACCESS];
+  guint64 timeouts[MGW_N_TIMEOUTS];
+  guint64 upstream_failures;
+  guint64 bad_input;
+} MgwCounters;
+
+#define MGW_TYPE_GATEWAY (mgw_gateway_get_type ())
+G_DECLARE_FINAL_TYPE (MgwGateway, mgw_gateway, MGW, GATEWAY, GObject)
+
+MgwGateway        *mgw_gateway_new              (MgwConfig   *config);
+gboolean           mgw_gateway_start            (MgwGateway  *self,
+                                                 GError     **error);
+void               mgw_gateway_stop             (MgwGateway  *self,
+                                                 const char  *status);
+guint16            mgw_gateway_get_telnet_port  (MgwGateway  *self);
+guint16            mgw_gateway_get_ws_port      (MgwGateway  *self);
+guint              mgw_gateway_get_n_sessions   (MgwGateway  *self);
+guint              mgw_gateway_get_n_sessions_by_access (MgwGateway *self,
+                                                 MgwAccess    access);
+MgwSession        *mgw_gateway_lookup_session   (MgwGateway  *self,
+                                                 guint        id);
+const MgwCounters *mgw_gateway_get_counters     (MgwGateway  *self);
+MgwConfig         *mgw_gateway_get_config       (MgwGateway  *self);
+
+G_END_DECLS

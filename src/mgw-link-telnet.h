@@ -1,0 +1,20 @@
+/* mgw-link-telnet.h: a link over a Telnet TCP connection. */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "mgw-link.h"
+#include "mgw-telnet-codec.h"
+
+G_BEGIN_DECLS
+
+#define MGW_TYPE_LINK_TELNET (mgw_link_telnet_get_type ())
+G_DECLARE_FINAL_TYPE (MgwLinkTelnet, mgw_link_telnet, MGW, LINK_TELNET, MgwLink)
+
+MgwLink *mgw_link_telnet_new_server (GIOStream      *stream,
+                                     MgwTelnetStart  start);
+MgwLink *mgw_link_telnet_connect    (const char     *host,
+                                     guint16         port,
+                                     guint           timeout_ms);
+
+G_END_DECLS

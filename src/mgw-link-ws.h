@@ -1,0 +1,34 @@
+/* mgw-link-ws.h: a link over a WebSocket connection. */
+#pragma once
+
+#include <libsoup/soup.h>
+
+#include "mgw-link.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+  MGW_FRAME_TEXT,    /* one code point per byte, latin-1 style (compat) */
+  MGW_FRAME_BINARY,
+} MgwFrameType;
+
+#define MGW_TYPE_LINK_WS (mgw_link_ws_get_type ())
+G_DECLARE_FINAL_TYPE (MgwLinkWs, mgw_link_ws, MGW, LINK_WS, MgwLink)
+
+MgwLink    *mgw_link_ws_new_server        (SoupWebsocketConnection *conn,
+                                           GSocket                 *socket,
+                                           MgwFrameType             frame_type);
+MgwLink    *mgw_link_ws_connect           (SoupSession             *session,
+                                           const char              *uri,
+                                           const char * const      *protocols,
+                                           MgwFrameType             frame_type,
+                                           guint                    timeout_ms,
+                                           GError                 **error);
+void        mgw_link_ws_set_keepalive     (MgwLinkWs               *self,
+                                           guint                    interval_s,
+                                           guint                    timeout_s);
+void        mgw_link_ws_set_max_incoming  (MgwLinkWs               *self,
+                                           guint64                  max_bytes);
+const char *mgw_link_ws_get_protocol      (MgwLinkWs               *self);
+
+G_END_DECLS

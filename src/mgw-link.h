@@ -1,0 +1,83 @@
+/* mgw-link.h: a byte pipe to one peer (user, default server or redirect
+ * target), Telnet or WebSocket, server or client side. */
+#pragma once
+
+#include <glib-object.h>
+
+G_BEGIN_DECLS
+
+typedef enum {
+  MGW_LINK_CONNECTING,
+  MGW_LINK_OPEN,
+  MGW_LINK_CLOSING,
+  MGW_LINK_CLOSED,
+} MgwLinkState;
+
+#define MGW_LINK_DEFAULT_QUEUE_LIMIT (64 * 1024)
+
+#define MGW_TYPE_LINK (mgw_link_get_type ())
+G_DECLARE_DERIVABLE_TYPE (MgwLink, mgw_link, MGW, LINK, GObject)
+
+struct _MgwLinkClass
+{
+  GObjectClass parent_class;
+
+  /* Write what is queued, as far as the transport takes it now. */
+  void (*flush)      (MgwLink  *self);
+  /* Stop or resume reading from the peer (back-pressure). */
+  void (*set_paused) (MgwLink  *self,
+                      gboolean  paused);
+  /* Close the transport; the implementation calls mgw_link_emit_closed()
+   * once it is closed. The queue is already flushed or dropped. */
+  void (*close)      (MgwLink  *self);
+  /* Optional: turn data into transport bytes before queuing. */
+  GBytes *(*encode)  (MgwLink  *self,
+                      GBytes   *data);
+};
+
+void          mgw_link_send             (MgwLink      *self,
+                                         GBytes       *bytes);
+void          mgw_link_send_data        (MgwLink      *self,
+                                         const guint8 *data,
+                                         gsize         len);
+void          mgw_link_close            (MgwLink      *self,
+                                         gboolean      flush);
+void          mgw_link_set_paused       (MgwLink      *self,
+                                         gboolean      paused);
+void          mgw_link_drop_queue       (MgwLink      *self);
+
+MgwLinkState  mgw_link_get_state        (MgwLink      *self);
+gboolean      mgw_link_get_congested    (MgwLink      *self);
+guint64       mgw_link_get_bytes_in     (MgwLink      *self);
+guint64       mgw_link_get_bytes_out    (MgwLink      *self);
+gsize         mgw_link_get_queued       (MgwLink      *self);
+void          mgw_link_set_queue_limit  (MgwLink      *self,
+                                         gsize         limit);
+gsize         mgw_link_get_queue_limit  (MgwLink      *self);
+const char   *mgw_link_get_description  (MgwLink      *self);
+void          mgw_link_set_description  (MgwLink      *self,
+                                         const char   *description);
+
+void          mgw_link_abort            (MgwLink      *self,
+                                         GError       *error);
+
+/* For implementations. */
+void          mgw_link_send_raw         (MgwLink      *self,
+                                         const guint8 *data,
+                                         gsize         len);
+gboolean      mgw_link_queue_head       (MgwLink       *self,
+                                         const guint8 **data,
+                                         gsize         *len);
+void          mgw_link_queue_consume    (MgwLink      *self,
+                                         gsize         n);
+GBytes       *mgw_link_queue_pop        (MgwLink      *self);
+void          mgw_link_emit_opened      (MgwLink      *self);
+void          mgw_link_emit_received    (MgwLink      *self,
+                                         const guint8 *data,
+                                         gsize         len);
+void          mgw_link_emit_closed      (MgwLink      *self,
+                                         const GError *error);
+void          mgw_link_count_bad_input  (MgwLink      *self);
+guint64       mgw_link_get_bad_input    (MgwLink      *self);
+
+G_END_DECLS

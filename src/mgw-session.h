@@ -1,0 +1,52 @@
+/* mgw-session.h: one user's session: the user link, the link to the
+ * default server, and what happens between them. */
+#pragma once
+
+#include <libsoup/soup.h>
+
+#include "mgw-config.h"
+#include "mgw-link.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+  MGW_SESSION_CONNECTING,   /* waiting for the default server */
+  MGW_SESSION_RELAYING,
+  MGW_SESSION_CLOSING,
+  MGW_SESSION_CLOSED,
+} MgwSessionState;
+
+typedef enum {
+  MGW_TIMEOUT_USER_INACTIVITY,
+  MGW_TIMEOUT_SESSION_MAX,
+  MGW_TIMEOUT_SERVER_INACTIVITY,
+  MGW_N_TIMEOUTS
+} MgwTimeout;
+
+const char *mgw_timeout_to_string (MgwTimeout timeout);
+
+#define MGW_TYPE_SESSION (mgw_session_get_type ())
+G_DECLARE_FINAL_TYPE (MgwSession, mgw_session, MGW, SESSION, GObject)
+
+MgwSession      *mgw_session_new              (guint             id,
+                                               MgwAccess         access,
+                                               MgwLink          *user,
+                                               const char       *peer_address,
+                                               guint16           peer_port,
+                                               MgwConfig        *config,
+                                               SoupSession      *soup);
+void             mgw_session_start            (MgwSession       *self);
+void             mgw_session_end              (MgwSession       *self,
+                                               const char       *status);
+
+guint            mgw_session_get_id           (MgwSession       *self);
+MgwAccess        mgw_session_get_access       (MgwSession       *self);
+const char      *mgw_session_get_peer_address (MgwSession       *self);
+guint16          mgw_session_get_peer_port    (MgwSession       *self);
+MgwSessionState  mgw_session_get_state        (MgwSession       *self);
+gint64           mgw_session_get_start_time   (MgwSession       *self);
+guint64          mgw_session_get_bytes_from_user (MgwSession    *self);
+guint64          mgw_session_get_bytes_to_user   (MgwSession    *self);
+const char      *mgw_session_get_end_reason   (MgwSession       *self);
+
+G_END_DECLS

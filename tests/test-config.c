@@ -1,0 +1,187 @@
+/* test-config.c: moipgw.conf parsing and the shared value parsers. */
+#include "config.h"
+
+#include "mgw-config.h"
+#include "mgw-error.h"
+
+#include <string.h>
+
+static MgwConfig *
+load (const char  *text,
+      GError     **error)
+{
+  g_autoptr(GKeyFile) keyfile = g_key_file_new ();
+  g_autoptr(MgwConfig) config = mgw_config_new_default ();
+
+  if (!g_key_file_load_from_data (keyfile, text, -1, G_KEY_FILE_NONE, error))
+    return NULL;
+  if (!mgw_config_load_keyfile (config, keyfile, error) ||
+      !mgw_config_validate (config, error))
+    return NULL;
+  return g_steal_pointer (&config);
+}
+
+static void
+test_defaults (void)
+{
+  g_autoptr(MgwConfig) config = mgw_config_new_default ();
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (mgw_config_validate (config, &error));
+  /* Neither listener set: WebSocket on 9001, as the original. */
+  g_assert_cmpint (config->telnet_port, ==, MGW_PORT_OFF);
+  g_assert_cmpint (config->ws_port, ==, 9001);
+  g_assert_cmpstr (config->server_uri, ==, "ws://localhost:8765");
+  g_assert_cmpuint (config->server_ping, ==, 0);
+  g_assert_cmpstrv (config->server_subprotocols, ((const char *[]) { NULL }));
+  g_assert_cmpuint (config->user_inactivity[MGW_ACCESS_TELNET], ==, 600);
+  g_assert_cmpuint (config->session_max[MGW_ACCESS_WS], ==, 7200);
+  g_assert_cmpuint (config->server_inactivity[MGW_ACCESS_WS], ==, 3600);
+  g_assert_cmpint (config->telnet_start, ==, MGW_TELNET_START_WILL_ECHO);
+  g_assert_cmpstr (config->telnet_welcome, ==, "Welcome to PyMoIP [telnet]/WS gateway\n\r");
+  g_assert_cmpstr (config->ws_welcome, ==, "Welcome to PyMoIP telnet/[WS] gateway\n\r");
+}
+
+static void
+test_full_file (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MgwConfig) config = load (
+    "[listen]\naddress=127.0.0.1;::1\ntelnet-port=9000\nwebsocket-port=off\n"
+    "[telnet]\nnegotiation=do-echo\nwelcome=\n"
+    "[websocket]\nframe-type=binary\nping-interval=0\n"
+    "[server]\nuri=wss://example.org/teletel\nping-interval=30\n"
+    "subprotocols=[\"binary\", \"tty\"]\nframe-type=binary\nconnect-timeout=3\n"
+    "[session]\nqueue-limit=4096\nsep-hold=50\n"
+    "[timeouts]\nuser-inactivity-telnet=1\nserver-inactivity-websocket=0\n"
+    "[paths]\nstate-dir=/tmp/x\n", &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (config);
+  g_assert_cmpstrv (config->listen_addresses, ((const char *[]) { "127.0.0.1", "::1", NULL }));
+  g_assert_cmpint (config->telnet_port, ==, 9000);
+  g_assert_cmpint (config->ws_port, ==, MGW_PORT_OFF);
+  g_assert_cmpint (config->telnet_start, ==, MGW_TELNET_START_DO_ECHO);
+  g_assert_cmpstr (config->telnet_welcome, ==, "");
+  g_assert_cmpint (config->ws_frame_type, ==, MGW_FRAME_BINARY);
+  g_assert_cmpstr (config->server_uri, ==, "wss://example.org/teletel");
+  g_assert_cmpuint (config->server_ping, ==, 30);
+  g_assert_cmpstrv (config->server_subprotocols, ((const char *[]) { "binary", "tty", NULL }));
+  g_assert_cmpuint (config->queue_limit, ==, 4096);
+  g_assert_cmpuint (config->sep_hold_ms, ==, 50);
+  g_assert_cmpuint (config->user_inactivity[MGW_ACCESS_TELNET], ==, 1);
+  g_assert_cmpuint (config->server_inactivity[MGW_ACCESS_WS], ==, 0);
+  g_assert_cmpstr (config->state_dir, ==, "/tmp/x");
+}
+
+static void
+test_bad_files (void)
+{
+  static const struct { const char *text; const char *needle; } cases[] = {
+    { "[nosuch]\na=1\n", "unknown group [nosuch]" },
+    { "[listen]\nport=9000\n", "unknown key 'port' in [listen]" },
+    { "[listen]\ntelnet-port=70000\n", "telnet-port" },
+    { "[listen]\ntelnet-port=abc\n", "'abc'" },
+    { "[listen]\naddress=not-an-ip\n", "not an IP address" },
+    { "[listen]\ntelnet-port=9001\nwebsocket-port=9001\n", "cannot share port 9001" },
+    { "[telnet]\nnegotiation=maybe\n", "'maybe'" },
+    { "[websocket]\nframe-type=utf8\n", "'utf8'" },
+    { "[server]\nuri=http://x/\n", "not a ws:// or wss:// URI" },
+    { "[server]\nping-interval=-1\n", "ping-interval" },
+    { "[server]\nsubprotocols=[\"a b\"]\n", "not a valid subprotocol" },
+    { "[session]\nqueue-limit=10\n", "minimum" },
+    { "[timeouts]\nsession-max-telnet=1.5\n", "session-max-telnet" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(MgwConfig) config = load (cases[i].text, &error);
+
+      g_assert_null (config);
+      g_assert_error (error, MGW_ERROR, MGW_ERROR_CONFIG);
+      if (strstr (error->message, cases[i].needle) == NULL)
+        g_error ("case %" G_GSIZE_FORMAT ": '%s' does not name '%s'", i,
+                 error->message, cases[i].needle);
+    }
+}
+
+static void
+test_subprotocols (void)
+{
+  static const struct { const char *in; const char *out[3]; } good[] = {
+    { "[\"binary\",\"tty\"]", { "binary", "tty", NULL } },
+    { "['binary', 'tty']", { "binary", "tty", NULL } },
+    { "[]", { NULL } },
+    { "", { NULL } },
+    { "binary,tty", { "binary", "tty", NULL } },
+    { " [ \"tty\" ] ", { "tty", NULL } },
+  };
+  static const char *bad[] = { "[\"binary\"", "[,]", "[\"a\",]", "[\"a,b\"]", "[\"\"]" };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (good); i++)
+    {
+      g_auto(GStrv) list = NULL;
+      g_autoptr(GError) error = NULL;
+
+      g_assert_true (mgw_config_parse_subprotocols (good[i].in, &list, &error));
+      g_assert_no_error (error);
+      g_assert_cmpstrv (list, good[i].out);
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_auto(GStrv) list = NULL;
+      g_autoptr(GError) error = NULL;
+
+      g_assert_false (mgw_config_parse_subprotocols (bad[i], &list, &error));
+      g_assert_error (error, MGW_ERROR, MGW_ERROR_CONFIG);
+    }
+}
+
+static void
+test_ping_and_port (void)
+{
+  guint ping = 99;
+  int port = 0;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (mgw_config_parse_ping ("None", &ping, &error));
+  g_assert_cmpuint (ping, ==, 0);
+  g_assert_true (mgw_config_parse_ping ("10", &ping, &error));
+  g_assert_cmpuint (ping, ==, 10);
+  g_assert_false (mgw_config_parse_ping ("ten", &ping, &error));
+  g_clear_error (&error);
+  g_assert_true (mgw_config_parse_port ("0", &port, &error));
+  g_assert_cmpint (port, ==, 0);
+  g_assert_true (mgw_config_parse_port ("off", &port, &error));
+  g_assert_cmpint (port, ==, MGW_PORT_OFF);
+  g_assert_false (mgw_config_parse_port ("65536", &port, &error));
+  g_assert_error (error, MGW_ERROR, MGW_ERROR_CONFIG);
+}
+
+static void
+test_sample_file (void)
+{
+  /* The shipped sample holds only comments: it loads and changes nothing. */
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "..", "data", "moipgw.conf", NULL);
+  g_autoptr(MgwConfig) config = mgw_config_new_default ();
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (mgw_config_load_file (config, path, TRUE, &error));
+  g_assert_no_error (error);
+  g_assert_true (mgw_config_validate (config, &error));
+  g_assert_cmpint (config->ws_port, ==, 9001);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/config/defaults", test_defaults);
+  g_test_add_func ("/config/full-file", test_full_file);
+  g_test_add_func ("/config/bad-files", test_bad_files);
+  g_test_add_func ("/config/subprotocols", test_subprotocols);
+  g_test_add_func ("/config/ping-and-port", test_ping_and_port);
+  g_test_add_func ("/config/sample-file", test_sample_file);
+  return g_test_run ();
+}
