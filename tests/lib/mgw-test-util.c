@@ -1,0 +1,558 @@
+/* mgw-test-util.c: helpers shared by the end-to-end tests. */
+#include "config.h"
+
+#include "mgw-test-util.h"
+#include "mgw-minitel.h"
+
+#include <string.h>
+
+static void
+quiet_log_handler (const char     *domain,
+                   GLogLevelFlags  level,
+                   const char     *message,
+                   gpointer        user_data)
+{
+  if ((level & G_LOG_LEVEL_DEBUG) && !GPOINTER_TO_INT (user_data))
+    return;
+  g_log_default_handler (domain, level, message, NULL);
+}
+
+void
+mgw_test_init (int    *argc,
+               char ***argv)
+{
+  gboolean debug = g_getenv ("G_MESSAGES_DEBUG") != NULL;
+
+  g_test_init (argc, argv, NULL);
+  g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
+  /* g_test_init() turns debug output on; keep the logs readable. */
+  if (!debug)
+    g_unsetenv ("G_MESSAGES_DEBUG");
+  g_log_set_debug_enabled (debug);
+  /* Logs go to stderr, away from the TAP stream on stdout. */
+  g_log_writer_default_set_use_stderr (TRUE);
+  g_log_set_default_handler (quiet_log_handler, GINT_TO_POINTER (debug));
+}
+
+typedef struct
+{
+  gboolean timed_out;
+} WaitState;
+
+static gboolean
+wait_timeout_cb (gpointer user_data)
+{
+  WaitState *state = user_data;
+
+  state->timed_out = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+void
+mgw_test_wait_until (MgwTestCondition  cond,
+                     gpointer          data,
+                     guint             timeout_ms,
+                     const char       *what)
+{
+  WaitState state = { FALSE };
+  guint id = g_timeout_add (timeout_ms, wait_timeout_cb, &state);
+
+  while (!cond (data) && !state.timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  if (state.timed_out)
+    g_error ("timed out after %u ms waiting for %s", timeout_ms, what);
+  g_source_remove (id);
+}
+
+static gboolean
+never (gpointer data)
+{
+  return FALSE;
+}
+
+void
+mgw_test_run_for (guint ms)
+{
+  WaitState state = { FALSE };
+
+  g_timeout_add (ms, wait_timeout_cb, &state);
+  while (!never (NULL) && !state.timed_out)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+gboolean
+mgw_test_bytes_contain (GByteArray *haystack,
+                        const void *needle,
+                        gsize       len)
+{
+  return memmem (haystack->data, haystack->len, needle, len) != NULL;
+}
+
+typedef struct
+{
+  GByteArray *haystack;
+  const void *needle;
+  gsize       len;
+  gboolean   *closed;
+} Needle;
+
+static gboolean
+needle_found (gpointer data)
+{
+  Needle *n = data;
+  return mgw_test_bytes_contain (n->haystack, n->needle, n->len);
+}
+
+static void
+wait_for_needle (GByteArray *haystack,
+                 const void *needle,
+                 gsize       len,
+                 const char *where)
+{
+  Needle n = { haystack, needle, len, NULL };
+  WaitState state = { FALSE };
+  guint id = g_timeout_add (MGW_TEST_TIMEOUT_MS, wait_timeout_cb, &state);
+
+  while (!needle_found (&n) && !state.timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  if (state.timed_out)
+    {
+      g_autoptr(GString) dump = g_string_new (NULL);
+      for (guint i = 0; i < haystack->len && i < 600; i++)
+        {
+          guint8 b = haystack->data[i];
+          if (b >= 0x20 && b < 0x7f)
+            g_string_append_c (dump, b);
+          else
+            g_string_append_printf (dump, "\\x%02x", b);
+        }
+      g_error ("timed out waiting for %" G_GSIZE_FORMAT " bytes in %s; have %u: %s",
+               len, where, haystack->len, dump->str);
+    }
+  g_source_remove (id);
+}
+
+static gboolean
+flag_set (gpointer data)
+{
+  return *(gboolean *) data;
+}
+
+/* --- raw TCP client --- */
+
+static gboolean
+tcp_read_cb (GSocket      *socket,
+             GIOCondition  condition,
+             gpointer      user_data)
+{
+  MgwTestTcp *tcp = user_data;
+  guint8 buf[4096];
+  gssize n = g_socket_receive (socket, (char *) buf, sizeof buf, NULL, NULL);
+
+  if (n <= 0)
+    {
+      tcp->closed = TRUE;
+      g_clear_pointer (&tcp->source, g_source_unref);
+      return G_SOURCE_REMOVE;
+    }
+  g_byte_array_append (tcp->received, buf, n);
+  return G_SOURCE_CONTINUE;
+}
+
+MgwTestTcp *
+mgw_test_tcp_connect (const char *address,
+                      guint16     port)
+{
+  g_autoptr(GInetAddress) inet = g_inet_address_new_from_string (address);
+  g_autoptr(GSocketAddress) sa = g_inet_socket_address_new (inet, port);
+  g_autoptr(GError) error = NULL;
+  MgwTestTcp *tcp = g_new0 (MgwTestTcp, 1);
+
+  tcp->socket = g_socket_new (g_inet_address_get_family (inet), G_SOCKET_TYPE_STREAM,
+                              G_SOCKET_PROTOCOL_TCP, &error);
+  g_assert_no_error (error);
+  g_socket_connect (tcp->socket, sa, NULL, &error);
+  g_assert_no_error (error);
+  g_socket_set_blocking (tcp->socket, FALSE);
+  tcp->received = g_byte_array_new ();
+  tcp->source = g_socket_create_source (tcp->socket, G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
+  g_source_set_callback (tcp->source, G_SOURCE_FUNC (tcp_read_cb), tcp, NULL);
+  g_source_attach (tcp->source, NULL);
+  return tcp;
+}
+
+void
+mgw_test_tcp_send (MgwTestTcp *tcp,
+                   const void *data,
+                   gsize       len)
+{
+  g_autoptr(GError) error = NULL;
+  gssize n = g_socket_send (tcp->socket, data, len, NULL, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpint (n, ==, (gssize) len);
+}
+
+void
+mgw_test_tcp_wait_for (MgwTestTcp *tcp,
+                       const void *needle,
+                       gsize       len)
+{
+  wait_for_needle (tcp->received, needle, len, "the TCP client's input");
+}
+
+void
+mgw_test_tcp_wait_closed (MgwTestTcp *tcp)
+{
+  mgw_test_wait_until (flag_set, &tcp->closed, MGW_TEST_TIMEOUT_MS,
+                       "the TCP connection to close");
+}
+
+void
+mgw_test_tcp_free (MgwTestTcp *tcp)
+{
+  if (tcp->source != NULL)
+    {
+      g_source_destroy (tcp->source);
+      g_source_unref (tcp->source);
+    }
+  g_socket_close (tcp->socket, NULL);
+  g_object_unref (tcp->socket);
+  g_byte_array_unref (tcp->received);
+  g_free (tcp);
+}
+
+/* --- WebSocket client --- */
+
+static void
+append_message (GByteArray            *to,
+                SoupWebsocketDataType  type,
+                GBytes                *message)
+{
+  gsize len;
+  const char *data = g_bytes_get_data (message, &len);
+
+  if (type == SOUP_WEBSOCKET_DATA_TEXT)
+    g_assert_true (mgw_utf8_to_latin1 (data, len, to, NULL));
+  else
+    g_byte_array_append (to, (const guint8 *) data, len);
+}
+
+static void
+ws_message_cb (SoupWebsocketConnection *conn,
+               SoupWebsocketDataType    type,
+               GBytes                  *message,
+               MgwTestWs               *ws)
+{
+  if (type == SOUP_WEBSOCKET_DATA_TEXT)
+    ws->n_text++;
+  else
+    ws->n_binary++;
+  append_message (ws->received, type, message);
+}
+
+static void
+ws_closed_cb (SoupWebsocketConnection *conn,
+              MgwTestWs               *ws)
+{
+  ws->closed = TRUE;
+}
+
+static void
+ws_connected_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  MgwTestWs *ws = user_data;
+
+  ws->conn = soup_session_websocket_connect_finish (SOUP_SESSION (source), result,
+                                                    &ws->error);
+  ws->done = TRUE;
+  if (ws->conn != NULL)
+    {
+      g_signal_connect (ws->conn, "message", G_CALLBACK (ws_message_cb), ws);
+      g_signal_connect (ws->conn, "closed", G_CALLBACK (ws_closed_cb), ws);
+    }
+}
+
+/* Returns once the handshake is done; ws->error says if it failed. */
+MgwTestWs *
+mgw_test_ws_connect (const char         *uri,
+                     const char * const *protocols)
+{
+  MgwTestWs *ws = g_new0 (MgwTestWs, 1);
+  g_autoptr(SoupMessage) msg = soup_message_new ("GET", uri);
+
+  g_assert_nonnull (msg);
+  ws->session = soup_session_new ();
+  ws->received = g_byte_array_new ();
+  soup_session_websocket_connect_async (ws->session, msg, NULL, (char **) protocols,
+                                        G_PRIORITY_DEFAULT, NULL, ws_connected_cb, ws);
+  mgw_test_wait_until (flag_set, &ws->done, MGW_TEST_TIMEOUT_MS,
+                       "the WebSocket handshake");
+  return ws;
+}
+
+void
+mgw_test_ws_send (MgwTestWs             *ws,
+                  SoupWebsocketDataType  type,
+                  const void            *data,
+                  gsize                  len)
+{
+  g_autoptr(GBytes) bytes = NULL;
+
+  if (type == SOUP_WEBSOCKET_DATA_TEXT)
+    bytes = mgw_latin1_to_utf8 (data, len);
+  else
+    bytes = g_bytes_new (data, len);
+  soup_websocket_connection_send_message (ws->conn, type, bytes);
+}
+
+void
+mgw_test_ws_wait_for (MgwTestWs  *ws,
+                      const void *needle,
+                      gsize       len)
+{
+  wait_for_needle (ws->received, needle, len, "the WebSocket client's input");
+}
+
+void
+mgw_test_ws_wait_closed (MgwTestWs *ws)
+{
+  mgw_test_wait_until (flag_set, &ws->closed, MGW_TEST_TIMEOUT_MS,
+                       "the WebSocket client to be closed");
+}
+
+void
+mgw_test_ws_free (MgwTestWs *ws)
+{
+  if (ws->conn != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (ws->conn, ws);
+      if (soup_websocket_connection_get_state (ws->conn) == SOUP_WEBSOCKET_STATE_OPEN)
+        soup_websocket_connection_close (ws->conn, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+      g_object_unref (ws->conn);
+    }
+  g_clear_error (&ws->error);
+  g_object_unref (ws->session);
+  g_byte_array_unref (ws->received);
+  g_free (ws);
+}
+
+/* --- upstream server --- */
+
+static void
+peer_free (MgwTestPeer *peer)
+{
+  g_signal_handlers_disconnect_matched (peer->conn, G_SIGNAL_MATCH_DATA, 0, 0,
+                                        NULL, NULL, peer);
+  if (soup_websocket_connection_get_state (peer->conn) == SOUP_WEBSOCKET_STATE_OPEN)
+    soup_websocket_connection_close (peer->conn, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, NULL);
+  g_object_unref (peer->conn);
+  g_byte_array_unref (peer->received);
+  g_ptr_array_unref (peer->frames);
+  g_free (peer->protocol);
+  g_free (peer);
+}
+
+static void
+peer_message_cb (SoupWebsocketConnection *conn,
+                 SoupWebsocketDataType    type,
+                 GBytes                  *message,
+                 MgwTestPeer             *peer)
+{
+  g_autoptr(GByteArray) frame = g_byte_array_new ();
+  MgwTestServer *server = g_object_get_data (G_OBJECT (conn), "mgw-test-server");
+
+  append_message (frame, type, message);
+  g_ptr_array_add (peer->frames, g_bytes_new (frame->data, frame->len));
+  g_byte_array_append (peer->received, frame->data, frame->len);
+  if (server->echo && frame->len > 0)
+    mgw_test_peer_send (peer, type, frame->data, frame->len);
+}
+
+static void
+peer_closed_cb (SoupWebsocketConnection *conn,
+                MgwTestPeer             *peer)
+{
+  peer->closed_at = g_get_monotonic_time ();
+}
+
+static void
+server_websocket_cb (SoupServer              *soup_server,
+                     SoupServerMessage       *msg,
+                     const char              *path,
+                     SoupWebsocketConnection *conn,
+                     MgwTestServer           *server)
+{
+  MgwTestPeer *peer = g_new0 (MgwTestPeer, 1);
+
+  peer->conn = g_object_ref (conn);
+  peer->received = g_byte_array_new ();
+  peer->frames = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  peer->protocol = g_strdup (soup_websocket_connection_get_protocol (conn));
+  g_object_set_data (G_OBJECT (conn), "mgw-test-server", server);
+  g_signal_connect (conn, "message", G_CALLBACK (peer_message_cb), peer);
+  g_signal_connect (conn, "closed", G_CALLBACK (peer_closed_cb), peer);
+  g_ptr_array_add (server->peers, peer);
+  if (server->greeting != NULL)
+    {
+      gsize len;
+      const guint8 *data = g_bytes_get_data (server->greeting, &len);
+      mgw_test_peer_send (peer, SOUP_WEBSOCKET_DATA_TEXT, data, len);
+    }
+}
+
+MgwTestServer *
+mgw_test_server_new (gboolean    echo,
+                     const char *greeting)
+{
+  MgwTestServer *server = g_new0 (MgwTestServer, 1);
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+  g_autoptr(GError) error = NULL;
+  GSList *listeners;
+
+  server->echo = echo;
+  server->greeting = greeting ? g_bytes_new (greeting, strlen (greeting)) : NULL;
+  server->peers = g_ptr_array_new_with_free_func ((GDestroyNotify) peer_free);
+  server->server = soup_server_new (NULL, NULL);
+  soup_server_add_websocket_handler (server->server, NULL, NULL, NULL,
+                                     (SoupServerWebsocketCallback) server_websocket_cb,
+                                     server, NULL);
+  soup_server_listen (server->server, address, 0, &error);
+  g_assert_no_error (error);
+  listeners = soup_server_get_listeners (server->server);
+  bound = g_socket_get_local_address (listeners->data, &error);
+  g_assert_no_error (error);
+  g_slist_free (listeners);
+  server->uri = g_strdup_printf ("ws://127.0.0.1:%u/",
+                                 g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
+  return server;
+}
+
+typedef struct
+{
+  MgwTestServer *server;
+  guint          index;
+} PeerWait;
+
+static gboolean
+peer_arrived (gpointer data)
+{
+  PeerWait *w = data;
+  return w->server->peers->len > w->index;
+}
+
+MgwTestPeer *
+mgw_test_server_wait_peer (MgwTestServer *server,
+                           guint          index)
+{
+  PeerWait w = { server, index };
+
+  mgw_test_wait_until (peer_arrived, &w, MGW_TEST_TIMEOUT_MS,
+                       "a connection to the upstream server");
+  return server->peers->pdata[index];
+}
+
+void
+mgw_test_peer_send (MgwTestPeer           *peer,
+                    SoupWebsocketDataType  type,
+                    const void            *data,
+                    gsize                  len)
+{
+  g_autoptr(GBytes) bytes = NULL;
+
+  if (type == SOUP_WEBSOCKET_DATA_TEXT)
+    bytes = mgw_latin1_to_utf8 (data, len);
+  else
+    bytes = g_bytes_new (data, len);
+  soup_websocket_connection_send_message (peer->conn, type, bytes);
+}
+
+void
+mgw_test_peer_wait_for (MgwTestPeer *peer,
+                        const void  *needle,
+                        gsize        len)
+{
+  wait_for_needle (peer->received, needle, len, "the upstream server's input");
+}
+
+static gboolean
+peer_closed (gpointer data)
+{
+  return ((MgwTestPeer *) data)->closed_at != 0;
+}
+
+void
+mgw_test_peer_wait_closed (MgwTestPeer *peer)
+{
+  mgw_test_wait_until (peer_closed, peer, MGW_TEST_TIMEOUT_MS,
+                       "the upstream connection to close");
+}
+
+void
+mgw_test_server_free (MgwTestServer *server)
+{
+  g_ptr_array_unref (server->peers);
+  soup_server_disconnect (server->server);
+  g_object_unref (server->server);
+  g_clear_pointer (&server->greeting, g_bytes_unref);
+  g_strfreev (server->protocols);
+  g_free (server->uri);
+  g_free (server);
+}
+
+/* --- gateway --- */
+
+MgwConfig *
+mgw_test_config_new (const char *server_uri)
+{
+  MgwConfig *config = mgw_config_new_default ();
+
+  g_strfreev (config->listen_addresses);
+  config->listen_addresses = g_strsplit ("127.0.0.1", ";", -1);
+  config->telnet_port = 0;
+  config->ws_port = 0;
+  g_free (config->server_uri);
+  config->server_uri = g_strdup (server_uri);
+  config->connect_timeout = 3;
+  return config;
+}
+
+MgwGateway *
+mgw_test_gateway_new (MgwConfig *config)
+{
+  g_autoptr(GError) error = NULL;
+  MgwGateway *gateway;
+
+  g_assert_true (mgw_config_validate (config, &error));
+  g_assert_no_error (error);
+  gateway = mgw_gateway_new (config);
+  g_assert_true (mgw_gateway_start (gateway, &error));
+  g_assert_no_error (error);
+  return gateway;
+}
+
+char *
+mgw_test_ws_uri (MgwGateway *gateway)
+{
+  return g_strdup_printf ("ws://127.0.0.1:%u/", mgw_gateway_get_ws_port (gateway));
+}
+
+guint16
+mgw_test_closed_port (void)
+{
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+
+  /* Bound but never listening: connections to it are refused. */
+  socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+                         G_SOCKET_PROTOCOL_TCP, NULL);
+  g_assert_true (g_socket_bind (socket, address, FALSE, NULL));
+  bound = g_socket_get_local_address (socket, NULL);
+  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+}

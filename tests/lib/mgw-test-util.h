@@ -1,0 +1,125 @@
+/* mgw-test-util.h: helpers for the end-to-end tests: main-loop waits,
+ * a raw TCP client, a libsoup WebSocket client, a scripted upstream
+ * WebSocket server, and a gateway on loopback with ephemeral ports. */
+#pragma once
+
+#include <libsoup/soup.h>
+
+#include "mgw-config.h"
+#include "mgw-gateway.h"
+
+G_BEGIN_DECLS
+
+#define MGW_TEST_TIMEOUT_MS 5000
+
+typedef gboolean (*MgwTestCondition) (gpointer data);
+
+/* g_test_init() for end-to-end tests: warnings the gateway logs on
+ * purpose (a server down...) are not fatal, criticals are; debug output
+ * only with G_MESSAGES_DEBUG. */
+void     mgw_test_init         (int             *argc,
+                                char          ***argv);
+
+/* Iterates the default main context until `cond` holds; fails the test
+ * after `timeout_ms`. */
+void     mgw_test_wait_until   (MgwTestCondition cond,
+                                gpointer         data,
+                                guint            timeout_ms,
+                                const char      *what);
+/* Iterates the main context for `ms` milliseconds. */
+void     mgw_test_run_for      (guint            ms);
+gboolean mgw_test_bytes_contain (GByteArray     *haystack,
+                                 const void     *needle,
+                                 gsize           len);
+
+/* --- raw TCP client --- */
+typedef struct
+{
+  GSocket    *socket;
+  GSource    *source;
+  GByteArray *received;
+  gboolean    closed;
+} MgwTestTcp;
+
+MgwTestTcp *mgw_test_tcp_connect    (const char   *address,
+                                     guint16       port);
+void        mgw_test_tcp_send       (MgwTestTcp   *tcp,
+                                     const void   *data,
+                                     gsize         len);
+void        mgw_test_tcp_wait_for   (MgwTestTcp   *tcp,
+                                     const void   *needle,
+                                     gsize         len);
+void        mgw_test_tcp_wait_closed (MgwTestTcp  *tcp);
+void        mgw_test_tcp_free       (MgwTestTcp   *tcp);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MgwTestTcp, mgw_test_tcp_free)
+
+/* --- libsoup WebSocket client --- */
+typedef struct
+{
+  SoupSession             *session;
+  SoupWebsocketConnection *conn;
+  GError                  *error;
+  gboolean                 done;       /* connect finished */
+  gboolean                 closed;
+  GByteArray              *received;   /* every message, as bytes */
+  guint                    n_text;
+  guint                    n_binary;
+} MgwTestWs;
+
+MgwTestWs  *mgw_test_ws_connect     (const char          *uri,
+                                     const char * const  *protocols);
+void        mgw_test_ws_send        (MgwTestWs           *ws,
+                                     SoupWebsocketDataType type,
+                                     const void          *data,
+                                     gsize                len);
+void        mgw_test_ws_wait_for    (MgwTestWs           *ws,
+                                     const void          *needle,
+                                     gsize                len);
+void        mgw_test_ws_wait_closed (MgwTestWs           *ws);
+void        mgw_test_ws_free        (MgwTestWs           *ws);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MgwTestWs, mgw_test_ws_free)
+
+/* --- upstream WebSocket server, scripted by the test --- */
+typedef struct
+{
+  SoupWebsocketConnection *conn;
+  GByteArray              *received;   /* bytes, frames concatenated */
+  GPtrArray               *frames;     /* of GBytes, one per frame */
+  char                    *protocol;
+  gint64                   closed_at;  /* monotonic µs, 0 while open */
+} MgwTestPeer;
+
+typedef struct
+{
+  SoupServer *server;
+  char       *uri;
+  GPtrArray  *peers;        /* of MgwTestPeer */
+  gboolean    echo;
+  GBytes     *greeting;     /* sent to every new peer, may be NULL */
+  char      **protocols;    /* accepted subprotocols, NULL: any */
+} MgwTestServer;
+
+MgwTestServer *mgw_test_server_new        (gboolean        echo,
+                                           const char     *greeting);
+MgwTestPeer   *mgw_test_server_wait_peer  (MgwTestServer  *server,
+                                           guint           index);
+void           mgw_test_peer_send         (MgwTestPeer    *peer,
+                                           SoupWebsocketDataType type,
+                                           const void     *data,
+                                           gsize           len);
+void           mgw_test_peer_wait_for     (MgwTestPeer    *peer,
+                                           const void     *needle,
+                                           gsize           len);
+void           mgw_test_peer_wait_closed  (MgwTestPeer    *peer);
+void           mgw_test_server_free       (MgwTestServer  *server);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MgwTestServer, mgw_test_server_free)
+
+/* --- a gateway on 127.0.0.1, ports chosen by the kernel --- */
+MgwConfig  *mgw_test_config_new     (const char  *server_uri);
+MgwGateway *mgw_test_gateway_new    (MgwConfig   *config);
+char       *mgw_test_ws_uri         (MgwGateway  *gateway);
+
+/* A loopback port nothing listens on. */
+guint16     mgw_test_closed_port    (void);
+
+G_END_DECLS
