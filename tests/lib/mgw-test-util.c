@@ -85,6 +85,8 @@ mgw_test_bytes_contain (GByteArray *haystack,
                         const void *needle,
                         gsize       len)
 {
+  if (haystack->len == 0)
+    return len == 0;
   return memmem (haystack->data, haystack->len, needle, len) != NULL;
 }
 
@@ -301,6 +303,9 @@ mgw_test_ws_send (MgwTestWs             *ws,
 {
   g_autoptr(GBytes) bytes = NULL;
 
+  /* A test may still type while the gateway is closing on it. */
+  if (soup_websocket_connection_get_state (ws->conn) != SOUP_WEBSOCKET_STATE_OPEN)
+    return;
   if (type == SOUP_WEBSOCKET_DATA_TEXT)
     bytes = mgw_latin1_to_utf8 (data, len);
   else
