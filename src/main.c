@@ -179,8 +179,6 @@ warn_not_yet (const MgwConfig *config,
 {
   /* Accepted for compatibility with the original's command line; the
    * parts they drive are not built yet. */
-  if (o->command != NULL || o->nocommandchannel)
-    g_warning ("the Teletel command channel is not implemented yet: -c/-n have no effect");
   if (o->display != NULL)
     g_warning ("the admin console is not implemented yet: --display has no effect");
   if (o->logpath != NULL)
@@ -211,7 +209,7 @@ main (int    argc,
     { "ip", 'i', 0, G_OPTION_ARG_STRING_ARRAY, &o.ips,
       N_("Listen on this address only (repeatable; default every address, IPv4 and IPv6)"), N_("ADDR") },
     { "command", 'c', 0, G_OPTION_ARG_STRING, &o.command,
-      N_("Teletel command channel URI (not implemented yet)"), N_("URI") },
+      N_("Teletel command channel URI (default ws://localhost:8764)"), N_("URI") },
     { "videotext", 'v', 0, G_OPTION_ARG_STRING, &o.videotext,
       N_("Default videotex server (default ws://localhost:8765)"), N_("URI") },
     { "interval", 'p', 0, G_OPTION_ARG_STRING, &o.interval,
@@ -291,6 +289,8 @@ main (int    argc,
           return EXIT_FAILURE;
         }
       set_str (&config->server_uri, mgw_demo_get_uri (demo));
+      /* The demo's command channel, unless -n turned it off. */
+      set_str (&config->command_uri, mgw_demo_get_command_uri (demo));
     }
 
   gateway = mgw_gateway_new (config);

@@ -46,6 +46,12 @@ mgw_config_new_default (void)
       config->session_max[a] = 7200;
       config->server_inactivity[a] = 3600;
     }
+  config->redirect_inactivity[MGW_ACCESS_TELNET] = 120;
+  config->redirect_inactivity[MGW_ACCESS_WS] = 3600;
+  config->redirect_max[MGW_ACCESS_TELNET] = 7200;
+  config->redirect_max[MGW_ACCESS_WS] = 3600;
+  config->command_retry_ms = 5000;
+  config->command_queue_max = 1024;
   /* $STATE_DIRECTORY may list several; the first is ours. */
   if (state_dir != NULL && *state_dir != '\0')
     {
@@ -72,6 +78,7 @@ config_clear (MgwConfig *config)
   g_free (config->config_path);
   g_free (config->log_path);
   g_free (config->command_uri);
+  g_free (config->profiles_file);
 }
 
 MgwConfig *
@@ -271,6 +278,9 @@ typedef enum {
   KEY_PING,
   KEY_SUBPROTOCOLS,
   KEY_TELNET_START,
+  KEY_SECONDS_MS,   /* seconds in the file, milliseconds in the struct */
+  KEY_COUNT,
+  KEY_NOT,          /* a boolean stored negated */
 } KeyType;
 
 typedef struct
@@ -307,6 +317,15 @@ static const KeyDef keys[] = {
   { "timeouts", "session-max-websocket", KEY_SECONDS, F (session_max[MGW_ACCESS_WS]) },
   { "timeouts", "server-inactivity-telnet", KEY_SECONDS, F (server_inactivity[MGW_ACCESS_TELNET]) },
   { "timeouts", "server-inactivity-websocket", KEY_SECONDS, F (server_inactivity[MGW_ACCESS_WS]) },
+  { "timeouts", "redirect-inactivity-telnet", KEY_SECONDS, F (redirect_inactivity[MGW_ACCESS_TELNET]) },
+  { "timeouts", "redirect-inactivity-websocket", KEY_SECONDS, F (redirect_inactivity[MGW_ACCESS_WS]) },
+  { "timeouts", "redirect-max-telnet", KEY_SECONDS, F (redirect_max[MGW_ACCESS_TELNET]) },
+  { "timeouts", "redirect-max-websocket", KEY_SECONDS, F (redirect_max[MGW_ACCESS_WS]) },
+  { "command", "enabled", KEY_NOT, F (no_command_channel) },
+  { "command", "uri", KEY_STRING, F (command_uri) },
+  { "command", "retry-interval", KEY_SECONDS_MS, F (command_retry_ms) },
+  { "command", "queue-max", KEY_COUNT, F (command_queue_max) },
+  { "redirect", "profiles", KEY_PATH, F (profiles_file) },
   { "paths", "state-dir", KEY_PATH, F (state_dir) },
   { "paths", "config-path", KEY_PATH, F (config_path) },
 };
@@ -418,6 +437,32 @@ apply_key (MgwConfig     *config,
       return TRUE;
     case KEY_BOOL:
       return parse_bool (value, field, error);
+    case KEY_NOT:
+      if (!parse_bool (value, field, error))
+        return FALSE;
+      *(gboolean *) field = !*(gboolean *) field;
+      return TRUE;
+    case KEY_SECONDS_MS:
+      if (!parse_uint (value, 3600, &number, error))
+        return FALSE;
+      if (number == 0)
+        {
+          g_set_error_literal (error, MGW_ERROR, MGW_ERROR_CONFIG,
+                               "must be at least 1 second");
+          return FALSE;
+        }
+      *(guint *) field = (guint) number * 1000;
+      return TRUE;
+    case KEY_COUNT:
+      if (!parse_uint (value, 1000000, &number, error))
+        return FALSE;
+      if (number == 0)
+        {
+          g_set_error_literal (error, MGW_ERROR, MGW_ERROR_CONFIG, "must be at least 1");
+          return FALSE;
+        }
+      *(guint *) field = (guint) number;
+      return TRUE;
     case KEY_FRAME:
       return mgw_config_parse_frame_type (value, field, error);
     case KEY_PING:
@@ -537,6 +582,26 @@ mgw_config_validate (MgwConfig  *config,
                        config->server_uri);
           return FALSE;
         }
+    }
+
+  if (!config->no_command_channel)
+    {
+      g_autoptr(GUri) command = g_uri_parse (config->command_uri, G_URI_FLAGS_NONE, NULL);
+      if (command == NULL ||
+          (g_ascii_strcasecmp (g_uri_get_scheme (command), "ws") != 0 &&
+           g_ascii_strcasecmp (g_uri_get_scheme (command), "wss") != 0))
+        {
+          g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
+                       "command channel '%s' is not a ws:// or wss:// URI",
+                       config->command_uri);
+          return FALSE;
+        }
+    }
+  if (config->sep_hold_ms < 10)
+    {
+      g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
+                   "sep-hold of %u ms is below the minimum of 10 ms", config->sep_hold_ms);
+      return FALSE;
     }
 
   if (config->ws_ping_interval > 0 && config->ws_ping_timeout == 0)

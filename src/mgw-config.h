@@ -47,12 +47,18 @@ typedef struct
   guint           user_inactivity[MGW_N_ACCESS];
   guint           session_max[MGW_N_ACCESS];
   guint           server_inactivity[MGW_N_ACCESS];
+  guint           redirect_inactivity[MGW_N_ACCESS];
+  guint           redirect_max[MGW_N_ACCESS];
   /* paths and later parts */
   char           *state_dir;
   char           *config_path;        /* directory of the JSON files */
   char           *log_path;
+  /* [command] */
   char           *command_uri;
   gboolean        no_command_channel;
+  guint           command_retry_ms;
+  guint           command_queue_max;
+  char           *profiles_file;      /* NULL: <config_path>/profiles.json */
   int             display_port;
   gboolean        demo;
 } MgwConfig;

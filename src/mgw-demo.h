@@ -8,10 +8,16 @@ G_BEGIN_DECLS
 #define MGW_TYPE_DEMO (mgw_demo_get_type ())
 G_DECLARE_FINAL_TYPE (MgwDemo, mgw_demo, MGW, DEMO, GObject)
 
-MgwDemo    *mgw_demo_new       (void);
-gboolean    mgw_demo_start     (MgwDemo  *self,
-                                GError  **error);
-const char *mgw_demo_get_uri   (MgwDemo  *self);
-GBytes     *mgw_demo_get_page  (void);
+MgwDemo    *mgw_demo_new              (void);
+gboolean    mgw_demo_start            (MgwDemo  *self,
+                                       GError  **error);
+/* The demo Teletel (the default server). */
+const char *mgw_demo_get_uri          (MgwDemo  *self);
+/* Its command channel, for the gateway to connect to. */
+const char *mgw_demo_get_command_uri  (MgwDemo  *self);
+/* The second service, reached by redirection ("METEO"). */
+const char *mgw_demo_get_service_uri  (MgwDemo  *self);
+GBytes     *mgw_demo_get_page         (void);
+GBytes     *mgw_demo_get_service_page (void);
 
 G_END_DECLS

@@ -10,6 +10,7 @@
 #include "mgw-error.h"
 #include "mgw-link-telnet.h"
 #include "mgw-link-ws.h"
+#include "mgw-profiles.h"
 
 #include <glib/gi18n.h>
 #include <libsoup/soup.h>
@@ -20,12 +21,15 @@ struct _MgwGateway
 
   MgwConfig        *config;
   SoupSession      *soup;
+  MgwCommandLink   *command_link;   /* NULL: disabled */
+  MgwProfiles      *profiles;
   GSocketService   *telnet_service;
   SoupServer       *ws_server;
   guint16           telnet_port;
   guint16           ws_port;
 
   GHashTable       *sessions;      /* id -> MgwSession */
+  guint64           ended_bad_input;
   guint             next_id;
   guint             n_by_access[MGW_N_ACCESS];
   MgwCounters       counters;
@@ -57,6 +61,7 @@ session_ended_cb (MgwSession *session,
 
   g_object_ref (session);
   g_signal_handlers_disconnect_by_data (session, self);
+  self->ended_bad_input += mgw_session_get_bad_input (session);
   if (g_hash_table_remove (self->sessions, GUINT_TO_POINTER (id)))
     {
       self->n_by_access[mgw_session_get_access (session)]--;
@@ -76,7 +81,7 @@ add_session (MgwGateway *self,
   guint id = self->next_id++;
 
   session = mgw_session_new (id, access, user, address, port, self->config,
-                             self->soup);
+                             self->soup, self->command_link);
   g_hash_table_insert (self->sessions, GUINT_TO_POINTER (id),
                        g_object_ref (session));
   self->n_by_access[access]++;
@@ -307,12 +312,67 @@ failed:
   return FALSE;
 }
 
+/* --- command channel --- */
+
+static void
+command_cb (MgwCommandLink *link,
+            MgwCommand     *command,
+            MgwGateway     *self)
+{
+  MgwSession *session = mgw_gateway_lookup_session (self, command->id);
+  g_autoptr(GError) error = NULL;
+
+  if (session == NULL)
+    {
+      self->counters.bad_commands++;
+      g_message ("command channel: CONNECT for unknown session %u ignored", command->id);
+      return;
+    }
+  if (!mgw_session_redirect (session, command,
+                             mgw_profiles_lookup (self->profiles, command->uri), &error))
+    {
+      self->counters.bad_commands++;
+      g_message ("command channel: %s", error->message);
+    }
+}
+
+static char *
+profiles_path (MgwGateway *self)
+{
+  if (self->config->profiles_file != NULL)
+    return g_strdup (self->config->profiles_file);
+  return g_build_filename (self->config->config_path, "profiles.json", NULL);
+}
+
+/* Reads profiles.json again; a bad file keeps the profiles in force. */
+gboolean
+mgw_gateway_reload_profiles (MgwGateway  *self,
+                             GError     **error)
+{
+  g_autofree char *path = profiles_path (self);
+
+  if (!mgw_profiles_load_file (self->profiles, path, error))
+    return FALSE;
+  g_message ("%u redirect profiles from %s", mgw_profiles_get_size (self->profiles), path);
+  return TRUE;
+}
+
 /* --- object --- */
 
 gboolean
 mgw_gateway_start (MgwGateway  *self,
                    GError     **error)
 {
+  if (!mgw_gateway_reload_profiles (self, error))
+    return FALSE;
+  if (!self->config->no_command_channel)
+    {
+      self->command_link = mgw_command_link_new (self->soup, self->config->command_uri,
+                                                 self->config->command_retry_ms,
+                                                 self->config->command_queue_max);
+      g_signal_connect (self->command_link, "command", G_CALLBACK (command_cb), self);
+      mgw_command_link_start (self->command_link);
+    }
   if (self->config->telnet_port != MGW_PORT_OFF && !listen_telnet (self, error))
     return FALSE;
   if (self->config->ws_port != MGW_PORT_OFF && !listen_ws (self, error))
@@ -379,9 +439,17 @@ mgw_gateway_lookup_session (MgwGateway *self,
   return g_hash_table_lookup (self->sessions, GUINT_TO_POINTER (id));
 }
 
+/* Counters since start; bad input is summed over live sessions too. */
 const MgwCounters *
 mgw_gateway_get_counters (MgwGateway *self)
 {
+  GHashTableIter iter;
+  gpointer value;
+
+  self->counters.bad_input = self->ended_bad_input;
+  g_hash_table_iter_init (&iter, self->sessions);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    self->counters.bad_input += mgw_session_get_bad_input (value);
   return &self->counters;
 }
 
@@ -389,6 +457,12 @@ MgwConfig *
 mgw_gateway_get_config (MgwGateway *self)
 {
   return self->config;
+}
+
+MgwCommandLink *
+mgw_gateway_get_command_link (MgwGateway *self)
+{
+  return self->command_link;
 }
 
 static void
@@ -417,6 +491,11 @@ mgw_gateway_dispose (GObject *object)
       soup_server_disconnect (self->ws_server);
       g_clear_object (&self->ws_server);
     }
+  if (self->command_link != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->command_link, self);
+      g_clear_object (&self->command_link);
+    }
   if (self->soup != NULL)
     {
       soup_session_abort (self->soup);
@@ -431,6 +510,7 @@ mgw_gateway_finalize (GObject *object)
   MgwGateway *self = MGW_GATEWAY (object);
 
   g_clear_pointer (&self->config, mgw_config_unref);
+  g_clear_pointer (&self->profiles, mgw_profiles_free);
   G_OBJECT_CLASS (mgw_gateway_parent_class)->finalize (object);
 }
 
@@ -454,6 +534,7 @@ static void
 mgw_gateway_init (MgwGateway *self)
 {
   self->sessions = g_hash_table_new_full (NULL, NULL, NULL, g_object_unref);
+  self->profiles = mgw_profiles_new ();
 }
 
 MgwGateway *

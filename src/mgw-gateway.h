@@ -14,6 +14,7 @@ typedef struct
   guint64 timeouts[MGW_N_TIMEOUTS];
   guint64 upstream_failures;
   guint64 bad_input;
+  guint64 bad_commands;    /* CONNECTs for unknown or busy sessions */
 } MgwCounters;
 
 #define MGW_TYPE_GATEWAY (mgw_gateway_get_type ())
@@ -33,5 +34,8 @@ MgwSession        *mgw_gateway_lookup_session   (MgwGateway  *self,
                                                  guint        id);
 const MgwCounters *mgw_gateway_get_counters     (MgwGateway  *self);
 MgwConfig         *mgw_gateway_get_config       (MgwGateway  *self);
+MgwCommandLink    *mgw_gateway_get_command_link (MgwGateway  *self);
+gboolean           mgw_gateway_reload_profiles  (MgwGateway  *self,
+                                                 GError     **error);
 
 G_END_DECLS

@@ -22,6 +22,44 @@ mgw_minitel_status_line (const char *text)
   return g_byte_array_free_to_bytes (line);
 }
 
+/* Looks for ESC 0x39 0x7B in a stream cut anywhere: `state` (0 at the
+ * start of the stream) carries how much of it ended the previous chunk.
+ * Returns TRUE when the sequence completes in `data`. */
+gboolean
+mgw_minitel_scan_enqrom (guint        *state,
+                         const guint8 *data,
+                         gsize         len)
+{
+  static const guint8 enqrom[] = { MGW_MINITEL_ESC, 0x39, 0x7b };
+  gboolean found = FALSE;
+
+  for (gsize i = 0; i < len; i++)
+    {
+      if (data[i] == enqrom[*state])
+        (*state)++;
+      else
+        *state = data[i] == enqrom[0] ? 1 : 0;  /* no byte repeats in it */
+      if (*state == sizeof enqrom)
+        {
+          found = TRUE;
+          *state = 0;
+        }
+    }
+  return found;
+}
+
+gssize
+mgw_minitel_find_connexion_fin (const guint8 *data,
+                                gsize         len)
+{
+  for (gsize i = 0; i + 1 < len; i++)
+    if (data[i] == MGW_MINITEL_SEP &&
+        (data[i + 1] == MGW_MINITEL_KEY_CONNEXION_FIN ||
+         data[i + 1] == MGW_MINITEL_KEY_CONNEXION_FIN_MODEM))
+      return (gssize) i;
+  return -1;
+}
+
 GBytes *
 mgw_latin1_to_utf8 (const guint8 *data,
                     gsize         len)

@@ -11,6 +11,17 @@ G_BEGIN_DECLS
 #define MGW_MINITEL_CAN 0x18
 #define MGW_MINITEL_LF  0x0a
 
+#define MGW_MINITEL_KEY_CONNEXION_FIN       0x49
+#define MGW_MINITEL_KEY_CONNEXION_FIN_MODEM 0x59
+
+/* ENQROM, the server asking the terminal for its ROM id: ESC 0x39 0x7B. */
+gboolean mgw_minitel_scan_enqrom (guint        *state,
+                                  const guint8 *data,
+                                  gsize         len);
+/* Offset of the first Connexion/Fin key (SEP 0x49 or SEP 0x59), or -1. */
+gssize   mgw_minitel_find_connexion_fin (const guint8 *data,
+                                         gsize         len);
+
 /* Status line ("line zero"): US 0x40 0x41, text, CAN, LF. */
 GBytes  *mgw_minitel_status_line (const char *text);
 

@@ -4,17 +4,25 @@
  * MgwLink: it never knows whether either is Telnet or WebSocket. It sends
  * the welcome line, opens the upstream, relays bytes both ways (holding a
  * trailing SEP until its key code arrives), applies back-pressure between
- * the two queues, watches the timeouts of SPEC §9 and tells the user on
- * the status line why the session ends. */
+ * the queues, watches the timeouts of SPEC §9, identifies the user to
+ * Teletel on the first ENQROM, follows Teletel's redirections (SPEC §7)
+ * and tells the user on the status line why something ends.
+ *
+ *   CONNECTING ─▶ TELETEL ─▶ REDIRECTING ─▶ REDIRECTED
+ *                    ▲            │              │
+ *                    └────────────┴──────────────┘  (redirection ends)
+ *   any state ─▶ CLOSING ─▶ CLOSED */
 #include "config.h"
 
 #include "mgw-session.h"
 #include "mgw-error.h"
+#include "mgw-link-telnet.h"
 #include "mgw-link-ws.h"
 #include "mgw-minitel.h"
 
 #include <glib/gi18n.h>
 #include <stdarg.h>
+#include <string.h>
 
 struct _MgwSession
 {
@@ -26,24 +34,39 @@ struct _MgwSession
   guint16          peer_port;
   MgwConfig       *config;
   SoupSession     *soup;
+  MgwCommandLink  *command_link;   /* NULL: no command channel */
 
   MgwLink         *user;
-  MgwLink         *server;       /* the default server */
+  MgwLink         *server;         /* the default server */
+  MgwLink         *target;         /* the redirect target */
   MgwSessionState  state;
   char            *end_reason;
 
-  gint64           start_wall;   /* µs since the epoch */
-  gint64           start_mono;   /* monotonic µs */
+  gint64           start_wall;     /* µs since the epoch */
+  gint64           start_mono;     /* monotonic µs */
   gint64           last_user;
   gint64           last_server;
+  gint64           last_target;
+  gint64           redirect_start;
   guint            timeout_id;
   gboolean         sep_held;
   guint            sep_timeout_id;
+  guint            enqrom_state;
+  gboolean         enqrom_seen;
+
+  /* The current redirection. */
+  char            *server_session;
+  char            *target_uri;
+  MgwFinHandling   fin;
+  guint            redirections;
+  guint64          target_base_in;   /* user link counters at its start */
+  guint64          target_base_out;
 };
 
 G_DEFINE_FINAL_TYPE (MgwSession, mgw_session, G_TYPE_OBJECT)
 
 enum {
+  SIGNAL_STATE_CHANGED,
   SIGNAL_TIMED_OUT,
   SIGNAL_ENDED,
   N_SIGNALS
@@ -61,10 +84,23 @@ mgw_timeout_to_string (MgwTimeout timeout)
       return "session-max";
     case MGW_TIMEOUT_SERVER_INACTIVITY:
       return "server-inactivity";
+    case MGW_TIMEOUT_REDIRECT_INACTIVITY:
+      return "redirect-inactivity";
+    case MGW_TIMEOUT_REDIRECT_MAX:
+      return "redirect-max";
     case MGW_N_TIMEOUTS:
     default:
       return "unknown";
     }
+}
+
+const char *
+mgw_session_state_to_string (MgwSessionState state)
+{
+  static const char *names[] = {
+    "connecting", "teletel", "redirecting", "redirected", "closing", "closed",
+  };
+  return state < G_N_ELEMENTS (names) ? names[state] : "unknown";
 }
 
 static void session_log (MgwSession     *self,
@@ -80,6 +116,7 @@ session_log (MgwSession     *self,
              ...)
 {
   g_autofree char *text = NULL;
+  g_autofree char *message = NULL;
   char id[16];
   va_list args;
 
@@ -90,21 +127,48 @@ session_log (MgwSession     *self,
   text = g_strdup_vprintf (format, args);
   va_end (args);
   g_snprintf (id, sizeof id, "%u", self->id);
+  message = g_strdup_printf ("session %u (%s %s:%u): %s", self->id,
+                             mgw_access_to_string (self->access),
+                             self->peer_address, self->peer_port, text);
 
   const GLogField fields[] = {
     { "GLIB_DOMAIN", G_LOG_DOMAIN, -1 },
-    { "MESSAGE", NULL, -1 },
+    { "MESSAGE", message, -1 },
     { "MGW_SESSION_ID", id, -1 },
     { "MGW_PEER", self->peer_address, -1 },
   };
-  g_autofree char *message = g_strdup_printf ("session %u (%s %s:%u): %s",
-                                              self->id,
-                                              mgw_access_to_string (self->access),
-                                              self->peer_address,
-                                              self->peer_port, text);
-  GLogField *f = (GLogField *) fields;
-  f[1].value = message;
   g_log_structured_array (level, fields, G_N_ELEMENTS (fields));
+}
+
+static void
+set_state (MgwSession      *self,
+           MgwSessionState  state)
+{
+  MgwSessionState old = self->state;
+
+  if (old == state)
+    return;
+  self->state = state;
+  session_log (self, G_LOG_LEVEL_INFO, "%s -> %s",
+               mgw_session_state_to_string (old), mgw_session_state_to_string (state));
+  g_signal_emit (self, signals[SIGNAL_STATE_CHANGED], 0, (int) old);
+}
+
+static void
+tell_teletel (MgwSession *self,
+              char       *message)   /* (transfer full) */
+{
+  if (self->command_link != NULL)
+    mgw_command_link_send (self->command_link, message);
+  g_free (message);
+}
+
+static void
+tell_teletel_event (MgwSession *self,
+                    const char *event,
+                    const char *detail)
+{
+  tell_teletel (self, mgw_command_user_event (event, self->id, detail));
 }
 
 static void
@@ -123,30 +187,81 @@ send_text (MgwSession *self,
 }
 
 static void
+set_reason (MgwSession *self,
+            const char *reason)
+{
+  if (self->end_reason == NULL)
+    self->end_reason = g_strdup (reason);
+}
+
+static gboolean
+link_done (MgwLink *link)
+{
+  return link == NULL || mgw_link_get_state (link) == MGW_LINK_CLOSED;
+}
+
+static void
 maybe_finish (MgwSession *self)
 {
   if (self->state != MGW_SESSION_CLOSING)
     return;
-  if (mgw_link_get_state (self->user) != MGW_LINK_CLOSED)
-    return;
-  if (self->server != NULL && mgw_link_get_state (self->server) != MGW_LINK_CLOSED)
+  if (!link_done (self->user) || !link_done (self->server) || !link_done (self->target))
     return;
 
-  self->state = MGW_SESSION_CLOSED;
   g_clear_handle_id (&self->timeout_id, g_source_remove);
   g_clear_handle_id (&self->sep_timeout_id, g_source_remove);
   session_log (self, G_LOG_LEVEL_MESSAGE,
                "ended after %.1f s: %s; %" G_GUINT64_FORMAT " bytes from the user, %"
-               G_GUINT64_FORMAT " to the user",
+               G_GUINT64_FORMAT " to the user, %u redirections",
                (g_get_monotonic_time () - self->start_mono) / (double) G_USEC_PER_SEC,
                self->end_reason,
                mgw_link_get_bytes_in (self->user),
-               mgw_link_get_bytes_out (self->user));
+               mgw_link_get_bytes_out (self->user),
+               self->redirections);
+  set_state (self, MGW_SESSION_CLOSED);
   g_signal_emit (self, signals[SIGNAL_ENDED], 0);
 }
 
+/* --- redirection --- */
+
+static void
+drop_target (MgwSession *self)
+{
+  if (self->target == NULL)
+    return;
+  g_signal_handlers_disconnect_by_data (self->target, self);
+  mgw_link_close (self->target, FALSE);
+  g_clear_object (&self->target);
+}
+
+/* Ends the current redirection, whatever ended it: UserRedirectEnded,
+ * the target's output still queued for the user dropped, the user back
+ * on the default server. `status`, if any, goes to the status line. */
+static void
+end_redirection (MgwSession *self,
+                 const char *why,
+                 const char *status)
+{
+  if (self->state != MGW_SESSION_REDIRECTING && self->state != MGW_SESSION_REDIRECTED)
+    return;
+
+  session_log (self, G_LOG_LEVEL_MESSAGE, "redirection to '%s' ended: %s",
+               self->target_uri, why);
+  drop_target (self);
+  mgw_link_drop_queue (self->user);
+  tell_teletel_event (self, "UserRedirectEnded", self->server_session);
+  g_clear_pointer (&self->target_uri, g_free);
+  g_clear_pointer (&self->server_session, g_free);
+  self->last_server = g_get_monotonic_time ();
+  set_state (self, MGW_SESSION_TELETEL);
+  if (status != NULL && mgw_link_get_state (self->user) == MGW_LINK_OPEN)
+    send_status (self, status);
+}
+
+static void arm_timeout (MgwSession *self);
+
 /* Ends the session: `status`, when not NULL, goes to the user's status
- * line first; both links close. */
+ * line first; every link closes. */
 void
 mgw_session_end (MgwSession *self,
                  const char *status)
@@ -155,11 +270,13 @@ mgw_session_end (MgwSession *self,
     return;
 
   g_object_ref (self);
-  if (self->end_reason == NULL)
-    self->end_reason = g_strdup (status ? status : "closed");
-  self->state = MGW_SESSION_CLOSING;
+  set_reason (self, status ? status : "closed");
+  if (self->state == MGW_SESSION_REDIRECTING || self->state == MGW_SESSION_REDIRECTED)
+    end_redirection (self, self->end_reason, NULL);
+  set_state (self, MGW_SESSION_CLOSING);
   g_clear_handle_id (&self->timeout_id, g_source_remove);
   g_clear_handle_id (&self->sep_timeout_id, g_source_remove);
+  tell_teletel (self, mgw_command_user_gone (self->id));
   if (status != NULL && mgw_link_get_state (self->user) == MGW_LINK_OPEN)
     send_status (self, status);
   mgw_link_close (self->user, TRUE);
@@ -167,14 +284,6 @@ mgw_session_end (MgwSession *self,
     mgw_link_close (self->server, TRUE);
   maybe_finish (self);
   g_object_unref (self);
-}
-
-static void
-set_reason (MgwSession *self,
-            const char *reason)
-{
-  if (self->end_reason == NULL)
-    self->end_reason = g_strdup (reason);
 }
 
 /* --- timeouts --- */
@@ -186,6 +295,39 @@ seconds_after (gint64 start,
   return seconds ? start + (gint64) seconds * G_USEC_PER_SEC : G_MAXINT64;
 }
 
+typedef struct
+{
+  MgwTimeout  which;
+  gint64      deadline;
+} Deadline;
+
+/* The nearest deadline in the current state. */
+static Deadline
+next_deadline (MgwSession *self)
+{
+  const MgwConfig *c = self->config;
+  MgwAccess a = self->access;
+  Deadline d = { MGW_N_TIMEOUTS, G_MAXINT64 };
+  Deadline candidates[] = {
+    { MGW_TIMEOUT_SESSION_MAX, seconds_after (self->start_mono, c->session_max[a]) },
+    { MGW_TIMEOUT_USER_INACTIVITY, seconds_after (self->last_user, c->user_inactivity[a]) },
+    { MGW_TIMEOUT_SERVER_INACTIVITY,
+      self->state == MGW_SESSION_TELETEL ?
+      seconds_after (self->last_server, c->server_inactivity[a]) : G_MAXINT64 },
+    { MGW_TIMEOUT_REDIRECT_MAX,
+      self->state == MGW_SESSION_REDIRECTED ?
+      seconds_after (self->redirect_start, c->redirect_max[a]) : G_MAXINT64 },
+    { MGW_TIMEOUT_REDIRECT_INACTIVITY,
+      self->state == MGW_SESSION_REDIRECTED ?
+      seconds_after (self->last_target, c->redirect_inactivity[a]) : G_MAXINT64 },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (candidates); i++)
+    if (candidates[i].deadline < d.deadline)
+      d = candidates[i];
+  return d;
+}
+
 static gboolean timeout_cb (gpointer user_data);
 
 /* One timer per session, armed for the nearest deadline; activity only
@@ -193,64 +335,86 @@ static gboolean timeout_cb (gpointer user_data);
 static void
 arm_timeout (MgwSession *self)
 {
-  gint64 deadline = G_MAXINT64;
+  Deadline d;
   gint64 now = g_get_monotonic_time ();
 
   g_clear_handle_id (&self->timeout_id, g_source_remove);
-  deadline = MIN (deadline, seconds_after (self->last_user,
-                                           self->config->user_inactivity[self->access]));
-  deadline = MIN (deadline, seconds_after (self->start_mono,
-                                           self->config->session_max[self->access]));
-  if (self->state == MGW_SESSION_RELAYING)
-    deadline = MIN (deadline, seconds_after (self->last_server,
-                                             self->config->server_inactivity[self->access]));
-  if (deadline == G_MAXINT64)
+  if (self->state >= MGW_SESSION_CLOSING)
     return;
-  self->timeout_id = g_timeout_add ((guint) MAX (0, (deadline - now) / 1000) + 1,
+  d = next_deadline (self);
+  if (d.deadline == G_MAXINT64)
+    return;
+  self->timeout_id = g_timeout_add ((guint) MIN (MAX (0, (d.deadline - now) / 1000) + 1,
+                                                 G_MAXINT32),
                                     timeout_cb, self);
-}
-
-static void
-expire (MgwSession *self,
-        MgwTimeout  which,
-        const char *status)
-{
-  g_autofree char *reason = g_strdup_printf ("%s timeout",
-                                             mgw_timeout_to_string (which));
-  session_log (self, G_LOG_LEVEL_MESSAGE, "%s", reason);
-  set_reason (self, reason);
-  g_signal_emit (self, signals[SIGNAL_TIMED_OUT], 0, which);
-  mgw_session_end (self, status);
 }
 
 static gboolean
 timeout_cb (gpointer user_data)
 {
   MgwSession *self = user_data;
-  gint64 now = g_get_monotonic_time ();
-  const MgwConfig *c = self->config;
+  Deadline d = next_deadline (self);
+  g_autofree char *reason = NULL;
 
   self->timeout_id = 0;
-  if (now >= seconds_after (self->start_mono, c->session_max[self->access]))
-    expire (self, MGW_TIMEOUT_SESSION_MAX, _("END MAX TIME"));
-  else if (now >= seconds_after (self->last_user, c->user_inactivity[self->access]))
-    expire (self, MGW_TIMEOUT_USER_INACTIVITY, _("END INACTIVE USER"));
-  else if (self->state == MGW_SESSION_RELAYING &&
-           now >= seconds_after (self->last_server, c->server_inactivity[self->access]))
-    expire (self, MGW_TIMEOUT_SERVER_INACTIVITY, "END INACTIVE");
-  else
-    arm_timeout (self);
+  if (g_get_monotonic_time () < d.deadline)
+    {
+      arm_timeout (self);
+      return G_SOURCE_REMOVE;
+    }
+
+  reason = g_strdup_printf ("%s timeout", mgw_timeout_to_string (d.which));
+  session_log (self, G_LOG_LEVEL_MESSAGE, "%s", reason);
+  g_object_ref (self);
+  g_signal_emit (self, signals[SIGNAL_TIMED_OUT], 0, (int) d.which);
+  switch (d.which)
+    {
+    case MGW_TIMEOUT_REDIRECT_INACTIVITY:
+      end_redirection (self, reason, "END INACTIVE REDIR");
+      arm_timeout (self);
+      break;
+    case MGW_TIMEOUT_REDIRECT_MAX:
+      end_redirection (self, reason, _("END MAX TIME REDIR"));
+      arm_timeout (self);
+      break;
+    case MGW_TIMEOUT_SESSION_MAX:
+      set_reason (self, reason);
+      mgw_session_end (self, _("END MAX TIME"));
+      break;
+    case MGW_TIMEOUT_USER_INACTIVITY:
+      set_reason (self, reason);
+      mgw_session_end (self, _("END INACTIVE USER"));
+      break;
+    case MGW_TIMEOUT_SERVER_INACTIVITY:
+      set_reason (self, reason);
+      mgw_session_end (self, "END INACTIVE");
+      break;
+    case MGW_N_TIMEOUTS:
+    default:
+      break;
+    }
+  g_object_unref (self);
   return G_SOURCE_REMOVE;
 }
 
 /* --- relay --- */
+
+static gboolean
+redirected (MgwSession *self)
+{
+  return self->state == MGW_SESSION_REDIRECTED && self->target != NULL;
+}
 
 static void
 send_upstream (MgwSession   *self,
                const guint8 *data,
                gsize         len)
 {
-  if (self->server != NULL)
+  if (len == 0)
+    return;
+  if (redirected (self))
+    mgw_link_send_data (self->target, data, len);
+  else if (self->server != NULL)
     mgw_link_send_data (self->server, data, len);
 }
 
@@ -276,6 +440,7 @@ user_received_cb (MgwLink      *link,
                   MgwSession   *self)
 {
   g_autofree guint8 *joined = NULL;
+  gssize fin;
 
   if (self->state >= MGW_SESSION_CLOSING)
     return;
@@ -293,14 +458,50 @@ user_received_cb (MgwLink      *link,
       self->sep_held = FALSE;
       g_clear_handle_id (&self->sep_timeout_id, g_source_remove);
     }
-  if (data[len - 1] == MGW_MINITEL_SEP && self->config->sep_hold_ms > 0)
+  if (data[len - 1] == MGW_MINITEL_SEP)
     {
       self->sep_held = TRUE;
       self->sep_timeout_id = g_timeout_add (self->config->sep_hold_ms,
                                             sep_timeout_cb, self);
       len--;
     }
+
+  /* Connexion/Fin while redirected ends the redirection, unless the
+   * target's profile wants the key. It goes to no one. */
+  if (redirected (self) && self->fin == MGW_FIN_GATEWAY &&
+      (fin = mgw_minitel_find_connexion_fin (data, len)) >= 0)
+    {
+      g_object_ref (self);
+      send_upstream (self, data, fin);
+      session_log (self, G_LOG_LEVEL_MESSAGE, "Connexion/Fin: back to Teletel");
+      tell_teletel_event (self, "UserRequestedClose", self->server_session);
+      end_redirection (self, "Connexion/Fin pressed", NULL);
+      arm_timeout (self);
+      /* What the user typed after the key is for Teletel. */
+      if (self->state == MGW_SESSION_TELETEL)
+        send_upstream (self, data + fin + 2, len - fin - 2);
+      g_object_unref (self);
+      return;
+    }
   send_upstream (self, data, len);
+}
+
+/* The first ENQROM of the session, while the command channel is up:
+ * identify the user to Teletel (SPEC §7). The ENQROM still goes to the
+ * user, whose terminal answers with its real ROM id. */
+static void
+identify (MgwSession *self)
+{
+  static const guint8 introducer[] = { 0x01, 0x7f, 0x7f, 0x7f, 0x04 };
+  g_autofree char *line = NULL;
+
+  if (self->command_link == NULL || !mgw_command_link_get_connected (self->command_link))
+    return;
+  line = mgw_command_identification (self->id, self->peer_address, self->peer_port,
+                                     self->access == MGW_ACCESS_TELNET);
+  session_log (self, G_LOG_LEVEL_INFO, "ENQROM: identified to the default server");
+  mgw_link_send_data (self->server, introducer, sizeof introducer);
+  mgw_link_send_data (self->server, (const guint8 *) line, strlen (line));
 }
 
 static void
@@ -313,6 +514,25 @@ server_received_cb (MgwLink      *link,
     return;
   self->last_server = g_get_monotonic_time ();
   session_log (self, G_LOG_LEVEL_DEBUG, "%u bytes from the default server", len);
+  mgw_link_send_data (self->user, data, len);
+  if (!self->enqrom_seen &&
+      mgw_minitel_scan_enqrom (&self->enqrom_state, data, len))
+    {
+      self->enqrom_seen = TRUE;
+      identify (self);
+    }
+}
+
+static void
+target_received_cb (MgwLink      *link,
+                    const guint8 *data,
+                    guint         len,
+                    MgwSession   *self)
+{
+  if (!redirected (self))
+    return;
+  self->last_target = g_get_monotonic_time ();
+  session_log (self, G_LOG_LEVEL_DEBUG, "%u bytes from the redirect target", len);
   mgw_link_send_data (self->user, data, len);
 }
 
@@ -345,8 +565,8 @@ server_opened_cb (MgwLink    *link,
 
   if (self->state != MGW_SESSION_CONNECTING)
     return;
-  self->state = MGW_SESSION_RELAYING;
   self->last_server = g_get_monotonic_time ();
+  set_state (self, MGW_SESSION_TELETEL);
   session_log (self, G_LOG_LEVEL_INFO, "connected to '%s'", self->config->server_uri);
   connected = g_strdup_printf ("Connected to '%s'\n\r", self->config->server_uri);
   send_text (self, connected);
@@ -370,7 +590,7 @@ server_closed_cb (MgwLink      *link,
       set_reason (self, reason);
       mgw_session_end (self, _("SERVER UNAVAILABLE, RETRY LATER"));
     }
-  else if (self->state == MGW_SESSION_RELAYING)
+  else if (self->state < MGW_SESSION_CLOSING)
     {
       g_autofree char *reason =
         g_strdup_printf ("default server closed%s%s",
@@ -382,22 +602,165 @@ server_closed_cb (MgwLink      *link,
   g_object_unref (self);
 }
 
+static void
+target_opened_cb (MgwLink    *link,
+                  MgwSession *self)
+{
+  if (self->state != MGW_SESSION_REDIRECTING)
+    return;
+  self->redirections++;
+  self->redirect_start = g_get_monotonic_time ();
+  self->last_target = self->redirect_start;
+  self->target_base_in = mgw_link_get_bytes_in (self->user);
+  self->target_base_out = mgw_link_get_bytes_out (self->user);
+  set_state (self, MGW_SESSION_REDIRECTED);
+  session_log (self, G_LOG_LEVEL_MESSAGE, "redirected to '%s'", self->target_uri);
+  tell_teletel_event (self, "UserRedirected", self->server_session);
+  send_status (self, "CONNECT");
+  arm_timeout (self);
+}
+
+static void
+target_closed_cb (MgwLink      *link,
+                  const GError *error,
+                  MgwSession   *self)
+{
+  g_autofree char *why = NULL;
+
+  g_object_ref (self);
+  if (self->state == MGW_SESSION_REDIRECTING)
+    {
+      why = g_strdup_printf ("target unreachable: %s", error ? error->message : "closed");
+      end_redirection (self, why, _("SERVICE UNAVAILABLE"));
+      arm_timeout (self);
+    }
+  else if (self->state == MGW_SESSION_REDIRECTED)
+    {
+      why = g_strdup_printf ("target closed%s%s", error ? ": " : "",
+                             error ? error->message : "");
+      end_redirection (self, why, NULL);
+      arm_timeout (self);
+    }
+  maybe_finish (self);
+  g_object_unref (self);
+}
+
 /* Back-pressure: a congested queue stops reading on the other side. */
 static void
 user_congested_cb (MgwLink    *link,
                    GParamSpec *pspec,
                    MgwSession *self)
 {
+  gboolean congested = mgw_link_get_congested (link);
+
   if (self->server != NULL)
-    mgw_link_set_paused (self->server, mgw_link_get_congested (link));
+    mgw_link_set_paused (self->server, congested);
+  if (self->target != NULL)
+    mgw_link_set_paused (self->target, congested);
 }
 
 static void
-server_congested_cb (MgwLink    *link,
-                     GParamSpec *pspec,
-                     MgwSession *self)
+upstream_congested_cb (MgwLink    *link,
+                       GParamSpec *pspec,
+                       MgwSession *self)
 {
   mgw_link_set_paused (self->user, mgw_link_get_congested (link));
+}
+
+/* Opens `uri` as a redirect target: ws://, wss:// or telnet://host:port. */
+static MgwLink *
+open_target (MgwSession       *self,
+             const char       *uri,
+             guint             ping,
+             char            **protocols,
+             MgwFrameType      frame_type,
+             GError          **error)
+{
+  const MgwConfig *c = self->config;
+  g_autoptr(GUri) parsed = g_uri_parse (uri, G_URI_FLAGS_NONE, error);
+  MgwLink *link;
+
+  if (parsed == NULL)
+    return NULL;
+  if (g_ascii_strcasecmp (g_uri_get_scheme (parsed), "telnet") == 0)
+    {
+      int port = g_uri_get_port (parsed);
+      if (g_uri_get_host (parsed) == NULL || *g_uri_get_host (parsed) == '\0')
+        {
+          g_set_error (error, MGW_ERROR, MGW_ERROR_BAD_INPUT, "'%s' names no host", uri);
+          return NULL;
+        }
+      link = mgw_link_telnet_connect (g_uri_get_host (parsed), port > 0 ? port : 23,
+                                      c->connect_timeout * 1000);
+    }
+  else
+    {
+      link = mgw_link_ws_connect (self->soup, uri, (const char * const *) protocols,
+                                  frame_type, c->connect_timeout * 1000, error);
+      if (link == NULL)
+        return NULL;
+      mgw_link_ws_set_keepalive (MGW_LINK_WS (link), ping, ping ? c->ws_ping_timeout : 0);
+      mgw_link_ws_set_max_incoming (MGW_LINK_WS (link), c->ws_max_message);
+    }
+  mgw_link_set_description (link, uri);
+  mgw_link_set_queue_limit (link, c->queue_limit);
+  return link;
+}
+
+/* A CONNECT from Teletel (SPEC §7): values in the command win over the
+ * target's profile. Fails, changing nothing, when the session is not on
+ * the default server. */
+gboolean
+mgw_session_redirect (MgwSession        *self,
+                      const MgwCommand  *command,
+                      const MgwProfile  *profile,
+                      GError           **error)
+{
+  g_autoptr(GError) local = NULL;
+  char **protocols = command->subprotocols;
+  guint ping = command->ping;
+  MgwFrameType frame_type = self->config->server_frame_type;
+
+  if (self->state != MGW_SESSION_TELETEL)
+    {
+      g_set_error (error, MGW_ERROR, MGW_ERROR_FAILED,
+                   "session %u is %s, not on Teletel: CONNECT ignored", self->id,
+                   mgw_session_state_to_string (self->state));
+      return FALSE;
+    }
+  if (profile != NULL)
+    {
+      if (!command->has_ping && profile->has_ping)
+        ping = profile->ping;
+      if (protocols[0] == NULL && profile->subprotocols != NULL)
+        protocols = profile->subprotocols;
+      if (profile->has_frame_type)
+        frame_type = profile->frame_type;
+    }
+
+  self->server_session = g_strdup (command->server_session);
+  self->target_uri = g_strdup (command->uri);
+  self->fin = profile ? profile->fin : MGW_FIN_GATEWAY;
+  tell_teletel_event (self, "UserGotCommand", command->raw);
+  tell_teletel_event (self, "UserRedirecting", self->server_session);
+  set_state (self, MGW_SESSION_REDIRECTING);
+  session_log (self, G_LOG_LEVEL_MESSAGE, "redirecting to '%s'", command->uri);
+
+  self->target = open_target (self, command->uri, ping, protocols, frame_type, &local);
+  if (self->target == NULL)
+    {
+      g_autofree char *why = g_strdup_printf ("cannot open the target: %s", local->message);
+      end_redirection (self, why, _("SERVICE UNAVAILABLE"));
+      arm_timeout (self);
+      return TRUE;
+    }
+  g_signal_connect (self->target, "opened", G_CALLBACK (target_opened_cb), self);
+  g_signal_connect (self->target, "received", G_CALLBACK (target_received_cb), self);
+  g_signal_connect (self->target, "closed", G_CALLBACK (target_closed_cb), self);
+  g_signal_connect (self->target, "notify::congested",
+                    G_CALLBACK (upstream_congested_cb), self);
+  arm_timeout (self);
+  return TRUE;
 }
 
 /* --- life cycle --- */
@@ -415,6 +778,9 @@ mgw_session_start (MgwSession *self)
 
   if (welcome != NULL && *welcome != '\0')
     send_text (self, welcome);
+  tell_teletel (self, mgw_command_new_user (self->access == MGW_ACCESS_TELNET,
+                                            self->peer_address, self->peer_port,
+                                            self->id));
 
   self->server = mgw_link_ws_connect (self->soup, c->server_uri,
                                       (const char * const *) c->server_subprotocols,
@@ -437,8 +803,19 @@ mgw_session_start (MgwSession *self)
   g_signal_connect (self->server, "received", G_CALLBACK (server_received_cb), self);
   g_signal_connect (self->server, "closed", G_CALLBACK (server_closed_cb), self);
   g_signal_connect (self->server, "notify::congested",
-                    G_CALLBACK (server_congested_cb), self);
+                    G_CALLBACK (upstream_congested_cb), self);
   arm_timeout (self);
+}
+
+static void
+release_link (MgwSession  *self,
+              MgwLink    **link)
+{
+  if (*link == NULL)
+    return;
+  g_signal_handlers_disconnect_by_data (*link, self);
+  mgw_link_close (*link, FALSE);
+  g_clear_object (link);
 }
 
 static void
@@ -448,19 +825,11 @@ mgw_session_dispose (GObject *object)
 
   g_clear_handle_id (&self->timeout_id, g_source_remove);
   g_clear_handle_id (&self->sep_timeout_id, g_source_remove);
-  if (self->user != NULL)
-    {
-      g_signal_handlers_disconnect_by_data (self->user, self);
-      mgw_link_close (self->user, FALSE);
-      g_clear_object (&self->user);
-    }
-  if (self->server != NULL)
-    {
-      g_signal_handlers_disconnect_by_data (self->server, self);
-      mgw_link_close (self->server, FALSE);
-      g_clear_object (&self->server);
-    }
+  release_link (self, &self->user);
+  release_link (self, &self->server);
+  release_link (self, &self->target);
   g_clear_object (&self->soup);
+  g_clear_object (&self->command_link);
   G_OBJECT_CLASS (mgw_session_parent_class)->dispose (object);
 }
 
@@ -471,6 +840,8 @@ mgw_session_finalize (GObject *object)
 
   g_free (self->peer_address);
   g_free (self->end_reason);
+  g_free (self->server_session);
+  g_free (self->target_uri);
   g_clear_pointer (&self->config, mgw_config_unref);
   G_OBJECT_CLASS (mgw_session_parent_class)->finalize (object);
 }
@@ -483,11 +854,15 @@ mgw_session_class_init (MgwSessionClass *klass)
   object_class->dispose = mgw_session_dispose;
   object_class->finalize = mgw_session_finalize;
 
-  /* (MgwTimeout which): emitted just before a timeout ends the session. */
+  /* (MgwSessionState old): the state changed; the new one is current. */
+  signals[SIGNAL_STATE_CHANGED] =
+    g_signal_new ("state-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_INT);
+  /* (MgwTimeout which): emitted as a timeout fires. */
   signals[SIGNAL_TIMED_OUT] =
     g_signal_new ("timed-out", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_INT);
-  /* Both links are closed; the session is done. */
+  /* Every link is closed; the session is done. */
   signals[SIGNAL_ENDED] =
     g_signal_new ("ended", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 0);
@@ -500,15 +875,17 @@ mgw_session_init (MgwSession *self)
 }
 
 MgwSession *
-mgw_session_new (guint        id,
-                 MgwAccess    access,
-                 MgwLink     *user,
-                 const char  *peer_address,
-                 guint16      peer_port,
-                 MgwConfig   *config,
-                 SoupSession *soup)
+mgw_session_new (guint           id,
+                 MgwAccess       access,
+                 MgwLink        *user,
+                 const char     *peer_address,
+                 guint16         peer_port,
+                 MgwConfig      *config,
+                 SoupSession    *soup,
+                 MgwCommandLink *command_link)
 {
   MgwSession *self = g_object_new (MGW_TYPE_SESSION, NULL);
+  g_autofree char *description = NULL;
 
   self->id = id;
   self->access = access;
@@ -517,13 +894,13 @@ mgw_session_new (guint        id,
   self->peer_port = peer_port;
   self->config = mgw_config_ref (config);
   self->soup = g_object_ref (soup);
+  self->command_link = command_link ? g_object_ref (command_link) : NULL;
   self->start_wall = g_get_real_time ();
   self->start_mono = g_get_monotonic_time ();
   self->last_user = self->start_mono;
   self->last_server = self->start_mono;
 
-  g_autofree char *description = g_strdup_printf ("session %u user %s:%u", id,
-                                                  peer_address, peer_port);
+  description = g_strdup_printf ("session %u user %s:%u", id, peer_address, peer_port);
   mgw_link_set_description (user, description);
   mgw_link_set_queue_limit (user, config->queue_limit);
   g_signal_connect (user, "received", G_CALLBACK (user_received_cb), self);
@@ -584,4 +961,37 @@ const char *
 mgw_session_get_end_reason (MgwSession *self)
 {
   return self->end_reason;
+}
+
+/* Frames and sequences refused from any of the session's peers. */
+guint64
+mgw_session_get_bad_input (MgwSession *self)
+{
+  return mgw_link_get_bad_input (self->user) +
+         (self->server ? mgw_link_get_bad_input (self->server) : 0) +
+         (self->target ? mgw_link_get_bad_input (self->target) : 0);
+}
+
+guint
+mgw_session_get_redirections (MgwSession *self)
+{
+  return self->redirections;
+}
+
+const char *
+mgw_session_get_target (MgwSession *self)
+{
+  return self->state == MGW_SESSION_REDIRECTED ? self->target_uri : NULL;
+}
+
+guint64
+mgw_session_get_redirect_bytes_from_user (MgwSession *self)
+{
+  return redirected (self) ? mgw_link_get_bytes_in (self->user) - self->target_base_in : 0;
+}
+
+guint64
+mgw_session_get_redirect_bytes_to_user (MgwSession *self)
+{
+  return redirected (self) ? mgw_link_get_bytes_out (self->user) - self->target_base_out : 0;
 }

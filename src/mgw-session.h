@@ -4,22 +4,31 @@
 
 #include <libsoup/soup.h>
 
+#include "mgw-command.h"
+#include "mgw-command-link.h"
 #include "mgw-config.h"
 #include "mgw-link.h"
+#include "mgw-profiles.h"
 
 G_BEGIN_DECLS
 
 typedef enum {
   MGW_SESSION_CONNECTING,   /* waiting for the default server */
-  MGW_SESSION_RELAYING,
+  MGW_SESSION_TELETEL,      /* on the default server */
+  MGW_SESSION_REDIRECTING,  /* opening a redirect target */
+  MGW_SESSION_REDIRECTED,
   MGW_SESSION_CLOSING,
   MGW_SESSION_CLOSED,
 } MgwSessionState;
+
+const char *mgw_session_state_to_string (MgwSessionState state);
 
 typedef enum {
   MGW_TIMEOUT_USER_INACTIVITY,
   MGW_TIMEOUT_SESSION_MAX,
   MGW_TIMEOUT_SERVER_INACTIVITY,
+  MGW_TIMEOUT_REDIRECT_INACTIVITY,
+  MGW_TIMEOUT_REDIRECT_MAX,
   MGW_N_TIMEOUTS
 } MgwTimeout;
 
@@ -34,8 +43,13 @@ MgwSession      *mgw_session_new              (guint             id,
                                                const char       *peer_address,
                                                guint16           peer_port,
                                                MgwConfig        *config,
-                                               SoupSession      *soup);
+                                               SoupSession      *soup,
+                                               MgwCommandLink   *command_link);
 void             mgw_session_start            (MgwSession       *self);
+gboolean         mgw_session_redirect         (MgwSession       *self,
+                                               const MgwCommand *command,
+                                               const MgwProfile *profile,
+                                               GError          **error);
 void             mgw_session_end              (MgwSession       *self,
                                                const char       *status);
 
@@ -48,5 +62,10 @@ gint64           mgw_session_get_start_time   (MgwSession       *self);
 guint64          mgw_session_get_bytes_from_user (MgwSession    *self);
 guint64          mgw_session_get_bytes_to_user   (MgwSession    *self);
 const char      *mgw_session_get_end_reason   (MgwSession       *self);
+guint            mgw_session_get_redirections (MgwSession       *self);
+guint64          mgw_session_get_bad_input    (MgwSession       *self);
+const char      *mgw_session_get_target       (MgwSession       *self);
+guint64          mgw_session_get_redirect_bytes_from_user (MgwSession *self);
+guint64          mgw_session_get_redirect_bytes_to_user   (MgwSession *self);
 
 G_END_DECLS

@@ -217,6 +217,8 @@ test_text_above_ff (Fixture *f, gconstpointer data)
   mgw_test_ws_wait_for (ws, S ("fine"));
   g_assert_false (mgw_test_bytes_contain (ws->received, S ("Q")));
   g_assert_cmpuint (mgw_gateway_get_n_sessions (f->gateway), ==, 1);
+  /* Counted: one from the user, one from the server. */
+  g_assert_cmpuint (mgw_gateway_get_counters (f->gateway)->bad_input, ==, 2);
 }
 
 /* Binary frames to users when configured so. */

@@ -432,9 +432,114 @@ mgw_test_server_new (gboolean    echo,
   bound = g_socket_get_local_address (listeners->data, &error);
   g_assert_no_error (error);
   g_slist_free (listeners);
-  server->uri = g_strdup_printf ("ws://127.0.0.1:%u/",
-                                 g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
+  server->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  server->uri = g_strdup_printf ("ws://127.0.0.1:%u/", server->port);
   return server;
+}
+
+void
+mgw_test_server_stop (MgwTestServer *server)
+{
+  for (guint i = 0; i < server->peers->len; i++)
+    {
+      MgwTestPeer *peer = server->peers->pdata[i];
+      if (soup_websocket_connection_get_state (peer->conn) == SOUP_WEBSOCKET_STATE_OPEN)
+        soup_websocket_connection_close (peer->conn, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, NULL);
+    }
+  soup_server_disconnect (server->server);
+}
+
+void
+mgw_test_server_start (MgwTestServer *server)
+{
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, server->port);
+  g_autoptr(GError) error = NULL;
+
+  soup_server_listen (server->server, address, 0, &error);
+  g_assert_no_error (error);
+}
+
+gboolean
+mgw_test_server_has_frame (MgwTestServer *server,
+                           const char    *text)
+{
+  gsize len = strlen (text);
+
+  for (guint i = 0; i < server->peers->len; i++)
+    {
+      MgwTestPeer *peer = server->peers->pdata[i];
+      for (guint j = 0; j < peer->frames->len; j++)
+        {
+          gsize size;
+          const char *data = g_bytes_get_data (peer->frames->pdata[j], &size);
+          if (size == len && memcmp (data, text, len) == 0)
+            return TRUE;
+        }
+    }
+  return FALSE;
+}
+
+typedef struct
+{
+  MgwTestServer *server;
+  const char    *text;
+} FrameWait;
+
+static gboolean
+frame_arrived (gpointer data)
+{
+  FrameWait *w = data;
+  return mgw_test_server_has_frame (w->server, w->text);
+}
+
+void
+mgw_test_server_wait_frame (MgwTestServer *server,
+                           const char    *text)
+{
+  FrameWait w = { server, text };
+  WaitState state = { FALSE };
+  guint id = g_timeout_add (MGW_TEST_TIMEOUT_MS, wait_timeout_cb, &state);
+
+  while (!frame_arrived (&w) && !state.timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  if (state.timed_out)
+    {
+      g_autofree char *frames = mgw_test_server_frames (server);
+      g_error ("timed out waiting for the frame '%s'; frames so far:\n%s", text, frames);
+    }
+  g_source_remove (id);
+}
+
+char *
+mgw_test_server_frames (MgwTestServer *server)
+{
+  GString *out = g_string_new (NULL);
+
+  for (guint i = 0; i < server->peers->len; i++)
+    {
+      MgwTestPeer *peer = server->peers->pdata[i];
+      for (guint j = 0; j < peer->frames->len; j++)
+        {
+          gsize size;
+          const char *data = g_bytes_get_data (peer->frames->pdata[j], &size);
+          g_string_append_len (out, data, size);
+          g_string_append_c (out, '\n');
+        }
+    }
+  return g_string_free (out, FALSE);
+}
+
+MgwTestPeer *
+mgw_test_server_open_peer (MgwTestServer *server)
+{
+  for (guint i = server->peers->len; i > 0; i--)
+    {
+      MgwTestPeer *peer = server->peers->pdata[i - 1];
+      if (soup_websocket_connection_get_state (peer->conn) == SOUP_WEBSOCKET_STATE_OPEN)
+        return peer;
+    }
+  return NULL;
 }
 
 typedef struct
@@ -523,6 +628,8 @@ mgw_test_config_new (const char *server_uri)
   g_free (config->server_uri);
   config->server_uri = g_strdup (server_uri);
   config->connect_timeout = 3;
+  /* Tests of the command channel turn it on with their own stub. */
+  config->no_command_channel = TRUE;
   return config;
 }
 

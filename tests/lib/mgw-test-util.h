@@ -94,6 +94,7 @@ typedef struct
   SoupServer *server;
   char       *uri;
   GPtrArray  *peers;        /* of MgwTestPeer */
+  guint16     port;
   gboolean    echo;
   GBytes     *greeting;     /* sent to every new peer, may be NULL */
   char      **protocols;    /* accepted subprotocols, NULL: any */
@@ -111,6 +112,20 @@ void           mgw_test_peer_wait_for     (MgwTestPeer    *peer,
                                            const void     *needle,
                                            gsize           len);
 void           mgw_test_peer_wait_closed  (MgwTestPeer    *peer);
+/* Waits for a frame equal to `text` from any peer, ever. */
+void           mgw_test_server_wait_frame (MgwTestServer  *server,
+                                           const char     *text);
+gboolean       mgw_test_server_has_frame  (MgwTestServer  *server,
+                                           const char     *text);
+/* Every frame of every peer, in arrival order per peer, as one string
+ * of lines (for assertions on sequences). */
+char          *mgw_test_server_frames     (MgwTestServer  *server);
+/* Drops every connection and stops listening; start listens again on
+ * the same port. */
+void           mgw_test_server_stop       (MgwTestServer  *server);
+void           mgw_test_server_start      (MgwTestServer  *server);
+/* The peer whose connection is open, the last one when several. */
+MgwTestPeer   *mgw_test_server_open_peer  (MgwTestServer  *server);
 void           mgw_test_server_free       (MgwTestServer  *server);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MgwTestServer, mgw_test_server_free)
 
