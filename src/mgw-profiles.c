@@ -2,8 +2,8 @@
  *
  * Servers differ: one needs subprotocol tty and a 10 s ping, another
  * rejects pings, another ignores Connexion/Fin. profiles.json (in the
- * configuration directory) maps a target URI, "host:port" or "host" to
- * its settings:
+ * configuration directory) maps a target URI, "host:port" ("[v6]:port")
+ * or "host" to its settings:
  *
  *   { "ws://example.org:8080/": { "ping": 10, "subprotocols": ["tty"],
  *                                 "frame-type": "binary",
@@ -235,7 +235,9 @@ mgw_profiles_lookup (MgwProfiles *profiles,
   key = g_ascii_strdown (g_uri_get_host (parsed), -1);
   if (g_uri_get_port (parsed) > 0)
     {
-      g_autofree char *host_port = g_strdup_printf ("%s:%d", key, g_uri_get_port (parsed));
+      /* IPv6 hosts in brackets, as in a URI: "[2001:db8::1]:8080". */
+      g_autofree char *host_port = g_strdup_printf (strchr (key, ':') ? "[%s]:%d" : "%s:%d",
+                                                    key, g_uri_get_port (parsed));
       profile = g_hash_table_lookup (profiles->table, host_port);
       if (profile != NULL)
         return profile;
