@@ -173,6 +173,18 @@ signal_cb (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* SIGHUP: read profiles.json again; a bad file keeps the old profiles. */
+static gboolean
+reload_cb (gpointer user_data)
+{
+  Daemon *daemon = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!mgw_gateway_reload_profiles (daemon->gateway, &error))
+    g_warning ("reload: %s; the profiles in force are kept", error->message);
+  return G_SOURCE_CONTINUE;
+}
+
 static void
 warn_not_yet (const MgwConfig *config,
               const Options   *o)
@@ -297,7 +309,7 @@ main (int    argc,
   if (!mgw_gateway_start (gateway, &error))
     {
       g_printerr ("moipgwd: %s\n", error->message);
-      return EXIT_FAILURE;
+      return g_error_matches (error, MGW_ERROR, MGW_ERROR_CONFIG) ? EXIT_USAGE : EXIT_FAILURE;
     }
 
   loop = g_main_loop_new (NULL, FALSE);
@@ -306,6 +318,7 @@ main (int    argc,
   g_signal_connect (gateway, "session-removed", G_CALLBACK (n_sessions_cb), &daemon);
   g_unix_signal_add (SIGTERM, signal_cb, &daemon);
   g_unix_signal_add (SIGINT, signal_cb, &daemon);
+  g_unix_signal_add (SIGHUP, reload_cb, &daemon);
   g_message ("moipgwd %s ready", PACKAGE_VERSION);
   g_main_loop_run (loop);
   g_signal_handlers_disconnect_by_data (gateway, &daemon);

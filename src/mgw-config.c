@@ -79,6 +79,7 @@ config_clear (MgwConfig *config)
   g_free (config->log_path);
   g_free (config->command_uri);
   g_free (config->profiles_file);
+  g_free (config->tls_ca_file);
 }
 
 MgwConfig *
@@ -326,6 +327,7 @@ static const KeyDef keys[] = {
   { "command", "retry-interval", KEY_SECONDS_MS, F (command_retry_ms) },
   { "command", "queue-max", KEY_COUNT, F (command_queue_max) },
   { "redirect", "profiles", KEY_PATH, F (profiles_file) },
+  { "tls", "ca-file", KEY_PATH, F (tls_ca_file) },
   { "paths", "state-dir", KEY_PATH, F (state_dir) },
   { "paths", "config-path", KEY_PATH, F (config_path) },
 };

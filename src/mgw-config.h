@@ -59,6 +59,7 @@ typedef struct
   guint           command_retry_ms;
   guint           command_queue_max;
   char           *profiles_file;      /* NULL: <config_path>/profiles.json */
+  char           *tls_ca_file;        /* NULL: the system's trusted CAs */
   int             display_port;
   gboolean        demo;
 } MgwConfig;

@@ -363,6 +363,20 @@ gboolean
 mgw_gateway_start (MgwGateway  *self,
                    GError     **error)
 {
+  if (self->config->tls_ca_file != NULL)
+    {
+      g_autoptr(GError) local = NULL;
+      g_autoptr(GTlsDatabase) database =
+        g_tls_file_database_new (self->config->tls_ca_file, &local);
+
+      if (database == NULL)
+        {
+          g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
+                       "[tls] ca-file: %s", local->message);
+          return FALSE;
+        }
+      soup_session_set_tls_database (self->soup, database);
+    }
   if (!mgw_gateway_reload_profiles (self, error))
     return FALSE;
   if (!self->config->no_command_channel)

@@ -24,6 +24,8 @@
 #include <stdarg.h>
 #include <string.h>
 
+#define SEP_HOLD_REDIRECTED_MS 2000
+
 struct _MgwSession
 {
   GObject          parent_instance;
@@ -460,9 +462,12 @@ user_received_cb (MgwLink      *link,
     }
   if (data[len - 1] == MGW_MINITEL_SEP)
     {
+      /* Redirected, the key may be Connexion/Fin typed by hand on an
+       * emulator (Ctrl-S, then I): wait longer for its code. */
+      guint hold = redirected (self) ? MAX (self->config->sep_hold_ms, SEP_HOLD_REDIRECTED_MS)
+                                     : self->config->sep_hold_ms;
       self->sep_held = TRUE;
-      self->sep_timeout_id = g_timeout_add (self->config->sep_hold_ms,
-                                            sep_timeout_cb, self);
+      self->sep_timeout_id = g_timeout_add (hold, sep_timeout_cb, self);
       len--;
     }
 

@@ -272,6 +272,40 @@ test_demo_and_sigterm (void)
   g_assert_cmpint (g_subprocess_get_exit_status (d->process), ==, 0);
 }
 
+/* SIGHUP reads profiles.json again; a broken file is reported and the
+ * profiles in force are kept, the daemon goes on. */
+static void
+test_sighup_profiles (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("moipgw-test-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "profiles.json", NULL);
+  g_autoptr(Daemon) d = NULL;
+  OutputWait two = { NULL, "1 redirect profiles from" };
+  OutputWait broken = { NULL, "the profiles in force are kept" };
+
+  g_assert_true (g_file_set_contents (path, "{}", -1, NULL));
+  d = daemon_spawn ("--demo", "--tcp", "0", "--ws", "off", "-g", dir, NULL);
+  daemon_port (d, "Telnet");
+  g_assert_nonnull (strstr (d->err->str, "0 redirect profiles from"));
+
+  g_assert_true (g_file_set_contents (path, "{ \"example.org\": { \"ping\": 5 } }", -1, NULL));
+  g_subprocess_send_signal (d->process, SIGHUP);
+  two.d = d;
+  mgw_test_wait_until (output_has, &two, MGW_TEST_TIMEOUT_MS, "the reload");
+
+  g_assert_true (g_file_set_contents (path, "{ broken", -1, NULL));
+  g_subprocess_send_signal (d->process, SIGHUP);
+  broken.d = d;
+  mgw_test_wait_until (output_has, &broken, MGW_TEST_TIMEOUT_MS, "the failed reload");
+  g_assert_false (d->exited);
+
+  g_subprocess_send_signal (d->process, SIGTERM);
+  daemon_wait_exit (d, 2000);
+  g_assert_cmpint (g_subprocess_get_exit_status (d->process), ==, 0);
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -282,5 +316,6 @@ main (int argc, char **argv)
   g_test_add_func ("/daemon/bad-config-file", test_bad_config_file);
   g_test_add_func ("/daemon/port-in-use", test_port_in_use);
   g_test_add_func ("/daemon/demo-and-sigterm", test_demo_and_sigterm);
+  g_test_add_func ("/daemon/sighup-profiles", test_sighup_profiles);
   return g_test_run ();
 }

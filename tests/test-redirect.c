@@ -266,7 +266,8 @@ test_sequence (Fixture *f, gconstpointer data)
   /* Connexion/Fin, split across two writes: back to Teletel, the key
    * sent to no one. */
   user_send (u, S ("x\x13"));
-  mgw_test_run_for (20);
+  /* Typed by hand: the code comes well after the SEP. */
+  mgw_test_run_for (400);
   user_send (u, S ("\x49"));
   expect (f, "UserRequestedClose,,,0,42");
   expect (f, "UserRedirectEnded,,,0,42");
@@ -642,6 +643,53 @@ test_profiles (Fixture *f, gconstpointer data)
   g_rmdir (dir);
 }
 
+/* wss:// targets: a certificate the gateway cannot verify ends the
+ * redirection cleanly with a status line; with [tls] ca-file naming the
+ * issuing CA the same target is reached over TLS. */
+static void
+test_wss (Fixture *f, gconstpointer data)
+{
+  gboolean trusted = GPOINTER_TO_INT (data);
+  g_autofree char *cert_path = g_test_build_filename (G_TEST_DIST, "data", "test-server.pem", NULL);
+  g_autofree char *key_path = g_test_build_filename (G_TEST_DIST, "data", "test-server.key", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GTlsCertificate) cert = g_tls_certificate_new_from_files (cert_path, key_path, &error);
+  g_autoptr(MgwTestServer) secure = NULL;
+  g_autoptr(User) u = NULL;
+  MgwTestPeer *teletel;
+
+  g_assert_no_error (error);
+  secure = mgw_test_server_new_tls (TRUE, "SECURE PAGE", cert);
+  g_assert_true (g_str_has_prefix (secure->uri, "wss://"));
+  if (trusted)
+    f->config->tls_ca_file = g_test_build_filename (G_TEST_DIST, "data", "test-ca.pem", NULL);
+  start (f);
+  u = user_new (f, MGW_ACCESS_TELNET);
+  teletel = mgw_test_server_wait_peer (f->teletel, 0);
+  send_connect (f, 0, secure->uri);
+  if (trusted)
+    {
+      MgwTestPeer *peer;
+
+      expect (f, "UserRedirected,,,0,42");
+      user_wait_for (u, S (STATUS ("CONNECT") "SECURE PAGE"));
+      user_send (u, S ("tls"));
+      peer = mgw_test_server_wait_peer (secure, 0);
+      mgw_test_peer_wait_for (peer, S ("tls"));
+      user_wait_for (u, S ("SECURE PAGEtls"));
+    }
+  else
+    {
+      expect (f, "UserRedirectEnded,,,0,42");
+      user_wait_for (u, S (STATUS ("SERVICE UNAVAILABLE")));
+      g_assert_false (mgw_test_server_has_frame (f->command, "UserRedirected,,,0,42"));
+      g_assert_cmpuint (secure->peers->len, ==, 0);
+      wait_state (f, 0, MGW_SESSION_TELETEL);
+      user_send (u, S ("still"));
+      mgw_test_peer_wait_for (teletel, S ("still"));
+    }
+}
+
 /* moipgwd --demo: METEO then Envoi redirects a plain Telnet user to the
  * second demo service; Connexion/Fin brings the Teletel page back. */
 static void
@@ -698,5 +746,7 @@ main (int argc, char **argv)
   ADD ("/redirect/telnet-target", test_telnet_target, NULL);
   ADD ("/redirect/profiles", test_profiles, NULL);
   ADD ("/redirect/demo", test_demo, NULL);
+  ADD ("/redirect/wss/untrusted", test_wss, GINT_TO_POINTER (FALSE));
+  ADD ("/redirect/wss/trusted", test_wss, GINT_TO_POINTER (TRUE));
   return g_test_run ();
 }

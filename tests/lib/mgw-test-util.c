@@ -412,6 +412,15 @@ MgwTestServer *
 mgw_test_server_new (gboolean    echo,
                      const char *greeting)
 {
+  return mgw_test_server_new_tls (echo, greeting, NULL);
+}
+
+/* With a certificate: a wss:// server. */
+MgwTestServer *
+mgw_test_server_new_tls (gboolean         echo,
+                         const char      *greeting,
+                         GTlsCertificate *certificate)
+{
   MgwTestServer *server = g_new0 (MgwTestServer, 1);
   g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
   g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
@@ -422,18 +431,21 @@ mgw_test_server_new (gboolean    echo,
   server->echo = echo;
   server->greeting = greeting ? g_bytes_new (greeting, strlen (greeting)) : NULL;
   server->peers = g_ptr_array_new_with_free_func ((GDestroyNotify) peer_free);
-  server->server = soup_server_new (NULL, NULL);
+  server->server = soup_server_new ("tls-certificate", certificate, NULL);
+  server->tls = certificate != NULL;
   soup_server_add_websocket_handler (server->server, NULL, NULL, NULL,
                                      (SoupServerWebsocketCallback) server_websocket_cb,
                                      server, NULL);
-  soup_server_listen (server->server, address, 0, &error);
+  soup_server_listen (server->server, address,
+                      server->tls ? SOUP_SERVER_LISTEN_HTTPS : 0, &error);
   g_assert_no_error (error);
   listeners = soup_server_get_listeners (server->server);
   bound = g_socket_get_local_address (listeners->data, &error);
   g_assert_no_error (error);
   g_slist_free (listeners);
   server->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-  server->uri = g_strdup_printf ("ws://127.0.0.1:%u/", server->port);
+  server->uri = g_strdup_printf ("%s://127.0.0.1:%u/", server->tls ? "wss" : "ws",
+                                 server->port);
   return server;
 }
 
@@ -456,7 +468,8 @@ mgw_test_server_start (MgwTestServer *server)
   g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, server->port);
   g_autoptr(GError) error = NULL;
 
-  soup_server_listen (server->server, address, 0, &error);
+  soup_server_listen (server->server, address,
+                      server->tls ? SOUP_SERVER_LISTEN_HTTPS : 0, &error);
   g_assert_no_error (error);
 }
 

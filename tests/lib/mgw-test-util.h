@@ -95,6 +95,7 @@ typedef struct
   char       *uri;
   GPtrArray  *peers;        /* of MgwTestPeer */
   guint16     port;
+  gboolean    tls;
   gboolean    echo;
   GBytes     *greeting;     /* sent to every new peer, may be NULL */
   char      **protocols;    /* accepted subprotocols, NULL: any */
@@ -102,6 +103,9 @@ typedef struct
 
 MgwTestServer *mgw_test_server_new        (gboolean        echo,
                                            const char     *greeting);
+MgwTestServer *mgw_test_server_new_tls    (gboolean        echo,
+                                           const char     *greeting,
+                                           GTlsCertificate *certificate);
 MgwTestPeer   *mgw_test_server_wait_peer  (MgwTestServer  *server,
                                            guint           index);
 void           mgw_test_peer_send         (MgwTestPeer    *peer,
