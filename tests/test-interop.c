@@ -33,6 +33,9 @@
 
 /* What teletel-server.py sends to every new connection. */
 #define PYTHON_PAGE "\x0cPYTHON TELETEL\x1b\x39\x7b"
+/* The same without its ENQROM (--page-hex), for the redirection test:
+ * there the test sends the first ENQROM itself. */
+#define PYTHON_PLAIN_PAGE "\x0cPYTHON TELETEL"
 
 #define CHILD_TIMEOUT_MS   15000
 #define BROWSER_TIMEOUT_MS 40000
@@ -241,6 +244,10 @@ typedef struct
   GPtrArray        *kinds;      /* "text" or "binary", one per frame */
   GByteArray       *received;   /* every frame's bytes, concatenated */
   guint             n_bad;      /* BAD lines */
+  GOutputStream    *in;         /* its stdin, owned by `process` */
+  GPtrArray        *lines;      /* every line it printed, in order */
+  GByteArray       *target_received;   /* every TARGET frame, concatenated */
+  guint             n_errors;   /* ERROR and BAD-IDENT lines */
 } PyServer;
 
 static void py_read_next (PyServer *py);
@@ -263,6 +270,7 @@ py_line_cb (GObject      *source,
       return;
     }
   g_test_message ("teletel-server.py: %s", line);
+  g_ptr_array_add (py->lines, g_strdup (line));
   words = g_strsplit (line, " ", 3);
   if (g_strcmp0 (words[0], "PORT") == 0 && words[1] != NULL)
     {
@@ -278,8 +286,12 @@ py_line_cb (GObject      *source,
       g_ptr_array_add (py->kinds, g_strdup (words[1]));
       g_ptr_array_add (py->frames, g_byte_array_free_to_bytes (g_steal_pointer (&frame)));
     }
+  else if (g_strcmp0 (words[0], "TARGET") == 0 && words[1] != NULL)
+    g_assert_true (hex_append (py->target_received, words[2] != NULL ? words[2] : ""));
   else if (g_strcmp0 (words[0], "BAD") == 0)
     py->n_bad++;
+  else if (g_strcmp0 (words[0], "ERROR") == 0 || g_strcmp0 (words[0], "BAD-IDENT") == 0)
+    py->n_errors++;
   else if (g_strcmp0 (words[0], "STOPPED") == 0)
     py->stopped = TRUE;
   py_read_next (py);
@@ -300,23 +312,37 @@ py_started_or_gone (gpointer data)
   return py->port != 0 || !py->reading;
 }
 
-/* Starts teletel-server.py and waits for its PORT line. */
+/* Starts teletel-server.py and waits for its PORT line. `page`: what it
+ * sends to each default-server connection, NULL for PYTHON_PAGE. */
 static PyServer *
-py_server_start (void)
+py_server_start (const char *page)
 {
-  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_autoptr(GSubprocessLauncher) launcher =
+    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDIN_PIPE);
   g_autofree char *script = g_test_build_filename (G_TEST_DIST, "lib", "teletel-server.py", NULL);
+  g_autoptr(GString) page_hex = g_string_new (NULL);
   g_autoptr(GError) error = NULL;
   PyServer *py = g_new0 (PyServer, 1);
 
   py->frames = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   py->kinds = g_ptr_array_new_with_free_func (g_free);
   py->received = g_byte_array_new ();
+  py->lines = g_ptr_array_new_with_free_func (g_free);
+  py->target_received = g_byte_array_new ();
   py->cancellable = g_cancellable_new ();
   g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
-  py->process = g_subprocess_launcher_spawn (launcher, &error, PYTHON, "-u", script, NULL);
+  if (page == NULL)
+    py->process = g_subprocess_launcher_spawn (launcher, &error, PYTHON, "-u", script, NULL);
+  else
+    {
+      for (const char *p = page; *p != '\0'; p++)
+        g_string_append_printf (page_hex, "%02x", (guint8) *p);
+      py->process = g_subprocess_launcher_spawn (launcher, &error, PYTHON, "-u", script,
+                                                 "--page-hex", page_hex->str, NULL);
+    }
   g_assert_no_error (error);
   g_subprocess_wait_async (py->process, NULL, exited_cb, &py->exited);
+  py->in = g_subprocess_get_stdin_pipe (py->process);
   py->out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (py->process));
   py_read_next (py);
   mgw_test_wait_until (py_started_or_gone, py, CHILD_TIMEOUT_MS, "teletel-server.py to listen");
@@ -356,8 +382,114 @@ py_server_free (PyServer *py)
   g_ptr_array_unref (py->frames);
   g_ptr_array_unref (py->kinds);
   g_byte_array_unref (py->received);
+  g_ptr_array_unref (py->lines);
+  g_byte_array_unref (py->target_received);
   g_free (py->uri);
   g_free (py);
+}
+
+/* Writes one command line on its stdin (a pipe: a short line never
+ * blocks). */
+static void
+py_command (PyServer   *py,
+            const char *format,
+            ...) G_GNUC_PRINTF (2, 3);
+
+static void
+py_command (PyServer   *py,
+            const char *format,
+            ...)
+{
+  g_autofree char *line = NULL;
+  g_autoptr(GError) error = NULL;
+  va_list args;
+
+  va_start (args, format);
+  line = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_test_message ("to teletel-server.py: %s", line);
+  g_output_stream_write_all (py->in, line, strlen (line), NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_output_stream_write_all (py->in, "\n", 1, NULL, NULL, &error);
+  g_assert_no_error (error);
+}
+
+/* Index of the first line equal to `line` at or after `from`, or -1. */
+static gssize
+py_find_line (PyServer   *py,
+              guint       from,
+              const char *line)
+{
+  for (guint i = from; i < py->lines->len; i++)
+    if (g_str_equal (py->lines->pdata[i], line))
+      return i;
+  return -1;
+}
+
+static guint
+py_count_lines (PyServer   *py,
+                const char *prefix)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < py->lines->len; i++)
+    if (g_str_has_prefix (py->lines->pdata[i], prefix))
+      n++;
+  return n;
+}
+
+typedef struct
+{
+  PyServer   *py;
+  guint       from;
+  const char *line;
+} LineWait;
+
+static gboolean
+line_printed (gpointer data)
+{
+  LineWait *w = data;
+  return py_find_line (w->py, w->from, w->line) >= 0 || !w->py->reading;
+}
+
+/* Waits (bounded) for the script to print a line equal to the formatted
+ * text at or after line `from`, and returns its index; dumps every line
+ * on failure. */
+static guint
+py_wait_line (PyServer   *py,
+              guint       from,
+              const char *format,
+              ...) G_GNUC_PRINTF (3, 4);
+
+static guint
+py_wait_line (PyServer   *py,
+              guint       from,
+              const char *format,
+              ...)
+{
+  g_autofree char *line = NULL;
+  LineWait w = { py, from, NULL };
+  gint64 deadline = g_get_monotonic_time () + MGW_TEST_TIMEOUT_MS * G_TIME_SPAN_MILLISECOND;
+  gssize at;
+  va_list args;
+
+  va_start (args, format);
+  line = g_strdup_vprintf (format, args);
+  va_end (args);
+  w.line = line;
+  while (!line_printed (&w) && g_get_monotonic_time () < deadline)
+    mgw_test_run_for (10);
+  at = py_find_line (py, from, line);
+  if (at < 0)
+    {
+      g_autoptr(GString) all = g_string_new (NULL);
+
+      for (guint i = 0; i < py->lines->len; i++)
+        g_string_append_printf (all, "  %u: %s\n", i, (const char *) py->lines->pdata[i]);
+      g_error ("%s waiting for teletel-server.py to print \"%s\" from line %u; it printed:\n%s",
+               py->reading ? "timed out" : "end of output", line, from, all->str);
+    }
+  return at;
 }
 
 /* --- the fixture --- */
@@ -423,8 +555,25 @@ setup_python (Fixture *f, gconstpointer data)
   setup_common (f);
   if (!require_program (PYTHON, "python3-websockets"))
     return;
-  f->python = py_server_start ();
+  f->python = py_server_start (NULL);
   f->config = mgw_test_config_new (f->python->uri);
+}
+
+/* The whole Teletel side in Python: teletel-server.py is the default
+ * server (on "/", with a page without ENQROM), the command channel (on
+ * "/command") and, later, the redirect target. */
+static void
+setup_python_teletel (Fixture *f, gconstpointer data)
+{
+  setup_common (f);
+  if (!require_program (PYTHON, "python3-websockets"))
+    return;
+  f->python = py_server_start (PYTHON_PLAIN_PAGE);
+  f->config = mgw_test_config_new (f->python->uri);
+  f->config->no_command_channel = FALSE;
+  g_free (f->config->command_uri);
+  f->config->command_uri = g_strdup_printf ("ws://127.0.0.1:%u/command", f->python->port);
+  f->config->command_retry_ms = 100;
 }
 
 static void
@@ -1088,6 +1237,138 @@ test_browser (Fixture *f, gconstpointer data)
   g_assert_cmpuint (mgw_gateway_get_counters (f->gateway)->sessions_total[MGW_ACCESS_WS], ==, 2);
 }
 
+/* --- e. the whole Teletel side on python3-websockets --- */
+
+static gboolean
+command_up (gpointer data)
+{
+  MgwCommandLink *link = mgw_gateway_get_command_link (data);
+  return link != NULL && mgw_command_link_get_connected (link);
+}
+
+/* SPEC §7 end to end against another WebSocket implementation: the
+ * command channel, the ENQROM identification and a redirection are all
+ * served by teletel-server.py. The Teletel side sees, byte for byte, the
+ * compat messages in order and the identification; the target sees its
+ * subprotocol chosen among the offer, the user's keys but never
+ * Connexion/Fin; the user is back on the default server afterwards. */
+static void
+test_python_teletel_redirect (Fixture *f, gconstpointer data)
+{
+  g_autoptr(MgwTestTcp) tcp = NULL;
+  g_autoptr(GSocketAddress) local = NULL;
+  g_autoptr(GString) cmds = g_string_new (NULL);
+  g_autofree char *ident = NULL;
+  g_autofree char *target_uri = NULL;
+  g_autofree char *command = NULL;
+  g_autofree char *expected = NULL;
+  PyServer *py = f->python;
+  GByteArray *in;
+  guint16 port;
+  guint at;
+  gsize mark;
+  gssize at_status, at_page;
+
+  if (py == NULL)
+    return;
+  start (f);
+  mgw_test_wait_until (command_up, f->gateway, MGW_TEST_TIMEOUT_MS,
+                       "the command channel to teletel-server.py");
+
+  /* A Telnet user: announced with its address and port. */
+  tcp = mgw_test_tcp_connect ("127.0.0.1", mgw_gateway_get_telnet_port (f->gateway));
+  in = tcp->received;
+  local = g_socket_get_local_address (tcp->socket, NULL);
+  port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
+  py_wait_line (py, 0, "CMD NewTelnetUser,127.0.0.1,%u,0", port);
+  g_assert_cmpuint (mgw_session_get_peer_port (mgw_gateway_lookup_session (f->gateway, 0)),
+                    ==, port);
+  wait_bytes (in, 0, S (STATUS ("CONNECT") PYTHON_PLAIN_PAGE), MGW_TEST_TIMEOUT_MS,
+              "the user's input");
+
+  /* No ENQROM yet, no identification. Then the server's first ENQROM:
+   * the identification goes up, exactly, and the ENQROM to the user. */
+  mgw_test_run_for (100);
+  g_assert_cmpuint (py_count_lines (py, "IDENT"), ==, 0);
+  g_assert_cmpuint (py->received->len, ==, 0);
+  mark = in->len;
+  py_command (py, "ENQROM");
+  py_wait_line (py, 0, "IDENT PID=0,IP=127.0.0.1,PORT=%u,Access=Telnet", port);
+  wait_bytes (in, mark, S ("\x1b\x39\x7b"), MGW_TEST_TIMEOUT_MS, "the user's input");
+  ident = g_strdup_printf ("\x01\x7f\x7f\x7f\x04PID=0,IP=127.0.0.1,PORT=%u,Access=Telnet\n", port);
+  py_wait_for (py, ident, strlen (ident));
+  g_assert_cmpmem (py->received->data, py->received->len, ident, strlen (ident));
+  /* (the script echoes it: the user gets it back, harmless) */
+  wait_bytes (in, mark, ident, strlen (ident), MGW_TEST_TIMEOUT_MS, "the user's input");
+
+  /* CONNECT to the target, on the same Python server. */
+  target_uri = g_strdup_printf ("ws://127.0.0.1:%u/target", py->port);
+  command = g_strdup_printf ("PID=0,7,CONNECT,%s,None,[\"binary\",\"tty\"]", target_uri);
+  mark = in->len;
+  py_command (py, "SEND %s", command);
+  at = py_wait_line (py, 0, "CMD UserGotCommand,,,0,%s", command);
+  at = py_wait_line (py, at + 1, "CMD UserRedirecting,,,0,7");
+  py_wait_line (py, at + 1, "CMD UserRedirected,,,0,7");
+  py_wait_line (py, 0, "TARGET-PROTOCOL binary");
+  /* The status line, then the target's page. */
+  wait_bytes (in, mark, S ("PYTHON TARGET"), MGW_TEST_TIMEOUT_MS, "the user's input");
+  at_status = find_bytes (in, mark, S (STATUS ("CONNECT")));
+  at_page = find_bytes (in, mark, S ("PYTHON TARGET"));
+  g_assert_cmpint (at_status, >=, 0);
+  g_assert_cmpint (at_page, >, at_status);
+
+  /* Keys go to the target, which echoes them. */
+  mark = in->len;
+  mgw_test_tcp_send (tcp, S ("hi"));
+  wait_bytes (py->target_received, 0, S ("hi"), MGW_TEST_TIMEOUT_MS,
+              "the frames the target printed");
+  wait_bytes (in, mark, S ("hi"), MGW_TEST_TIMEOUT_MS, "the user's input");
+
+  /* Connexion/Fin, split across two writes: the target is closed, the
+   * key reaches no one. */
+  mgw_test_tcp_send (tcp, S ("\x13"));
+  mgw_test_run_for (20);
+  mgw_test_tcp_send (tcp, S ("\x49"));
+  at = py_wait_line (py, 0, "CMD UserRequestedClose,,,0,7");
+  py_wait_line (py, at + 1, "CMD UserRedirectEnded,,,0,7");
+  py_wait_line (py, 0, "TARGET-CLOSED");
+  g_assert_cmpmem (py->target_received->data, py->target_received->len, "hi", 2);
+  g_assert_cmpuint (py_count_lines (py, "TARGET-PROTOCOL "), ==, 1);
+  g_assert_cmpuint (py_count_lines (py, "TARGET-CLOSED"), ==, 1);
+
+  /* Back on the default server, which got nothing meanwhile. */
+  mgw_test_tcp_send (tcp, S ("ok"));
+  py_wait_for (py, S ("ok"));
+  g_assert_cmpuint (py->received->len, ==, strlen (ident) + 2);
+  g_assert_cmpmem (py->received->data + strlen (ident), 2, "ok", 2);
+
+  /* The user leaves. */
+  g_socket_close (tcp->socket, NULL);
+  py_wait_line (py, 0, "CMD UserGone,,,0");
+  mgw_test_wait_until (no_sessions, f->gateway, MGW_TEST_TIMEOUT_MS, "every session to end");
+
+  /* Every command-channel message, in order, nothing else. */
+  for (guint i = 0; i < py->lines->len; i++)
+    if (g_str_has_prefix (py->lines->pdata[i], "CMD "))
+      g_string_append_printf (cmds, "%s\n", (const char *) py->lines->pdata[i] + strlen ("CMD "));
+  expected = g_strdup_printf ("NewTelnetUser,127.0.0.1,%u,0\n"
+                              "UserGotCommand,,,0,%s\n"
+                              "UserRedirecting,,,0,7\n"
+                              "UserRedirected,,,0,7\n"
+                              "UserRequestedClose,,,0,7\n"
+                              "UserRedirectEnded,,,0,7\n"
+                              "UserGone,,,0\n",
+                              port, command);
+  g_assert_cmpstr (cmds->str, ==, expected);
+  g_assert_cmpuint (py_count_lines (py, "IDENT "), ==, 1);
+  g_assert_cmpuint (py->n_errors, ==, 0);
+  g_assert_cmpuint (py->n_bad, ==, 0);
+
+  /* It closes the command channel properly and exits cleanly. */
+  py_server_stop (py);
+  g_assert_true (py->stopped);
+}
+
 /* Run by hand, without meson test's G_TEST_SRCDIR: the scripts are next
  * to this file, whose path meson gives relative to the build root, and
  * the program is in <build root>/tests. */
@@ -1123,5 +1404,6 @@ main (int argc, char **argv)
   ADD ("/interop/python-user", setup_demo, test_python_user);
   ADD ("/interop/telnet-client", setup_server, test_telnet_client);
   ADD ("/interop/browser", setup_demo, test_browser);
+  ADD ("/interop/python-teletel/redirect", setup_python_teletel, test_python_teletel_redirect);
   return g_test_run ();
 }

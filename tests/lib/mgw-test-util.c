@@ -643,6 +643,9 @@ mgw_test_config_new (const char *server_uri)
   config->connect_timeout = 3;
   /* Tests of the command channel turn it on with their own stub. */
   config->no_command_channel = TRUE;
+  /* Nothing from the machine's /etc: no profiles.json, no neverbanned.json. */
+  g_free (config->config_path);
+  config->config_path = g_build_filename (g_get_tmp_dir (), "moipgw-test-no-such-dir", NULL);
   return config;
 }
 
