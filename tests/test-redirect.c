@@ -323,8 +323,13 @@ test_fin_first_key (Fixture *f, gconstpointer data)
   user_send (u, S ("still here"));
   mgw_test_peer_wait_for (teletel, S ("still here"));
   g_assert_cmpuint (mgw_gateway_get_n_sessions (f->gateway), ==, 1);
-  /* And a second redirection works as the first. */
-  send_connect (f, 0, f->target->uri);
+  /* And a second redirection works as the first, this CONNECT coming in
+   * a binary frame. */
+  {
+    g_autofree char *line = g_strdup_printf ("PID=0,42,CONNECT,%s,None,[]", f->target->uri);
+    mgw_test_peer_send (mgw_test_server_open_peer (f->command), SOUP_WEBSOCKET_DATA_BINARY,
+                        line, strlen (line));
+  }
   mgw_test_wait_until ((MgwTestCondition) state_is,
                        &(StateWait) { f, 0, MGW_SESSION_REDIRECTED },
                        MGW_TEST_TIMEOUT_MS, "a second redirection");
