@@ -35,6 +35,7 @@ typedef struct
   char     *configpath;
   char     *logpath;
   char     *state_dir;
+  char    **trusted_proxies;
   gboolean  demo;
   gboolean  version;
 } Options;
@@ -54,6 +55,7 @@ options_clear (Options *o)
   g_free (o->configpath);
   g_free (o->logpath);
   g_free (o->state_dir);
+  g_strfreev (o->trusted_proxies);
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Options, options_clear)
 
@@ -123,15 +125,54 @@ apply_options (MgwConfig  *config,
     set_str (&config->log_path, o->logpath);
   if (o->state_dir != NULL)
     set_str (&config->state_dir, o->state_dir);
+  if (o->trusted_proxies != NULL)
+    {
+      for (guint i = 0; o->trusted_proxies[i] != NULL; i++)
+        if (!mgw_config_check_prefix (o->trusted_proxies[i], &local))
+          {
+            g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG, "--trusted-proxy: %s",
+                         local->message);
+            return FALSE;
+          }
+      g_strfreev (config->trusted_proxies);
+      config->trusted_proxies = g_strdupv (o->trusted_proxies);
+    }
   if (o->demo)
     config->demo = TRUE;
   return TRUE;
+}
+
+/* Defaults, then the configuration file, then the command line. */
+static MgwConfig *
+build_config (Options  *o,
+              GError  **error)
+{
+  g_autoptr(MgwConfig) config = mgw_config_new_default ();
+
+  if (!mgw_config_load_file (config, o->config_file ? o->config_file : DEFAULT_CONFIG_FILE,
+                             o->config_file != NULL, error) ||
+      !apply_options (config, o, error))
+    return NULL;
+  if (config->demo)
+    {
+      /* With --demo and no listener chosen, serve both usual ports. */
+      if (config->telnet_port == MGW_PORT_OFF && config->ws_port == MGW_PORT_OFF)
+        {
+          config->telnet_port = 9000;
+          config->ws_port = 9001;
+        }
+    }
+  if (!mgw_config_validate (config, error))
+    return NULL;
+  return g_steal_pointer (&config);
 }
 
 typedef struct
 {
   GMainLoop  *loop;
   MgwGateway *gateway;
+  MgwDemo    *demo;
+  Options    *options;
   gboolean    stopping;
 } Daemon;
 
@@ -173,15 +214,22 @@ signal_cb (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
-/* SIGHUP: read profiles.json again; a bad file keeps the old profiles. */
+/* SIGHUP: moipgw.conf (with the same command line on top), never-ban
+ * list and profiles read again; anything wrong keeps what is in force. */
 static gboolean
 reload_cb (gpointer user_data)
 {
   Daemon *daemon = user_data;
   g_autoptr(GError) error = NULL;
+  g_autoptr(MgwConfig) config = build_config (daemon->options, &error);
 
-  if (!mgw_gateway_reload_profiles (daemon->gateway, &error))
-    g_warning ("reload: %s; the profiles in force are kept", error->message);
+  if (config != NULL && daemon->demo != NULL)
+    {
+      set_str (&config->server_uri, mgw_demo_get_uri (daemon->demo));
+      set_str (&config->command_uri, mgw_demo_get_command_uri (daemon->demo));
+    }
+  if (config == NULL || !mgw_gateway_reload (daemon->gateway, config, &error))
+    g_warning ("reload refused: %s; the configuration in force is kept", error->message);
   return G_SOURCE_CONTINUE;
 }
 
@@ -236,6 +284,9 @@ main (int    argc,
       N_("Accepted for compatibility; logs go to the journal"), N_("DIR") },
     { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &o.state_dir,
       N_("State directory (default $STATE_DIRECTORY, else " MGW_STATEDIR ")"), N_("DIR") },
+    { "trusted-proxy", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.trusted_proxies,
+      N_("A proxy allowed to name the client (PROXY protocol, Forwarded, X-Forwarded-For); repeatable"),
+      N_("ADDR[/PREFIX]") },
     { "demo", 0, 0, G_OPTION_ARG_NONE, &o.demo,
       N_("Run the embedded demo videotex service and use it as the default server"), NULL },
     { "version", 0, 0, G_OPTION_ARG_NONE, &o.version,
@@ -268,24 +319,8 @@ main (int    argc,
       return EXIT_SUCCESS;
     }
 
-  config = mgw_config_new_default ();
-  if (!mgw_config_load_file (config, o.config_file ? o.config_file : DEFAULT_CONFIG_FILE,
-                             o.config_file != NULL, &error) ||
-      !apply_options (config, &o, &error))
-    {
-      g_printerr ("moipgwd: %s\n", error->message);
-      return EXIT_USAGE;
-    }
-  if (config->demo)
-    {
-      /* With --demo and no listener chosen, serve both usual ports. */
-      if (config->telnet_port == MGW_PORT_OFF && config->ws_port == MGW_PORT_OFF)
-        {
-          config->telnet_port = 9000;
-          config->ws_port = 9001;
-        }
-    }
-  if (!mgw_config_validate (config, &error))
+  config = build_config (&o, &error);
+  if (config == NULL)
     {
       g_printerr ("moipgwd: %s\n", error->message);
       return EXIT_USAGE;
@@ -315,6 +350,8 @@ main (int    argc,
   loop = g_main_loop_new (NULL, FALSE);
   daemon.loop = loop;
   daemon.gateway = gateway;
+  daemon.demo = demo;
+  daemon.options = &o;
   g_signal_connect (gateway, "session-removed", G_CALLBACK (n_sessions_cb), &daemon);
   g_unix_signal_add (SIGTERM, signal_cb, &daemon);
   g_unix_signal_add (SIGINT, signal_cb, &daemon);

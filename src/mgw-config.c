@@ -52,6 +52,18 @@ mgw_config_new_default (void)
   config->redirect_max[MGW_ACCESS_WS] = 3600;
   config->command_retry_ms = 5000;
   config->command_queue_max = 1024;
+  config->garbage_bytes = 144;
+  config->garbage_window_ms = 1000;
+  config->typing_rate = 10;
+  config->typing_excess = 5;
+  config->max_sessions = 0;
+  config->max_sessions_per_address = 32;
+  config->min_session_ms = 1000;
+  config->ban_duration = 100 * 86400 + 20;
+  config->ban_escalate = FALSE;
+  config->ban_max_duration = 1000 * 86400;
+  config->ban_sweep_interval = 3600;
+  config->proxy_timeout_ms = 1000;
   /* $STATE_DIRECTORY may list several; the first is ours. */
   if (state_dir != NULL && *state_dir != '\0')
     {
@@ -80,6 +92,7 @@ config_clear (MgwConfig *config)
   g_free (config->command_uri);
   g_free (config->profiles_file);
   g_free (config->tls_ca_file);
+  g_strfreev (config->trusted_proxies);
 }
 
 MgwConfig *
@@ -212,6 +225,42 @@ mgw_config_parse_subprotocols (const char   *text,
   return TRUE;
 }
 
+/* Seconds, fractions allowed ("1", "0.5"), into milliseconds. */
+gboolean
+mgw_config_parse_seconds_ms (const char  *text,
+                             guint       *ms,
+                             GError     **error)
+{
+  g_autofree char *copy = g_strstrip (g_strdup (text));
+  char *end = NULL;
+  double value = g_ascii_strtod (copy, &end);
+
+  if (*copy == '\0' || end == NULL || *end != '\0' || !(value >= 0) || value > 86400)
+    {
+      g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
+                   "'%s' is not a number of seconds between 0 and 86400", text);
+      return FALSE;
+    }
+  *ms = (guint) (value * 1000 + 0.5);
+  return TRUE;
+}
+
+/* An IP address or a CIDR prefix ("192.0.2.0/24", "2001:db8::/32"). */
+gboolean
+mgw_config_check_prefix (const char  *text,
+                         GError     **error)
+{
+  g_autoptr(GInetAddressMask) mask = g_inet_address_mask_new_from_string (text, NULL);
+
+  if (mask == NULL)
+    {
+      g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
+                   "'%s' is not an IP address or prefix", text);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 gboolean
 mgw_config_parse_frame_type (const char    *text,
                              MgwFrameType  *type,
@@ -282,6 +331,10 @@ typedef enum {
   KEY_SECONDS_MS,   /* seconds in the file, milliseconds in the struct */
   KEY_COUNT,
   KEY_NOT,          /* a boolean stored negated */
+  KEY_FRACTION_MS,  /* seconds, fractions allowed, stored in milliseconds */
+  KEY_PREFIXES,     /* addresses or CIDR prefixes */
+  KEY_UINT,
+  KEY_HTTP_HEADER,  /* x-forwarded-for or forwarded */
 } KeyType;
 
 typedef struct
@@ -300,6 +353,12 @@ static const KeyDef keys[] = {
   { "listen", "websocket-port", KEY_PORT, F (ws_port) },
   { "telnet", "negotiation", KEY_TELNET_START, F (telnet_start) },
   { "telnet", "welcome", KEY_STRING, F (telnet_welcome) },
+  { "telnet", "garbage-bytes", KEY_UINT, F (garbage_bytes) },
+  { "telnet", "garbage-window", KEY_FRACTION_MS, F (garbage_window_ms) },
+  { "telnet", "typing-rate", KEY_UINT, F (typing_rate) },
+  { "telnet", "typing-excess", KEY_UINT, F (typing_excess) },
+  { "telnet", "baud", KEY_UINT, F (baud[MGW_ACCESS_TELNET]) },
+  { "websocket", "baud", KEY_UINT, F (baud[MGW_ACCESS_WS]) },
   { "websocket", "welcome", KEY_STRING, F (ws_welcome) },
   { "websocket", "frame-type", KEY_FRAME, F (ws_frame_type) },
   { "websocket", "ping-interval", KEY_SECONDS, F (ws_ping_interval) },
@@ -312,6 +371,16 @@ static const KeyDef keys[] = {
   { "server", "connect-timeout", KEY_SECONDS, F (connect_timeout) },
   { "session", "queue-limit", KEY_SIZE, F (queue_limit) },
   { "session", "sep-hold", KEY_MS, F (sep_hold_ms) },
+  { "session", "max-sessions", KEY_UINT, F (max_sessions) },
+  { "session", "max-sessions-per-address", KEY_UINT, F (max_sessions_per_address) },
+  { "bans", "min-session", KEY_FRACTION_MS, F (min_session_ms) },
+  { "bans", "duration", KEY_SECONDS, F (ban_duration) },
+  { "bans", "escalate", KEY_BOOL, F (ban_escalate) },
+  { "bans", "max-duration", KEY_SECONDS, F (ban_max_duration) },
+  { "bans", "sweep-interval", KEY_SECONDS, F (ban_sweep_interval) },
+  { "proxy", "trusted", KEY_PREFIXES, F (trusted_proxies) },
+  { "proxy", "header-timeout", KEY_FRACTION_MS, F (proxy_timeout_ms) },
+  { "proxy", "http-header", KEY_HTTP_HEADER, F (proxy_forwarded) },
   { "timeouts", "user-inactivity-telnet", KEY_SECONDS, F (user_inactivity[MGW_ACCESS_TELNET]) },
   { "timeouts", "user-inactivity-websocket", KEY_SECONDS, F (user_inactivity[MGW_ACCESS_WS]) },
   { "timeouts", "session-max-telnet", KEY_SECONDS, F (session_max[MGW_ACCESS_TELNET]) },
@@ -455,6 +524,38 @@ apply_key (MgwConfig     *config,
         }
       *(guint *) field = (guint) number * 1000;
       return TRUE;
+    case KEY_UINT:
+      if (!parse_uint (value, 1000000, &number, error))
+        return FALSE;
+      *(guint *) field = (guint) number;
+      return TRUE;
+    case KEY_HTTP_HEADER:
+      if (g_ascii_strcasecmp (value, "x-forwarded-for") == 0)
+        *(gboolean *) field = FALSE;
+      else if (g_ascii_strcasecmp (value, "forwarded") == 0)
+        *(gboolean *) field = TRUE;
+      else
+        {
+          g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
+                       "'%s' is neither 'x-forwarded-for' nor 'forwarded'", value);
+          return FALSE;
+        }
+      return TRUE;
+    case KEY_FRACTION_MS:
+      return mgw_config_parse_seconds_ms (value, field, error);
+    case KEY_PREFIXES:
+      {
+        g_auto(GStrv) list = g_key_file_get_string_list (keyfile, def->group,
+                                                         def->key, NULL, error);
+        if (list == NULL)
+          return FALSE;
+        for (guint i = 0; list[i] != NULL; i++)
+          if (!mgw_config_check_prefix (g_strstrip (list[i]), error))
+            return FALSE;
+        g_strfreev (*(char ***) field);
+        *(char ***) field = list[0] ? g_steal_pointer (&list) : NULL;
+        return TRUE;
+      }
     case KEY_COUNT:
       if (!parse_uint (value, 1000000, &number, error))
         return FALSE;

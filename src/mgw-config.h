@@ -28,6 +28,11 @@ typedef struct
   /* [telnet] */
   MgwTelnetStart  telnet_start;
   char           *telnet_welcome;
+  guint           garbage_bytes;      /* anti-garbage filter: first N bytes... */
+  guint           garbage_window_ms;  /* ...within this long are dropped */
+  guint           typing_rate;        /* bytes a second a Telnet user may type; 0: off */
+  guint           typing_excess;      /* bytes beyond it before the ban */
+  guint           baud[MGW_N_ACCESS]; /* output pace to users; 0: GatewayConfig.json's */
   /* [websocket] */
   char           *ws_welcome;
   MgwFrameType    ws_frame_type;
@@ -43,6 +48,18 @@ typedef struct
   /* [session] */
   gsize           queue_limit;        /* bytes per link */
   guint           sep_hold_ms;
+  guint           max_sessions;       /* 0: no limit */
+  guint           max_sessions_per_address;
+  /* [bans] */
+  guint           min_session_ms;     /* shorter sessions ban their address; 0: off */
+  guint           ban_duration;       /* s */
+  gboolean        ban_escalate;
+  guint           ban_max_duration;   /* s */
+  guint           ban_sweep_interval; /* s */
+  /* [proxy] */
+  char          **trusted_proxies;    /* addresses or prefixes; NULL: none */
+  guint           proxy_timeout_ms;   /* wait for a PROXY header from a trusted peer */
+  gboolean        proxy_forwarded;    /* read Forwarded, not X-Forwarded-For */
   /* [timeouts], seconds, 0: off */
   guint           user_inactivity[MGW_N_ACCESS];
   guint           session_max[MGW_N_ACCESS];
@@ -86,6 +103,11 @@ gboolean   mgw_config_parse_ping          (const char  *text,
                                            GError     **error);
 gboolean   mgw_config_parse_subprotocols  (const char  *text,
                                            char      ***protocols,
+                                           GError     **error);
+gboolean   mgw_config_parse_seconds_ms    (const char  *text,
+                                           guint       *ms,
+                                           GError     **error);
+gboolean   mgw_config_check_prefix        (const char  *text,
                                            GError     **error);
 gboolean   mgw_config_parse_frame_type    (const char  *text,
                                            MgwFrameType *type,

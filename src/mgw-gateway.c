@@ -10,9 +10,14 @@
 #include "mgw-error.h"
 #include "mgw-link-telnet.h"
 #include "mgw-link-ws.h"
+#include "mgw-minitel.h"
 #include "mgw-profiles.h"
+#include "mgw-proxy.h"
+#include "mgw-throttle.h"
 
+#include <errno.h>
 #include <glib/gi18n.h>
+#include <glib/gstdio.h>
 #include <libsoup/soup.h>
 
 struct _MgwGateway
@@ -23,6 +28,14 @@ struct _MgwGateway
   SoupSession      *soup;
   MgwCommandLink   *command_link;   /* NULL: disabled */
   MgwProfiles      *profiles;
+  MgwBanList       *bans;
+  MgwAddressSet    *never_ban;
+  MgwAddressSet    *local;
+  MgwAddressSet    *trusted;        /* proxies allowed to name the client */
+  MgwLegacyConfig  *legacy;         /* GatewayConfig.json */
+  GHashTable       *per_address;    /* address -> number of sessions */
+  guint             sweep_id;
+  gulong            network_changed_id;
   GSocketService   *telnet_service;
   SoupServer       *ws_server;
   guint16           telnet_port;
@@ -54,10 +67,52 @@ session_timed_out_cb (MgwSession *session,
 }
 
 static void
+address_count (MgwGateway *self,
+               const char *address,
+               int         delta)
+{
+  guint n = GPOINTER_TO_UINT (g_hash_table_lookup (self->per_address, address));
+
+  n += delta;
+  if (n == 0)
+    g_hash_table_remove (self->per_address, address);
+  else
+    g_hash_table_replace (self->per_address, g_strdup (address), GUINT_TO_POINTER (n));
+}
+
+static void
+ban (MgwGateway *self,
+     const char *address,
+     const char *reason,
+     const char *rule)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!mgw_ban_list_ban (self->bans, address, reason, rule, &error))
+    g_info ("not banning %s (%s, rule %s): %s", address, reason, rule, error->message);
+}
+
+static void
+session_abuse_cb (MgwSession *session,
+                  const char *rule,
+                  const char *reason,
+                  gboolean    do_ban,
+                  MgwGateway *self)
+{
+  if (g_strcmp0 (rule, "untrusted-proxy") == 0)
+    self->counters.proxy_refused++;
+  if (do_ban)
+    ban (self, mgw_session_get_peer_address (session), reason, rule);
+}
+
+static void
 session_ended_cb (MgwSession *session,
                   MgwGateway *self)
 {
   guint id = mgw_session_get_id (session);
+
+  const char *address = mgw_session_get_peer_address (session);
+  gint64 duration = mgw_session_get_duration (session);
 
   g_object_ref (session);
   g_signal_handlers_disconnect_by_data (session, self);
@@ -65,17 +120,65 @@ session_ended_cb (MgwSession *session,
   if (g_hash_table_remove (self->sessions, GUINT_TO_POINTER (id)))
     {
       self->n_by_access[mgw_session_get_access (session)]--;
+      address_count (self, address, -1);
       g_signal_emit (self, signals[SIGNAL_SESSION_REMOVED], 0, session);
+    }
+  /* A user who leaves at once is most likely a port scanner. */
+  if (mgw_session_get_user_left (session) &&
+      duration < (gint64) self->config->min_session_ms * 1000)
+    {
+      g_autofree char *reason = g_strdup_printf ("session of %.3f s", duration / 1e6);
+      ban (self, address, reason, "min-session");
     }
   g_object_unref (session);
 }
 
+/* Bytes a second to a user: [telnet]/[websocket] baud, else the
+ * original's LimitTcpSpeed/LimitWsSpeed; 0: no limit. */
+static double
+user_rate (MgwGateway *self,
+           MgwAccess   access)
+{
+  if (self->config->baud[access] > 0)
+    return mgw_throttle_rate_from_baud (self->config->baud[access]);
+  return mgw_throttle_rate_from_limit (access == MGW_ACCESS_TELNET ?
+                                       mgw_legacy_config_get_limit_tcp_speed (self->legacy) :
+                                       mgw_legacy_config_get_limit_ws_speed (self->legacy));
+}
+
+static char *
+dump_dir (MgwGateway *self)
+{
+  const char *path = mgw_legacy_config_get_dump_path (self->legacy);
+
+  return path != NULL && *path != '\0' ? g_strdup (path)
+                                       : g_build_filename (self->config->state_dir, "dumps", NULL);
+}
+
 static void
+start_dump (MgwGateway *self,
+            MgwSession *session)
+{
+  g_autofree char *dir = dump_dir (self);
+  g_autofree char *name = g_strdup_printf ("DumpData_%" G_GUINT64_FORMAT "_%u.dmp",
+                                           mgw_legacy_config_get_exec_count (self->legacy),
+                                           mgw_session_get_id (session));
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  g_autoptr(GError) error = NULL;
+
+  if (g_mkdir_with_parents (dir, 0700) < 0 ||
+      !mgw_session_set_dump (session, path, &error))
+    g_warning ("session %u: no dump: %s", mgw_session_get_id (session),
+               error ? error->message : g_strerror (errno));
+}
+
+static MgwSession *
 add_session (MgwGateway *self,
              MgwAccess   access,
              MgwLink    *user,
              const char *address,
-             guint16     port)
+             guint16     port,
+             gboolean    trusted)
 {
   g_autoptr(MgwSession) session = NULL;
   guint id = self->next_id++;
@@ -86,10 +189,17 @@ add_session (MgwGateway *self,
                        g_object_ref (session));
   self->n_by_access[access]++;
   self->counters.sessions_total[access]++;
+  address_count (self, address, +1);
+  mgw_link_set_rate (user, user_rate (self, access));
+  mgw_session_set_check_proxy (session, access == MGW_ACCESS_TELNET && !trusted);
+  if (mgw_legacy_config_get_dump_data (self->legacy))
+    start_dump (self, session);
   g_signal_connect (session, "timed-out", G_CALLBACK (session_timed_out_cb), self);
+  g_signal_connect (session, "abuse", G_CALLBACK (session_abuse_cb), self);
   g_signal_connect (session, "ended", G_CALLBACK (session_ended_cb), self);
   g_signal_emit (self, signals[SIGNAL_SESSION_ADDED], 0, session);
   mgw_session_start (session);
+  return session;
 }
 
 static char *
@@ -118,7 +228,204 @@ address_string (GSocketAddress *address,
   return g_inet_address_to_string (inet);
 }
 
+/* --- admission --- */
+
+/* Checked before anything else for a connection: a banned address costs
+ * no session, no upstream, no command-channel message. */
+static gboolean
+refuse_banned (MgwGateway *self,
+               const char *address,
+               MgwAccess   access)
+{
+  if (!mgw_ban_list_check (self->bans, address))
+    return FALSE;
+  self->counters.refused_banned++;
+  g_info ("refused %s user %s: banned", mgw_access_to_string (access), address);
+  return TRUE;
+}
+
+/* The caps: NULL when there is room, else the reason. */
+static const char *
+refuse_full (MgwGateway *self,
+             const char *address)
+{
+  const MgwConfig *c = self->config;
+
+  if (c->max_sessions > 0 && g_hash_table_size (self->sessions) >= c->max_sessions)
+    return "max-sessions";
+  if (c->max_sessions_per_address > 0 &&
+      GPOINTER_TO_UINT (g_hash_table_lookup (self->per_address, address)) >=
+      c->max_sessions_per_address)
+    return "max-sessions-per-address";
+  return NULL;
+}
+
+/* A user refused for lack of room is told so, then closed. */
+static void
+turn_away (MgwGateway *self,
+           MgwLink    *link,
+           const char *address,
+           const char *rule)
+{
+  g_autoptr(GBytes) line = mgw_minitel_status_line (_("SERVICE FULL, RETRY LATER"));
+
+  self->counters.refused_full++;
+  g_message ("refused user %s: service full (rule %s)", address, rule);
+  mgw_link_send (link, line);
+  mgw_link_close (link, TRUE);
+}
+
+static gboolean
+is_trusted (MgwGateway *self,
+            const char *address)
+{
+  return mgw_address_set_get_size (self->trusted) > 0 &&
+         mgw_address_set_contains (self->trusted, address);
+}
+
 /* --- Telnet listener --- */
+
+static void
+admit_telnet (MgwGateway        *self,
+              GSocketConnection *connection,
+              const char        *address,
+              guint16            port,
+              gboolean           trusted,
+              const guint8      *initial,
+              gsize              initial_len)
+{
+  g_autoptr(MgwLink) link = NULL;
+  const char *full;
+  MgwSession *session;
+
+  if (refuse_banned (self, address, MGW_ACCESS_TELNET))
+    {
+      g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+      return;
+    }
+  g_socket_set_keepalive (g_socket_connection_get_socket (connection), TRUE);
+  link = mgw_link_telnet_new_server (G_IO_STREAM (connection), self->config->telnet_start);
+  full = refuse_full (self, address);
+  if (full != NULL)
+    {
+      turn_away (self, link, address, full);
+      return;
+    }
+  session = add_session (self, MGW_ACCESS_TELNET, link, address, port, trusted);
+  mgw_link_telnet_feed (MGW_LINK_TELNET (link), initial, initial_len);
+  (void) session;
+}
+
+/* Reading the PROXY header a trusted proxy sends first (v1 or v2). */
+typedef struct
+{
+  MgwGateway        *gateway;
+  GSocketConnection *connection;
+  GSource           *source;
+  guint              timeout_id;
+  char              *address;     /* the socket's */
+  guint16            port;
+  guint8             buf[MGW_PROXY_V2_MAX];
+  gsize              len;
+} ProxyRead;
+
+static void
+proxy_read_free (ProxyRead *pr)
+{
+  if (pr->source != NULL)
+    {
+      g_source_destroy (pr->source);
+      g_source_unref (pr->source);
+    }
+  g_clear_handle_id (&pr->timeout_id, g_source_remove);
+  g_object_unref (pr->connection);
+  g_object_unref (pr->gateway);
+  g_free (pr->address);
+  g_free (pr);
+}
+
+static void
+proxy_refuse (ProxyRead  *pr,
+              const char *why)
+{
+  pr->gateway->counters.proxy_refused++;
+  g_message ("refused connection from proxy %s: %s", pr->address, why);
+  g_io_stream_close (G_IO_STREAM (pr->connection), NULL, NULL);
+  proxy_read_free (pr);
+}
+
+static gboolean
+proxy_timeout_cb (gpointer user_data)
+{
+  ProxyRead *pr = user_data;
+
+  pr->timeout_id = 0;
+  if (pr->len > 0)
+    {
+      proxy_refuse (pr, "incomplete PROXY header");
+      return G_SOURCE_REMOVE;
+    }
+  /* A trusted peer may send no header: the socket's address stands. */
+  admit_telnet (pr->gateway, pr->connection, pr->address, pr->port, TRUE, NULL, 0);
+  proxy_read_free (pr);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+proxy_read_cb (GObject  *pollable,
+               gpointer  user_data)
+{
+  ProxyRead *pr = user_data;
+  g_autoptr(GError) error = NULL;
+  MgwProxyInfo info;
+  gssize n;
+
+  n = g_pollable_input_stream_read_nonblocking (G_POLLABLE_INPUT_STREAM (pollable),
+                                                pr->buf + pr->len,
+                                                sizeof pr->buf - pr->len, NULL, &error);
+  if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+    return G_SOURCE_CONTINUE;
+  if (n <= 0)
+    {
+      g_clear_pointer (&pr->source, g_source_unref);
+      g_info ("proxy %s closed before its header", pr->address);
+      g_io_stream_close (G_IO_STREAM (pr->connection), NULL, NULL);
+      proxy_read_free (pr);
+      return G_SOURCE_REMOVE;
+    }
+  pr->len += n;
+
+  switch (mgw_proxy_parse (pr->buf, pr->len, &info, &error))
+    {
+    case MGW_PROXY_NEED_MORE:
+      if (pr->len < sizeof pr->buf)
+        return G_SOURCE_CONTINUE;
+      g_clear_pointer (&pr->source, g_source_unref);
+      proxy_refuse (pr, "oversized PROXY header");
+      return G_SOURCE_REMOVE;
+    case MGW_PROXY_ERROR:
+      g_clear_pointer (&pr->source, g_source_unref);
+      proxy_refuse (pr, error->message);
+      return G_SOURCE_REMOVE;
+    case MGW_PROXY_ABSENT:
+      g_clear_pointer (&pr->source, g_source_unref);
+      admit_telnet (pr->gateway, pr->connection, pr->address, pr->port, TRUE,
+                    pr->buf, pr->len);
+      proxy_read_free (pr);
+      return G_SOURCE_REMOVE;
+    case MGW_PROXY_DONE:
+    default:
+      g_clear_pointer (&pr->source, g_source_unref);
+      if (info.local)
+        admit_telnet (pr->gateway, pr->connection, pr->address, pr->port, TRUE,
+                      pr->buf + info.header_len, pr->len - info.header_len);
+      else
+        admit_telnet (pr->gateway, pr->connection, info.address, info.port, TRUE,
+                      pr->buf + info.header_len, pr->len - info.header_len);
+      proxy_read_free (pr);
+      return G_SOURCE_REMOVE;
+    }
+}
 
 static gboolean
 telnet_incoming_cb (GSocketService    *service,
@@ -127,16 +434,28 @@ telnet_incoming_cb (GSocketService    *service,
                     MgwGateway        *self)
 {
   g_autoptr(GSocketAddress) remote = NULL;
-  g_autoptr(MgwLink) link = NULL;
   g_autofree char *address = NULL;
   guint16 port = 0;
 
   remote = g_socket_connection_get_remote_address (connection, NULL);
   address = address_string (remote, &port);
-  g_socket_set_keepalive (g_socket_connection_get_socket (connection), TRUE);
-  link = mgw_link_telnet_new_server (G_IO_STREAM (connection),
-                                     self->config->telnet_start);
-  add_session (self, MGW_ACCESS_TELNET, link, address, port);
+  if (is_trusted (self, address))
+    {
+      ProxyRead *pr = g_new0 (ProxyRead, 1);
+      GInputStream *in = g_io_stream_get_input_stream (G_IO_STREAM (connection));
+
+      pr->gateway = g_object_ref (self);
+      pr->connection = g_object_ref (connection);
+      pr->address = g_steal_pointer (&address);
+      pr->port = port;
+      pr->source = g_pollable_input_stream_create_source (G_POLLABLE_INPUT_STREAM (in), NULL);
+      g_source_set_callback (pr->source, G_SOURCE_FUNC (proxy_read_cb), pr, NULL);
+      g_source_attach (pr->source, NULL);
+      pr->timeout_id = g_timeout_add (MAX (1, self->config->proxy_timeout_ms),
+                                      proxy_timeout_cb, pr);
+      return TRUE;
+    }
+  admit_telnet (self, connection, address, port, FALSE, NULL, 0);
   return TRUE;
 }
 
@@ -204,13 +523,15 @@ ws_upgraded_cb (SoupServerMessage *msg,
   g_autoptr(GSocket) socket = NULL;
   g_autoptr(MgwLink) link = NULL;
   g_autofree char *address = NULL;
+  const char *full;
   guint16 port = 0;
 
   g_signal_handlers_disconnect_by_func (msg, ws_upgraded_cb, self);
   if (soup_server_message_get_status (msg) != SOUP_STATUS_SWITCHING_PROTOCOLS)
     return;
 
-  address = address_string (soup_server_message_get_remote_address (msg), &port);
+  address = g_strdup (g_object_get_data (G_OBJECT (msg), "mgw-address"));
+  port = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (msg), "mgw-port"));
   socket = g_object_ref (soup_server_message_get_socket (msg));
   stream = soup_server_message_steal_connection (msg);
   conn = soup_websocket_connection_new (stream, soup_server_message_get_uri (msg),
@@ -222,7 +543,13 @@ ws_upgraded_cb (SoupServerMessage *msg,
   mgw_link_ws_set_keepalive (MGW_LINK_WS (link), self->config->ws_ping_interval,
                              self->config->ws_ping_timeout);
   mgw_link_ws_set_max_incoming (MGW_LINK_WS (link), self->config->ws_max_message);
-  add_session (self, MGW_ACCESS_WS, link, address, port);
+  full = refuse_full (self, address);
+  if (full != NULL)
+    {
+      turn_away (self, link, address, full);
+      return;
+    }
+  add_session (self, MGW_ACCESS_WS, link, address, port, FALSE);
 }
 
 /* Any path. When the client offers subprotocols, answer with the first it
@@ -238,6 +565,38 @@ ws_request_cb (SoupServer        *server,
   SoupMessageHeaders *req = soup_server_message_get_request_headers (msg);
   const char *offered = soup_message_headers_get_list (req, "Sec-WebSocket-Protocol");
   g_auto(GStrv) protocols = NULL;
+  g_autofree char *address = NULL;
+  guint16 port = 0;
+
+  /* The client's address: the socket's, or what a trusted proxy says. */
+  address = address_string (soup_server_message_get_remote_address (msg), &port);
+  if (is_trusted (self, address))
+    {
+      g_autofree char *forwarded = NULL;
+      guint16 forwarded_port = 0;
+
+      /* Only the header the proxy is configured to write: the other one
+       * may come from the client, passed through untouched. */
+      if (mgw_proxy_parse_forwarded (self->config->proxy_forwarded ?
+                                     soup_message_headers_get_list (req, "Forwarded") : NULL,
+                                     self->config->proxy_forwarded ? NULL :
+                                     soup_message_headers_get_list (req, "X-Forwarded-For"),
+                                     &forwarded, &forwarded_port))
+        {
+          g_free (address);
+          address = g_steal_pointer (&forwarded);
+          port = forwarded_port;
+        }
+    }
+  if (refuse_banned (self, address, MGW_ACCESS_WS))
+    {
+      soup_server_message_set_status (msg, SOUP_STATUS_FORBIDDEN, NULL);
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                    "Connection", "close");
+      return;
+    }
+  g_object_set_data_full (G_OBJECT (msg), "mgw-address", g_steal_pointer (&address), g_free);
+  g_object_set_data (G_OBJECT (msg), "mgw-port", GUINT_TO_POINTER (port));
 
   if (offered != NULL)
     {
@@ -337,11 +696,11 @@ command_cb (MgwCommandLink *link,
 }
 
 static char *
-profiles_path (MgwGateway *self)
+profiles_path (const MgwConfig *config)
 {
-  if (self->config->profiles_file != NULL)
-    return g_strdup (self->config->profiles_file);
-  return g_build_filename (self->config->config_path, "profiles.json", NULL);
+  if (config->profiles_file != NULL)
+    return g_strdup (config->profiles_file);
+  return g_build_filename (config->config_path, "profiles.json", NULL);
 }
 
 /* Reads profiles.json again; a bad file keeps the profiles in force. */
@@ -349,7 +708,7 @@ gboolean
 mgw_gateway_reload_profiles (MgwGateway  *self,
                              GError     **error)
 {
-  g_autofree char *path = profiles_path (self);
+  g_autofree char *path = profiles_path (self->config);
 
   if (!mgw_profiles_load_file (self->profiles, path, error))
     return FALSE;
@@ -359,10 +718,217 @@ mgw_gateway_reload_profiles (MgwGateway  *self,
 
 /* --- object --- */
 
+static void
+load_local_addresses (MgwGateway *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!mgw_address_set_load_local (self->local, &error))
+    g_warning ("cannot list this machine's addresses: %s", error->message);
+  else
+    g_debug ("%u local addresses never banned", mgw_address_set_get_size (self->local));
+}
+
+static void
+network_changed_cb (GNetworkMonitor *monitor,
+                    gboolean         available,
+                    MgwGateway      *self)
+{
+  load_local_addresses (self);
+}
+
+static gboolean
+sweep_cb (gpointer user_data)
+{
+  MgwGateway *self = user_data;
+  guint n = mgw_ban_list_sweep (self->bans);
+
+  if (n > 0)
+    g_message ("%u expired bans removed", n);
+  return G_SOURCE_CONTINUE;
+}
+
+static char *
+config_file (MgwGateway *self,
+             const char *name)
+{
+  return g_build_filename (self->config->config_path, name, NULL);
+}
+
+/* The original's GatewayConfig.json: read from the state directory when a
+ * copy is there (we write it there: /etc is read-only to the service),
+ * else from the configuration directory; GatewayExecCount goes up by one
+ * at each start. */
+static gboolean
+load_legacy_config (MgwGateway  *self,
+                    GError     **error)
+{
+  g_autofree char *state_path = g_build_filename (self->config->state_dir,
+                                                  "GatewayConfig.json", NULL);
+  g_autofree char *etc_path = config_file (self, "GatewayConfig.json");
+  const char *path = g_file_test (state_path, G_FILE_TEST_EXISTS) ? state_path : etc_path;
+  g_autoptr(GError) local = NULL;
+
+  if (!mgw_legacy_config_load (self->legacy, path, &local))
+    {
+      g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG, "%s: %s", path, local->message);
+      return FALSE;
+    }
+  mgw_legacy_config_set_exec_count (self->legacy,
+                                    mgw_legacy_config_get_exec_count (self->legacy) + 1);
+  if (g_mkdir_with_parents (self->config->state_dir, 0700) < 0 ||
+      !mgw_legacy_config_save (self->legacy, state_path, &local))
+    g_warning ("cannot save GatewayExecCount to %s: %s", state_path,
+               local ? local->message : g_strerror (errno));
+  return TRUE;
+}
+
+static gboolean
+load_trusted (MgwAddressSet  *set,
+              char          **list,
+              GError        **error)
+{
+  mgw_address_set_clear (set);
+  for (guint i = 0; list != NULL && list[i] != NULL; i++)
+    if (!mgw_address_set_add (set, list[i], error))
+      return FALSE;
+  return TRUE;
+}
+
+static void
+apply_ban_settings (MgwGateway *self)
+{
+  const MgwConfig *c = self->config;
+
+  mgw_ban_list_set_duration (self->bans, (gint64) c->ban_duration * G_USEC_PER_SEC);
+  mgw_ban_list_set_escalation (self->bans, c->ban_escalate,
+                               (gint64) c->ban_max_duration * G_USEC_PER_SEC);
+  g_clear_handle_id (&self->sweep_id, g_source_remove);
+  if (c->ban_sweep_interval > 0)
+    self->sweep_id = g_timeout_add_seconds (c->ban_sweep_interval, sweep_cb, self);
+}
+
+static gboolean
+start_bans (MgwGateway  *self,
+            GError     **error)
+{
+  g_autofree char *never_path = config_file (self, "neverbanned.json");
+  g_autofree char *banned_path = g_build_filename (self->config->state_dir, "banned.json", NULL);
+  g_autoptr(GError) local = NULL;
+
+  if (!mgw_address_set_load_never_ban (self->never_ban, never_path, &local))
+    {
+      g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG, "%s", local->message);
+      return FALSE;
+    }
+  load_local_addresses (self);
+  self->network_changed_id = g_signal_connect (g_network_monitor_get_default (),
+                                               "network-changed",
+                                               G_CALLBACK (network_changed_cb), self);
+  if (!load_trusted (self->trusted, self->config->trusted_proxies, error))
+    return FALSE;
+
+  if (g_mkdir_with_parents (self->config->state_dir, 0700) < 0)
+    g_warning ("cannot create the state directory %s: %s", self->config->state_dir,
+               g_strerror (errno));
+  self->bans = mgw_ban_list_new (banned_path, NULL, NULL);
+  mgw_ban_list_set_exempt (self->bans, self->never_ban, self->local);
+  apply_ban_settings (self);
+  if (!mgw_ban_list_load (self->bans, &local))
+    {
+      g_set_error (error, MGW_ERROR, MGW_ERROR_FAILED, "%s: %s", banned_path, local->message);
+      return FALSE;
+    }
+  g_message ("%u banned addresses, %u never banned, %u trusted proxies",
+             mgw_ban_list_get_size (self->bans), mgw_address_set_get_size (self->never_ban),
+             mgw_address_set_get_size (self->trusted));
+  return TRUE;
+}
+
+/* SIGHUP: moipgw.conf settings that can change while running (rules,
+ * thresholds, speed limits, trusted proxies), never-ban list, local
+ * addresses and profiles. Sessions already open keep the settings they
+ * started with. Nothing is changed when anything is wrong. */
+gboolean
+mgw_gateway_reload (MgwGateway  *self,
+                    MgwConfig   *config,
+                    GError     **error)
+{
+  g_autofree char *never_path = NULL;
+  g_autofree char *profiles_file = NULL;
+  g_autoptr(MgwAddressSet) never_ban = mgw_address_set_new ();
+  g_autoptr(MgwAddressSet) trusted = mgw_address_set_new ();
+  g_autoptr(MgwProfiles) profiles = mgw_profiles_new ();
+  g_autoptr(MgwConfig) old = NULL;
+
+  if (config != NULL &&
+      (config->telnet_port != self->config->telnet_port ||
+       config->ws_port != self->config->ws_port ||
+       g_strcmp0 (config->state_dir, self->config->state_dir) != 0))
+    g_message ("reload: listening ports and the state directory change only at restart");
+  if (config != NULL && !load_trusted (trusted, config->trusted_proxies, error))
+    return FALSE;
+  never_path = g_build_filename (config ? config->config_path : self->config->config_path,
+                                 "neverbanned.json", NULL);
+  if (!mgw_address_set_load_never_ban (never_ban, never_path, error))
+    return FALSE;
+  profiles_file = profiles_path (config ? config : self->config);
+  if (!mgw_profiles_load_file (profiles, profiles_file, error))
+    return FALSE;
+
+  /* Everything read: now apply. */
+  if (config != NULL)
+    {
+      old = self->config;
+      self->config = mgw_config_ref (config);
+      /* Ports and paths already in use stay as they are. */
+      self->config->telnet_port = old->telnet_port;
+      self->config->ws_port = old->ws_port;
+      g_free (self->config->state_dir);
+      self->config->state_dir = g_strdup (old->state_dir);
+      load_trusted (self->trusted, config->trusted_proxies, NULL);
+      apply_ban_settings (self);
+    }
+  mgw_address_set_load_never_ban (self->never_ban, never_path, NULL);
+  load_local_addresses (self);
+  mgw_profiles_free (self->profiles);
+  self->profiles = g_steal_pointer (&profiles);
+  g_message ("configuration reloaded: %u never banned, %u trusted proxies, "
+             "%u redirect profiles from %s", mgw_address_set_get_size (self->never_ban),
+             mgw_address_set_get_size (self->trusted), mgw_profiles_get_size (self->profiles),
+             profiles_file);
+  return TRUE;
+}
+
+gboolean
+mgw_gateway_ban (MgwGateway  *self,
+                 const char  *address,
+                 const char  *reason,
+                 GError     **error)
+{
+  return mgw_ban_list_ban (self->bans, address, reason, "manual", error);
+}
+
+gboolean
+mgw_gateway_unban (MgwGateway  *self,
+                   const char  *address,
+                   GError     **error)
+{
+  return mgw_ban_list_unban (self->bans, address, error);
+}
+
+MgwBanList *
+mgw_gateway_get_ban_list (MgwGateway *self)
+{
+  return self->bans;
+}
+
 gboolean
 mgw_gateway_start (MgwGateway  *self,
                    GError     **error)
 {
+  if (!load_legacy_config (self, error) || !start_bans (self, error))
+    return FALSE;
   if (self->config->tls_ca_file != NULL)
     {
       g_autoptr(GError) local = NULL;
@@ -510,6 +1076,19 @@ mgw_gateway_dispose (GObject *object)
       g_signal_handlers_disconnect_by_data (self->command_link, self);
       g_clear_object (&self->command_link);
     }
+  g_clear_handle_id (&self->sweep_id, g_source_remove);
+  if (self->network_changed_id != 0)
+    {
+      g_signal_handler_disconnect (g_network_monitor_get_default (), self->network_changed_id);
+      self->network_changed_id = 0;
+    }
+  if (self->bans != NULL)
+    {
+      g_autoptr(GError) error = NULL;
+      if (!mgw_ban_list_flush (self->bans, &error))
+        g_warning ("cannot save the ban list: %s", error->message);
+      g_clear_object (&self->bans);
+    }
   if (self->soup != NULL)
     {
       soup_session_abort (self->soup);
@@ -525,6 +1104,11 @@ mgw_gateway_finalize (GObject *object)
 
   g_clear_pointer (&self->config, mgw_config_unref);
   g_clear_pointer (&self->profiles, mgw_profiles_free);
+  g_clear_pointer (&self->never_ban, mgw_address_set_free);
+  g_clear_pointer (&self->local, mgw_address_set_free);
+  g_clear_pointer (&self->trusted, mgw_address_set_free);
+  g_clear_pointer (&self->legacy, mgw_legacy_config_free);
+  g_clear_pointer (&self->per_address, g_hash_table_unref);
   G_OBJECT_CLASS (mgw_gateway_parent_class)->finalize (object);
 }
 
@@ -549,6 +1133,11 @@ mgw_gateway_init (MgwGateway *self)
 {
   self->sessions = g_hash_table_new_full (NULL, NULL, NULL, g_object_unref);
   self->profiles = mgw_profiles_new ();
+  self->never_ban = mgw_address_set_new ();
+  self->local = mgw_address_set_new ();
+  self->trusted = mgw_address_set_new ();
+  self->legacy = mgw_legacy_config_new ();
+  self->per_address = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 }
 
 MgwGateway *

@@ -3,7 +3,10 @@
 
 #include <gio/gio.h>
 
+#include "mgw-address-set.h"
+#include "mgw-ban-list.h"
 #include "mgw-config.h"
+#include "mgw-legacy-config.h"
 #include "mgw-session.h"
 
 G_BEGIN_DECLS
@@ -15,6 +18,9 @@ typedef struct
   guint64 upstream_failures;
   guint64 bad_input;
   guint64 bad_commands;    /* CONNECTs for unknown or busy sessions */
+  guint64 refused_banned;  /* connections of banned addresses */
+  guint64 refused_full;    /* users turned away by the caps */
+  guint64 proxy_refused;   /* bad or untrusted PROXY headers */
 } MgwCounters;
 
 #define MGW_TYPE_GATEWAY (mgw_gateway_get_type ())
@@ -37,5 +43,16 @@ MgwConfig         *mgw_gateway_get_config       (MgwGateway  *self);
 MgwCommandLink    *mgw_gateway_get_command_link (MgwGateway  *self);
 gboolean           mgw_gateway_reload_profiles  (MgwGateway  *self,
                                                  GError     **error);
+gboolean           mgw_gateway_reload           (MgwGateway  *self,
+                                                 MgwConfig   *config,
+                                                 GError     **error);
+gboolean           mgw_gateway_ban              (MgwGateway  *self,
+                                                 const char  *address,
+                                                 const char  *reason,
+                                                 GError     **error);
+gboolean           mgw_gateway_unban            (MgwGateway  *self,
+                                                 const char  *address,
+                                                 GError     **error);
+MgwBanList        *mgw_gateway_get_ban_list     (MgwGateway  *self);
 
 G_END_DECLS

@@ -53,6 +53,32 @@ fail (MgwLinkTelnet *self,
   mgw_link_abort (MGW_LINK (self), error);
 }
 
+/* Decodes bytes from the peer: negotiation answers go back, data goes
+ * to "received". */
+static void
+process_input (MgwLinkTelnet *self,
+               const guint8  *buf,
+               gsize          n)
+{
+  static GByteArray *data, *reply;
+
+  if (data == NULL)
+    {
+      data = g_byte_array_sized_new (READ_SIZE);
+      reply = g_byte_array_sized_new (64);
+    }
+  g_byte_array_set_size (data, 0);
+  g_byte_array_set_size (reply, 0);
+  mgw_telnet_codec_decode (self->codec, buf, n, data, reply);
+
+  g_object_ref (self);
+  if (reply->len > 0)
+    mgw_link_send_raw (MGW_LINK (self), reply->data, reply->len);
+  if (data->len > 0)
+    mgw_link_emit_received (MGW_LINK (self), data->data, data->len);
+  g_object_unref (self);
+}
+
 static gboolean
 read_cb (GObject  *pollable,
          gpointer  user_data)
@@ -61,7 +87,6 @@ read_cb (GObject  *pollable,
   /* One buffer for every link: the main loop is single-threaded and the
    * decoded bytes are handed on before the next read. */
   static guint8 buf[READ_SIZE];
-  static GByteArray *data, *reply;
   g_autoptr(GError) error = NULL;
   gssize n;
 
@@ -83,21 +108,7 @@ read_cb (GObject  *pollable,
       return G_SOURCE_REMOVE;
     }
 
-  if (data == NULL)
-    {
-      data = g_byte_array_sized_new (READ_SIZE);
-      reply = g_byte_array_sized_new (64);
-    }
-  g_byte_array_set_size (data, 0);
-  g_byte_array_set_size (reply, 0);
-  mgw_telnet_codec_decode (self->codec, buf, n, data, reply);
-
-  g_object_ref (self);
-  if (reply->len > 0)
-    mgw_link_send_raw (MGW_LINK (self), reply->data, reply->len);
-  if (data->len > 0)
-    mgw_link_emit_received (MGW_LINK (self), data->data, data->len);
-  g_object_unref (self);
+  process_input (self, buf, n);
   /* The handlers may have closed or paused us, destroying this source. */
   return G_SOURCE_CONTINUE;
 }
@@ -335,6 +346,17 @@ connect_timeout_cb (gpointer user_data)
   self->connect_timeout_id = 0;
   g_cancellable_cancel (self->connect_cancellable);
   return G_SOURCE_REMOVE;
+}
+
+/* Bytes read before the link existed (after a PROXY header): handled as
+ * if just received. */
+void
+mgw_link_telnet_feed (MgwLinkTelnet *self,
+                      const guint8  *data,
+                      gsize          len)
+{
+  if (len > 0 && mgw_link_get_state (MGW_LINK (self)) == MGW_LINK_OPEN)
+    process_input (self, data, len);
 }
 
 /* Opens a client connection to a telnet:// server; "opened" or "closed"

@@ -13,6 +13,9 @@ G_DECLARE_FINAL_TYPE (MgwLinkTelnet, mgw_link_telnet, MGW, LINK_TELNET, MgwLink)
 
 MgwLink *mgw_link_telnet_new_server (GIOStream      *stream,
                                      MgwTelnetStart  start);
+void     mgw_link_telnet_feed       (MgwLinkTelnet  *self,
+                                     const guint8   *data,
+                                     gsize           len);
 MgwLink *mgw_link_telnet_connect    (const char     *host,
                                      guint16         port,
                                      guint           timeout_ms);

@@ -213,9 +213,11 @@ mgw_link_ws_flush (MgwLink *link)
     return;
 
   g_object_ref (self);
-  while (self->conn != NULL && mgw_link_get_queued (link) > 0)
+  while (self->conn != NULL)
     {
-      g_autoptr(GBytes) chunk = NULL;
+      const guint8 *data;
+      gsize len;
+      g_autoptr(GBytes) frame = NULL;
 
       if (socket_backlog (self) > threshold)
         {
@@ -223,22 +225,19 @@ mgw_link_ws_flush (MgwLink *link)
                                                congestion_cb, self);
           break;
         }
-      chunk = mgw_link_queue_pop (link);
-      if (chunk == NULL || self->conn == NULL)
+      /* One queued chunk (or what the pace allows of it) per frame. */
+      if (!mgw_link_queue_head (link, &data, &len))
         break;
       if (self->frame_type == MGW_FRAME_TEXT)
-        {
-          gsize len;
-          const guint8 *data = g_bytes_get_data (chunk, &len);
-          g_autoptr(GBytes) text = mgw_latin1_to_utf8 (data, len);
-          soup_websocket_connection_send_message (self->conn,
-                                                  SOUP_WEBSOCKET_DATA_TEXT,
-                                                  text);
-        }
+        frame = mgw_latin1_to_utf8 (data, len);
       else
-        soup_websocket_connection_send_message (self->conn,
-                                                SOUP_WEBSOCKET_DATA_BINARY,
-                                                chunk);
+        frame = g_bytes_new (data, len);
+      soup_websocket_connection_send_message (self->conn,
+                                              self->frame_type == MGW_FRAME_TEXT ?
+                                              SOUP_WEBSOCKET_DATA_TEXT :
+                                              SOUP_WEBSOCKET_DATA_BINARY,
+                                              frame);
+      mgw_link_queue_consume (link, len);
     }
   g_object_unref (self);
 }

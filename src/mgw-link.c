@@ -8,6 +8,7 @@
 
 #include "mgw-link.h"
 #include "mgw-error.h"
+#include "mgw-throttle.h"
 
 /* How long a close with flush waits for the peer to take the queue. */
 #define CLOSE_FLUSH_TIMEOUT_MS 2000
@@ -25,6 +26,8 @@ typedef struct
   guint64      bytes_out;
   guint64      bad_input;
   guint        flush_timeout_id;
+  MgwThrottle  throttle;     /* output pacing; rate 0: none */
+  guint        pace_id;
   GError      *close_error;  /* why we closed, when it was our decision */
   char        *description;
 } MgwLinkPrivate;
@@ -69,6 +72,7 @@ clear_queue (MgwLink *self)
 {
   MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
 
+  g_clear_handle_id (&priv->pace_id, g_source_remove);
   g_queue_clear_full (&priv->queue, (GDestroyNotify) g_bytes_unref);
   priv->head_offset = 0;
   priv->queued = 0;
@@ -83,6 +87,7 @@ mgw_link_finalize (GObject *object)
 
   g_queue_clear_full (&priv->queue, (GDestroyNotify) g_bytes_unref);
   g_clear_handle_id (&priv->flush_timeout_id, g_source_remove);
+  g_clear_handle_id (&priv->pace_id, g_source_remove);
   g_clear_error (&priv->close_error);
   g_free (priv->description);
 
@@ -151,6 +156,7 @@ do_close (MgwLink *self)
   MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
 
   g_clear_handle_id (&priv->flush_timeout_id, g_source_remove);
+  g_clear_handle_id (&priv->pace_id, g_source_remove);
   clear_queue (self);
   MGW_LINK_GET_CLASS (self)->close (self);
 }
@@ -379,6 +385,31 @@ mgw_link_set_description (MgwLink    *self,
   priv->description = g_strdup (description);
 }
 
+/* Paces output to `bytes_per_second` (0: as fast as the peer reads). */
+void
+mgw_link_set_rate (MgwLink *self,
+                   double   bytes_per_second)
+{
+  MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
+
+  mgw_throttle_init (&priv->throttle, bytes_per_second, g_get_monotonic_time ());
+}
+
+static gboolean
+pace_cb (gpointer user_data)
+{
+  MgwLink *self = user_data;
+  MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
+
+  priv->pace_id = 0;
+  if (priv->state == MGW_LINK_OPEN || priv->state == MGW_LINK_CLOSING)
+    MGW_LINK_GET_CLASS (self)->flush (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* The bytes to write next: the head chunk, cut to what the pace allows.
+ * FALSE when nothing may go now (queue empty, or paced: the link's flush
+ * is then called again when the next batch may go). */
 gboolean
 mgw_link_queue_head (MgwLink       *self,
                      const guint8 **data,
@@ -386,14 +417,27 @@ mgw_link_queue_head (MgwLink       *self,
 {
   MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
   GBytes *head = g_queue_peek_head (&priv->queue);
-  gsize size;
+  gsize size, allowed;
   const guint8 *p;
+  gint64 now;
 
-  if (head == NULL)
+  if (head == NULL || priv->pace_id != 0)
     return FALSE;
   p = g_bytes_get_data (head, &size);
   *data = p + priv->head_offset;
   *len = size - priv->head_offset;
+  if (priv->throttle.rate <= 0)
+    return TRUE;
+
+  now = g_get_monotonic_time ();
+  allowed = mgw_throttle_allow (&priv->throttle, now, *len);
+  if (allowed == 0)
+    {
+      gint64 delay = mgw_throttle_delay (&priv->throttle, now, priv->queued);
+      priv->pace_id = g_timeout_add (MAX (1, (guint) ((delay + 999) / 1000)), pace_cb, self);
+      return FALSE;
+    }
+  *len = allowed;
   return TRUE;
 }
 
@@ -414,6 +458,7 @@ mgw_link_queue_consume (MgwLink *self,
 {
   MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
 
+  mgw_throttle_consume (&priv->throttle, n);
   while (n > 0)
     {
       GBytes *head = g_queue_peek_head (&priv->queue);
@@ -433,25 +478,6 @@ mgw_link_queue_consume (MgwLink *self,
       g_bytes_unref (g_queue_pop_head (&priv->queue));
     }
   queue_drained (self);
-}
-
-/* Takes the whole head chunk (never partly written) off the queue. */
-GBytes *
-mgw_link_queue_pop (MgwLink *self)
-{
-  MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
-  GBytes *head;
-
-  g_return_val_if_fail (priv->head_offset == 0, NULL);
-  head = g_queue_pop_head (&priv->queue);
-  if (head == NULL)
-    return NULL;
-  priv->queued -= g_bytes_get_size (head);
-  /* The caller holds the chunk while queue_drained() may close us. */
-  g_object_ref (self);
-  queue_drained (self);
-  g_object_unref (self);
-  return head;
 }
 
 void

@@ -60,6 +60,8 @@ void          mgw_link_set_description  (MgwLink      *self,
 
 void          mgw_link_abort            (MgwLink      *self,
                                          GError       *error);
+void          mgw_link_set_rate         (MgwLink      *self,
+                                         double        bytes_per_second);
 
 /* For implementations. */
 void          mgw_link_send_raw         (MgwLink      *self,
@@ -70,7 +72,6 @@ gboolean      mgw_link_queue_head       (MgwLink       *self,
                                          gsize         *len);
 void          mgw_link_queue_consume    (MgwLink      *self,
                                          gsize         n);
-GBytes       *mgw_link_queue_pop        (MgwLink      *self);
 void          mgw_link_emit_opened      (MgwLink      *self);
 void          mgw_link_emit_received    (MgwLink      *self,
                                          const guint8 *data,

@@ -19,8 +19,11 @@
 #include "mgw-link-telnet.h"
 #include "mgw-link-ws.h"
 #include "mgw-minitel.h"
+#include "mgw-proxy.h"
 
 #include <glib/gi18n.h>
+#include <errno.h>
+#include <stdio.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -63,6 +66,16 @@ struct _MgwSession
   guint            redirections;
   guint64          target_base_in;   /* user link counters at its start */
   guint64          target_base_out;
+
+  /* Abuse rules (Telnet): anti-garbage filter and typing too fast. */
+  guint            garbage_dropped;
+  double           typing_tokens;
+  gint64           typing_last;
+  guint            typing_excess;
+  gboolean         check_proxy;      /* refuse a PROXY header: untrusted peer */
+  gboolean         user_left;        /* the user ended the session */
+
+  FILE            *dump;             /* DumpData: what the user sends */
 };
 
 G_DEFINE_FINAL_TYPE (MgwSession, mgw_session, G_TYPE_OBJECT)
@@ -70,6 +83,7 @@ G_DEFINE_FINAL_TYPE (MgwSession, mgw_session, G_TYPE_OBJECT)
 enum {
   SIGNAL_STATE_CHANGED,
   SIGNAL_TIMED_OUT,
+  SIGNAL_ABUSE,
   SIGNAL_ENDED,
   N_SIGNALS
 };
@@ -220,6 +234,7 @@ maybe_finish (MgwSession *self)
                mgw_link_get_bytes_in (self->user),
                mgw_link_get_bytes_out (self->user),
                self->redirections);
+  g_clear_pointer (&self->dump, fclose);
   set_state (self, MGW_SESSION_CLOSED);
   g_signal_emit (self, signals[SIGNAL_ENDED], 0);
 }
@@ -436,6 +451,86 @@ sep_timeout_cb (gpointer user_data)
 }
 
 static void
+abuse (MgwSession *self,
+       const char *rule,
+       const char *reason,
+       gboolean    ban)
+{
+  g_object_ref (self);
+  session_log (self, G_LOG_LEVEL_MESSAGE, "%s (rule %s)", reason, rule);
+  set_reason (self, reason);
+  g_signal_emit (self, signals[SIGNAL_ABUSE], 0, rule, reason, ban);
+  mgw_session_end (self, NULL);
+  g_object_unref (self);
+}
+
+/* The Telnet rules, on what the user sends: a PROXY header from a peer
+ * that may not send one; the anti-garbage filter (the first bytes within
+ * the first second are dropped: legacy iTimtel sends junk, scanners
+ * too); typing too fast (a token bucket of typing_rate bytes a second,
+ * one second deep: past typing_excess bytes beyond it, the user is
+ * dropped and banned). FALSE: nothing left to relay. */
+static gboolean
+user_input_allowed (MgwSession    *self,
+                    const guint8 **data,
+                    guint         *len)
+{
+  const MgwConfig *c = self->config;
+  gint64 now = self->last_user;
+  gboolean in_window = now - self->start_mono < (gint64) c->garbage_window_ms * 1000;
+
+  if (self->check_proxy)
+    {
+      self->check_proxy = FALSE;
+      if (mgw_proxy_looks_like_header (*data, *len))
+        {
+          abuse (self, "untrusted-proxy", "PROXY header from a peer not trusted to send one",
+                 FALSE);
+          return FALSE;
+        }
+    }
+
+  if (in_window && self->garbage_dropped < c->garbage_bytes)
+    {
+      guint drop = MIN (*len, c->garbage_bytes - self->garbage_dropped);
+      self->garbage_dropped += drop;
+      *data += drop;
+      *len -= drop;
+      if (*len == 0)
+        return FALSE;
+    }
+  if (in_window || c->typing_rate == 0)
+    return TRUE;
+
+  if (self->typing_last == 0)
+    {
+      self->typing_tokens = c->typing_rate;
+      self->typing_last = now;
+    }
+  self->typing_tokens = MIN ((double) c->typing_rate,
+                             self->typing_tokens +
+                             c->typing_rate * (now - self->typing_last) / (double) G_USEC_PER_SEC);
+  self->typing_last = now;
+  if (self->typing_tokens >= c->typing_rate)
+    self->typing_excess = 0;   /* a full second of rest forgives */
+  self->typing_tokens -= *len;
+  if (self->typing_tokens < 0)
+    {
+      self->typing_excess += (guint) -self->typing_tokens;
+      self->typing_tokens = 0;
+      if (self->typing_excess > c->typing_excess)
+        {
+          g_autofree char *reason =
+            g_strdup_printf ("typing too fast: %u bytes beyond %u a second",
+                             self->typing_excess, c->typing_rate);
+          abuse (self, "typing-too-fast", reason, TRUE);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+static void
 user_received_cb (MgwLink      *link,
                   const guint8 *data,
                   guint         len,
@@ -448,6 +543,10 @@ user_received_cb (MgwLink      *link,
     return;
   self->last_user = g_get_monotonic_time ();
   session_log (self, G_LOG_LEVEL_DEBUG, "%u bytes from the user", len);
+  if (self->dump != NULL)
+    fwrite (data, 1, len, self->dump);
+  if (self->access == MGW_ACCESS_TELNET && !user_input_allowed (self, &data, &len))
+    return;
 
   /* A key is SEP plus its code: never send the SEP alone. */
   if (self->sep_held)
@@ -556,6 +655,7 @@ user_closed_cb (MgwLink      *link,
         }
       else
         set_reason (self, "user disconnected");
+      self->user_left = TRUE;
       mgw_session_end (self, NULL);
     }
   maybe_finish (self);
@@ -843,6 +943,7 @@ mgw_session_finalize (GObject *object)
 {
   MgwSession *self = MGW_SESSION (object);
 
+  g_clear_pointer (&self->dump, fclose);
   g_free (self->peer_address);
   g_free (self->end_reason);
   g_free (self->server_session);
@@ -867,6 +968,12 @@ mgw_session_class_init (MgwSessionClass *klass)
   signals[SIGNAL_TIMED_OUT] =
     g_signal_new ("timed-out", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_INT);
+  /* (const char *rule, const char *reason, gboolean ban): a rule caught
+   * the user; the session ends after the emission. */
+  signals[SIGNAL_ABUSE] =
+    g_signal_new ("abuse", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 3,
+                  G_TYPE_STRING, G_TYPE_STRING, G_TYPE_BOOLEAN);
   /* Every link is closed; the session is done. */
   signals[SIGNAL_ENDED] =
     g_signal_new ("ended", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
@@ -966,6 +1073,54 @@ const char *
 mgw_session_get_end_reason (MgwSession *self)
 {
   return self->end_reason;
+}
+
+/* The user's bytes go to `path` (SPEC §6 session dumps): peer address,
+ * port, access and start time, one per line (CRLF), a line "Input",
+ * then every byte received from the user. */
+gboolean
+mgw_session_set_dump (MgwSession  *self,
+                      const char  *path,
+                      GError     **error)
+{
+  g_autoptr(GDateTime) second = g_date_time_new_from_unix_local (self->start_wall / G_USEC_PER_SEC);
+  g_autoptr(GDateTime) start = g_date_time_add (second, self->start_wall % G_USEC_PER_SEC);
+  g_autofree char *when = g_date_time_format (start, "%Y-%m-%d %H:%M:%S.%f");
+  FILE *file = fopen (path, "wbx");
+
+  if (file == NULL)
+    {
+      int saved = errno;
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
+                   "cannot create %s: %s", path, g_strerror (saved));
+      return FALSE;
+    }
+  fprintf (file, "%s\r\n%u\r\n%s\r\n%s\r\nInput\r\n", self->peer_address,
+           self->peer_port, mgw_access_to_string (self->access), when);
+  g_clear_pointer (&self->dump, fclose);
+  self->dump = file;
+  return TRUE;
+}
+
+/* The peer is not a trusted proxy: a PROXY header from it is refused. */
+void
+mgw_session_set_check_proxy (MgwSession *self,
+                             gboolean    check)
+{
+  self->check_proxy = check;
+}
+
+/* TRUE when the session ended because the user went away. */
+gboolean
+mgw_session_get_user_left (MgwSession *self)
+{
+  return self->user_left;
+}
+
+gint64
+mgw_session_get_duration (MgwSession *self)
+{
+  return g_get_monotonic_time () - self->start_mono;
 }
 
 /* Frames and sequences refused from any of the session's peers. */

@@ -64,6 +64,13 @@ guint64          mgw_session_get_bytes_to_user   (MgwSession    *self);
 const char      *mgw_session_get_end_reason   (MgwSession       *self);
 guint            mgw_session_get_redirections (MgwSession       *self);
 guint64          mgw_session_get_bad_input    (MgwSession       *self);
+gboolean         mgw_session_set_dump         (MgwSession       *self,
+                                               const char       *path,
+                                               GError          **error);
+void             mgw_session_set_check_proxy  (MgwSession       *self,
+                                               gboolean          check);
+gboolean         mgw_session_get_user_left    (MgwSession       *self);
+gint64           mgw_session_get_duration     (MgwSession       *self);
 const char      *mgw_session_get_target       (MgwSession       *self);
 guint64          mgw_session_get_redirect_bytes_from_user (MgwSession *self);
 guint64          mgw_session_get_redirect_bytes_to_user   (MgwSession *self);

@@ -6,6 +6,7 @@
 #include "mgw-test-util.h"
 
 #include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
 #include <signal.h>
 #include <string.h>
 
@@ -281,7 +282,7 @@ test_sighup_profiles (void)
   g_autofree char *path = g_build_filename (dir, "profiles.json", NULL);
   g_autoptr(Daemon) d = NULL;
   OutputWait two = { NULL, "1 redirect profiles from" };
-  OutputWait broken = { NULL, "the profiles in force are kept" };
+  OutputWait broken = { NULL, "the configuration in force is kept" };
 
   g_assert_true (g_file_set_contents (path, "{}", -1, NULL));
   d = daemon_spawn ("--demo", "--tcp", "0", "--ws", "off", "-g", dir, NULL);
@@ -306,6 +307,58 @@ test_sighup_profiles (void)
   g_rmdir (dir);
 }
 
+/* kill -9 in the middle of a burst of bans: banned.json stays a valid
+ * JSON object (written to a temporary file, synced, renamed). */
+static void
+test_kill_during_bans (void)
+{
+  g_autofree char *state = g_dir_make_tmp ("moipgw-test-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (state, "banned.json", NULL);
+  g_autofree char *state_arg = g_strdup_printf ("--state-dir=%s", state);
+  g_autoptr(Daemon) d = daemon_spawn ("--demo", "--tcp", "0", "--ws", "off", "-i", "127.0.0.1",
+                                      "--trusted-proxy", "127.0.0.1", state_arg, NULL);
+  guint16 port = daemon_port (d, "Telnet");
+  g_autoptr(GPtrArray) conns = g_ptr_array_new_with_free_func ((GDestroyNotify) mgw_test_tcp_free);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  guint n = 0;
+
+  /* Scanners behind the proxy, each leaving at once: a ban each. */
+  for (guint round = 0; round <= 20; round++)
+    {
+      for (guint i = 0; i < 20; i++, n++)
+        {
+          MgwTestTcp *tcp = mgw_test_tcp_connect ("127.0.0.1", port);
+          g_autofree char *header = g_strdup_printf ("PROXY TCP4 198.51.100.%u 192.0.2.1 %u 9000\r\n",
+                                                     1 + n % 250, 1000 + n);
+          mgw_test_tcp_send (tcp, header, strlen (header));
+          g_ptr_array_add (conns, tcp);
+        }
+      mgw_test_run_for (10);
+      g_ptr_array_set_size (conns, 0);   /* closes them */
+      if (round == 20)
+        g_subprocess_send_signal (d->process, SIGKILL);
+    }
+  daemon_wait_exit (d, MGW_TEST_TIMEOUT_MS);
+  g_assert_true (g_subprocess_get_if_signaled (d->process));
+  /* Bans were written before the kill, and the file is whole. */
+  g_assert_true (g_file_test (path, G_FILE_TEST_EXISTS));
+  g_assert_true (json_parser_load_from_file (parser, path, &error));
+  g_assert_no_error (error);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)));
+  g_assert_cmpuint (json_object_get_size (json_node_get_object (json_parser_get_root (parser))), >, 0);
+  {
+    g_autoptr(GDir) dir = g_dir_open (state, 0, NULL);
+    const char *name;
+    while ((name = g_dir_read_name (dir)) != NULL)
+      {
+        g_autofree char *child = g_build_filename (state, name, NULL);
+        g_unlink (child);
+      }
+  }
+  g_rmdir (state);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -317,5 +370,6 @@ main (int argc, char **argv)
   g_test_add_func ("/daemon/port-in-use", test_port_in_use);
   g_test_add_func ("/daemon/demo-and-sigterm", test_demo_and_sigterm);
   g_test_add_func ("/daemon/sighup-profiles", test_sighup_profiles);
+  g_test_add_func ("/daemon/kill-during-bans", test_kill_during_bans);
   return g_test_run ();
 }

@@ -4,6 +4,7 @@
 #include "mgw-test-util.h"
 #include "mgw-minitel.h"
 
+#include <glib/gstdio.h>
 #include <string.h>
 
 static void
@@ -627,6 +628,42 @@ mgw_test_server_free (MgwTestServer *server)
   g_free (server);
 }
 
+static void
+remove_tree (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+        remove_tree (child);
+      else
+        g_unlink (child);
+    }
+  g_rmdir (path);
+}
+
+static void
+remove_tree_free (char *path)
+{
+  remove_tree (path);
+  g_free (path);
+}
+
+/* A fresh directory, removed with what it holds when the test ends. */
+char *
+mgw_test_tmp_dir (void)
+{
+  g_autoptr(GError) error = NULL;
+  char *path = g_dir_make_tmp ("moipgw-test-XXXXXX", &error);
+
+  g_assert_no_error (error);
+  g_test_queue_destroy ((GDestroyNotify) remove_tree_free, g_strdup (path));
+  return path;
+}
+
 /* --- gateway --- */
 
 MgwConfig *
@@ -646,6 +683,16 @@ mgw_test_config_new (const char *server_uri)
   /* Nothing from the machine's /etc: no profiles.json, no neverbanned.json. */
   g_free (config->config_path);
   config->config_path = g_build_filename (g_get_tmp_dir (), "moipgw-test-no-such-dir", NULL);
+  /* State (ban list, GatewayConfig.json copy) in a directory of this
+   * test, removed when it ends. */
+  g_free (config->state_dir);
+  config->state_dir = mgw_test_tmp_dir ();
+  /* The Telnet abuse rules have tests of their own; the others type at
+   * once and fast. */
+  config->garbage_bytes = 0;
+  config->typing_rate = 0;
+  /* Every test user comes from 127.0.0.1. */
+  config->max_sessions_per_address = 0;
   return config;
 }
 

@@ -138,6 +138,9 @@ MgwConfig  *mgw_test_config_new     (const char  *server_uri);
 MgwGateway *mgw_test_gateway_new    (MgwConfig   *config);
 char       *mgw_test_ws_uri         (MgwGateway  *gateway);
 
+/* A fresh directory, removed with its content when the test ends. */
+char       *mgw_test_tmp_dir        (void);
+
 /* A loopback port nothing listens on. */
 guint16     mgw_test_closed_port    (void);
 

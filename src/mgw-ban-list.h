@@ -1,0 +1,70 @@
+/* mgw-ban-list.h: banned addresses, persisted in the original's
+ * banned.json (SPEC §6). */
+#pragma once
+
+#include <glib-object.h>
+
+#include "mgw-address-set.h"
+
+G_BEGIN_DECLS
+
+/* Wall clock, µs since the Unix epoch. */
+typedef gint64 (*MgwClockFunc) (gpointer user_data);
+
+typedef struct
+{
+  char   *address;
+  gint64  since;    /* µs since the epoch: last banned or seen while banned */
+  gint64  expiry;   /* µs since the epoch */
+  char   *reason;   /* never NULL; "unknown" for entries of the original */
+  guint   count;    /* how many times banned */
+} MgwBan;
+
+void mgw_ban_free (MgwBan *ban);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MgwBan, mgw_ban_free)
+
+#define MGW_BAN_DEFAULT_DURATION ((gint64) (100 * 86400 + 20) * G_USEC_PER_SEC)
+
+#define MGW_TYPE_BAN_LIST (mgw_ban_list_get_type ())
+G_DECLARE_FINAL_TYPE (MgwBanList, mgw_ban_list, MGW, BAN_LIST, GObject)
+
+/* path: banned.json, NULL to keep the list in memory only; clock: NULL for
+ * g_get_real_time. */
+MgwBanList *mgw_ban_list_new            (const char     *path,
+                                         MgwClockFunc    clock,
+                                         gpointer        clock_data);
+void        mgw_ban_list_set_duration   (MgwBanList     *self,
+                                         gint64          duration_us);
+/* When on, each new ban of an address doubles its previous duration, up
+ * to max_duration_us; an expired ban is remembered (not banned) until
+ * max_duration_us after its expiry for that. */
+void        mgw_ban_list_set_escalation (MgwBanList     *self,
+                                         gboolean        escalate,
+                                         gint64          max_duration_us);
+/* Borrowed, may be NULL: the owner keeps them alive and up to date. */
+void        mgw_ban_list_set_exempt     (MgwBanList     *self,
+                                         MgwAddressSet  *never_ban,
+                                         MgwAddressSet  *local);
+gboolean    mgw_ban_list_load           (MgwBanList     *self,
+                                         GError        **error);
+/* TRUE when banned now; the ban then restarts. */
+gboolean    mgw_ban_list_check          (MgwBanList     *self,
+                                         const char     *address);
+gboolean    mgw_ban_list_ban            (MgwBanList     *self,
+                                         const char     *address,
+                                         const char     *reason,
+                                         const char     *rule,
+                                         GError        **error);
+gboolean    mgw_ban_list_unban          (MgwBanList     *self,
+                                         const char     *address,
+                                         GError        **error);
+guint       mgw_ban_list_sweep          (MgwBanList     *self);
+/* Of MgwBan, owned by the array, sorted by address. */
+GPtrArray  *mgw_ban_list_list           (MgwBanList     *self);
+guint       mgw_ban_list_get_size       (MgwBanList     *self);
+gboolean    mgw_ban_list_flush          (MgwBanList     *self,
+                                         GError        **error);
+guint64     mgw_ban_list_get_bans       (MgwBanList     *self);
+guint64     mgw_ban_list_get_unbans     (MgwBanList     *self);
+
+G_END_DECLS

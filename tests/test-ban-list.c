@@ -1,0 +1,1033 @@
+/* test-ban-list.c: the ban list: expiry and renewal on an injected clock,
+ * escalation, addresses never banned, banned.json as the original writes
+ * it, corrupt files kept aside, and coalesced writes. */
+#include "config.h"
+
+#include "mgw-address-set.h"
+#include "mgw-ban-list.h"
+#include "mgw-error.h"
+
+#include <json-glib/json-glib.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define DAY_US    ((gint64) 86400 * G_USEC_PER_SEC)
+#define HOUR_US   ((gint64) 3600 * G_USEC_PER_SEC)
+#define BAN_US    (100 * DAY_US + 20 * G_USEC_PER_SEC)
+
+typedef struct
+{
+  gint64      now;    /* the injected clock */
+  char       *dir;
+  char       *path;   /* banned.json in dir */
+  GPtrArray  *events; /* "banned <address> <reason>", "unbanned ..." */
+} Fixture;
+
+static gint64
+fake_clock (gpointer user_data)
+{
+  Fixture *f = user_data;
+
+  return f->now;
+}
+
+static gint64
+local_us (int year, int month, int day, int hour, int minute, int second, int usec)
+{
+  g_autoptr(GDateTime) time = g_date_time_new_local (year, month, day, hour, minute, second);
+
+  return g_date_time_to_unix (time) * G_USEC_PER_SEC + usec;
+}
+
+static void
+fixture_set_up (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  f->now = local_us (2021, 9, 8, 0, 0, 0, 0);
+  f->dir = g_dir_make_tmp ("test-ban-list-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->path = g_build_filename (f->dir, "banned.json", NULL);
+  f->events = g_ptr_array_new_with_free_func (g_free);
+}
+
+static void
+remove_tree (const char *path)
+{
+  GStatBuf st;
+
+  if (g_lstat (path, &st) != 0)
+    return;
+  if (S_ISDIR (st.st_mode))
+    {
+      g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+      const char *name;
+
+      while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+        {
+          g_autofree char *child = g_build_filename (path, name, NULL);
+          remove_tree (child);
+        }
+      g_assert_cmpint (g_rmdir (path), ==, 0);
+    }
+  else
+    g_assert_cmpint (g_unlink (path), ==, 0);
+}
+
+static void
+fixture_tear_down (Fixture       *f,
+                   gconstpointer  data)
+{
+  remove_tree (f->dir);
+  g_free (f->dir);
+  g_free (f->path);
+  g_ptr_array_unref (f->events);
+}
+
+static void
+on_banned (MgwBanList *list,
+           const char *address,
+           const char *reason,
+           Fixture    *f)
+{
+  g_ptr_array_add (f->events, g_strdup_printf ("banned %s %s", address, reason));
+}
+
+static void
+on_unbanned (MgwBanList *list,
+             const char *address,
+             const char *reason,
+             Fixture    *f)
+{
+  g_ptr_array_add (f->events, g_strdup_printf ("unbanned %s %s", address, reason));
+}
+
+static MgwBanList *
+new_list (Fixture    *f,
+          const char *path)
+{
+  MgwBanList *list = mgw_ban_list_new (path, fake_clock, f);
+
+  g_signal_connect (list, "banned", G_CALLBACK (on_banned), f);
+  g_signal_connect (list, "unbanned", G_CALLBACK (on_unbanned), f);
+  return list;
+}
+
+static void
+assert_events (Fixture     *f,
+               const char **expected)
+{
+  g_ptr_array_add (f->events, NULL);
+  g_assert_cmpstrv ((char **) f->events->pdata, expected);
+  g_ptr_array_set_size (f->events, 0);
+}
+
+static void
+ban_ok (MgwBanList *list,
+        const char *address)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (mgw_ban_list_ban (list, address, "short session", "min-session", &error));
+  g_assert_no_error (error);
+}
+
+static MgwBan *
+find_ban (MgwBanList *list,
+          const char *address)
+{
+  g_autoptr(GPtrArray) bans = mgw_ban_list_list (list);
+
+  for (guint i = 0; i < bans->len; i++)
+    {
+      MgwBan *ban = bans->pdata[i];
+
+      if (strcmp (ban->address, address) == 0)
+        return g_ptr_array_steal_index (bans, i);
+    }
+  return NULL;
+}
+
+static char *
+read_text (const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  char *text = NULL;
+
+  g_assert_true (g_file_get_contents (path, &text, NULL, &error));
+  g_assert_no_error (error);
+  return text;
+}
+
+static void
+write_data (const char *path,
+            const char *data,
+            gssize      len)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (g_file_set_contents (path, data, len, &error));
+  g_assert_no_error (error);
+}
+
+/* The root object of a JSON file. */
+static JsonNode *
+read_json (const char *path)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (json_parser_load_from_file (parser, path, &error));
+  g_assert_no_error (error);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)));
+  return json_node_ref (json_parser_get_root (parser));
+}
+
+static char *
+fixture_file (const char *name)
+{
+  return g_test_build_filename (G_TEST_DIST, "data", "pymoip", name, NULL);
+}
+
+/* A ban lasts exactly 100 days and 20 s from its timestamp. */
+static void
+test_expiry (Fixture       *f,
+             gconstpointer  data)
+{
+  g_autoptr(MgwBanList) list = new_list (f, NULL);
+  g_autoptr(MgwBan) ban = NULL;
+  gint64 t = f->now;
+
+  g_assert_false (mgw_ban_list_check (list, "192.0.2.7"));
+  ban_ok (list, "192.0.2.7");
+  assert_events (f, (const char *[]) { "banned 192.0.2.7 short session", NULL });
+  g_assert_cmpuint (mgw_ban_list_get_size (list), ==, 1);
+  ban = find_ban (list, "192.0.2.7");
+  g_assert_nonnull (ban);
+  g_assert_cmpint (ban->since, ==, t);
+  g_assert_cmpint (ban->expiry, ==, t + BAN_US);
+  g_assert_cmpstr (ban->reason, ==, "short session");
+  g_assert_cmpuint (ban->count, ==, 1);
+
+  f->now = t + BAN_US - 1;
+  g_assert_cmpuint (mgw_ban_list_sweep (list), ==, 0);
+  g_assert_cmpuint (mgw_ban_list_get_size (list), ==, 1);
+  f->now = t + BAN_US;
+  g_assert_false (mgw_ban_list_check (list, "192.0.2.7"));
+  assert_events (f, (const char *[]) { "unbanned 192.0.2.7 expired", NULL });
+  g_assert_cmpuint (mgw_ban_list_get_size (list), ==, 0);
+  g_assert_false (mgw_ban_list_check (list, "192.0.2.7"));
+
+  /* The same at the very last µs through check, which renews it. */
+  f->now = t;
+  ban_ok (list, "192.0.2.8");
+  f->now = t + BAN_US - 1;
+  g_assert_true (mgw_ban_list_check (list, "192.0.2.8"));
+  g_assert_cmpuint (mgw_ban_list_get_bans (list), ==, 2);
+  g_assert_cmpuint (mgw_ban_list_get_unbans (list), ==, 1);
+}
+
+/* A banned address that comes back restarts its ban. */
+static void
+test_renewal (Fixture       *f,
+              gconstpointer  data)
+{
+  g_autoptr(MgwBanList) list = new_list (f, NULL);
+  g_autoptr(MgwBan) ban = NULL;
+  gint64 t = f->now;
+
+  ban_ok (list, "2001:db8::7");
+  f->now = t + 50 * DAY_US;
+  g_assert_true (mgw_ban_list_check (list, "2001:db8::7"));
+  g_assert_true (mgw_ban_list_check (list, "2001:0DB8:0::7"));
+  ban = find_ban (list, "2001:db8::7");
+  g_assert_cmpint (ban->since, ==, t + 50 * DAY_US);
+  g_assert_cmpint (ban->expiry, ==, t + 50 * DAY_US + BAN_US);
+  g_assert_cmpuint (ban->count, ==, 1);
+
+  /* Past the first ban's end, still banned. */
+  f->now = t + BAN_US + DAY_US;
+  g_assert_true (mgw_ban_list_check (list, "2001:db8::7"));
+  f->now += BAN_US - 1;
+  g_assert_true (mgw_ban_list_check (list, "2001:db8::7"));
+  f->now += BAN_US;
+  g_assert_false (mgw_ban_list_check (list, "2001:db8::7"));
+  assert_events (f, (const char *[]) { "banned 2001:db8::7 short session",
+                                       "unbanned 2001:db8::7 expired", NULL });
+}
+
+static void
+test_sweep (Fixture       *f,
+            gconstpointer  data)
+{
+  g_autoptr(MgwBanList) list = new_list (f, NULL);
+  g_autoptr(GPtrArray) bans = NULL;
+  gint64 t = f->now;
+
+  ban_ok (list, "192.0.2.1");
+  ban_ok (list, "192.0.2.2");
+  f->now = t + 1000 * G_USEC_PER_SEC;
+  ban_ok (list, "192.0.2.3");
+  ban_ok (list, "2001:db8::1");
+  ban_ok (list, "10.0.0.1");
+  g_ptr_array_set_size (f->events, 0);
+
+  f->now = t + BAN_US - 1;
+  g_assert_cmpuint (mgw_ban_list_sweep (list), ==, 0);
+  g_assert_cmpuint (mgw_ban_list_get_size (list), ==, 5);
+  f->now = t + BAN_US;
+  g_assert_cmpuint (mgw_ban_list_sweep (list), ==, 2);
+  g_assert_cmpuint (mgw_ban_list_sweep (list), ==, 0);
+  g_assert_cmpuint (mgw_ban_list_get_size (list), ==, 3);
+  assert_events (f, (const char *[]) { "unbanned 192.0.2.1 expired",
+                                       "unbanned 192.0.2.2 expired", NULL });
+
+  /* Sorted by address, IPv4 first, numerically. */
+  bans = mgw_ban_list_list (list);
+  g_assert_cmpuint (bans->len, ==, 3);
+  g_assert_cmpstr (((MgwBan *) bans->pdata[0])->address, ==, "10.0.0.1");
+  g_assert_cmpstr (((MgwBan *) bans->pdata[1])->address, ==, "192.0.2.3");
+  g_assert_cmpstr (((MgwBan *) bans->pdata[2])->address, ==, "2001:db8::1");
+
+  f->now = t + 1000 * G_USEC_PER_SEC + BAN_US;
+  g_assert_cmpuint (mgw_ban_list_sweep (list), ==, 3);
+  g_assert_cmpuint (mgw_ban_list_get_size (list), ==, 0);
+  g_assert_cmpuint (mgw_ban_list_get_unbans (list), ==, 5);
+}
+
+static void
+test_unban (Fixture       *f,
+            gconstpointer  data)
+{
+  g_autoptr(MgwBanList) list = new_list (f, NULL);
+  g_autoptr(GError) error = NULL;
+
+  ban_ok (list, "::ffff:192.0.2.9");
+  g_assert_true (mgw_ban_list_unban (list, "192.0.2.9", &error));
+  g_assert_no_error (error);
+  g_assert_false (mgw_ban_list_check (list, "192.0.2.9"));
+  g_assert_false (mgw_ban_list_unban (list, "192.0.2.9", &error));
+  g_assert_error (error, MGW_ERROR, MGW_ERROR_FAILED);
+  g_clear_error (&error);
+  g_assert_false (mgw_ban_list_unban (list, "not an address", &error));
+  g_assert_error (error, MGW_ERROR, MGW_ERROR_FAILED);
+  g_clear_error (&error);
+  assert_events (f, (const char *[]) { "banned 192.0.2.9 short session",
+                                       "unbanned 192.0.2.9 manual", NULL });
+  g_assert_cmpuint (mgw_ban_list_get_bans (list), ==, 1);
+  g_assert_cmpuint (mgw_ban_list_get_unbans (list), ==, 1);
+}
+
+/* ::ffff:a.b.c.d and a.b.c.d are one address. */
+static void
+test_v4_mapped (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autoptr(MgwBanList) list = new_list (f, NULL);
+  g_autoptr(GPtrArray) bans = NULL;
+
+  ban_ok (list, "::ffff:192.0.2.7");
+  g_assert_true (mgw_ban_list_check (list, "192.0.2.7"));
+  g_assert_true (mgw_ban_list_check (list, "::ffff:192.0.2.7"));
+  ban_ok (list, "198.51.100.3");
+  g_assert_true (mgw_ban_list_check (list, "::FFFF:198.51.100.3"));
+  g_assert_false (mgw_ban_list_check (list, "::198.51.100.3"));
+  g_assert_false (mgw_ban_list_check (list, "garbage"));
+  g_assert_false (mgw_ban_list_check (list, NULL));
+  g_assert_false (mgw_ban_list_check (list, ""));
+  ban_ok (list, "192.0.2.7");   /* again: the same entry */
+  bans = mgw_ban_list_list (list);
+  g_assert_cmpuint (bans->len, ==, 2);
+  g_assert_cmpstr (((MgwBan *) bans->pdata[0])->address, ==, "192.0.2.7");
+  g_assert_cmpuint (((MgwBan *) bans->pdata[0])->count, ==, 2);
+  g_assert_cmpstr (((MgwBan *) bans->pdata[1])->address, ==, "198.51.100.3");
+}
+
+static void
+test_escalation (Fixture       *f,
+                 gconstpointer  data)
+{
+  g_autoptr(MgwBanList) list = new_list (f, NULL);
+  static const gint64 expected[] = { 1, 2, 4, 8, 10, 10 };
+  gint64 t = f->now;
+
+  mgw_ban_list_set_duration (list, HOUR_US);
+  mgw_ban_list_set_escalation (list, TRUE, 10 * HOUR_US);
+  for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
+    {
+      g_autoptr(MgwBan) ban = NULL;
+
+      ban_ok (list, "192.0.2.7");
+      ban = find_ban (list, "192.0.2.7");
+      g_assert_cmpint (ban->expiry - ban->since, ==, expected[i] * HOUR_US);
+      g_assert_cmpuint (ban->count, ==, i + 1);
+    }
+
+  /* Remembered after its expiry: the next ban is longer still ... */
+  ban_ok (list, "192.0.2.8");
+  f->now = t + HOUR_US;
+  g_assert_cmpuint (mgw_ban_list_sweep (list), ==, 1);
+  g_assert_false (mgw_ban_list_check (list, "192.0.2.8"));
+  g_assert_cmpuint (mgw_ban_list_get_size (list), ==, 1);
+  f->now = t + 2 * HOUR_US;
+  ban_ok (list, "192.0.2.8");
+  {
+    g_autoptr(MgwBan) ban = find_ban (list, "192.0.2.8");
+    g_assert_cmpint (ban->expiry - ban->since, ==, 2 * HOUR_US);
+    g_assert_cmpuint (ban->count, ==, 2);
+  }
+  /* ... expired through check too ... */
+  f->now = t + 4 * HOUR_US;
+  g_assert_false (mgw_ban_list_check (list, "192.0.2.8"));
+  f->now = t + 5 * HOUR_US;
+  ban_ok (list, "192.0.2.8");
+  {
+    g_autoptr(MgwBan) ban = find_ban (list, "192.0.2.8");
+    g_assert_cmpint (ban->expiry - ban->since, ==, 4 * HOUR_US);
+    g_assert_cmpuint (ban->count, ==, 3);
+  }
+  /* ... until forgotten, the maximum duration after its expiry. */
+  f->now = t + 9 * HOUR_US;
+  g_assert_cmpuint (mgw_ban_list_sweep (list), ==, 1);
+  f->now = t + 19 * HOUR_US - 1;
+  mgw_ban_list_sweep (list);
+  ban_ok (list, "192.0.2.8");
+  {
+    g_autoptr(MgwBan) ban = find_ban (list, "192.0.2.8");
+    g_assert_cmpint (ban->expiry - ban->since, ==, 8 * HOUR_US);
+    g_assert_cmpuint (ban->count, ==, 4);
+  }
+  f->now += 8 * HOUR_US;
+  g_assert_false (mgw_ban_list_check (list, "192.0.2.8"));
+  f->now += 10 * HOUR_US;
+  mgw_ban_list_sweep (list);
+  ban_ok (list, "192.0.2.8");
+  {
+    g_autoptr(MgwBan) ban = find_ban (list, "192.0.2.8");
+    g_assert_cmpint (ban->expiry - ban->since, ==, HOUR_US);
+    g_assert_cmpuint (ban->count, ==, 1);
+  }
+
+  /* A manual unban forgives: no escalation after it. */
+  ban_ok (list, "192.0.2.7");
+  ban_ok (list, "192.0.2.7");
+  {
+    g_autoptr(MgwBan) ban = find_ban (list, "192.0.2.7");
+    g_assert_cmpint (ban->expiry - ban->since, ==, 2 * HOUR_US);
+  }
+  g_assert_true (mgw_ban_list_unban (list, "192.0.2.7", NULL));
+  ban_ok (list, "192.0.2.7");
+  {
+    g_autoptr(MgwBan) ban = find_ban (list, "192.0.2.7");
+    g_assert_cmpint (ban->expiry - ban->since, ==, HOUR_US);
+    g_assert_cmpuint (ban->count, ==, 1);
+  }
+}
+
+/* Without escalation, every ban lasts the configured duration. */
+static void
+test_no_escalation (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autoptr(MgwBanList) list = new_list (f, NULL);
+
+  mgw_ban_list_set_duration (list, HOUR_US);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autoptr(MgwBan) ban = NULL;
+
+      ban_ok (list, "192.0.2.7");
+      ban = find_ban (list, "192.0.2.7");
+      g_assert_cmpint (ban->expiry - ban->since, ==, HOUR_US);
+      g_assert_cmpuint (ban->count, ==, i + 1);
+    }
+  f->now += HOUR_US;
+  g_assert_cmpuint (mgw_ban_list_sweep (list), ==, 1);
+  ban_ok (list, "192.0.2.7");
+  {
+    g_autoptr(MgwBan) ban = find_ban (list, "192.0.2.7");
+    g_assert_cmpuint (ban->count, ==, 1);
+  }
+}
+
+static void
+ban_refused (MgwBanList *list,
+             const char *address)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_test_message ("refused: %s", address);
+  g_assert_false (mgw_ban_list_ban (list, address, "short session", "min-session", &error));
+  g_assert_error (error, MGW_ERROR, MGW_ERROR_FAILED);
+}
+
+static void
+test_exempt (Fixture       *f,
+             gconstpointer  data)
+{
+  g_autoptr(MgwBanList) list = new_list (f, NULL);
+  g_autoptr(MgwAddressSet) never_ban = mgw_address_set_new ();
+  g_autoptr(MgwAddressSet) local = mgw_address_set_new ();
+  g_autofree char *never_path = fixture_file ("neverbanned.json");
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (mgw_address_set_load_never_ban (never_ban, never_path, &error));
+  g_assert_no_error (error);
+  g_assert_true (mgw_address_set_add (never_ban, "10.0.0.0/8", NULL));
+  g_assert_true (mgw_address_set_add (never_ban, "fd00::/8", NULL));
+  g_assert_true (mgw_address_set_add (never_ban, "2001:db8::5", NULL));
+  g_assert_true (mgw_address_set_load_local (local, &error));
+  g_assert_no_error (error);
+  mgw_ban_list_set_exempt (list, never_ban, local);
+
+  ban_refused (list, "192.168.168.1");
+  ban_refused (list, "::ffff:199.199.199.199");
+  ban_refused (list, "10.1.2.3");
+  ban_refused (list, "::ffff:10.1.2.3");
+  ban_refused (list, "fd12::1");
+  ban_refused (list, "2001:db8::5");
+  ban_refused (list, "127.0.0.1");
+  ban_refused (list, "::1");
+  ban_refused (list, "not an address");
+  ban_refused (list, "");
+  ban_refused (list, NULL);
+  g_assert_cmpuint (mgw_ban_list_get_size (list), ==, 0);
+  g_assert_cmpuint (mgw_ban_list_get_bans (list), ==, 0);
+  g_assert_cmpuint (f->events->len, ==, 0);
+
+  ban_ok (list, "192.0.2.1");
+  ban_ok (list, "2001:db8::6");
+  ban_ok (list, "11.0.0.1");
+  g_assert_cmpuint (mgw_ban_list_get_size (list), ==, 3);
+
+  /* An address made exempt after its ban gets in. */
+  g_assert_true (mgw_address_set_add (never_ban, "192.0.2.1", NULL));
+  g_assert_false (mgw_ban_list_check (list, "192.0.2.1"));
+  g_assert_true (mgw_ban_list_check (list, "11.0.0.1"));
+  mgw_ban_list_set_exempt (list, NULL, NULL);
+  g_assert_true (mgw_ban_list_check (list, "192.0.2.1"));
+}
+
+/* banned.json of the original: every entry as it was. */
+static void
+test_fixture (Fixture       *f,
+              gconstpointer  data)
+{
+  g_autofree char *original = fixture_file ("banned.json");
+  g_autofree char *text = read_text (original);
+  g_autoptr(MgwBanList) list = NULL;
+  g_autoptr(MgwBanList) again = NULL;
+  g_autoptr(JsonNode) expected = read_json (original);
+  g_autoptr(JsonNode) written = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GList) members = NULL;
+  g_autoptr(GPtrArray) bans = NULL;
+  g_autoptr(GRegex) stamp_format = g_regex_new ("^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{6}$",
+                                                0, 0, NULL);
+  JsonObject *expected_object = json_node_get_object (expected);
+  JsonObject *written_object;
+  g_autofree char *renewed_stamp = NULL;
+
+  write_data (f->path, text, -1);
+  list = new_list (f, f->path);
+  g_assert_true (mgw_ban_list_load (list, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (json_object_get_size (expected_object), ==, 178);
+  g_assert_cmpuint (mgw_ban_list_get_size (list), ==, 178);
+  g_assert_cmpuint (mgw_ban_list_sweep (list), ==, 0);
+
+  /* Spot checks, in local time as the original wrote them. */
+  {
+    g_autoptr(MgwBan) first = find_ban (list, "167.248.133.37");
+    g_autoptr(MgwBan) last = find_ban (list, "74.120.14.43");
+    g_autoptr(MgwBan) latest = find_ban (list, "45.146.164.110");
+
+    g_assert_cmpint (first->since, ==, local_us (2021, 8, 11, 18, 40, 53, 797380));
+    g_assert_cmpint (first->expiry, ==, first->since + BAN_US);
+    g_assert_cmpstr (first->reason, ==, "unknown");
+    g_assert_cmpuint (first->count, ==, 1);
+    g_assert_cmpint (last->since, ==, local_us (2021, 9, 7, 13, 42, 42, 335499));
+    g_assert_cmpint (latest->since, ==, local_us (2021, 9, 7, 14, 20, 43, 661567));
+  }
+  bans = mgw_ban_list_list (list);
+  for (guint i = 0; i < bans->len; i++)
+    g_assert_true (json_object_has_member (expected_object, ((MgwBan *) bans->pdata[i])->address));
+
+  /* Nothing changed, nothing written. */
+  g_assert_true (mgw_ban_list_flush (list, &error));
+  g_assert_no_error (error);
+  {
+    g_autofree char *now_text = read_text (f->path);
+    g_assert_cmpstr (now_text, ==, text);
+  }
+
+  /* One renewed, one new: the others come back byte for byte. */
+  f->now = local_us (2021, 9, 8, 1, 2, 3, 4);
+  g_assert_true (mgw_ban_list_check (list, "74.120.14.43"));
+  ban_ok (list, "2001:db8::1");
+  g_assert_true (mgw_ban_list_flush (list, &error));
+  g_assert_no_error (error);
+  written = read_json (f->path);
+  written_object = json_node_get_object (written);
+  g_assert_cmpuint (json_object_get_size (written_object), ==, 179);
+  members = json_object_get_members (expected_object);
+  for (GList *l = members; l != NULL; l = l->next)
+    {
+      const char *stamp = json_object_get_string_member (written_object, l->data);
+
+      if (strcmp (l->data, "74.120.14.43") == 0)
+        continue;
+      g_assert_cmpstr (stamp, ==, json_object_get_string_member (expected_object, l->data));
+    }
+  renewed_stamp = g_strdup (json_object_get_string_member (written_object, "74.120.14.43"));
+  g_assert_cmpstr (renewed_stamp, ==, "2021-09-08T01:02:03.000004");
+  g_assert_cmpstr (json_object_get_string_member (written_object, "2001:db8::1"), ==,
+                   "2021-09-08T01:02:03.000004");
+  /* The original's own format, as strptime("%Y-%m-%dT%H:%M:%S.%f") reads it. */
+  g_clear_pointer (&members, g_list_free);
+  members = json_object_get_members (written_object);
+  for (GList *l = members; l != NULL; l = l->next)
+    g_assert_true (g_regex_match (stamp_format,
+                                  json_object_get_string_member (written_object, l->data),
+                                  0, NULL));
+  /* As Python's json.dump writes it. */
+  {
+    g_autofree char *written_text = read_text (f->path);
+    g_assert_true (g_str_has_prefix (written_text, "{\"2.56.244.119\": \"2021-08-30T22:06:17.060954\", \"2.57.122.9\": "));
+    g_assert_true (g_str_has_suffix (written_text, ", \"2001:db8::1\": \"2021-09-08T01:02:03.000004\"}"));
+  }
+
+  /* And read back. */
+  again = new_list (f, f->path);
+  g_assert_true (mgw_ban_list_load (again, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (mgw_ban_list_get_size (again), ==, 179);
+  {
+    g_autoptr(MgwBan) first = find_ban (again, "167.248.133.37");
+    g_autoptr(MgwBan) renewed = find_ban (again, "74.120.14.43");
+    g_autoptr(MgwBan) added = find_ban (again, "2001:db8::1");
+
+    g_assert_cmpint (first->since, ==, local_us (2021, 8, 11, 18, 40, 53, 797380));
+    g_assert_cmpstr (first->reason, ==, "unknown");
+    g_assert_cmpint (renewed->since, ==, f->now);
+    g_assert_cmpint (added->since, ==, f->now);
+    g_assert_cmpstr (added->reason, ==, "short session");
+  }
+  /* Untouched, written again byte for byte. */
+  ban_ok (again, "192.0.2.1");
+  g_assert_true (mgw_ban_list_unban (again, "192.0.2.1", NULL));
+  {
+    g_autofree char *before = read_text (f->path);
+    g_autofree char *after = NULL;
+
+    g_assert_true (mgw_ban_list_flush (again, &error));
+    g_assert_no_error (error);
+    after = read_text (f->path);
+    g_assert_cmpstr (after, ==, before);
+  }
+}
+
+/* What the original's format cannot hold is kept next to it. */
+static void
+test_sidecar (Fixture       *f,
+              gconstpointer  data)
+{
+  g_autoptr(MgwBanList) list = new_list (f, f->path);
+  g_autoptr(MgwBanList) again = NULL;
+  g_autoptr(MgwBanList) third = NULL;
+  g_autofree char *extra = g_strconcat (f->path, ".extra.json", NULL);
+  g_autoptr(GError) error = NULL;
+  GStatBuf st;
+
+  mgw_ban_list_set_duration (list, HOUR_US);
+  mgw_ban_list_set_escalation (list, TRUE, 10 * HOUR_US);
+  g_assert_true (mgw_ban_list_load (list, &error));
+  g_assert_no_error (error);
+  g_assert_true (mgw_ban_list_ban (list, "192.0.2.1", "typing \"too\" fast", "speed", NULL));
+  g_assert_true (mgw_ban_list_ban (list, "192.0.2.1", "typing \"too\" fast", "speed", NULL));
+  ban_ok (list, "192.0.2.2");
+  f->now += HOUR_US;
+  g_assert_cmpuint (mgw_ban_list_sweep (list), ==, 1);   /* .2, remembered */
+  g_assert_true (mgw_ban_list_flush (list, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (g_stat (f->path, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+  g_assert_cmpint (g_stat (extra, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+
+  again = new_list (f, f->path);
+  mgw_ban_list_set_duration (again, HOUR_US);
+  mgw_ban_list_set_escalation (again, TRUE, 10 * HOUR_US);
+  g_assert_true (mgw_ban_list_load (again, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (mgw_ban_list_get_size (again), ==, 1);
+  {
+    g_autoptr(MgwBan) ban = find_ban (again, "192.0.2.1");
+    g_assert_cmpstr (ban->reason, ==, "typing \"too\" fast");
+    g_assert_cmpuint (ban->count, ==, 2);
+    g_assert_cmpint (ban->expiry - ban->since, ==, 2 * HOUR_US);
+  }
+  ban_ok (again, "192.0.2.2");
+  {
+    g_autoptr(MgwBan) ban = find_ban (again, "192.0.2.2");
+    g_assert_cmpuint (ban->count, ==, 2);
+    g_assert_cmpint (ban->expiry - ban->since, ==, 2 * HOUR_US);
+  }
+  g_clear_object (&again);   /* flushes */
+
+  /* A corrupt sidecar: said once, defaults. */
+  write_data (extra, "{\"192.0.2.1\": {\"reason\": 5", -1);
+  third = new_list (f, f->path);
+  g_test_expect_message ("moipgw", G_LOG_LEVEL_WARNING, "*extra.json*");
+  g_assert_true (mgw_ban_list_load (third, &error));
+  g_test_assert_expected_messages ();
+  g_assert_no_error (error);
+  g_assert_cmpuint (mgw_ban_list_get_size (third), ==, 2);
+  {
+    g_autoptr(MgwBan) ban = find_ban (third, "192.0.2.1");
+    g_assert_cmpstr (ban->reason, ==, "unknown");
+    g_assert_cmpuint (ban->count, ==, 1);
+    g_assert_cmpint (ban->expiry - ban->since, ==, BAN_US);
+  }
+  g_clear_object (&third);
+
+  /* Wrong values in it: said once, defaults for them. */
+  write_data (extra, "{\"192.0.2.1\": {\"reason\": 5, \"count\": -1, \"duration\": \"x\"},"
+                     " \"bad\": {}, \"192.0.2.2\": {\"reason\": \"ok\", \"count\": 3}}", -1);
+  third = new_list (f, f->path);
+  g_test_expect_message ("moipgw", G_LOG_LEVEL_WARNING, "*extra.json*");
+  g_assert_true (mgw_ban_list_load (third, &error));
+  g_test_assert_expected_messages ();
+  g_assert_no_error (error);
+  {
+    g_autoptr(MgwBan) bad = find_ban (third, "192.0.2.1");
+    g_autoptr(MgwBan) good = find_ban (third, "192.0.2.2");
+    g_assert_cmpstr (bad->reason, ==, "unknown");
+    g_assert_cmpuint (bad->count, ==, 1);
+    g_assert_cmpstr (good->reason, ==, "ok");
+    g_assert_cmpuint (good->count, ==, 3);
+  }
+  g_clear_object (&third);
+
+  /* Extras of a ban that is gone (the original unbanned it): ignored. */
+  write_data (extra, "{\"192.0.2.50\": {\"reason\": \"gone\", \"count\": 2}}", -1);
+  third = new_list (f, f->path);
+  g_assert_true (mgw_ban_list_load (third, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (mgw_ban_list_get_size (third), ==, 2);
+  g_assert_false (mgw_ban_list_check (third, "192.0.2.50"));
+}
+
+static guint
+count_aside (Fixture    *f,
+             const char *expected_name,
+             const char *expected_content,
+             gsize       expected_size)
+{
+  g_autoptr(GDir) dir = g_dir_open (f->dir, 0, NULL);
+  g_autoptr(GPatternSpec) pattern = g_pattern_spec_new ("banned.json.corrupt-*");
+  const char *name;
+  guint n = 0;
+
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (f->dir, name, NULL);
+      GStatBuf st;
+
+      if (!g_pattern_spec_match_string (pattern, name))
+        continue;
+      n++;
+      g_assert_cmpstr (name, ==, expected_name);
+      g_assert_cmpint (g_stat (path, &st), ==, 0);
+      g_assert_cmpuint (st.st_size, ==, expected_size);
+      if (expected_content != NULL)
+        {
+          g_autofree char *content = read_text (path);
+          g_assert_cmpstr (content, ==, expected_content);
+        }
+      g_assert_cmpint (g_unlink (path), ==, 0);
+    }
+  return n;
+}
+
+/* A corrupt file is said once, kept aside, and the gateway starts. */
+static void
+test_corrupt (Fixture       *f,
+              gconstpointer  data)
+{
+  g_autofree char *original = fixture_file ("banned.json");
+  g_autofree char *text = read_text (original);
+  g_autofree char *truncated = g_strndup (text, 100);
+  const char *contents[] = { truncated, "[\"192.0.2.1\"]", "\"192.0.2.1\"", "", "null", "12",
+                             "{\"192.0.2.1\": \"2021-08-11T18:40:53.797380\"}}", "\x89PNG\r\n" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (contents); i++)
+    {
+      g_autoptr(MgwBanList) list = new_list (f, f->path);
+      g_autoptr(GError) error = NULL;
+      g_autofree char *escaped = g_strescape (contents[i], NULL);
+
+      g_test_message ("corrupt: %.60s", escaped);
+      write_data (f->path, contents[i], -1);
+      ban_ok (list, "192.0.2.99");   /* replaced by the load */
+      g_test_expect_message ("moipgw", G_LOG_LEVEL_WARNING, "*corrupt*renamed*");
+      g_assert_true (mgw_ban_list_load (list, &error));
+      g_test_assert_expected_messages ();
+      g_assert_no_error (error);
+      g_assert_cmpuint (mgw_ban_list_get_size (list), ==, 0);
+      g_assert_false (g_file_test (f->path, G_FILE_TEST_EXISTS));
+      g_assert_cmpuint (count_aside (f, "banned.json.corrupt-20210908-000000", contents[i],
+                                     strlen (contents[i])), ==, 1);
+      /* Usable, and the next save writes a good file. */
+      ban_ok (list, "192.0.2.1");
+      g_assert_true (mgw_ban_list_flush (list, &error));
+      g_assert_no_error (error);
+      g_assert_true (mgw_ban_list_check (list, "192.0.2.1"));
+      {
+        g_autoptr(JsonNode) node = read_json (f->path);
+        g_assert_cmpuint (json_object_get_size (json_node_get_object (node)), ==, 1);
+      }
+    }
+
+  /* The same second twice: nothing overwritten. */
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr(MgwBanList) list = new_list (f, f->path);
+
+      write_data (f->path, i == 0 ? "first" : "second", -1);
+      g_test_expect_message ("moipgw", G_LOG_LEVEL_WARNING, "*corrupt*");
+      g_assert_true (mgw_ban_list_load (list, NULL));
+      g_test_assert_expected_messages ();
+    }
+  {
+    g_autofree char *first = g_build_filename (f->dir, "banned.json.corrupt-20210908-000000", NULL);
+    g_autofree char *second = g_build_filename (f->dir, "banned.json.corrupt-20210908-000000-1", NULL);
+    g_autofree char *first_text = read_text (first);
+    g_autofree char *second_text = read_text (second);
+
+    g_assert_cmpstr (first_text, ==, "first");
+    g_assert_cmpstr (second_text, ==, "second");
+    g_assert_cmpint (g_unlink (first), ==, 0);
+    g_assert_cmpint (g_unlink (second), ==, 0);
+  }
+}
+
+/* Too big to be a ban list: not even parsed. */
+static void
+test_too_big (Fixture       *f,
+              gconstpointer  data)
+{
+  g_autoptr(MgwBanList) list = new_list (f, f->path);
+  g_autoptr(GError) error = NULL;
+  gsize size = 20 * 1000 * 1000;
+  g_autofree char *big = g_malloc (size);
+
+  /* Valid JSON, even: {"192.0.2.1": "2021-...", <spaces>} */
+  memset (big, ' ', size);
+  memcpy (big, "{\"192.0.2.1\": \"2021-08-11T18:40:53.797380\"", 43);
+  big[size - 1] = '}';
+  write_data (f->path, big, (gssize) size);
+  g_test_expect_message ("moipgw", G_LOG_LEVEL_WARNING, "*corrupt*16 MiB*");
+  g_assert_true (mgw_ban_list_load (list, &error));
+  g_test_assert_expected_messages ();
+  g_assert_no_error (error);
+  g_assert_cmpuint (mgw_ban_list_get_size (list), ==, 0);
+  g_assert_false (g_file_test (f->path, G_FILE_TEST_EXISTS));
+  g_assert_cmpuint (count_aside (f, "banned.json.corrupt-20210908-000000", NULL, size), ==, 1);
+}
+
+/* Bad entries are skipped one by one, the others load. */
+static void
+test_bad_entries (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autoptr(MgwBanList) list = new_list (f, f->path);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) written = NULL;
+
+  write_data (f->path,
+              "{\"192.0.2.1\": \"2021-08-11T18:40:53.797380\",\n"
+              " \"not-an-ip\": \"2021-08-11T18:40:53.797380\",\n"
+              " \"192.0.2.2\": \"yesterday\",\n"
+              " \"192.0.2.3\": 1628700053,\n"
+              " \"192.0.2.4\": null,\n"
+              " \"192.0.2.5\": [\"2021-08-11T18:40:53.797380\"],\n"
+              " \"192.0.2.6\": \"2021-08-11T18:40:53\",\n"
+              " \"2001:DB8::1\": \"2021-08-11T18:40:53.5+02:00\",\n"
+              " \"192.0.2.7\": \"2021-13-11T18:40:53.797380\"}", -1);
+  g_test_expect_message ("moipgw", G_LOG_LEVEL_WARNING, "*\"not-an-ip\" is not an IP address*");
+  g_test_expect_message ("moipgw", G_LOG_LEVEL_WARNING, "*192.0.2.2*\"yesterday\"*");
+  g_test_expect_message ("moipgw", G_LOG_LEVEL_WARNING, "*192.0.2.3 is not a string*");
+  g_test_expect_message ("moipgw", G_LOG_LEVEL_WARNING, "*192.0.2.4 is not a string*");
+  g_test_expect_message ("moipgw", G_LOG_LEVEL_WARNING, "*192.0.2.5 is not a string*");
+  g_test_expect_message ("moipgw", G_LOG_LEVEL_WARNING, "*192.0.2.7*");
+  g_assert_true (mgw_ban_list_load (list, &error));
+  g_test_assert_expected_messages ();
+  g_assert_no_error (error);
+  g_assert_cmpuint (mgw_ban_list_get_size (list), ==, 3);
+  g_assert_cmpuint (count_aside (f, "none", NULL, 0), ==, 0);
+  {
+    g_autoptr(MgwBan) whole = find_ban (list, "192.0.2.6");
+    g_autoptr(MgwBan) zoned = find_ban (list, "2001:db8::1");
+    g_autoptr(GDateTime) utc = g_date_time_new_utc (2021, 8, 11, 16, 40, 53.5);
+
+    g_assert_cmpint (whole->since, ==, local_us (2021, 8, 11, 18, 40, 53, 0));
+    g_assert_cmpint (zoned->since, ==, g_date_time_to_unix (utc) * G_USEC_PER_SEC + 500000);
+  }
+  /* The file stays as it is until something changes. */
+  g_assert_true (mgw_ban_list_flush (list, &error));
+  g_assert_true (g_file_test (f->path, G_FILE_TEST_EXISTS));
+  {
+    g_autofree char *text = read_text (f->path);
+    g_assert_nonnull (strstr (text, "yesterday"));
+  }
+  ban_ok (list, "192.0.2.8");
+  g_assert_true (mgw_ban_list_flush (list, &error));
+  g_assert_no_error (error);
+  written = read_json (f->path);
+  g_assert_cmpuint (json_object_get_size (json_node_get_object (written)), ==, 4);
+  /* Timestamps we did not change stay as they were, zone and all. */
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (written), "2001:db8::1"),
+                   ==, "2021-08-11T18:40:53.5+02:00");
+}
+
+/* Unreadable: an error, the file left where it is. */
+static void
+test_unreadable (Fixture       *f,
+                 gconstpointer  data)
+{
+  g_autoptr(MgwBanList) list = new_list (f, f->path);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpint (g_mkdir (f->path, 0700), ==, 0);
+  g_assert_false (mgw_ban_list_load (list, &error));
+  g_assert_error (error, MGW_ERROR, MGW_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, f->path));
+  g_assert_true (g_file_test (f->path, G_FILE_TEST_IS_DIR));
+  g_assert_cmpuint (count_aside (f, "none", NULL, 0), ==, 0);
+}
+
+static void
+test_missing (Fixture       *f,
+              gconstpointer  data)
+{
+  g_autoptr(MgwBanList) list = new_list (f, f->path);
+  g_autoptr(MgwBanList) memory = new_list (f, NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (mgw_ban_list_load (list, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (mgw_ban_list_get_size (list), ==, 0);
+  g_assert_true (mgw_ban_list_flush (list, &error));
+  g_assert_false (g_file_test (f->path, G_FILE_TEST_EXISTS));
+
+  g_assert_true (mgw_ban_list_load (memory, &error));
+  g_assert_no_error (error);
+  ban_ok (memory, "192.0.2.1");
+  g_assert_true (mgw_ban_list_flush (memory, &error));
+  g_assert_no_error (error);
+}
+
+static gboolean
+set_flag (gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Many bans in a burst: one write, a little later. */
+static void
+test_coalesced (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autoptr(MgwBanList) list = new_list (f, f->path);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) written = NULL;
+  gboolean timed_out = FALSE;
+  guint timeout_id;
+  GStatBuf st;
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+
+  g_assert_true (mgw_ban_list_load (list, &error));
+  g_assert_no_error (error);
+  ban_ok (list, "198.18.0.0");
+  g_assert_false (g_file_test (f->path, G_FILE_TEST_EXISTS));
+  for (guint i = 1; i < 1000; i++)
+    {
+      g_autofree char *address = g_strdup_printf ("198.18.%u.%u", i / 256, i % 256);
+      ban_ok (list, address);
+    }
+  g_assert_false (g_file_test (f->path, G_FILE_TEST_EXISTS));
+
+  timeout_id = g_timeout_add_seconds (10, set_flag, &timed_out);
+  while (!g_file_test (f->path, G_FILE_TEST_EXISTS) && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_false (timed_out);
+  g_source_remove (timeout_id);
+  written = read_json (f->path);
+  g_assert_cmpuint (json_object_get_size (json_node_get_object (written)), ==, 1000);
+  /* Written in one go: nothing pending anymore. */
+  g_assert_cmpint (g_stat (f->path, &st), ==, 0);
+  g_assert_false (g_main_context_pending (NULL));
+
+  /* A renewal is saved too, later; a flush saves it at once. */
+  before = read_text (f->path);
+  f->now += G_USEC_PER_SEC;
+  g_assert_true (mgw_ban_list_check (list, "198.18.0.0"));
+  g_assert_true (mgw_ban_list_flush (list, &error));
+  g_assert_no_error (error);
+  after = read_text (f->path);
+  g_assert_cmpstr (before, !=, after);
+  g_assert_nonnull (strstr (after, "\"198.18.0.0\": \"2021-09-08T00:00:01.000000\""));
+
+  /* Disposing flushes. */
+  g_assert_true (mgw_ban_list_unban (list, "198.18.0.0", NULL));
+  g_clear_object (&list);
+  g_clear_pointer (&written, json_node_unref);
+  written = read_json (f->path);
+  g_assert_cmpuint (json_object_get_size (json_node_get_object (written)), ==, 999);
+}
+
+static void
+quiet_messages (const char     *domain,
+                GLogLevelFlags  level,
+                const char     *message,
+                gpointer        user_data)
+{
+  if (g_test_verbose ())
+    g_test_message ("%s", message);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+  /* One line per ban otherwise. */
+  g_log_set_handler ("moipgw", G_LOG_LEVEL_MESSAGE | G_LOG_LEVEL_INFO, quiet_messages, NULL);
+
+#define ADD(path, func) \
+  g_test_add ("/ban-list/" path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+  ADD ("expiry", test_expiry);
+  ADD ("renewal", test_renewal);
+  ADD ("sweep", test_sweep);
+  ADD ("unban", test_unban);
+  ADD ("v4-mapped", test_v4_mapped);
+  ADD ("escalation", test_escalation);
+  ADD ("no-escalation", test_no_escalation);
+  ADD ("exempt", test_exempt);
+  ADD ("fixture", test_fixture);
+  ADD ("sidecar", test_sidecar);
+  ADD ("corrupt", test_corrupt);
+  ADD ("too-big", test_too_big);
+  ADD ("bad-entries", test_bad_entries);
+  ADD ("unreadable", test_unreadable);
+  ADD ("missing", test_missing);
+  ADD ("coalesced", test_coalesced);
+#undef ADD
+
+  return g_test_run ();
+}
