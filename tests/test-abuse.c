@@ -443,6 +443,43 @@ test_bans_persist (Fixture *f, gconstpointer data)
   mgw_test_tcp_wait_for (tcp, S (STATUS ("CONNECT")));
 }
 
+/* Reload (what SIGHUP does): a never-ban prefix added while running
+ * applies at once, sessions stay; a broken never-ban file is refused and
+ * the list in force kept. */
+static void
+test_reload (Fixture *f, gconstpointer data)
+{
+  g_autoptr(MgwTestTcp) stays = NULL;
+  g_autoptr(MgwTestTcp) quick = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MgwConfig) next = NULL;
+
+  start (f);
+  stays = proxied (f, "203.0.113.60", 60);
+  mgw_test_tcp_wait_for (stays, S (STATUS ("CONNECT")));
+
+  write_config_file (f, "neverbanned.json", "{\"203.0.113.0/24\": \"lab\"}");
+  next = mgw_config_ref (f->config);
+  g_assert_true (mgw_gateway_reload (f->gateway, next, &error));
+  g_assert_no_error (error);
+  quick = proxied (f, "203.0.113.61", 61);
+  mgw_test_server_wait_frame (f->command, "NewTelnetUser,203.0.113.61,61,1");
+  g_socket_close (quick->socket, NULL);
+  mgw_test_wait_until (one_session, f, MGW_TEST_TIMEOUT_MS, "the quick session to end");
+  g_assert_cmpuint (mgw_ban_list_get_size (mgw_gateway_get_ban_list (f->gateway)), ==, 0);
+
+  write_config_file (f, "neverbanned.json", "[ \"not an object\" ]");
+  g_assert_false (mgw_gateway_reload (f->gateway, next, &error));
+  g_assert_nonnull (error);
+  g_clear_pointer (&quick, mgw_test_tcp_free);
+  quick = proxied (f, "203.0.113.62", 62);
+  mgw_test_server_wait_frame (f->command, "NewTelnetUser,203.0.113.62,62,2");
+  g_socket_close (quick->socket, NULL);
+  mgw_test_wait_until (one_session, f, MGW_TEST_TIMEOUT_MS, "the quick session to end");
+  g_assert_cmpuint (mgw_ban_list_get_size (mgw_gateway_get_ban_list (f->gateway)), ==, 0);
+  g_assert_false (stays->closed);
+}
+
 #define ADD(path, func, data) \
   g_test_add (path, Fixture, data, setup, func, teardown)
 
@@ -463,5 +500,6 @@ main (int argc, char **argv)
   ADD ("/abuse/speed-limit", test_speed_limit, NULL);
   ADD ("/abuse/dumps-and-exec-count", test_dumps_and_exec_count, NULL);
   ADD ("/abuse/bans-persist", test_bans_persist, NULL);
+  ADD ("/abuse/reload", test_reload, NULL);
   return g_test_run ();
 }
