@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include "mgw-config.h"
+#include "mgw-dbus-service.h"
 #include "mgw-demo.h"
 #include "mgw-error.h"
 #include "mgw-gateway.h"
@@ -36,6 +37,8 @@ typedef struct
   char     *logpath;
   char     *state_dir;
   char    **trusted_proxies;
+  gboolean  session_bus;
+  gboolean  no_dbus;
   gboolean  demo;
   gboolean  version;
 } Options;
@@ -214,21 +217,31 @@ signal_cb (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
-/* SIGHUP: moipgw.conf (with the same command line on top), never-ban
- * list and profiles read again; anything wrong keeps what is in force. */
+/* moipgw.conf (with the same command line on top), never-ban list and
+ * profiles read again; anything wrong keeps what is in force. */
 static gboolean
-reload_cb (gpointer user_data)
+reload (gpointer   user_data,
+        GError   **error)
 {
   Daemon *daemon = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(MgwConfig) config = build_config (daemon->options, &error);
+  g_autoptr(MgwConfig) config = build_config (daemon->options, error);
 
-  if (config != NULL && daemon->demo != NULL)
+  if (config == NULL)
+    return FALSE;
+  if (daemon->demo != NULL)
     {
       set_str (&config->server_uri, mgw_demo_get_uri (daemon->demo));
       set_str (&config->command_uri, mgw_demo_get_command_uri (daemon->demo));
     }
-  if (config == NULL || !mgw_gateway_reload (daemon->gateway, config, &error))
+  return mgw_gateway_reload (daemon->gateway, config, error);
+}
+
+static gboolean
+reload_cb (gpointer user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!reload (user_data, &error))
     g_warning ("reload refused: %s; the configuration in force is kept", error->message);
   return G_SOURCE_CONTINUE;
 }
@@ -256,6 +269,7 @@ main (int    argc,
   g_autoptr(MgwDemo) demo = NULL;
   g_autoptr(MgwGateway) gateway = NULL;
   g_autoptr(GMainLoop) loop = NULL;
+  g_autoptr(MgwDbusService) dbus = NULL;
   Daemon daemon = { 0 };
   const GOptionEntry entries[] = {
     { "config", 'f', 0, G_OPTION_ARG_FILENAME, &o.config_file,
@@ -287,6 +301,10 @@ main (int    argc,
     { "trusted-proxy", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.trusted_proxies,
       N_("A proxy allowed to name the client (PROXY protocol, Forwarded, X-Forwarded-For); repeatable"),
       N_("ADDR[/PREFIX]") },
+    { "session-bus", 0, 0, G_OPTION_ARG_NONE, &o.session_bus,
+      N_("Serve D-Bus on the session bus instead of the system bus"), NULL },
+    { "no-dbus", 0, 0, G_OPTION_ARG_NONE, &o.no_dbus,
+      N_("Do not serve D-Bus at all"), NULL },
     { "demo", 0, 0, G_OPTION_ARG_NONE, &o.demo,
       N_("Run the embedded demo videotex service and use it as the default server"), NULL },
     { "version", 0, 0, G_OPTION_ARG_NONE, &o.version,
@@ -356,6 +374,12 @@ main (int    argc,
   g_unix_signal_add (SIGTERM, signal_cb, &daemon);
   g_unix_signal_add (SIGINT, signal_cb, &daemon);
   g_unix_signal_add (SIGHUP, reload_cb, &daemon);
+  if (!o.no_dbus)
+    {
+      dbus = mgw_dbus_service_new (gateway, o.session_bus ? G_BUS_TYPE_SESSION : G_BUS_TYPE_SYSTEM,
+                                   reload, &daemon);
+      mgw_dbus_service_start (dbus);
+    }
   g_message ("moipgwd %s ready", PACKAGE_VERSION);
   g_main_loop_run (loop);
   g_signal_handlers_disconnect_by_data (gateway, &daemon);

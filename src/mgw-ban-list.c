@@ -938,6 +938,19 @@ mgw_ban_list_ban (MgwBanList  *self,
                   const char  *rule,
                   GError     **error)
 {
+  return mgw_ban_list_ban_for (self, address, reason, rule, 0, error);
+}
+
+/* As mgw_ban_list_ban(), for `duration_us` instead of the configured
+ * duration (and without escalation) when it is not 0. */
+gboolean
+mgw_ban_list_ban_for (MgwBanList  *self,
+                      const char  *address,
+                      const char  *reason,
+                      const char  *rule,
+                      gint64       duration_us,
+                      GError     **error)
+{
   g_autofree char *canonical = NULL;
   g_autofree char *duration_text = NULL;
   Entry *entry;
@@ -974,7 +987,9 @@ mgw_ban_list_ban (MgwBanList  *self,
       table_insert (self->bans, entry);
     }
 
-  if (self->escalate)
+  if (duration_us > 0)
+    entry->duration = duration_us;
+  else if (self->escalate)
     {
       if (previous == 0)
         entry->duration = MIN (self->duration, self->max_duration);

@@ -55,6 +55,12 @@ gboolean    mgw_ban_list_ban            (MgwBanList     *self,
                                          const char     *reason,
                                          const char     *rule,
                                          GError        **error);
+gboolean    mgw_ban_list_ban_for        (MgwBanList     *self,
+                                         const char     *address,
+                                         const char     *reason,
+                                         const char     *rule,
+                                         gint64          duration_us,
+                                         GError        **error);
 gboolean    mgw_ban_list_unban          (MgwBanList     *self,
                                          const char     *address,
                                          GError        **error);

@@ -43,6 +43,7 @@ struct _MgwGateway
 
   GHashTable       *sessions;      /* id -> MgwSession */
   guint64           ended_bad_input;
+  gint64            start_time;     /* µs since the epoch */
   guint             next_id;
   guint             n_by_access[MGW_N_ACCESS];
   MgwCounters       counters;
@@ -90,6 +91,15 @@ ban (MgwGateway *self,
 
   if (!mgw_ban_list_ban (self->bans, address, reason, rule, &error))
     g_info ("not banning %s (%s, rule %s): %s", address, reason, rule, error->message);
+}
+
+static void
+session_state_cb (MgwSession *session,
+                  int         old,
+                  MgwGateway *self)
+{
+  if (mgw_session_get_state (session) == MGW_SESSION_REDIRECTED)
+    self->counters.redirections++;
 }
 
 static void
@@ -196,6 +206,7 @@ add_session (MgwGateway *self,
     start_dump (self, session);
   g_signal_connect (session, "timed-out", G_CALLBACK (session_timed_out_cb), self);
   g_signal_connect (session, "abuse", G_CALLBACK (session_abuse_cb), self);
+  g_signal_connect (session, "state-changed", G_CALLBACK (session_state_cb), self);
   g_signal_connect (session, "ended", G_CALLBACK (session_ended_cb), self);
   g_signal_emit (self, signals[SIGNAL_SESSION_ADDED], 0, session);
   mgw_session_start (session);
@@ -1019,6 +1030,13 @@ mgw_gateway_lookup_session (MgwGateway *self,
   return g_hash_table_lookup (self->sessions, GUINT_TO_POINTER (id));
 }
 
+/* The sessions, for listing; owned by the gateway. */
+GList *
+mgw_gateway_get_sessions (MgwGateway *self)
+{
+  return g_hash_table_get_values (self->sessions);
+}
+
 /* Counters since start; bad input is summed over live sessions too. */
 const MgwCounters *
 mgw_gateway_get_counters (MgwGateway *self)
@@ -1037,6 +1055,12 @@ MgwConfig *
 mgw_gateway_get_config (MgwGateway *self)
 {
   return self->config;
+}
+
+gint64
+mgw_gateway_get_start_time (MgwGateway *self)
+{
+  return self->start_time;
 }
 
 MgwCommandLink *
@@ -1133,6 +1157,7 @@ mgw_gateway_init (MgwGateway *self)
 {
   self->sessions = g_hash_table_new_full (NULL, NULL, NULL, g_object_unref);
   self->profiles = mgw_profiles_new ();
+  self->start_time = g_get_real_time ();
   self->never_ban = mgw_address_set_new ();
   self->local = mgw_address_set_new ();
   self->trusted = mgw_address_set_new ();

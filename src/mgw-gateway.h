@@ -18,6 +18,7 @@ typedef struct
   guint64 upstream_failures;
   guint64 bad_input;
   guint64 bad_commands;    /* CONNECTs for unknown or busy sessions */
+  guint64 redirections;    /* redirections that reached their target */
   guint64 refused_banned;  /* connections of banned addresses */
   guint64 refused_full;    /* users turned away by the caps */
   guint64 proxy_refused;   /* bad or untrusted PROXY headers */
@@ -54,5 +55,7 @@ gboolean           mgw_gateway_unban            (MgwGateway  *self,
                                                  const char  *address,
                                                  GError     **error);
 MgwBanList        *mgw_gateway_get_ban_list     (MgwGateway  *self);
+GList             *mgw_gateway_get_sessions     (MgwGateway  *self);
+gint64             mgw_gateway_get_start_time   (MgwGateway  *self);
 
 G_END_DECLS

@@ -1,0 +1,651 @@
+/* mgw-dbus-service.c: the gateway on D-Bus.
+ *
+ * Exports the generated skeletons of data/dbus/org.moipgw.Gateway1.xml:
+ * the gateway and Teletel interfaces on /org/moipgw/Gateway1, one object
+ * per session under /org/moipgw/Gateway1/sessions/ through a
+ * GDBusObjectManagerServer (applets follow InterfacesAdded/Removed). The
+ * domain objects know nothing of D-Bus: this file copies their state
+ * into the skeletons, at once for events (sessions coming and going,
+ * states, bans, the command channel) and once a second for counters and
+ * byte counts, so a busy gateway emits few PropertiesChanged.
+ *
+ * Every mutating method goes through authorize(): the caller's
+ * credentials (org.freedesktop.DBus.GetConnectionCredentials, asked
+ * asynchronously) must be root's or include the moipgw group, whatever
+ * the bus policy says. */
+#include "config.h"
+
+#include "mgw-dbus-service.h"
+#include "mgw-dbus-generated.h"
+#include "mgw-error.h"
+
+#include <glib/gi18n.h>
+#include <grp.h>
+#include <string.h>
+
+#define OBJECT_PATH "/org/moipgw/Gateway1"
+#define BUS_NAME "org.moipgw.Gateway1"
+#define ADMIN_GROUP "moipgw"
+#define REFRESH_S 1
+
+struct _MgwDbusService
+{
+  GObject                   parent_instance;
+
+  MgwGateway               *gateway;
+  GBusType                  bus_type;
+  MgwReloadFunc             reload;
+  gpointer                  reload_data;
+  guint                     owner_id;
+  GDBusConnection          *connection;
+  GDBusObjectManagerServer *manager;
+  MgwDBusGateway           *iface;
+  MgwDBusTeletel           *teletel;
+  GHashTable               *sessions;   /* id -> MgwDBusObjectSkeleton */
+  guint                     refresh_id;
+  gboolean                  has_admin_group;
+  gid_t                     admin_gid;
+};
+
+G_DEFINE_FINAL_TYPE (MgwDbusService, mgw_dbus_service, G_TYPE_OBJECT)
+
+/* --- access control --- */
+
+typedef void (*AuthorizedFunc) (MgwDbusService        *self,
+                                GDBusMethodInvocation *invocation,
+                                gpointer               data);
+
+typedef struct
+{
+  MgwDbusService        *self;
+  GDBusMethodInvocation *invocation;
+  AuthorizedFunc         func;
+  gpointer               data;
+  GDestroyNotify         destroy;
+} AuthRequest;
+
+static void
+auth_request_free (AuthRequest *req)
+{
+  if (req->destroy != NULL)
+    req->destroy (req->data);
+  g_object_unref (req->invocation);
+  g_object_unref (req->self);
+  g_free (req);
+}
+
+static gboolean
+credentials_allowed (MgwDbusService *self,
+                     GVariant       *credentials)
+{
+  guint32 uid;
+  g_autoptr(GVariant) groups = NULL;
+
+  if (!g_variant_lookup (credentials, "UnixUserID", "u", &uid))
+    return FALSE;
+  if (uid == 0)
+    return TRUE;
+  if (!self->has_admin_group)
+    return FALSE;
+  groups = g_variant_lookup_value (credentials, "UnixGroupIDs", G_VARIANT_TYPE ("au"));
+  if (groups != NULL)
+    {
+      gsize n;
+      const guint32 *gids = g_variant_get_fixed_array (groups, &n, sizeof (guint32));
+      for (gsize i = 0; i < n; i++)
+        if (gids[i] == self->admin_gid)
+          return TRUE;
+    }
+  return FALSE;
+}
+
+static void
+credentials_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  AuthRequest *req = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source),
+                                                             result, &error);
+  g_autoptr(GVariant) credentials = NULL;
+
+  if (reply != NULL)
+    g_variant_get (reply, "(@a{sv})", &credentials);
+  if (credentials == NULL || !credentials_allowed (req->self, credentials))
+    {
+      const char *method = g_dbus_method_invocation_get_method_name (req->invocation);
+      g_message ("D-Bus: %s refused to %s: not root, not in group %s", method,
+                 g_dbus_method_invocation_get_sender (req->invocation), ADMIN_GROUP);
+      g_dbus_method_invocation_return_dbus_error (req->invocation,
+                                                  "org.freedesktop.DBus.Error.AccessDenied",
+                                                  _("Permission denied: only root and "
+                                                    "members of the moipgw group may do this"));
+    }
+  else
+    req->func (req->self, req->invocation, req->data);
+  auth_request_free (req);
+}
+
+/* The one gate of every mutating method. */
+static void
+authorize (MgwDbusService        *self,
+           GDBusMethodInvocation *invocation,
+           AuthorizedFunc         func,
+           gpointer               data,
+           GDestroyNotify         destroy)
+{
+  AuthRequest *req = g_new0 (AuthRequest, 1);
+
+  req->self = g_object_ref (self);
+  req->invocation = g_object_ref (invocation);
+  req->func = func;
+  req->data = data;
+  req->destroy = destroy;
+  g_dbus_connection_call (g_dbus_method_invocation_get_connection (invocation),
+                          "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                          "org.freedesktop.DBus", "GetConnectionCredentials",
+                          g_variant_new ("(s)", g_dbus_method_invocation_get_sender (invocation)),
+                          G_VARIANT_TYPE ("(a{sv})"), G_DBUS_CALL_FLAGS_NONE, -1, NULL,
+                          credentials_cb, req);
+}
+
+/* --- state into skeletons --- */
+
+static void
+refresh_session (MgwDbusService *self,
+                 MgwSession     *session)
+{
+  MgwDBusObjectSkeleton *object = g_hash_table_lookup (self->sessions,
+                                                       GUINT_TO_POINTER (mgw_session_get_id (session)));
+  g_autoptr(MgwDBusSession) iface = NULL;
+  const char *target;
+
+  if (object == NULL)
+    return;
+  iface = mgw_dbus_object_get_session (MGW_DBUS_OBJECT (object));
+  target = mgw_session_get_target (session);
+  mgw_dbus_session_set_state (iface, mgw_session_state_to_string (mgw_session_get_state (session)));
+  mgw_dbus_session_set_bytes_from_user (iface, mgw_session_get_bytes_from_user (session));
+  mgw_dbus_session_set_bytes_to_user (iface, mgw_session_get_bytes_to_user (session));
+  mgw_dbus_session_set_redirect_bytes_from_user (iface, mgw_session_get_redirect_bytes_from_user (session));
+  mgw_dbus_session_set_redirect_bytes_to_user (iface, mgw_session_get_redirect_bytes_to_user (session));
+  mgw_dbus_session_set_redirections (iface, mgw_session_get_redirections (session));
+  mgw_dbus_session_set_target (iface, target ? target : "");
+}
+
+static void
+refresh_gateway (MgwDbusService *self)
+{
+  MgwGateway *gw = self->gateway;
+  const MgwCounters *c = mgw_gateway_get_counters (gw);
+  MgwBanList *bans = mgw_gateway_get_ban_list (gw);
+  MgwCommandLink *link = mgw_gateway_get_command_link (gw);
+  MgwDBusGateway *i = self->iface;
+
+  mgw_dbus_gateway_set_active_sessions (i, mgw_gateway_get_n_sessions (gw));
+  mgw_dbus_gateway_set_active_telnet_sessions (i, mgw_gateway_get_n_sessions_by_access (gw, MGW_ACCESS_TELNET));
+  mgw_dbus_gateway_set_active_web_socket_sessions (i, mgw_gateway_get_n_sessions_by_access (gw, MGW_ACCESS_WS));
+  mgw_dbus_gateway_set_telnet_registrations (i, c->sessions_total[MGW_ACCESS_TELNET]);
+  mgw_dbus_gateway_set_web_socket_registrations (i, c->sessions_total[MGW_ACCESS_WS]);
+  mgw_dbus_gateway_set_redirections (i, c->redirections);
+  mgw_dbus_gateway_set_bans (i, bans ? mgw_ban_list_get_bans (bans) : 0);
+  mgw_dbus_gateway_set_unbans (i, bans ? mgw_ban_list_get_unbans (bans) : 0);
+  mgw_dbus_gateway_set_ban_list_size (i, bans ? mgw_ban_list_get_size (bans) : 0);
+  mgw_dbus_gateway_set_refused_banned (i, c->refused_banned);
+  mgw_dbus_gateway_set_refused_full (i, c->refused_full);
+  mgw_dbus_gateway_set_proxy_refused (i, c->proxy_refused);
+  mgw_dbus_gateway_set_timeouts_user_inactivity (i, c->timeouts[MGW_TIMEOUT_USER_INACTIVITY]);
+  mgw_dbus_gateway_set_timeouts_session_max (i, c->timeouts[MGW_TIMEOUT_SESSION_MAX]);
+  mgw_dbus_gateway_set_timeouts_server_inactivity (i, c->timeouts[MGW_TIMEOUT_SERVER_INACTIVITY]);
+  mgw_dbus_gateway_set_timeouts_redirect_inactivity (i, c->timeouts[MGW_TIMEOUT_REDIRECT_INACTIVITY]);
+  mgw_dbus_gateway_set_timeouts_redirect_max (i, c->timeouts[MGW_TIMEOUT_REDIRECT_MAX]);
+  mgw_dbus_gateway_set_bad_input (i, c->bad_input);
+  mgw_dbus_gateway_set_bad_commands (i, c->bad_commands +
+                                     (link ? mgw_command_link_get_bad_commands (link) : 0));
+  mgw_dbus_gateway_set_command_messages_dropped (i, link ? mgw_command_link_get_dropped (link) : 0);
+  mgw_dbus_gateway_set_command_channel_connected (i, link ? mgw_command_link_get_connected (link) : FALSE);
+}
+
+static gboolean
+refresh_cb (gpointer user_data)
+{
+  MgwDbusService *self = user_data;
+  g_autoptr(GList) sessions = mgw_gateway_get_sessions (self->gateway);
+
+  refresh_gateway (self);
+  for (GList *l = sessions; l != NULL; l = l->next)
+    refresh_session (self, l->data);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+set_static_properties (MgwDbusService *self)
+{
+  MgwConfig *config = mgw_gateway_get_config (self->gateway);
+  MgwCommandLink *link = mgw_gateway_get_command_link (self->gateway);
+  g_autoptr(GPtrArray) listen = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *addresses = config->listen_addresses ?
+                               g_strjoinv (",", config->listen_addresses) : NULL;
+
+  if (config->telnet_port != MGW_PORT_OFF)
+    g_ptr_array_add (listen, g_strdup_printf ("telnet:%u%s%s",
+                                              mgw_gateway_get_telnet_port (self->gateway),
+                                              addresses ? "@" : "", addresses ? addresses : ""));
+  if (config->ws_port != MGW_PORT_OFF)
+    g_ptr_array_add (listen, g_strdup_printf ("websocket:%u%s%s",
+                                              mgw_gateway_get_ws_port (self->gateway),
+                                              addresses ? "@" : "", addresses ? addresses : ""));
+  g_ptr_array_add (listen, NULL);
+  mgw_dbus_gateway_set_version (self->iface, PACKAGE_VERSION);
+  mgw_dbus_gateway_set_start_time (self->iface, mgw_gateway_get_start_time (self->gateway));
+  mgw_dbus_gateway_set_listen_addresses (self->iface, (const char * const *) listen->pdata);
+  mgw_dbus_gateway_set_default_server (self->iface, config->server_uri);
+  mgw_dbus_gateway_set_command_channel (self->iface, link ? mgw_command_link_get_uri (link) : "");
+  mgw_dbus_teletel_set_backend (self->teletel, "none");
+  mgw_dbus_teletel_set_state (self->teletel, "unknown");
+  mgw_dbus_teletel_set_pid (self->teletel, 0);
+}
+
+/* --- sessions --- */
+
+static gboolean handle_disconnect (MgwDBusSession        *iface,
+                                   GDBusMethodInvocation *invocation,
+                                   MgwDbusService        *self);
+
+static void
+session_state_cb (MgwSession     *session,
+                  int             old,
+                  MgwDbusService *self)
+{
+  refresh_session (self, session);
+}
+
+static void
+session_added_cb (MgwGateway     *gateway,
+                  MgwSession     *session,
+                  MgwDbusService *self)
+{
+  guint id = mgw_session_get_id (session);
+  g_autofree char *path = g_strdup_printf (OBJECT_PATH "/sessions/%u", id);
+  g_autoptr(MgwDBusObjectSkeleton) object = mgw_dbus_object_skeleton_new (path);
+  g_autoptr(MgwDBusSession) iface = mgw_dbus_session_skeleton_new ();
+
+  mgw_dbus_session_set_id (iface, id);
+  mgw_dbus_session_set_access (iface, mgw_access_to_string (mgw_session_get_access (session)));
+  mgw_dbus_session_set_peer_address (iface, mgw_session_get_peer_address (session));
+  mgw_dbus_session_set_peer_port (iface, mgw_session_get_peer_port (session));
+  mgw_dbus_session_set_start_time (iface, mgw_session_get_start_time (session));
+  g_object_set_data (G_OBJECT (iface), "mgw-session-id", GUINT_TO_POINTER (id));
+  g_signal_connect (iface, "handle-disconnect", G_CALLBACK (handle_disconnect), self);
+  mgw_dbus_object_skeleton_set_session (object, iface);
+  g_hash_table_insert (self->sessions, GUINT_TO_POINTER (id), g_object_ref (object));
+  refresh_session (self, session);
+  g_signal_connect_object (session, "state-changed", G_CALLBACK (session_state_cb), self, 0);
+  g_dbus_object_manager_server_export (self->manager, G_DBUS_OBJECT_SKELETON (object));
+  refresh_gateway (self);
+}
+
+static void
+session_removed_cb (MgwGateway     *gateway,
+                    MgwSession     *session,
+                    MgwDbusService *self)
+{
+  guint id = mgw_session_get_id (session);
+  g_autofree char *path = g_strdup_printf (OBJECT_PATH "/sessions/%u", id);
+
+  g_signal_handlers_disconnect_by_data (session, self);
+  g_dbus_object_manager_server_unexport (self->manager, path);
+  g_hash_table_remove (self->sessions, GUINT_TO_POINTER (id));
+  refresh_gateway (self);
+}
+
+static void
+do_disconnect (MgwDbusService        *self,
+               GDBusMethodInvocation *invocation,
+               gpointer               data)
+{
+  guint id = GPOINTER_TO_UINT (data);
+  MgwSession *session = mgw_gateway_lookup_session (self->gateway, id);
+
+  if (session == NULL)
+    {
+      g_dbus_method_invocation_return_error (invocation, G_DBUS_ERROR,
+                                             G_DBUS_ERROR_UNKNOWN_OBJECT,
+                                             _("No session %u"), id);
+      return;
+    }
+  g_message ("D-Bus: session %u disconnected by %s", id,
+             g_dbus_method_invocation_get_sender (invocation));
+  mgw_session_end (session, _("DISCONNECTED BY THE OPERATOR"));
+  g_dbus_method_invocation_return_value (invocation, NULL);
+}
+
+static gboolean
+handle_disconnect (MgwDBusSession        *iface,
+                   GDBusMethodInvocation *invocation,
+                   MgwDbusService        *self)
+{
+  authorize (self, invocation, do_disconnect,
+             g_object_get_data (G_OBJECT (iface), "mgw-session-id"), NULL);
+  return TRUE;
+}
+
+/* --- gateway methods --- */
+
+static gboolean
+handle_list_bans (MgwDBusGateway        *iface,
+                  GDBusMethodInvocation *invocation,
+                  MgwDbusService        *self)
+{
+  g_autoptr(GPtrArray) bans = mgw_ban_list_list (mgw_gateway_get_ban_list (self->gateway));
+  GVariantBuilder builder;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(sxxs)"));
+  for (guint i = 0; i < bans->len; i++)
+    {
+      MgwBan *ban = bans->pdata[i];
+      g_variant_builder_add (&builder, "(sxxs)", ban->address, ban->since, ban->expiry,
+                             ban->reason ? ban->reason : "");
+    }
+  mgw_dbus_gateway_complete_list_bans (iface, invocation, g_variant_builder_end (&builder));
+  return TRUE;
+}
+
+typedef struct
+{
+  char   *address;
+  guint32 duration;
+} BanArgs;
+
+static void
+ban_args_free (BanArgs *args)
+{
+  g_free (args->address);
+  g_free (args);
+}
+
+static void
+do_ban (MgwDbusService        *self,
+        GDBusMethodInvocation *invocation,
+        gpointer               data)
+{
+  BanArgs *args = data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GList) sessions = NULL;
+  g_autofree char *reason = g_strdup_printf ("manual, by %s",
+                                             g_dbus_method_invocation_get_sender (invocation));
+
+  if (!mgw_ban_list_ban_for (mgw_gateway_get_ban_list (self->gateway), args->address,
+                             reason, "manual", (gint64) args->duration * G_USEC_PER_SEC,
+                             &error))
+    {
+      g_dbus_method_invocation_return_dbus_error (invocation,
+                                                  "org.freedesktop.DBus.Error.InvalidArgs",
+                                                  error->message);
+      return;
+    }
+  /* The banned address's open sessions end. */
+  sessions = mgw_gateway_get_sessions (self->gateway);
+  for (GList *l = sessions; l != NULL; l = l->next)
+    if (g_strcmp0 (mgw_session_get_peer_address (l->data), args->address) == 0)
+      mgw_session_end (l->data, _("DISCONNECTED BY THE OPERATOR"));
+  refresh_gateway (self);
+  mgw_dbus_gateway_complete_ban (self->iface, invocation);
+}
+
+static gboolean
+handle_ban (MgwDBusGateway        *iface,
+            GDBusMethodInvocation *invocation,
+            const char            *address,
+            guint32                duration,
+            MgwDbusService        *self)
+{
+  BanArgs *args = g_new0 (BanArgs, 1);
+
+  args->address = g_strdup (address);
+  args->duration = duration;
+  authorize (self, invocation, do_ban, args, (GDestroyNotify) ban_args_free);
+  return TRUE;
+}
+
+static void
+do_unban (MgwDbusService        *self,
+          GDBusMethodInvocation *invocation,
+          gpointer               data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!mgw_ban_list_unban (mgw_gateway_get_ban_list (self->gateway), data, &error))
+    {
+      g_dbus_method_invocation_return_dbus_error (invocation,
+                                                  "org.freedesktop.DBus.Error.InvalidArgs",
+                                                  error->message);
+      return;
+    }
+  refresh_gateway (self);
+  mgw_dbus_gateway_complete_unban (self->iface, invocation);
+}
+
+static gboolean
+handle_unban (MgwDBusGateway        *iface,
+              GDBusMethodInvocation *invocation,
+              const char            *address,
+              MgwDbusService        *self)
+{
+  authorize (self, invocation, do_unban, g_strdup (address), g_free);
+  return TRUE;
+}
+
+static void
+do_reload (MgwDbusService        *self,
+           GDBusMethodInvocation *invocation,
+           gpointer               data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (self->reload == NULL || !self->reload (self->reload_data, &error))
+    {
+      g_dbus_method_invocation_return_dbus_error (invocation, "org.freedesktop.DBus.Error.Failed",
+                                                  error ? error->message : _("Reload is not available"));
+      return;
+    }
+  mgw_dbus_gateway_complete_reload (self->iface, invocation);
+}
+
+static gboolean
+handle_reload (MgwDBusGateway        *iface,
+               GDBusMethodInvocation *invocation,
+               MgwDbusService        *self)
+{
+  authorize (self, invocation, do_reload, NULL, NULL);
+  return TRUE;
+}
+
+static void
+do_teletel (MgwDbusService        *self,
+            GDBusMethodInvocation *invocation,
+            gpointer               data)
+{
+  g_dbus_method_invocation_return_dbus_error (invocation, "org.freedesktop.DBus.Error.NotSupported",
+                                              _("No Teletel control backend is configured"));
+}
+
+static gboolean
+handle_teletel (MgwDBusTeletel        *iface,
+                GDBusMethodInvocation *invocation,
+                MgwDbusService        *self)
+{
+  authorize (self, invocation, do_teletel, NULL, NULL);
+  return TRUE;
+}
+
+/* --- bans and the command channel --- */
+
+static void
+banned_cb (MgwBanList     *bans,
+           const char     *address,
+           const char     *reason,
+           MgwDbusService *self)
+{
+  mgw_dbus_gateway_emit_banned (self->iface, address, reason);
+  refresh_gateway (self);
+}
+
+static void
+unbanned_cb (MgwBanList     *bans,
+             const char     *address,
+             const char     *reason,
+             MgwDbusService *self)
+{
+  mgw_dbus_gateway_emit_unbanned (self->iface, address, reason);
+  refresh_gateway (self);
+}
+
+static void
+command_connected_cb (GObject        *link,
+                      GParamSpec     *pspec,
+                      MgwDbusService *self)
+{
+  refresh_gateway (self);
+}
+
+/* --- bus --- */
+
+static void
+bus_acquired_cb (GDBusConnection *connection,
+                 const char      *name,
+                 gpointer         user_data)
+{
+  MgwDbusService *self = user_data;
+  g_autoptr(GList) sessions = NULL;
+  g_autoptr(GError) error = NULL;
+  MgwCommandLink *link = mgw_gateway_get_command_link (self->gateway);
+
+  g_set_object (&self->connection, connection);
+  /* The root object carries the ObjectManager (its children are the
+   * sessions) and, next to it, the gateway and Teletel interfaces. */
+  self->manager = g_dbus_object_manager_server_new (OBJECT_PATH);
+  if (!g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (self->iface), connection,
+                                         OBJECT_PATH, &error) ||
+      !g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (self->teletel), connection,
+                                         OBJECT_PATH, &error))
+    g_warning ("D-Bus: cannot export %s: %s", OBJECT_PATH, error->message);
+
+  set_static_properties (self);
+  refresh_gateway (self);
+  sessions = mgw_gateway_get_sessions (self->gateway);
+  for (GList *l = sessions; l != NULL; l = l->next)
+    session_added_cb (self->gateway, l->data, self);
+  g_signal_connect_object (self->gateway, "session-added", G_CALLBACK (session_added_cb), self, 0);
+  g_signal_connect_object (self->gateway, "session-removed", G_CALLBACK (session_removed_cb), self, 0);
+  g_signal_connect_object (mgw_gateway_get_ban_list (self->gateway), "banned",
+                           G_CALLBACK (banned_cb), self, 0);
+  g_signal_connect_object (mgw_gateway_get_ban_list (self->gateway), "unbanned",
+                           G_CALLBACK (unbanned_cb), self, 0);
+  if (link != NULL)
+    g_signal_connect_object (link, "notify::connected", G_CALLBACK (command_connected_cb), self, 0);
+  self->refresh_id = g_timeout_add_seconds (REFRESH_S, refresh_cb, self);
+
+  g_dbus_object_manager_server_set_connection (self->manager, connection);
+}
+
+static void
+name_acquired_cb (GDBusConnection *connection,
+                  const char      *name,
+                  gpointer         user_data)
+{
+  g_message ("D-Bus: %s acquired", name);
+}
+
+static void
+name_lost_cb (GDBusConnection *connection,
+              const char      *name,
+              gpointer         user_data)
+{
+  MgwDbusService *self = user_data;
+
+  /* Users are still served; only the D-Bus view is gone. */
+  if (connection == NULL)
+    g_warning ("D-Bus: cannot connect to the %s bus; running without D-Bus",
+               self->bus_type == G_BUS_TYPE_SYSTEM ? "system" : "session");
+  else
+    g_warning ("D-Bus: the name %s is lost (another moipgwd, or a bus policy that does "
+               "not let this user own it); running without D-Bus", name);
+  if (self->manager != NULL)
+    g_dbus_object_manager_server_set_connection (self->manager, NULL);
+}
+
+void
+mgw_dbus_service_start (MgwDbusService *self)
+{
+  self->owner_id = g_bus_own_name (self->bus_type, BUS_NAME, G_BUS_NAME_OWNER_FLAGS_NONE,
+                                   bus_acquired_cb, name_acquired_cb, name_lost_cb,
+                                   self, NULL);
+}
+
+static void
+mgw_dbus_service_dispose (GObject *object)
+{
+  MgwDbusService *self = MGW_DBUS_SERVICE (object);
+
+  g_clear_handle_id (&self->refresh_id, g_source_remove);
+  if (self->owner_id != 0)
+    {
+      g_bus_unown_name (self->owner_id);
+      self->owner_id = 0;
+    }
+  g_clear_pointer (&self->sessions, g_hash_table_unref);
+  if (self->iface != NULL)
+    g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (self->iface));
+  if (self->teletel != NULL)
+    g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (self->teletel));
+  g_clear_object (&self->manager);
+  g_clear_object (&self->iface);
+  g_clear_object (&self->teletel);
+  g_clear_object (&self->connection);
+  g_clear_object (&self->gateway);
+  G_OBJECT_CLASS (mgw_dbus_service_parent_class)->dispose (object);
+}
+
+static void
+mgw_dbus_service_class_init (MgwDbusServiceClass *klass)
+{
+  G_OBJECT_CLASS (klass)->dispose = mgw_dbus_service_dispose;
+}
+
+static void
+mgw_dbus_service_init (MgwDbusService *self)
+{
+  self->sessions = g_hash_table_new_full (NULL, NULL, NULL, g_object_unref);
+}
+
+MgwDbusService *
+mgw_dbus_service_new (MgwGateway    *gateway,
+                      GBusType       bus_type,
+                      MgwReloadFunc  reload,
+                      gpointer       reload_data)
+{
+  MgwDbusService *self = g_object_new (MGW_TYPE_DBUS_SERVICE, NULL);
+  struct group *group = getgrnam (ADMIN_GROUP);
+
+  self->gateway = g_object_ref (gateway);
+  self->bus_type = bus_type;
+  self->reload = reload;
+  self->reload_data = reload_data;
+  if (group != NULL)
+    {
+      self->has_admin_group = TRUE;
+      self->admin_gid = group->gr_gid;
+    }
+  self->iface = mgw_dbus_gateway_skeleton_new ();
+  self->teletel = mgw_dbus_teletel_skeleton_new ();
+  g_signal_connect (self->iface, "handle-list-bans", G_CALLBACK (handle_list_bans), self);
+  g_signal_connect (self->iface, "handle-ban", G_CALLBACK (handle_ban), self);
+  g_signal_connect (self->iface, "handle-unban", G_CALLBACK (handle_unban), self);
+  g_signal_connect (self->iface, "handle-reload", G_CALLBACK (handle_reload), self);
+  g_signal_connect (self->teletel, "handle-stop", G_CALLBACK (handle_teletel), self);
+  g_signal_connect (self->teletel, "handle-start", G_CALLBACK (handle_teletel), self);
+  g_signal_connect (self->teletel, "handle-restart", G_CALLBACK (handle_teletel), self);
+  return self;
+}

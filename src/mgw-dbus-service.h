@@ -1,0 +1,23 @@
+/* mgw-dbus-service.h: the gateway on D-Bus (org.moipgw.Gateway1). */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "mgw-gateway.h"
+
+G_BEGIN_DECLS
+
+/* Re-reads the configuration (SIGHUP and the Reload method). */
+typedef gboolean (*MgwReloadFunc) (gpointer   user_data,
+                                   GError   **error);
+
+#define MGW_TYPE_DBUS_SERVICE (mgw_dbus_service_get_type ())
+G_DECLARE_FINAL_TYPE (MgwDbusService, mgw_dbus_service, MGW, DBUS_SERVICE, GObject)
+
+MgwDbusService *mgw_dbus_service_new      (MgwGateway     *gateway,
+                                           GBusType        bus_type,
+                                           MgwReloadFunc   reload,
+                                           gpointer        reload_data);
+void            mgw_dbus_service_start    (MgwDbusService *self);
+
+G_END_DECLS
