@@ -11,150 +11,16 @@
 #include <string.h>
 
 #define S(lit) lit, sizeof lit - 1
+/* D-Bus has tests of its own, on a private bus. */
+#define daemon_spawn_no_dbus(...) mgw_test_daemon_spawn ("--no-dbus", __VA_ARGS__)
 
-typedef struct
-{
-  GSubprocess *process;
-  GString     *err;
-  gboolean     exited;
-  char        *config_file;
-} Daemon;
-
-static char *
-empty_config (void)
-{
-  g_autoptr(GError) error = NULL;
-  char *path = NULL;
-  int fd = g_file_open_tmp ("moipgw-test-XXXXXX.conf", &path, &error);
-
-  g_assert_no_error (error);
-  close (fd);
-  return path;
-}
-
-static void
-read_line_cb (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  Daemon *d = user_data;
-  g_autofree char *line = g_data_input_stream_read_line_finish (G_DATA_INPUT_STREAM (source),
-                                                                result, NULL, NULL);
-  if (line == NULL)
-    return;
-  g_string_append (d->err, line);
-  g_string_append_c (d->err, '\n');
-  g_data_input_stream_read_line_async (G_DATA_INPUT_STREAM (source), G_PRIORITY_DEFAULT,
-                                       NULL, read_line_cb, d);
-}
-
-static void
-exited_cb (GObject      *source,
-           GAsyncResult *result,
-           gpointer      user_data)
-{
-  Daemon *d = user_data;
-
-  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
-  d->exited = TRUE;
-}
-
-static Daemon *
-daemon_spawn (const char *first, ...)
-{
-  Daemon *d = g_new0 (Daemon, 1);
-  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GDataInputStream) err = NULL;
-  va_list args;
-
-  d->config_file = empty_config ();
-  g_ptr_array_add (argv, g_strdup (g_getenv ("MOIPGWD")));
-  g_ptr_array_add (argv, g_strdup_printf ("--config=%s", d->config_file));
-  /* D-Bus has tests of its own, on a private bus. */
-  g_ptr_array_add (argv, g_strdup ("--no-dbus"));
-  va_start (args, first);
-  for (const char *a = first; a != NULL; a = va_arg (args, const char *))
-    g_ptr_array_add (argv, g_strdup (a));
-  va_end (args);
-  g_ptr_array_add (argv, NULL);
-
-  d->err = g_string_new (NULL);
-  d->process = g_subprocess_newv ((const char * const *) argv->pdata,
-                                  G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                  G_SUBPROCESS_FLAGS_STDERR_MERGE, &error);
-  g_assert_no_error (error);
-  err = g_data_input_stream_new (g_subprocess_get_stdout_pipe (d->process));
-  g_data_input_stream_read_line_async (err, G_PRIORITY_DEFAULT, NULL, read_line_cb, d);
-  g_subprocess_wait_async (d->process, NULL, exited_cb, d);
-  return d;
-}
-
-static gboolean
-daemon_exited (gpointer data)
-{
-  return ((Daemon *) data)->exited;
-}
-
-static void
-daemon_wait_exit (Daemon *d,
-                  guint   timeout_ms)
-{
-  mgw_test_wait_until (daemon_exited, d, timeout_ms, "moipgwd to exit");
-  /* The last lines of output. */
-  mgw_test_run_for (50);
-}
-
-typedef struct
-{
-  Daemon     *d;
-  const char *needle;
-} OutputWait;
-
-static gboolean
-output_has (gpointer data)
-{
-  OutputWait *w = data;
-  return strstr (w->d->err->str, w->needle) != NULL || w->d->exited;
-}
-
-static guint16
-daemon_port (Daemon     *d,
-             const char *what)
-{
-  g_autofree char *needle = g_strdup_printf ("listening for %s users on port ", what);
-  OutputWait w = { d, needle };
-  const char *p;
-
-  mgw_test_wait_until (output_has, &w, MGW_TEST_TIMEOUT_MS, needle);
-  p = strstr (d->err->str, needle);
-  if (p == NULL)
-    g_error ("moipgwd did not listen: %s", d->err->str);
-  return (guint16) g_ascii_strtoull (p + strlen (needle), NULL, 10);
-}
-
-static void
-daemon_free (Daemon *d)
-{
-  if (!d->exited)
-    {
-      g_subprocess_force_exit (d->process);
-      daemon_wait_exit (d, MGW_TEST_TIMEOUT_MS);
-    }
-  g_object_unref (d->process);
-  g_string_free (d->err, TRUE);
-  g_unlink (d->config_file);
-  g_free (d->config_file);
-  g_free (d);
-}
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Daemon, daemon_free)
 
 static void
 test_version (void)
 {
-  g_autoptr(Daemon) d = daemon_spawn ("--version", NULL);
+  g_autoptr(MgwTestDaemon) d = daemon_spawn_no_dbus ("--version", NULL);
 
-  daemon_wait_exit (d, MGW_TEST_TIMEOUT_MS);
+  mgw_test_daemon_wait_exit (d, MGW_TEST_TIMEOUT_MS);
   g_assert_cmpint (g_subprocess_get_exit_status (d->process), ==, 0);
   g_assert_cmpstr (d->err->str, ==, "moipgwd " PACKAGE_VERSION "\n");
 }
@@ -163,7 +29,7 @@ test_version (void)
 static void
 test_help (void)
 {
-  g_autoptr(Daemon) d = daemon_spawn ("--help", NULL);
+  g_autoptr(MgwTestDaemon) d = daemon_spawn_no_dbus ("--help", NULL);
   static const char *options[] = {
     "--tcp", "--ws", "--display", "-i, --ip", "-c, --command", "-v, --videotext",
     "-p, --interval", "-b, --subprotocols", "-n, --nocommandchannel",
@@ -171,7 +37,7 @@ test_help (void)
     "--version",
   };
 
-  daemon_wait_exit (d, MGW_TEST_TIMEOUT_MS);
+  mgw_test_daemon_wait_exit (d, MGW_TEST_TIMEOUT_MS);
   g_assert_cmpint (g_subprocess_get_exit_status (d->process), ==, 0);
   for (gsize i = 0; i < G_N_ELEMENTS (options); i++)
     if (strstr (d->err->str, options[i]) == NULL)
@@ -197,9 +63,9 @@ test_bad_command_lines (void)
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_autoptr(Daemon) d = daemon_spawn (cases[i].args[0], cases[i].args[1],
+      g_autoptr(MgwTestDaemon) d = daemon_spawn_no_dbus (cases[i].args[0], cases[i].args[1],
                                           cases[i].args[2], cases[i].args[3], NULL);
-      daemon_wait_exit (d, MGW_TEST_TIMEOUT_MS);
+      mgw_test_daemon_wait_exit (d, MGW_TEST_TIMEOUT_MS);
       g_assert_cmpint (g_subprocess_get_exit_status (d->process), ==, 2);
       if (strstr (d->err->str, cases[i].needle) == NULL)
         g_error ("case %" G_GSIZE_FORMAT ": output does not name '%s':\n%s", i,
@@ -212,13 +78,13 @@ test_bad_command_lines (void)
 static void
 test_bad_config_file (void)
 {
-  g_autoptr(Daemon) d = NULL;
-  g_autofree char *path = empty_config ();
+  g_autoptr(MgwTestDaemon) d = NULL;
+  g_autofree char *path = mgw_test_empty_config ();
   g_autofree char *arg = g_strdup_printf ("--config=%s", path);
 
   g_assert_true (g_file_set_contents (path, "[listen]\ntelnet-prot=9000\n", -1, NULL));
-  d = daemon_spawn (arg, NULL);
-  daemon_wait_exit (d, MGW_TEST_TIMEOUT_MS);
+  d = daemon_spawn_no_dbus (arg, NULL);
+  mgw_test_daemon_wait_exit (d, MGW_TEST_TIMEOUT_MS);
   g_assert_cmpint (g_subprocess_get_exit_status (d->process), ==, 2);
   g_assert_nonnull (strstr (d->err->str, "unknown key 'telnet-prot' in [listen]"));
   g_unlink (path);
@@ -233,11 +99,11 @@ test_port_in_use (void)
   guint16 port = g_socket_listener_add_any_inet_port (G_SOCKET_LISTENER (busy), NULL, &error);
   g_autofree char *arg = g_strdup_printf ("%u", port);
   g_autofree char *needle = g_strdup_printf ("cannot listen for Telnet users on port %u", port);
-  g_autoptr(Daemon) d = NULL;
+  g_autoptr(MgwTestDaemon) d = NULL;
 
   g_assert_no_error (error);
-  d = daemon_spawn ("--demo", "--tcp", arg, NULL);
-  daemon_wait_exit (d, MGW_TEST_TIMEOUT_MS);
+  d = daemon_spawn_no_dbus ("--demo", "--tcp", arg, NULL);
+  mgw_test_daemon_wait_exit (d, MGW_TEST_TIMEOUT_MS);
   g_assert_cmpint (g_subprocess_get_exit_status (d->process), ==, 1);
   if (strstr (d->err->str, needle) == NULL)
     g_error ("no '%s' in:\n%s", needle, d->err->str);
@@ -248,13 +114,13 @@ test_port_in_use (void)
 static void
 test_demo_and_sigterm (void)
 {
-  g_autoptr(Daemon) d = daemon_spawn ("--demo", "--tcp", "0", "--ws", "0",
+  g_autoptr(MgwTestDaemon) d = daemon_spawn_no_dbus ("--demo", "--tcp", "0", "--ws", "0",
                                       "-i", "127.0.0.1", NULL);
   g_autoptr(MgwTestTcp) tcp = NULL;
   g_autoptr(MgwTestWs) ws = NULL;
   g_autofree char *uri = NULL;
-  guint16 telnet_port = daemon_port (d, "Telnet");
-  guint16 ws_port = daemon_port (d, "WebSocket");
+  guint16 telnet_port = mgw_test_daemon_port (d, "Telnet");
+  guint16 ws_port = mgw_test_daemon_port (d, "WebSocket");
   gint64 sent;
 
   tcp = mgw_test_tcp_connect ("127.0.0.1", telnet_port);
@@ -269,7 +135,7 @@ test_demo_and_sigterm (void)
   mgw_test_tcp_wait_for (tcp, S ("\x1f\x40\x41" "GATEWAY STOPPED, SORRY\x18\x0a"));
   mgw_test_ws_wait_for (ws, S ("\x1f\x40\x41" "GATEWAY STOPPED, SORRY\x18\x0a"));
   mgw_test_tcp_wait_closed (tcp);
-  daemon_wait_exit (d, 2000);
+  mgw_test_daemon_wait_exit (d, 2000);
   g_assert_cmpint (g_get_monotonic_time () - sent, <, 2 * G_USEC_PER_SEC);
   g_assert_true (g_subprocess_get_if_exited (d->process));
   g_assert_cmpint (g_subprocess_get_exit_status (d->process), ==, 0);
@@ -282,28 +148,28 @@ test_sighup_profiles (void)
 {
   g_autofree char *dir = g_dir_make_tmp ("moipgw-test-XXXXXX", NULL);
   g_autofree char *path = g_build_filename (dir, "profiles.json", NULL);
-  g_autoptr(Daemon) d = NULL;
-  OutputWait two = { NULL, "1 redirect profiles from" };
-  OutputWait broken = { NULL, "the configuration in force is kept" };
+  g_autoptr(MgwTestDaemon) d = NULL;
+  MgwTestOutputWait two = { NULL, "1 redirect profiles from" };
+  MgwTestOutputWait broken = { NULL, "the configuration in force is kept" };
 
   g_assert_true (g_file_set_contents (path, "{}", -1, NULL));
-  d = daemon_spawn ("--demo", "--tcp", "0", "--ws", "off", "-g", dir, NULL);
-  daemon_port (d, "Telnet");
+  d = daemon_spawn_no_dbus ("--demo", "--tcp", "0", "--ws", "off", "-g", dir, NULL);
+  mgw_test_daemon_port (d, "Telnet");
   g_assert_nonnull (strstr (d->err->str, "0 redirect profiles from"));
 
   g_assert_true (g_file_set_contents (path, "{ \"example.org\": { \"ping\": 5 } }", -1, NULL));
   g_subprocess_send_signal (d->process, SIGHUP);
   two.d = d;
-  mgw_test_wait_until (output_has, &two, MGW_TEST_TIMEOUT_MS, "the reload");
+  mgw_test_wait_until (mgw_test_daemon_output_has, &two, MGW_TEST_TIMEOUT_MS, "the reload");
 
   g_assert_true (g_file_set_contents (path, "{ broken", -1, NULL));
   g_subprocess_send_signal (d->process, SIGHUP);
   broken.d = d;
-  mgw_test_wait_until (output_has, &broken, MGW_TEST_TIMEOUT_MS, "the failed reload");
+  mgw_test_wait_until (mgw_test_daemon_output_has, &broken, MGW_TEST_TIMEOUT_MS, "the failed reload");
   g_assert_false (d->exited);
 
   g_subprocess_send_signal (d->process, SIGTERM);
-  daemon_wait_exit (d, 2000);
+  mgw_test_daemon_wait_exit (d, 2000);
   g_assert_cmpint (g_subprocess_get_exit_status (d->process), ==, 0);
   g_unlink (path);
   g_rmdir (dir);
@@ -317,9 +183,9 @@ test_kill_during_bans (void)
   g_autofree char *state = g_dir_make_tmp ("moipgw-test-XXXXXX", NULL);
   g_autofree char *path = g_build_filename (state, "banned.json", NULL);
   g_autofree char *state_arg = g_strdup_printf ("--state-dir=%s", state);
-  g_autoptr(Daemon) d = daemon_spawn ("--demo", "--tcp", "0", "--ws", "off", "-i", "127.0.0.1",
+  g_autoptr(MgwTestDaemon) d = daemon_spawn_no_dbus ("--demo", "--tcp", "0", "--ws", "off", "-i", "127.0.0.1",
                                       "--trusted-proxy", "127.0.0.1", state_arg, NULL);
-  guint16 port = daemon_port (d, "Telnet");
+  guint16 port = mgw_test_daemon_port (d, "Telnet");
   g_autoptr(GPtrArray) conns = g_ptr_array_new_with_free_func ((GDestroyNotify) mgw_test_tcp_free);
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GError) error = NULL;
@@ -341,7 +207,7 @@ test_kill_during_bans (void)
       if (round == 20)
         g_subprocess_send_signal (d->process, SIGKILL);
     }
-  daemon_wait_exit (d, MGW_TEST_TIMEOUT_MS);
+  mgw_test_daemon_wait_exit (d, MGW_TEST_TIMEOUT_MS);
   g_assert_true (g_subprocess_get_if_signaled (d->process));
   /* Bans were written before the kill, and the file is whole. */
   g_assert_true (g_file_test (path, G_FILE_TEST_EXISTS));

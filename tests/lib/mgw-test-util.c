@@ -664,6 +664,130 @@ mgw_test_tmp_dir (void)
   return path;
 }
 
+/* --- moipgwd as a process ($MOIPGWD) --- */
+
+
+char *
+mgw_test_empty_config (void)
+{
+  g_autoptr(GError) error = NULL;
+  char *path = NULL;
+  int fd = g_file_open_tmp ("moipgw-test-XXXXXX.conf", &path, &error);
+
+  g_assert_no_error (error);
+  close (fd);
+  return path;
+}
+
+static void
+daemon_read_line_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  MgwTestDaemon *d = user_data;
+  g_autofree char *line = g_data_input_stream_read_line_finish (G_DATA_INPUT_STREAM (source),
+                                                                result, NULL, NULL);
+  if (line == NULL)
+    return;
+  g_string_append (d->err, line);
+  g_string_append_c (d->err, '\n');
+  g_data_input_stream_read_line_async (G_DATA_INPUT_STREAM (source), G_PRIORITY_DEFAULT,
+                                       NULL, daemon_read_line_cb, d);
+}
+
+static void
+daemon_exited_cb (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  MgwTestDaemon *d = user_data;
+
+  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
+  d->exited = TRUE;
+}
+
+MgwTestDaemon *
+mgw_test_daemon_spawn (const char *first, ...)
+{
+  MgwTestDaemon *d = g_new0 (MgwTestDaemon, 1);
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDataInputStream) err = NULL;
+  va_list args;
+
+  d->config_file = mgw_test_empty_config ();
+  g_ptr_array_add (argv, g_strdup (g_getenv ("MOIPGWD")));
+  g_ptr_array_add (argv, g_strdup_printf ("--config=%s", d->config_file));
+  va_start (args, first);
+  for (const char *a = first; a != NULL; a = va_arg (args, const char *))
+    g_ptr_array_add (argv, g_strdup (a));
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+
+  d->err = g_string_new (NULL);
+  d->process = g_subprocess_newv ((const char * const *) argv->pdata,
+                                  G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                  G_SUBPROCESS_FLAGS_STDERR_MERGE, &error);
+  g_assert_no_error (error);
+  err = g_data_input_stream_new (g_subprocess_get_stdout_pipe (d->process));
+  g_data_input_stream_read_line_async (err, G_PRIORITY_DEFAULT, NULL, daemon_read_line_cb, d);
+  g_subprocess_wait_async (d->process, NULL, daemon_exited_cb, d);
+  return d;
+}
+
+gboolean
+mgw_test_daemon_exited (gpointer data)
+{
+  return ((MgwTestDaemon *) data)->exited;
+}
+
+void
+mgw_test_daemon_wait_exit (MgwTestDaemon *d,
+                  guint   timeout_ms)
+{
+  mgw_test_wait_until (mgw_test_daemon_exited, d, timeout_ms, "moipgwd to exit");
+  /* The last lines of output. */
+  mgw_test_run_for (50);
+}
+
+
+gboolean
+mgw_test_daemon_output_has (gpointer data)
+{
+  MgwTestOutputWait *w = data;
+  return strstr (w->d->err->str, w->needle) != NULL || w->d->exited;
+}
+
+guint16
+mgw_test_daemon_port (MgwTestDaemon *d,
+             const char *what)
+{
+  g_autofree char *needle = g_strdup_printf ("listening for %s users on port ", what);
+  MgwTestOutputWait w = { d, needle };
+  const char *p;
+
+  mgw_test_wait_until (mgw_test_daemon_output_has, &w, MGW_TEST_TIMEOUT_MS, needle);
+  p = strstr (d->err->str, needle);
+  if (p == NULL)
+    g_error ("moipgwd did not listen: %s", d->err->str);
+  return (guint16) g_ascii_strtoull (p + strlen (needle), NULL, 10);
+}
+
+void
+mgw_test_daemon_free (MgwTestDaemon *d)
+{
+  if (!d->exited)
+    {
+      g_subprocess_force_exit (d->process);
+      mgw_test_daemon_wait_exit (d, MGW_TEST_TIMEOUT_MS);
+    }
+  g_object_unref (d->process);
+  g_string_free (d->err, TRUE);
+  g_unlink (d->config_file);
+  g_free (d->config_file);
+  g_free (d);
+}
+
 /* --- gateway --- */
 
 MgwConfig *

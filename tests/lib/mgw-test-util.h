@@ -138,6 +138,36 @@ MgwConfig  *mgw_test_config_new     (const char  *server_uri);
 MgwGateway *mgw_test_gateway_new    (MgwConfig   *config);
 char       *mgw_test_ws_uri         (MgwGateway  *gateway);
 
+/* --- moipgwd as a process: $MOIPGWD with --config=<an empty file>
+ * and the arguments given; its standard output and error collected. */
+typedef struct
+{
+  GSubprocess *process;
+  GString     *err;
+  gboolean     exited;
+  char        *config_file;
+} MgwTestDaemon;
+
+typedef struct
+{
+  MgwTestDaemon *d;
+  const char    *needle;
+} MgwTestOutputWait;
+
+char          *mgw_test_empty_config      (void);
+MgwTestDaemon *mgw_test_daemon_spawn      (const char    *first,
+                                           ...) G_GNUC_NULL_TERMINATED;
+gboolean       mgw_test_daemon_exited     (gpointer       data);
+void           mgw_test_daemon_wait_exit  (MgwTestDaemon *d,
+                                           guint          timeout_ms);
+/* TRUE when the output holds w->needle (or the daemon exited). */
+gboolean       mgw_test_daemon_output_has (gpointer       data);
+/* The port of "listening for <what> users on port N". */
+guint16        mgw_test_daemon_port       (MgwTestDaemon *d,
+                                           const char    *what);
+void           mgw_test_daemon_free       (MgwTestDaemon *d);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MgwTestDaemon, mgw_test_daemon_free)
+
 /* A fresh directory, removed with its content when the test ends. */
 char       *mgw_test_tmp_dir        (void);
 

@@ -1,0 +1,408 @@
+/* test-dbus.c: moipgwd on D-Bus, on a private dbus-daemon: the
+ * introspection matches data/dbus/org.moipgw.Gateway1.xml, properties
+ * follow real Telnet and WebSocket sessions, session objects come and go
+ * with InterfacesAdded/Removed, Ban/Unban/Disconnect act on real
+ * sessions through gdbus and busctl as an operator runs them, and a
+ * caller that is neither root nor in the moipgw group is refused. */
+#include "config.h"
+
+#include "mgw-dbus-generated.h"
+#include "mgw-test-util.h"
+
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#define S(lit) lit, sizeof lit - 1
+#define BUS_NAME "org.moipgw.Gateway1"
+#define PATH "/org/moipgw/Gateway1"
+
+typedef struct
+{
+  GSubprocess      *bus;
+  char             *address;
+  GDBusConnection  *connection;
+  MgwTestDaemon    *daemon;
+  MgwDBusGateway   *gateway;
+  guint16           telnet_port;
+  guint16           ws_port;
+} Fixture;
+
+static void
+child_setup (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
+static gboolean
+name_owned (gpointer data)
+{
+  Fixture *f = data;
+  g_autoptr(GVariant) reply =
+    g_dbus_connection_call_sync (f->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                 "org.freedesktop.DBus", "NameHasOwner",
+                                 g_variant_new ("(s)", BUS_NAME), G_VARIANT_TYPE ("(b)"),
+                                 G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+  gboolean owned = FALSE;
+
+  if (reply != NULL)
+    g_variant_get (reply, "(b)", &owned);
+  if (!owned)
+    g_usleep (20 * 1000);
+  return owned;
+}
+
+static void
+setup (Fixture *f, gconstpointer data)
+{
+  g_autofree char *conf = g_test_build_filename (G_TEST_DIST, "data", "dbus-test.conf", NULL);
+  g_autoptr(GSubprocessLauncher) launcher =
+    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_autoptr(GDataInputStream) out = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *state = mgw_test_tmp_dir ();
+  g_autofree char *state_arg = g_strdup_printf ("--state-dir=%s", state);
+
+  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
+  f->bus = g_subprocess_launcher_spawn (launcher, &error, "dbus-daemon", "--config-file", conf,
+                                        "--print-address", "--nofork", NULL);
+  g_assert_no_error (error);
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (f->bus));
+  f->address = g_data_input_stream_read_line (out, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (f->address);
+  g_setenv ("DBUS_SESSION_BUS_ADDRESS", f->address, TRUE);
+  f->connection = g_dbus_connection_new_for_address_sync (f->address,
+                                                          G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                                          G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                                          NULL, NULL, &error);
+  g_assert_no_error (error);
+
+  f->daemon = mgw_test_daemon_spawn ("--session-bus", "--demo", "--tcp", "0", "--ws", "0",
+                                     "-i", "127.0.0.1", state_arg, NULL);
+  f->telnet_port = mgw_test_daemon_port (f->daemon, "Telnet");
+  f->ws_port = mgw_test_daemon_port (f->daemon, "WebSocket");
+  mgw_test_wait_until (name_owned, f, MGW_TEST_TIMEOUT_MS, "moipgwd on the bus");
+  f->gateway = mgw_dbus_gateway_proxy_new_sync (f->connection, G_DBUS_PROXY_FLAGS_NONE,
+                                                BUS_NAME, PATH, NULL, &error);
+  g_assert_no_error (error);
+}
+
+static void
+teardown (Fixture *f, gconstpointer data)
+{
+  g_clear_object (&f->gateway);
+  g_clear_pointer (&f->daemon, mgw_test_daemon_free);
+  g_dbus_connection_close_sync (f->connection, NULL, NULL);
+  g_clear_object (&f->connection);
+  g_subprocess_force_exit (f->bus);
+  g_subprocess_wait (f->bus, NULL, NULL);
+  g_clear_object (&f->bus);
+  g_free (f->address);
+  g_unsetenv ("DBUS_SESSION_BUS_ADDRESS");
+}
+
+/* Runs a command (gdbus, busctl...) as an operator would; returns its
+ * exit status, its output in *out. */
+static int
+run (char **out, const char *first, ...) G_GNUC_NULL_TERMINATED;
+
+static int
+run (char **out, const char *first, ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *stdout_text = NULL;
+  va_list args;
+
+  va_start (args, first);
+  for (const char *a = first; a != NULL; a = va_arg (args, const char *))
+    g_ptr_array_add (argv, (char *) a);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+  process = g_subprocess_newv ((const char * const *) argv->pdata,
+                               G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE,
+                               &error);
+  g_assert_no_error (error);
+  /* Not on the main context: the daemon is another process. */
+  g_subprocess_communicate_utf8 (process, NULL, NULL, &stdout_text, NULL, &error);
+  g_assert_no_error (error);
+  if (out != NULL)
+    *out = g_steal_pointer (&stdout_text);
+  return g_subprocess_get_exit_status (process);
+}
+
+/* The running daemon's introspection has every method, property and
+ * signal of the XML, with the same signatures. */
+static void
+test_introspection (Fixture *f, gconstpointer data)
+{
+  g_autofree char *xml_path = g_test_build_filename (G_TEST_DIST, "..", "data", "dbus",
+                                                     "org.moipgw.Gateway1.xml", NULL);
+  g_autofree char *xml = NULL;
+  g_autoptr(GDBusNodeInfo) contract = NULL;
+  g_autoptr(GDBusNodeInfo) live = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *live_xml;
+
+  g_assert_true (g_file_get_contents (xml_path, &xml, NULL, &error));
+  contract = g_dbus_node_info_new_for_xml (xml, &error);
+  g_assert_no_error (error);
+  reply = g_dbus_connection_call_sync (f->connection, BUS_NAME, PATH,
+                                       "org.freedesktop.DBus.Introspectable", "Introspect",
+                                       NULL, G_VARIANT_TYPE ("(s)"), G_DBUS_CALL_FLAGS_NONE,
+                                       -1, NULL, &error);
+  g_assert_no_error (error);
+  g_variant_get (reply, "(&s)", &live_xml);
+  live = g_dbus_node_info_new_for_xml (live_xml, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (g_dbus_node_info_lookup_interface (live, "org.freedesktop.DBus.ObjectManager"));
+
+  for (guint i = 0; contract->interfaces[i] != NULL; i++)
+    {
+      GDBusInterfaceInfo *want = contract->interfaces[i];
+      GDBusInterfaceInfo *have;
+
+      if (strcmp (want->name, "org.moipgw.Gateway1.Session") == 0)
+        continue;   /* on the session objects, checked below */
+      have = g_dbus_node_info_lookup_interface (live, want->name);
+      g_assert_nonnull (have);
+      for (guint m = 0; want->methods[m] != NULL; m++)
+        g_assert_nonnull (g_dbus_interface_info_lookup_method (have, want->methods[m]->name));
+      for (guint p = 0; want->properties[p] != NULL; p++)
+        {
+          GDBusPropertyInfo *prop = g_dbus_interface_info_lookup_property (have, want->properties[p]->name);
+          g_assert_nonnull (prop);
+          g_assert_cmpstr (prop->signature, ==, want->properties[p]->signature);
+        }
+      for (guint s = 0; want->signals[s] != NULL; s++)
+        g_assert_nonnull (g_dbus_interface_info_lookup_signal (have, want->signals[s]->name));
+    }
+}
+
+typedef struct
+{
+  GDBusObjectManager *manager;
+  guint               added;
+  guint               removed;
+} ManagerWatch;
+
+static void
+object_added_cb (GDBusObjectManager *manager, GDBusObject *object, ManagerWatch *w)
+{
+  w->added++;
+}
+
+static void
+object_removed_cb (GDBusObjectManager *manager, GDBusObject *object, ManagerWatch *w)
+{
+  w->removed++;
+}
+
+static gboolean
+two_added (gpointer data)
+{
+  return ((ManagerWatch *) data)->added >= 2;
+}
+
+static gboolean
+two_removed (gpointer data)
+{
+  return ((ManagerWatch *) data)->removed >= 2;
+}
+
+typedef struct
+{
+  MgwDBusGateway *gateway;
+  guint           active;
+} ActiveWait;
+
+static gboolean
+active_is (gpointer data)
+{
+  ActiveWait *w = data;
+  return mgw_dbus_gateway_get_active_sessions (w->gateway) == w->active;
+}
+
+static void
+wait_active (Fixture *f, guint n)
+{
+  ActiveWait w = { f->gateway, n };
+  mgw_test_wait_until (active_is, &w, MGW_TEST_TIMEOUT_MS, "ActiveSessions");
+}
+
+static gboolean
+page_counted (gpointer data)
+{
+  return mgw_dbus_session_get_bytes_to_user (data) > 100;
+}
+
+/* Sessions come and go: objects and properties follow, from signals
+ * alone (PropertiesChanged, InterfacesAdded/Removed). */
+static void
+test_sessions (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  ManagerWatch w = { 0 };
+  g_autoptr(MgwTestTcp) tcp = NULL;
+  g_autoptr(MgwTestWs) ws = NULL;
+  g_autofree char *uri = g_strdup_printf ("ws://127.0.0.1:%u/", f->ws_port);
+  g_autoptr(GList) objects = NULL;
+  g_autoptr(MgwDBusSession) session = NULL;
+
+  w.manager = mgw_dbus_object_manager_client_new_sync (f->connection,
+                                                       G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_NONE,
+                                                       BUS_NAME, PATH, NULL, &error);
+  g_assert_no_error (error);
+  g_signal_connect (w.manager, "object-added", G_CALLBACK (object_added_cb), &w);
+  g_signal_connect (w.manager, "object-removed", G_CALLBACK (object_removed_cb), &w);
+  g_assert_cmpuint (mgw_dbus_gateway_get_active_sessions (f->gateway), ==, 0);
+  g_assert_cmpstr (mgw_dbus_gateway_get_version (f->gateway), ==, PACKAGE_VERSION);
+  g_assert_true (g_str_has_prefix (mgw_dbus_gateway_get_default_server (f->gateway), "ws://127.0.0.1:"));
+
+  tcp = mgw_test_tcp_connect ("127.0.0.1", f->telnet_port);
+  mgw_test_tcp_wait_for (tcp, S ("\x1b\x39\x7b"));
+  ws = mgw_test_ws_connect (uri, NULL);
+  mgw_test_ws_wait_for (ws, S ("\x1b\x39\x7b"));
+  mgw_test_wait_until (two_added, &w, MGW_TEST_TIMEOUT_MS, "InterfacesAdded");
+  wait_active (f, 2);
+  g_assert_cmpuint (mgw_dbus_gateway_get_active_telnet_sessions (f->gateway), ==, 1);
+  g_assert_cmpuint (mgw_dbus_gateway_get_active_web_socket_sessions (f->gateway), ==, 1);
+  g_assert_cmpuint (mgw_dbus_gateway_get_telnet_registrations (f->gateway), ==, 1);
+  g_assert_true (mgw_dbus_gateway_get_command_channel_connected (f->gateway));
+
+  session = mgw_dbus_session_proxy_new_sync (f->connection, G_DBUS_PROXY_FLAGS_NONE, BUS_NAME,
+                                             PATH "/sessions/0", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (mgw_dbus_session_get_access (session), ==, "Telnet");
+  g_assert_cmpstr (mgw_dbus_session_get_peer_address (session), ==, "127.0.0.1");
+  g_assert_cmpstr (mgw_dbus_session_get_state (session), ==, "teletel");
+  /* Byte counts follow within a second, by PropertiesChanged. */
+  mgw_test_wait_until (page_counted, session, MGW_TEST_TIMEOUT_MS, "BytesToUser");
+
+  g_socket_close (tcp->socket, NULL);
+  soup_websocket_connection_close (ws->conn, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+  mgw_test_wait_until (two_removed, &w, MGW_TEST_TIMEOUT_MS, "InterfacesRemoved");
+  wait_active (f, 0);
+  objects = g_dbus_object_manager_get_objects (w.manager);
+  g_assert_cmpuint (g_list_length (objects), ==, 0);
+  g_list_free_full (g_steal_pointer (&objects), g_object_unref);
+  g_object_unref (w.manager);
+}
+
+typedef struct
+{
+  guint banned;
+  char *address;
+} BanWatch;
+
+static void
+banned_cb (MgwDBusGateway *gateway, const char *address, const char *reason, BanWatch *w)
+{
+  w->banned++;
+  g_free (w->address);
+  w->address = g_strdup (address);
+}
+
+static gboolean
+got_banned (gpointer data)
+{
+  return ((BanWatch *) data)->banned > 0;
+}
+
+/* Ban, ListBans and Unban with gdbus and busctl, as an operator; the
+ * Banned signal; Disconnect on a real session. */
+static void
+test_ban_and_disconnect (Fixture *f, gconstpointer data)
+{
+  g_autofree char *out = NULL;
+  g_autoptr(MgwTestTcp) tcp = NULL;
+  BanWatch w = { 0 };
+
+  g_signal_connect (f->gateway, "banned", G_CALLBACK (banned_cb), &w);
+  g_assert_cmpint (run (&out, "gdbus", "call", "--session", "--dest", BUS_NAME, "--object-path",
+                        PATH, "--method", "org.moipgw.Gateway1.Ban", "203.0.113.9", "3600", NULL),
+                   ==, 0);
+  mgw_test_wait_until (got_banned, &w, MGW_TEST_TIMEOUT_MS, "the Banned signal");
+  g_assert_cmpstr (w.address, ==, "203.0.113.9");
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run (&out, "busctl", "--user", "call", BUS_NAME, PATH, "org.moipgw.Gateway1",
+                        "ListBans", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "\"203.0.113.9\""));
+  g_clear_pointer (&out, g_free);
+  /* Never-banned: the machine's own address. */
+  g_assert_cmpint (run (&out, "busctl", "--user", "call", BUS_NAME, PATH, "org.moipgw.Gateway1",
+                        "Ban", "su", "127.0.0.1", "0", NULL), !=, 0);
+  g_assert_nonnull (strstr (out, "127.0.0.1"));
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run (&out, "busctl", "--user", "call", BUS_NAME, PATH, "org.moipgw.Gateway1",
+                        "Unban", "s", "203.0.113.9", NULL), ==, 0);
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run (&out, "busctl", "--user", "get-property", BUS_NAME, PATH,
+                        "org.moipgw.Gateway1", "BanListSize", NULL), ==, 0);
+  g_assert_cmpstr (g_strstrip (out), ==, "u 0");
+
+  tcp = mgw_test_tcp_connect ("127.0.0.1", f->telnet_port);
+  mgw_test_tcp_wait_for (tcp, S ("\x1b\x39\x7b"));
+  wait_active (f, 1);
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run (&out, "gdbus", "call", "--session", "--dest", BUS_NAME, "--object-path",
+                        PATH "/sessions/0", "--method", "org.moipgw.Gateway1.Session.Disconnect",
+                        NULL), ==, 0);
+  mgw_test_tcp_wait_for (tcp, S ("DISCONNECTED BY THE OPERATOR"));
+  mgw_test_tcp_wait_closed (tcp);
+  wait_active (f, 0);
+  g_free (w.address);
+}
+
+/* A caller neither root nor in the moipgw group may read but not act. */
+static void
+test_access_denied (Fixture *f, gconstpointer data)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *setpriv = g_find_program_in_path ("setpriv");
+
+  if (getuid () != 0 || setpriv == NULL)
+    {
+      g_test_skip ("needs root and setpriv to call as another user");
+      return;
+    }
+  /* Reading is open to everyone. */
+  g_assert_cmpint (run (&out, setpriv, "--reuid=65534", "--regid=65534", "--clear-groups",
+                        "busctl", "--user", "get-property", BUS_NAME, PATH,
+                        "org.moipgw.Gateway1", "ActiveSessions", NULL), ==, 0);
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run (&out, setpriv, "--reuid=65534", "--regid=65534", "--clear-groups",
+                        "gdbus", "call", "--session", "--dest", BUS_NAME, "--object-path", PATH,
+                        "--method", "org.moipgw.Gateway1.ListBans", NULL), ==, 0);
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run (&out, setpriv, "--reuid=65534", "--regid=65534", "--clear-groups",
+                        "gdbus", "call", "--session", "--dest", BUS_NAME, "--object-path", PATH,
+                        "--method", "org.moipgw.Gateway1.Ban", "203.0.113.10", "0", NULL), !=, 0);
+  g_assert_nonnull (strstr (out, "org.freedesktop.DBus.Error.AccessDenied"));
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run (&out, setpriv, "--reuid=65534", "--regid=65534", "--clear-groups",
+                        "busctl", "--user", "call", BUS_NAME, PATH, "org.moipgw.Gateway1",
+                        "Reload", NULL), !=, 0);
+  /* busctl names the error, not its message. */
+  if (strstr (out, "Access denied") == NULL)
+    g_error ("busctl said: %s", out);
+  g_assert_cmpuint (mgw_dbus_gateway_get_ban_list_size (f->gateway), ==, 0);
+}
+
+#define ADD(path, func) \
+  g_test_add (path, Fixture, NULL, setup, func, teardown)
+
+int
+main (int argc, char **argv)
+{
+  mgw_test_init (&argc, &argv);
+  ADD ("/dbus/introspection", test_introspection);
+  ADD ("/dbus/sessions", test_sessions);
+  ADD ("/dbus/ban-and-disconnect", test_ban_and_disconnect);
+  ADD ("/dbus/access-denied", test_access_denied);
+  return g_test_run ();
+}
