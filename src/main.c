@@ -15,6 +15,7 @@
 #include "mgw-demo.h"
 #include "mgw-error.h"
 #include "mgw-gateway.h"
+#include "mgw-metrics.h"
 
 #define EXIT_USAGE 2
 #define DEFAULT_CONFIG_FILE MGW_SYSCONFDIR "/moipgw.conf"
@@ -268,6 +269,7 @@ main (int    argc,
   g_autoptr(GError) error = NULL;
   g_autoptr(MgwDemo) demo = NULL;
   g_autoptr(MgwGateway) gateway = NULL;
+  g_autoptr(MgwMetrics) metrics = NULL;
   g_autoptr(GMainLoop) loop = NULL;
   g_autoptr(MgwDbusService) dbus = NULL;
   Daemon daemon = { 0 };
@@ -363,6 +365,20 @@ main (int    argc,
     {
       g_printerr ("moipgwd: %s\n", error->message);
       return g_error_matches (error, MGW_ERROR, MGW_ERROR_CONFIG) ? EXIT_USAGE : EXIT_FAILURE;
+    }
+  if (config->metrics_listen != NULL)
+    {
+      g_autofree char *address = NULL;
+      guint16 port = 0;
+
+      metrics = mgw_metrics_new (gateway);
+      if (!mgw_config_parse_listen (config->metrics_listen, &address, &port, &error) ||
+          !mgw_metrics_listen (metrics, address, port, &error))
+        {
+          g_printerr (_("moipgwd: cannot serve the metrics ([metrics] listen=%s): %s\n"),
+                      config->metrics_listen, error->message);
+          return EXIT_FAILURE;
+        }
     }
 
   loop = g_main_loop_new (NULL, FALSE);

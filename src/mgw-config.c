@@ -93,6 +93,7 @@ config_clear (MgwConfig *config)
   g_free (config->profiles_file);
   g_free (config->tls_ca_file);
   g_strfreev (config->trusted_proxies);
+  g_free (config->metrics_listen);
 }
 
 MgwConfig *
@@ -279,6 +280,56 @@ mgw_config_parse_frame_type (const char    *text,
   return TRUE;
 }
 
+/* "ADDRESS:PORT" or "[IPV6]:PORT", the address an IP literal, the port
+ * 1 to 65535: where a TCP server listens. */
+gboolean
+mgw_config_parse_listen (const char  *text,
+                         char       **address,
+                         guint16     *port,
+                         GError     **error)
+{
+  g_autofree char *copy = g_strstrip (g_strdup (text));
+  g_autoptr(GInetAddress) inet = NULL;
+  const char *host = copy;
+  char *colon;
+  guint64 number;
+
+  if (copy[0] == '[')
+    {
+      char *close = strchr (copy, ']');
+
+      if (close == NULL || close[1] != ':')
+        goto bad;
+      *close = '\0';
+      host = copy + 1;
+      colon = close + 1;
+    }
+  else
+    {
+      colon = strrchr (copy, ':');
+      /* Several colons: an IPv6 address, which needs its brackets. */
+      if (colon == NULL || strchr (copy, ':') != colon)
+        goto bad;
+      *colon = '\0';
+    }
+  inet = g_inet_address_new_from_string (host);
+  if (inet == NULL ||
+      (copy[0] == '[') != (g_inet_address_get_family (inet) == G_SOCKET_FAMILY_IPV6) ||
+      !g_ascii_string_to_unsigned (colon + 1, 10, 1, 65535, &number, NULL))
+    goto bad;
+  if (address != NULL)
+    *address = g_strdup (host);
+  if (port != NULL)
+    *port = (guint16) number;
+  return TRUE;
+
+bad:
+  g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
+               "'%s' is not ADDRESS:PORT (an IP address and a port from 1 to 65535, "
+               "e.g. 127.0.0.1:9002 or [::1]:9002)", text);
+  return FALSE;
+}
+
 static gboolean
 parse_telnet_start (const char      *text,
                     MgwTelnetStart  *start,
@@ -399,6 +450,7 @@ static const KeyDef keys[] = {
   { "tls", "ca-file", KEY_PATH, F (tls_ca_file) },
   { "paths", "state-dir", KEY_PATH, F (state_dir) },
   { "paths", "config-path", KEY_PATH, F (config_path) },
+  { "metrics", "listen", KEY_STRING, F (metrics_listen) },
 };
 
 #undef F
@@ -705,6 +757,19 @@ mgw_config_validate (MgwConfig  *config,
       g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
                    "sep-hold of %u ms is below the minimum of 10 ms", config->sep_hold_ms);
       return FALSE;
+    }
+
+  if (config->metrics_listen != NULL)
+    {
+      g_strstrip (config->metrics_listen);
+      if (*config->metrics_listen == '\0')
+        g_clear_pointer (&config->metrics_listen, g_free);  /* off */
+      else if (!mgw_config_parse_listen (config->metrics_listen, NULL, NULL, &local))
+        {
+          g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG, "[metrics] listen: %s",
+                       local->message);
+          return FALSE;
+        }
     }
 
   if (config->ws_ping_interval > 0 && config->ws_ping_timeout == 0)

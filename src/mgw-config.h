@@ -79,6 +79,8 @@ typedef struct
   char           *tls_ca_file;        /* NULL: the system's trusted CAs */
   int             display_port;
   gboolean        demo;
+  /* [metrics] */
+  char           *metrics_listen;     /* "ADDRESS:PORT", "[V6]:PORT"; NULL: off */
 } MgwConfig;
 
 MgwConfig *mgw_config_new_default  (void);
@@ -111,6 +113,10 @@ gboolean   mgw_config_check_prefix        (const char  *text,
                                            GError     **error);
 gboolean   mgw_config_parse_frame_type    (const char  *text,
                                            MgwFrameType *type,
+                                           GError     **error);
+gboolean   mgw_config_parse_listen        (const char  *text,
+                                           char       **address,
+                                           guint16     *port,
                                            GError     **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MgwConfig, mgw_config_unref)

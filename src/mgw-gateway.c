@@ -1177,5 +1177,8 @@ mgw_gateway_new (MgwConfig *config)
                                               "max-conns-per-host", G_MAXINT,
                                               "user-agent", PACKAGE_NAME "/" PACKAGE_VERSION,
                                               NULL);
+  /* A system service: no desktop proxy settings (they would pull in
+   * GSettings and dconf); upstreams are reached directly. */
+  soup_session_set_proxy_resolver (self->soup, NULL);
   return self;
 }

@@ -1,0 +1,1231 @@
+/* test-ctl.c: moipgwctl against a real moipgwd on a private bus: every
+ * command, its human and --json output, exit statuses and messages,
+ * usage errors, and a bus where the gateway is not running.
+ *
+ * Each test starts its own dbus-daemon (tests/data/test-bus.conf) and,
+ * but for the usage and not-running tests, `moipgwd --session-bus
+ * --demo` on it with ephemeral ports; moipgwctl is run as a separate
+ * process ($MOIPGWCTL) with DBUS_SESSION_BUS_ADDRESS pointing there. */
+#include "config.h"
+
+#include "mgw-dbus-generated.h"
+#include "mgw-test-util.h"
+
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <signal.h>
+#include <string.h>
+#include <grp.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#define S(lit) lit, sizeof lit - 1
+#define BUS_NAME "org.moipgw.Gateway1"
+/* moipgwctl and moipgwd may run under the sanitizers: generous. */
+#define CHILD_TIMEOUT_MS 20000
+
+static gboolean
+flag_set (gpointer data)
+{
+  return *(gboolean *) data;
+}
+
+/* Children get SIGKILL when the test program dies (an aborted test skips
+ * teardown). Runs in the child between fork and exec. */
+static void
+die_with_parent (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
+/* The same, then nobody (65534) with no groups: a user who is neither
+ * root nor in the moipgw group. */
+static void
+die_with_parent_as_nobody (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+  if (setgroups (0, NULL) != 0 || setgid (65534) != 0 || setuid (65534) != 0)
+    _exit (125);
+}
+
+/* --- a child process whose standard output is read line by line --- */
+
+typedef struct
+{
+  GSubprocess *process;
+  GString     *output;
+  GPtrArray   *lines;
+  gboolean     eof;
+  gboolean     exited;
+} Child;
+
+static void
+child_read_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  Child *c = user_data;
+  g_autofree char *line = g_data_input_stream_read_line_finish (G_DATA_INPUT_STREAM (source),
+                                                                result, NULL, NULL);
+  if (line == NULL)
+    {
+      c->eof = TRUE;
+      return;
+    }
+  g_string_append_printf (c->output, "%s\n", line);
+  g_ptr_array_add (c->lines, g_steal_pointer (&line));
+  g_data_input_stream_read_line_async (G_DATA_INPUT_STREAM (source), G_PRIORITY_DEFAULT,
+                                       NULL, child_read_cb, c);
+}
+
+static void
+child_exited_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  Child *c = user_data;
+
+  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
+  c->exited = TRUE;
+}
+
+/* Starts argv with the buses given (NULL: unset); `flags` chooses what
+ * becomes of standard error (merged with stdout, silenced...). */
+static Child *
+child_spawn (const char * const *argv,
+             const char         *session_bus,
+             const char         *system_bus,
+             GSubprocessFlags    flags)
+{
+  g_autoptr(GSubprocessLauncher) launcher =
+    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | flags);
+  g_autoptr(GDataInputStream) in = NULL;
+  g_autoptr(GError) error = NULL;
+  Child *c = g_new0 (Child, 1);
+
+  if (session_bus != NULL)
+    g_subprocess_launcher_setenv (launcher, "DBUS_SESSION_BUS_ADDRESS", session_bus, TRUE);
+  else
+    g_subprocess_launcher_unsetenv (launcher, "DBUS_SESSION_BUS_ADDRESS");
+  if (system_bus != NULL)
+    g_subprocess_launcher_setenv (launcher, "DBUS_SYSTEM_BUS_ADDRESS", system_bus, TRUE);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  c->process = g_subprocess_launcher_spawnv (launcher, argv, &error);
+  g_assert_no_error (error);
+  c->output = g_string_new (NULL);
+  c->lines = g_ptr_array_new_with_free_func (g_free);
+  in = g_data_input_stream_new (g_subprocess_get_stdout_pipe (c->process));
+  g_data_input_stream_read_line_async (in, G_PRIORITY_DEFAULT, NULL, child_read_cb, c);
+  g_subprocess_wait_async (c->process, NULL, child_exited_cb, c);
+  return c;
+}
+
+static gboolean
+child_done (gpointer data)
+{
+  Child *c = data;
+  return c->exited && c->eof;
+}
+
+static void
+child_wait_exit (Child      *c,
+                 const char *what)
+{
+  mgw_test_wait_until (child_done, c, CHILD_TIMEOUT_MS, what);
+}
+
+/* SIGTERM, or SIGKILL when `force`; waits until it is reaped and its
+ * output read to the end. */
+static void
+child_stop (Child    *c,
+            gboolean  force)
+{
+  if (!c->exited)
+    {
+      if (force)
+        g_subprocess_force_exit (c->process);
+      else
+        g_subprocess_send_signal (c->process, SIGTERM);
+    }
+  child_wait_exit (c, "a child process to exit");
+}
+
+static void
+child_free (Child *c)
+{
+  if (c == NULL)
+    return;
+  child_stop (c, TRUE);
+  g_object_unref (c->process);
+  g_string_free (c->output, TRUE);
+  g_ptr_array_unref (c->lines);
+  g_free (c);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Child, child_free)
+
+typedef struct
+{
+  Child      *c;
+  const char *needle;
+} OutputWait;
+
+static gboolean
+output_has (gpointer data)
+{
+  OutputWait *w = data;
+  return strstr (w->c->output->str, w->needle) != NULL || w->c->exited;
+}
+
+/* --- the fixture: a bus, and moipgwd on it --- */
+
+typedef struct
+{
+  char            *dir;
+  char            *config_file;
+  Child           *bus;
+  char            *bus_address;
+  GDBusConnection *connection;
+  guint            watch;
+  gboolean         owned;
+  Child           *daemon;
+  guint16          telnet_port;
+} Fixture;
+
+static void
+name_appeared_cb (GDBusConnection *connection,
+                  const char      *name,
+                  const char      *owner,
+                  gpointer         user_data)
+{
+  ((Fixture *) user_data)->owned = TRUE;
+}
+
+static void
+name_vanished_cb (GDBusConnection *connection,
+                  const char      *name,
+                  gpointer         user_data)
+{
+  ((Fixture *) user_data)->owned = FALSE;
+}
+
+static gboolean
+owned_or_exited (gpointer data)
+{
+  Fixture *f = data;
+  return f->owned || f->daemon->exited;
+}
+
+static void
+setup_bus (Fixture       *f,
+           gconstpointer  data)
+{
+  g_autofree char *conf = g_test_build_filename (G_TEST_DIST, "data", "test-bus.conf", NULL);
+  g_autofree char *conf_arg = g_strdup_printf ("--config-file=%s", conf);
+  g_autofree char *dbus_daemon = g_find_program_in_path ("dbus-daemon");
+  const char *argv[] = { dbus_daemon, conf_arg, "--print-address", "--nofork", NULL };
+  g_autoptr(GError) error = NULL;
+
+  f->dir = mgw_test_tmp_dir ();
+  if (dbus_daemon == NULL)
+    {
+      g_test_skip ("no dbus-daemon");
+      return;
+    }
+  g_assert_nonnull (g_getenv ("MOIPGWCTL"));
+  f->bus = child_spawn (argv, NULL, NULL, G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+  while (f->bus->lines->len == 0 && !f->bus->exited)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (f->bus->lines->len, >, 0);
+  f->bus_address = g_strdup (f->bus->lines->pdata[0]);
+
+  f->connection = g_dbus_connection_new_for_address_sync (f->bus_address,
+                                                          G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                                          G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                                          NULL, NULL, &error);
+  g_assert_no_error (error);
+  f->watch = g_bus_watch_name_on_connection (f->connection, BUS_NAME, G_BUS_NAME_WATCHER_FLAGS_NONE,
+                                             name_appeared_cb, name_vanished_cb, f, NULL);
+}
+
+static void
+setup_daemon (Fixture       *f,
+              gconstpointer  data)
+{
+  g_autofree char *state = NULL;
+  g_autofree char *confdir = NULL;
+  g_autofree char *state_arg = NULL;
+  g_autofree char *config_arg = NULL;
+  g_autofree char *confdir_arg = NULL;
+  const char *needle = "listening for Telnet users on port ";
+  OutputWait w = { NULL, needle };
+  const char *p;
+
+  setup_bus (f, data);
+  if (f->bus == NULL)
+    return;
+  state = g_build_filename (f->dir, "state", NULL);
+  confdir = g_build_filename (f->dir, "etc", NULL);
+  f->config_file = g_build_filename (f->dir, "moipgw.conf", NULL);
+  g_assert_cmpint (g_mkdir (state, 0700), ==, 0);
+  g_assert_cmpint (g_mkdir (confdir, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (f->config_file, "", 0, NULL));
+  state_arg = g_strdup_printf ("--state-dir=%s", state);
+  config_arg = g_strdup_printf ("--config=%s", f->config_file);
+  confdir_arg = g_strdup_printf ("--configpath=%s", confdir);
+  {
+    const char *argv[] = {
+      g_getenv ("MOIPGWD"), "--session-bus", "--demo", "--tcp", "0", "--ws", "0",
+      "-i", "127.0.0.1", state_arg, config_arg, confdir_arg, NULL
+    };
+
+    g_assert_nonnull (argv[0]);
+    f->daemon = child_spawn (argv, f->bus_address, NULL, G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  }
+  w.c = f->daemon;
+  mgw_test_wait_until (output_has, &w, CHILD_TIMEOUT_MS, needle);
+  p = strstr (f->daemon->output->str, needle);
+  if (p == NULL)
+    g_error ("moipgwd did not listen: %s", f->daemon->output->str);
+  f->telnet_port = (guint16) g_ascii_strtoull (p + strlen (needle), NULL, 10);
+  mgw_test_wait_until (owned_or_exited, f, CHILD_TIMEOUT_MS, "moipgwd to own " BUS_NAME);
+  if (!f->owned)
+    g_error ("moipgwd did not take " BUS_NAME ": %s", f->daemon->output->str);
+}
+
+static void
+teardown (Fixture       *f,
+          gconstpointer  data)
+{
+  if (f->daemon != NULL)
+    {
+      /* SIGTERM: it ends cleanly (and, under the sanitizers, leak-free). */
+      child_stop (f->daemon, FALSE);
+      if (!g_subprocess_get_if_exited (f->daemon->process) ||
+          g_subprocess_get_exit_status (f->daemon->process) != 0)
+        g_error ("moipgwd did not exit 0 on SIGTERM:\n%s", f->daemon->output->str);
+      g_clear_pointer (&f->daemon, child_free);
+    }
+  if (f->watch != 0)
+    g_bus_unwatch_name (f->watch);
+  if (f->connection != NULL)
+    {
+      g_dbus_connection_close_sync (f->connection, NULL, NULL);
+      g_clear_object (&f->connection);
+    }
+  if (f->bus != NULL)
+    {
+      child_stop (f->bus, FALSE);
+      g_clear_pointer (&f->bus, child_free);
+    }
+  /* Unwatching and closing leave idle callbacks behind. */
+  mgw_test_run_for (10);
+  g_free (f->bus_address);
+  g_free (f->config_file);
+  g_free (f->dir);
+}
+
+/* --- running moipgwctl --- */
+
+typedef struct
+{
+  int   status;
+  char *out;
+  char *err;
+} Result;
+
+static void
+result_free (Result *r)
+{
+  g_free (r->out);
+  g_free (r->err);
+  g_free (r);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Result, result_free)
+
+typedef struct
+{
+  GSubprocess *process;
+  gboolean     done;
+  char        *out;
+  char        *err;
+  GError      *error;
+} Communicate;
+
+static void
+communicate_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  Communicate *c = user_data;
+
+  g_subprocess_communicate_utf8_finish (c->process, result, &c->out, &c->err, &c->error);
+  c->done = TRUE;
+}
+
+static void
+exited_cb (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
+  *(gboolean *) user_data = TRUE;
+}
+
+/* moipgwctl with `args` (NULL-terminated), the buses given, as root or
+ * as nobody. */
+static Result *
+run_ctl_as (const char         *session_bus,
+            const char         *system_bus,
+            gboolean            nobody,
+            const char * const *args)
+{
+  g_autoptr(GSubprocessLauncher) launcher =
+    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  Communicate c = { 0 };
+  gboolean exited = FALSE;
+  Result *r = g_new0 (Result, 1);
+
+  g_ptr_array_add (argv, (gpointer) g_getenv ("MOIPGWCTL"));
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+
+  if (session_bus != NULL)
+    g_subprocess_launcher_setenv (launcher, "DBUS_SESSION_BUS_ADDRESS", session_bus, TRUE);
+  else
+    g_subprocess_launcher_unsetenv (launcher, "DBUS_SESSION_BUS_ADDRESS");
+  /* Never the machine's system bus. */
+  g_subprocess_launcher_setenv (launcher, "DBUS_SYSTEM_BUS_ADDRESS",
+                                system_bus != NULL ? system_bus : "unix:path=/nonexistent/bus", TRUE);
+  g_subprocess_launcher_set_child_setup (launcher, nobody ? die_with_parent_as_nobody : die_with_parent,
+                                         NULL, NULL);
+  c.process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8_async (c.process, NULL, NULL, communicate_cb, &c);
+  mgw_test_wait_until (flag_set, &c.done, CHILD_TIMEOUT_MS, "moipgwctl to finish");
+  g_assert_no_error (c.error);
+  g_subprocess_wait_async (c.process, NULL, exited_cb, &exited);
+  mgw_test_wait_until (flag_set, &exited, CHILD_TIMEOUT_MS, "moipgwctl to exit");
+  g_assert_true (g_subprocess_get_if_exited (c.process));
+  r->status = g_subprocess_get_exit_status (c.process);
+  r->out = c.out;
+  r->err = c.err;
+  g_object_unref (c.process);
+  return r;
+}
+
+static Result *
+run_ctl_on (const char         *session_bus,
+            const char         *system_bus,
+            const char * const *args)
+{
+  return run_ctl_as (session_bus, system_bus, FALSE, args);
+}
+
+static Result *
+run_ctl (Fixture    *f,
+         const char *first,
+         ...)
+{
+  g_autoptr(GPtrArray) args = g_ptr_array_new ();
+  va_list ap;
+
+  g_ptr_array_add (args, (gpointer) "--session-bus");
+  va_start (ap, first);
+  for (const char *a = first; a != NULL; a = va_arg (ap, const char *))
+    g_ptr_array_add (args, (gpointer) a);
+  va_end (ap);
+  g_ptr_array_add (args, NULL);
+  return run_ctl_on (f->bus_address, NULL, (const char * const *) args->pdata);
+}
+
+/* Success: status 0, nothing on stderr. */
+static void
+assert_ok (Result     *r,
+           const char *what)
+{
+  if (r->status != 0 || *r->err != '\0')
+    g_error ("%s: status %d, stderr: %s, stdout: %s", what, r->status, r->err, r->out);
+}
+
+/* Failure `status` with exactly one line "moipgwctl: ..." on stderr,
+ * holding `needle`, and nothing on stdout. */
+static void
+assert_fails (Result     *r,
+              int         status,
+              const char *needle,
+              const char *what)
+{
+  if (r->status != status || !g_str_has_prefix (r->err, "moipgwctl: ") ||
+      strstr (r->err, needle) == NULL || strchr (r->err, '\n') != r->err + strlen (r->err) - 1 ||
+      *r->out != '\0')
+    g_error ("%s: expected status %d and \"%s\"; have status %d, stderr: %s, stdout: %s",
+             what, status, needle, r->status, r->err, r->out);
+}
+
+static JsonNode *
+parse_json (const char *text)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+
+  if (!json_parser_load_from_data (parser, text, -1, &error))
+    g_error ("not JSON (%s): %s", error->message, text);
+  return json_node_copy (json_parser_get_root (parser));
+}
+
+/* A time member: ISO 8601 and the same instant in `name`Usec. */
+static gint64
+assert_json_time (JsonObject *o,
+                  const char *name)
+{
+  g_autofree char *usec_name = g_strconcat (name, "Usec", NULL);
+  const char *iso = json_object_get_string_member (o, name);
+  gint64 usec = json_object_get_int_member (o, usec_name);
+  g_autoptr(GDateTime) dt = NULL;
+
+  g_assert_nonnull (iso);
+  dt = g_date_time_new_from_iso8601 (iso, NULL);
+  g_assert_nonnull (dt);
+  g_assert_cmpint (g_date_time_to_unix (dt) * G_USEC_PER_SEC + g_date_time_get_microsecond (dt),
+                   ==, usec);
+  return usec;
+}
+
+/* Every line "Label:   value" with the values in one column. */
+static void
+assert_two_columns (const char *text)
+{
+  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
+  gssize column = -1;
+
+  for (guint i = 0; lines[i] != NULL && *lines[i] != '\0'; i++)
+    {
+      const char *colon = strchr (lines[i], ':');
+      const char *value;
+
+      g_assert_nonnull (colon);
+      value = colon + 1;
+      while (*value == ' ')
+        value++;
+      if (column < 0)
+        column = value - lines[i];
+      if (value - lines[i] != column || value == colon + 1)
+        g_error ("values not aligned at line %u:\n%s", i, text);
+    }
+  g_assert_cmpint (column, >, 0);
+}
+
+/* A Telnet user on the demo service. */
+static MgwTestTcp *
+open_user (Fixture *f,
+           guint16 *local_port)
+{
+  MgwTestTcp *tcp = mgw_test_tcp_connect ("127.0.0.1", f->telnet_port);
+  g_autoptr(GSocketAddress) local = g_socket_get_local_address (tcp->socket, NULL);
+
+  mgw_test_tcp_wait_for (tcp, S ("service de d\x19\x42" "emonstration"));
+  if (local_port != NULL)
+    *local_port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
+  return tcp;
+}
+
+/* `moipgwctl sessions --json` until it lists `n` sessions, all in state
+ * teletel (sessions appear at once, states within the coalescing). */
+static JsonNode *
+wait_sessions (Fixture *f,
+               guint    n)
+{
+  gint64 deadline = g_get_monotonic_time () + CHILD_TIMEOUT_MS * G_TIME_SPAN_MILLISECOND;
+
+  for (;;)
+    {
+      g_autoptr(Result) r = run_ctl (f, "sessions", "--json", NULL);
+      g_autoptr(JsonNode) root = NULL;
+      JsonArray *array;
+      gboolean ready;
+
+      assert_ok (r, "sessions --json");
+      root = parse_json (r->out);
+      g_assert_true (JSON_NODE_HOLDS_ARRAY (root));
+      array = json_node_get_array (root);
+      ready = json_array_get_length (array) == n;
+      for (guint i = 0; ready && i < n; i++)
+        ready = g_strcmp0 (json_object_get_string_member (json_array_get_object_element (array, i),
+                                                          "State"), "teletel") == 0;
+      if (ready)
+        return g_steal_pointer (&root);
+      if (g_get_monotonic_time () > deadline)
+        g_error ("timed out waiting for %u sessions in state teletel: %s", n, r->out);
+      mgw_test_run_for (100);
+    }
+}
+
+/* --- tests --- */
+
+/* status: every property, human (aligned) and JSON; ActiveSessions
+ * follows a Telnet user (counters are coalesced: polled). */
+static void
+test_status (Fixture       *f,
+             gconstpointer  data)
+{
+  g_autoptr(MgwTestTcp) user = NULL;
+  g_autoptr(Result) human = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *listen = g_strdup_printf ("telnet:%u@127.0.0.1", f->telnet_port);
+  GDBusInterfaceInfo *info = mgw_dbus_gateway_interface_info ();
+  gint64 deadline;
+  JsonObject *o;
+
+  if (f->bus == NULL)
+    return;
+  user = open_user (f, NULL);
+  deadline = g_get_monotonic_time () + CHILD_TIMEOUT_MS * G_TIME_SPAN_MILLISECOND;
+  for (;;)
+    {
+      g_autoptr(Result) r = run_ctl (f, "--json", "status", NULL);
+
+      assert_ok (r, "--json status");
+      g_clear_pointer (&root, json_node_unref);
+      root = parse_json (r->out);
+      g_assert_true (JSON_NODE_HOLDS_OBJECT (root));
+      o = json_node_get_object (root);
+      if (json_object_get_int_member (o, "ActiveSessions") == 1)
+        break;
+      if (g_get_monotonic_time () > deadline)
+        g_error ("ActiveSessions never 1: %s", r->out);
+      mgw_test_run_for (100);
+    }
+  /* Every property of the interface, none null. */
+  for (guint i = 0; info->properties[i] != NULL; i++)
+    {
+      const char *name = info->properties[i]->name;
+
+      if (!json_object_has_member (o, name) || json_object_get_null_member (o, name))
+        g_error ("status --json lacks %s", name);
+    }
+  g_assert_cmpstr (json_object_get_string_member (o, "Version"), ==, PACKAGE_VERSION);
+  g_assert_cmpint (json_object_get_int_member (o, "ActiveTelnetSessions"), ==, 1);
+  g_assert_cmpint (json_object_get_int_member (o, "ActiveWebSocketSessions"), ==, 0);
+  g_assert_cmpint (json_object_get_int_member (o, "TelnetRegistrations"), ==, 1);
+  g_assert_cmpint (json_node_get_value_type (json_object_get_member (o, "CommandChannelConnected")),
+                   ==, G_TYPE_BOOLEAN);
+  g_assert_true (g_str_has_prefix (json_object_get_string_member (o, "DefaultServer"), "ws://127.0.0.1:"));
+  g_assert_cmpint (assert_json_time (o, "StartTime"), <=, g_get_real_time ());
+  g_assert_cmpint (assert_json_time (o, "StartTime"), >, g_get_real_time () - 60 * G_USEC_PER_SEC);
+  {
+    JsonArray *addresses = json_object_get_array_member (o, "ListenAddresses");
+    gboolean found = FALSE;
+
+    for (guint i = 0; i < json_array_get_length (addresses); i++)
+      found |= g_str_equal (json_array_get_string_element (addresses, i), listen);
+    g_assert_true (found);
+  }
+
+  human = run_ctl (f, "status", NULL);
+  assert_ok (human, "status");
+  assert_two_columns (human->out);
+  g_assert_nonnull (strstr (human->out, "Version:"));
+  g_assert_nonnull (strstr (human->out, PACKAGE_VERSION "\n"));
+  g_assert_nonnull (strstr (human->out, listen));
+  g_assert_nonnull (strstr (human->out, "Command channel connected:"));
+  g_assert_true (g_regex_match_simple ("^Active sessions: +1$", human->out, G_REGEX_MULTILINE, 0));
+  g_assert_true (g_regex_match_simple ("^Active Telnet sessions: +1$", human->out, G_REGEX_MULTILINE, 0));
+  g_assert_true (g_regex_match_simple ("^Started: +[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8}$",
+                                       human->out, G_REGEX_MULTILINE, 0));
+  /* One line per property. */
+  {
+    guint n_props = 0, n_lines = 0;
+
+    while (info->properties[n_props] != NULL)
+      n_props++;
+    for (const char *p = human->out; *p != '\0'; p++)
+      n_lines += *p == '\n';
+    g_assert_cmpuint (n_lines, ==, n_props);
+  }
+}
+
+/* sessions and session ID: the users' rows, sorted by id, in columns;
+ * JSON with every property; an unknown id. */
+static void
+test_sessions (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autoptr(MgwTestTcp) user1 = NULL;
+  g_autoptr(MgwTestTcp) user2 = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(Result) empty = NULL;
+  g_autoptr(Result) empty_json = NULL;
+  g_autoptr(Result) table = NULL;
+  g_autoptr(Result) one = NULL;
+  g_autoptr(Result) one_json = NULL;
+  g_autoptr(Result) unknown = NULL;
+  g_autoptr(JsonNode) one_root = NULL;
+  g_autofree char *peer1 = NULL;
+  g_autofree char *id_text = NULL;
+  GDBusInterfaceInfo *info = mgw_dbus_session_interface_info ();
+  guint16 port1, port2;
+  JsonArray *array;
+  JsonObject *s1;
+  gint64 id1, id2;
+
+  if (f->bus == NULL)
+    return;
+  empty = run_ctl (f, "sessions", NULL);
+  assert_ok (empty, "sessions");
+  g_assert_cmpstr (empty->out, ==, "No sessions.\n");
+  empty_json = run_ctl (f, "sessions", "--json", NULL);
+  assert_ok (empty_json, "sessions --json");
+  g_assert_cmpstr (g_strstrip (empty_json->out), ==, "[]");
+
+  user1 = open_user (f, &port1);
+  user2 = open_user (f, &port2);
+  root = wait_sessions (f, 2);
+  array = json_node_get_array (root);
+  s1 = json_array_get_object_element (array, 0);
+  id1 = json_object_get_int_member (s1, "Id");
+  id2 = json_object_get_int_member (json_array_get_object_element (array, 1), "Id");
+  g_assert_cmpint (id1, <, id2);
+  g_assert_cmpint (json_object_get_int_member (s1, "PeerPort"), ==, port1);
+  g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (array, 1), "PeerPort"),
+                   ==, port2);
+  g_assert_cmpstr (json_object_get_string_member (s1, "Access"), ==, "Telnet");
+  g_assert_cmpstr (json_object_get_string_member (s1, "PeerAddress"), ==, "127.0.0.1");
+  g_assert_cmpstr (json_object_get_string_member (s1, "Target"), ==, "");
+  g_assert_cmpint (json_object_get_int_member (s1, "Redirections"), ==, 0);
+  assert_json_time (s1, "StartTime");
+  for (guint i = 0; info->properties[i] != NULL; i++)
+    if (!json_object_has_member (s1, info->properties[i]->name))
+      g_error ("sessions --json lacks %s", info->properties[i]->name);
+
+  /* The table: a header and one row per session, in id order, aligned. */
+  table = run_ctl (f, "sessions", NULL);
+  assert_ok (table, "sessions");
+  {
+    g_auto(GStrv) lines = g_strsplit (table->out, "\n", -1);
+    g_autofree char *row1 = NULL;
+    const char *state_col, *peer_col;
+
+    g_assert_cmpuint (g_strv_length (lines), ==, 4);   /* and "" after the last \n */
+    g_assert_true (g_regex_match_simple ("^ *ID +ACCESS +PEER +STARTED +STATE", lines[0], 0, 0));
+    peer1 = g_strdup_printf ("127.0.0.1:%u", port1);
+    row1 = g_strdup_printf ("^ *%" G_GINT64_FORMAT "  Telnet  127\\.0\\.0\\.1:%u  ", id1, port1);
+    if (!g_regex_match_simple (row1, lines[1], 0, 0))
+      g_error ("first row is not session %" G_GINT64_FORMAT ":\n%s", id1, table->out);
+    state_col = strstr (lines[0], "STATE");
+    peer_col = strstr (lines[0], "PEER");
+    g_assert_cmpint (strstr (lines[1], "teletel") - lines[1], ==, state_col - lines[0]);
+    g_assert_cmpint (strstr (lines[2], "teletel") - lines[2], ==, state_col - lines[0]);
+    g_assert_cmpint (strstr (lines[1], peer1) - lines[1], ==, peer_col - lines[0]);
+  }
+
+  /* session ID: every property. */
+  id_text = g_strdup_printf ("%" G_GINT64_FORMAT, id1);
+  one = run_ctl (f, "session", id_text, NULL);
+  assert_ok (one, "session ID");
+  assert_two_columns (one->out);
+  g_assert_nonnull (strstr (one->out, peer1 + strlen ("127.0.0.1:")));
+  g_assert_true (g_regex_match_simple ("^Peer address: +127\\.0\\.0\\.1$", one->out, G_REGEX_MULTILINE, 0));
+  g_assert_true (g_regex_match_simple ("^State: +teletel$", one->out, G_REGEX_MULTILINE, 0));
+  g_assert_true (g_regex_match_simple ("^Access: +Telnet$", one->out, G_REGEX_MULTILINE, 0));
+  one_json = run_ctl (f, "--json", "session", id_text, NULL);
+  assert_ok (one_json, "--json session ID");
+  one_root = parse_json (one_json->out);
+  g_assert_cmpint (json_object_get_int_member (json_node_get_object (one_root), "Id"), ==, id1);
+  g_assert_cmpint (json_object_get_int_member (json_node_get_object (one_root), "PeerPort"), ==, port1);
+  for (guint i = 0; info->properties[i] != NULL; i++)
+    if (!json_object_has_member (json_node_get_object (one_root), info->properties[i]->name))
+      g_error ("session --json lacks %s", info->properties[i]->name);
+
+  unknown = run_ctl (f, "session", "4242", NULL);
+  assert_fails (unknown, 1, "no session 4242", "session 4242");
+}
+
+/* ListBans, Ban (with and without --days), Unban, and the refusals. */
+static void
+test_bans (Fixture       *f,
+           gconstpointer  data)
+{
+  g_autoptr(Result) none = NULL;
+  g_autoptr(Result) ban = NULL;
+  g_autoptr(Result) listed = NULL;
+  g_autoptr(Result) table = NULL;
+  g_autoptr(Result) renew = NULL;
+  g_autoptr(Result) relisted = NULL;
+  g_autoptr(Result) unban = NULL;
+  g_autoptr(Result) again = NULL;
+  g_autoptr(Result) after = NULL;
+  g_autoptr(Result) own = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(JsonNode) reroot = NULL;
+  g_autoptr(JsonNode) ban_root = NULL;
+  JsonObject *o;
+  gint64 since, expires;
+
+  if (f->bus == NULL)
+    return;
+  none = run_ctl (f, "bans", NULL);
+  assert_ok (none, "bans");
+  g_assert_cmpstr (none->out, ==, "No bans.\n");
+
+  ban = run_ctl (f, "--json", "ban", "203.0.113.7", NULL);
+  assert_ok (ban, "ban");
+  ban_root = parse_json (ban->out);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (ban_root), "Command"), ==, "ban");
+  g_assert_true (json_object_get_boolean_member (json_node_get_object (ban_root), "Ok"));
+
+  listed = run_ctl (f, "bans", "--json", NULL);
+  assert_ok (listed, "bans --json");
+  root = parse_json (listed->out);
+  g_assert_cmpuint (json_array_get_length (json_node_get_array (root)), ==, 1);
+  o = json_array_get_object_element (json_node_get_array (root), 0);
+  g_assert_cmpstr (json_object_get_string_member (o, "Address"), ==, "203.0.113.7");
+  g_assert_nonnull (strstr (json_object_get_string_member (o, "Reason"), "manual"));
+  since = assert_json_time (o, "Since");
+  expires = assert_json_time (o, "Expires");
+  g_assert_cmpint (expires, >, since);
+
+  table = run_ctl (f, "bans", NULL);
+  assert_ok (table, "bans");
+  g_assert_true (g_regex_match_simple ("^ADDRESS +SINCE +EXPIRES +REASON\n203\\.0\\.113\\.7 +[0-9-]+ [0-9:]+ +[0-9-]+ [0-9:]+ +manual",
+                                       table->out, 0, 0));
+
+  /* --days: the expiry is that far from the renewal. */
+  renew = run_ctl (f, "ban", "203.0.113.7", "--days", "2", NULL);
+  assert_ok (renew, "ban --days 2");
+  g_assert_cmpstr (renew->out, ==, "203.0.113.7 banned for 2 days.\n");
+  relisted = run_ctl (f, "bans", "--json", NULL);
+  reroot = parse_json (relisted->out);
+  o = json_array_get_object_element (json_node_get_array (reroot), 0);
+  g_assert_cmpint (json_object_get_int_member (o, "ExpiresUsec") - json_object_get_int_member (o, "SinceUsec"),
+                   ==, (gint64) 2 * 86400 * G_USEC_PER_SEC);
+
+  unban = run_ctl (f, "unban", "203.0.113.7", NULL);
+  assert_ok (unban, "unban");
+  g_assert_cmpstr (unban->out, ==, "203.0.113.7 unbanned.\n");
+  again = run_ctl (f, "unban", "203.0.113.7", NULL);
+  assert_fails (again, 1, "cannot unban 203.0.113.7: ", "unban of an address not banned");
+  after = run_ctl (f, "bans", "--json", NULL);
+  assert_ok (after, "bans --json");
+  g_assert_cmpstr (g_strstrip (after->out), ==, "[]");
+
+  /* The machine's own address: refused by the gateway (InvalidArgs). */
+  own = run_ctl (f, "ban", "127.0.0.1", NULL);
+  assert_fails (own, 1, "cannot ban 127.0.0.1: ", "ban 127.0.0.1");
+}
+
+/* Reload: fine with a good moipgw.conf, refused (status 1, the reason)
+ * with a broken one. */
+static void
+test_reload (Fixture       *f,
+             gconstpointer  data)
+{
+  g_autoptr(Result) ok = NULL;
+  g_autoptr(Result) json = NULL;
+  g_autoptr(Result) broken = NULL;
+  g_autoptr(Result) again = NULL;
+
+  if (f->bus == NULL)
+    return;
+  ok = run_ctl (f, "reload", NULL);
+  assert_ok (ok, "reload");
+  g_assert_cmpstr (ok->out, ==, "Configuration reloaded.\n");
+  json = run_ctl (f, "reload", "--json", NULL);
+  assert_ok (json, "reload --json");
+  g_assert_nonnull (strstr (json->out, "\"Ok\" : true"));
+
+  g_assert_true (g_file_set_contents (f->config_file, "[listen]\ntelnet-prot=9000\n", -1, NULL));
+  broken = run_ctl (f, "reload", NULL);
+  assert_fails (broken, 1, "telnet-prot", "reload of a broken moipgw.conf");
+  g_assert_nonnull (strstr (broken->err, "reload refused"));
+
+  g_assert_true (g_file_set_contents (f->config_file, "", 0, NULL));
+  again = run_ctl (f, "reload", NULL);
+  assert_ok (again, "reload after the fix");
+}
+
+/* Teletel: status works, the actions say NotSupported (no backend). */
+static void
+test_teletel (Fixture       *f,
+              gconstpointer  data)
+{
+  static const char *actions[] = { "stop", "start", "restart" };
+  g_autoptr(Result) status = NULL;
+  g_autoptr(Result) json = NULL;
+  g_autoptr(JsonNode) root = NULL;
+
+  if (f->bus == NULL)
+    return;
+  status = run_ctl (f, "teletel", "status", NULL);
+  assert_ok (status, "teletel status");
+  assert_two_columns (status->out);
+  g_assert_true (g_regex_match_simple ("^Backend: +none$", status->out, G_REGEX_MULTILINE, 0));
+  g_assert_true (g_regex_match_simple ("^State: +\\w+$", status->out, G_REGEX_MULTILINE, 0));
+  json = run_ctl (f, "teletel", "status", "--json", NULL);
+  assert_ok (json, "teletel status --json");
+  root = parse_json (json->out);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (root), "Backend"), ==, "none");
+  g_assert_true (json_object_has_member (json_node_get_object (root), "State"));
+  g_assert_true (json_object_has_member (json_node_get_object (root), "Pid"));
+
+  for (gsize i = 0; i < G_N_ELEMENTS (actions); i++)
+    {
+      g_autoptr(Result) r = run_ctl (f, "teletel", actions[i], NULL);
+      g_autofree char *needle = g_strdup_printf ("cannot %s the Teletel server: not supported",
+                                                 actions[i]);
+      assert_fails (r, 1, needle, actions[i]);
+    }
+}
+
+/* Disconnect: the user reads its status line and is closed; the
+ * session is gone. */
+static void
+test_disconnect (Fixture       *f,
+                 gconstpointer  data)
+{
+  g_autoptr(MgwTestTcp) user = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(Result) r = NULL;
+  g_autoptr(Result) gone = NULL;
+  g_autoptr(Result) after = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *expected = NULL;
+  g_autofree char *no_session = NULL;
+  gsize before;
+
+  if (f->bus == NULL)
+    return;
+  user = open_user (f, NULL);
+  root = wait_sessions (f, 1);
+  id = g_strdup_printf ("%" G_GINT64_FORMAT,
+                        json_object_get_int_member (json_array_get_object_element (json_node_get_array (root), 0),
+                                                    "Id"));
+  mgw_test_run_for (100);
+  before = user->received->len;
+  r = run_ctl (f, "disconnect", id, NULL);
+  assert_ok (r, "disconnect");
+  expected = g_strdup_printf ("Session %s disconnected.\n", id);
+  g_assert_cmpstr (r->out, ==, expected);
+  /* The status line: US 4/1, the text, CAN LF. */
+  mgw_test_tcp_wait_closed (user);
+  g_assert_cmpuint (user->received->len, >, before);
+  g_assert_nonnull (memmem (user->received->data + before, user->received->len - before,
+                            S ("\x1f\x40\x41")));
+  g_assert_nonnull (memmem (user->received->data + before, user->received->len - before,
+                            S ("\x18\x0a")));
+
+  gone = run_ctl (f, "disconnect", id, NULL);
+  no_session = g_strdup_printf ("no session %s", id);
+  assert_fails (gone, 1, no_session, "disconnect of a session gone");
+  after = run_ctl (f, "sessions", NULL);
+  assert_ok (after, "sessions");
+  g_assert_cmpstr (after->out, ==, "No sessions.\n");
+}
+
+typedef struct
+{
+  Child      *c;
+  const char *event;
+  guint       from;
+  guint       found;
+} EventWait;
+
+static gboolean
+event_seen (gpointer data)
+{
+  EventWait *w = data;
+  g_autofree char *needle = g_strdup_printf ("\"Event\":\"%s\"", w->event);
+
+  for (guint i = w->from; i < w->c->lines->len; i++)
+    if (strstr (w->c->lines->pdata[i], needle) != NULL)
+      {
+        w->found = i;
+        return TRUE;
+      }
+  return w->c->exited;
+}
+
+/* The JSON line of the next `event` of monitor `c`. */
+static JsonNode *
+wait_event (Child      *c,
+            const char *event,
+            guint      *from)
+{
+  EventWait w = { c, event, *from, 0 };
+  g_autofree char *what = g_strdup_printf ("monitor event %s", event);
+
+  mgw_test_wait_until (event_seen, &w, CHILD_TIMEOUT_MS, what);
+  if (c->exited)
+    g_error ("the monitor exited: %s", c->output->str);
+  *from = w.found + 1;
+  /* One object per line. */
+  return parse_json (c->lines->pdata[w.found]);
+}
+
+/* monitor --json: a line per event, as it happens; SIGTERM ends it with
+ * status 0. The human monitor prints the same. */
+static void
+test_monitor (Fixture       *f,
+              gconstpointer  data)
+{
+  const char *json_argv[] = { g_getenv ("MOIPGWCTL"), "--session-bus", "monitor", "--json", NULL };
+  const char *human_argv[] = { g_getenv ("MOIPGWCTL"), "--session-bus", "monitor", NULL };
+  g_autoptr(Child) json = NULL;
+  g_autoptr(Child) human = NULL;
+  g_autoptr(MgwTestTcp) user = NULL;
+  g_autoptr(JsonNode) started = NULL;
+  g_autoptr(JsonNode) added = NULL;
+  g_autoptr(JsonNode) banned = NULL;
+  g_autoptr(JsonNode) unbanned = NULL;
+  g_autoptr(JsonNode) removed = NULL;
+  g_autoptr(JsonNode) stopped = NULL;
+  g_autofree char *human_added = NULL;
+  OutputWait w = { NULL, NULL };
+  guint16 port;
+  guint from = 0;
+  gint64 id;
+
+  if (f->bus == NULL)
+    return;
+  json = child_spawn (json_argv, f->bus_address, NULL, G_SUBPROCESS_FLAGS_NONE);
+  human = child_spawn (human_argv, f->bus_address, NULL, G_SUBPROCESS_FLAGS_NONE);
+  started = wait_event (json, "monitor-started", &from);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (json_node_get_object (started),
+                                                                         "Sessions")), ==, 0);
+  w.c = human;
+  w.needle = "monitoring moipgwd";
+  mgw_test_wait_until (output_has, &w, CHILD_TIMEOUT_MS, "the human monitor to start");
+
+  user = open_user (f, &port);
+  added = wait_event (json, "session-added", &from);
+  id = json_object_get_int_member (json_node_get_object (added), "Id");
+  g_assert_cmpint (json_object_get_int_member (json_node_get_object (added), "PeerPort"), ==, port);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (added), "Access"), ==, "Telnet");
+  assert_json_time (json_node_get_object (added), "Time");
+
+  {
+    g_autoptr(Result) r = run_ctl (f, "ban", "203.0.113.8", NULL);
+    assert_ok (r, "ban");
+  }
+  banned = wait_event (json, "banned", &from);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (banned), "Address"), ==, "203.0.113.8");
+  {
+    g_autoptr(Result) r = run_ctl (f, "unban", "203.0.113.8", NULL);
+    assert_ok (r, "unban");
+  }
+  unbanned = wait_event (json, "unbanned", &from);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (unbanned), "Reason"), ==, "manual");
+
+  g_clear_pointer (&user, mgw_test_tcp_free);
+  removed = wait_event (json, "session-removed", &from);
+  g_assert_cmpint (json_object_get_int_member (json_node_get_object (removed), "Id"), ==, id);
+
+  human_added = g_strdup_printf (" session %" G_GINT64_FORMAT " added: Telnet from 127.0.0.1:%u", id, port);
+  w.needle = human_added;
+  mgw_test_wait_until (output_has, &w, CHILD_TIMEOUT_MS, "the human monitor's session line");
+  w.needle = " 203.0.113.8 unbanned (manual)";
+  mgw_test_wait_until (output_has, &w, CHILD_TIMEOUT_MS, "the human monitor's unban line");
+  g_assert_true (g_regex_match_simple ("^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8} ",
+                                       human->lines->pdata[0], 0, 0));
+
+  /* The gateway goes away: said once, and the monitor goes on. */
+  child_stop (f->daemon, FALSE);
+  stopped = wait_event (json, "gateway-stopped", &from);
+  w.needle = " moipgwd stopped\n";
+  mgw_test_wait_until (output_has, &w, CHILD_TIMEOUT_MS, "the human monitor's stop line");
+  mgw_test_run_for (200);
+  g_assert_false (json->exited);
+  g_assert_null (strstr (strstr (human->output->str, w.needle) + 1, w.needle));
+
+  child_stop (json, FALSE);
+  child_stop (human, FALSE);
+  g_assert_true (g_subprocess_get_if_exited (json->process));
+  g_assert_cmpint (g_subprocess_get_exit_status (json->process), ==, 0);
+  g_assert_true (g_subprocess_get_if_exited (human->process));
+  g_assert_cmpint (g_subprocess_get_exit_status (human->process), ==, 0);
+  /* Every line of the JSON monitor is an object with a time. */
+  for (guint i = 0; i < json->lines->len; i++)
+    {
+      g_autoptr(JsonNode) line = parse_json (json->lines->pdata[i]);
+      assert_json_time (json_node_get_object (line), "Time");
+    }
+}
+
+/* A user neither root nor in the moipgw group reads (status, bans) but
+ * may not act: a clear message, status 1. Needs root to become nobody. */
+static void
+test_access_denied (Fixture       *f,
+                    gconstpointer  data)
+{
+  static const char *actions[][3] = {
+    { "ban", "192.0.2.1" }, { "unban", "192.0.2.1" }, { "reload" }, { "disconnect", "0" },
+    { "teletel", "stop" },
+  };
+  static const char *reads[][3] = { { "status" }, { "bans" }, { "sessions" }, { "teletel", "status" } };
+  g_autoptr(MgwTestTcp) user = NULL;
+
+  if (f->bus == NULL)
+    return;
+  if (geteuid () != 0)
+    {
+      g_test_skip ("not root: cannot run moipgwctl as another user");
+      return;
+    }
+  /* A session for disconnect to be refused on (the first has id 0). */
+  user = open_user (f, NULL);
+  json_node_unref (wait_sessions (f, 1));
+  for (gsize i = 0; i < G_N_ELEMENTS (reads); i++)
+    {
+      const char *args[] = { "--session-bus", reads[i][0], reads[i][1], NULL };
+      g_autoptr(Result) r = run_ctl_as (f->bus_address, NULL, TRUE, args);
+
+      assert_ok (r, reads[i][0]);
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (actions); i++)
+    {
+      const char *args[] = { "--session-bus", actions[i][0], actions[i][1], NULL };
+      g_autoptr(Result) r = run_ctl_as (f->bus_address, NULL, TRUE, args);
+
+      assert_fails (r, 1, "permission denied: you must be root or in the moipgw group", actions[i][0]);
+    }
+  /* Nothing happened. */
+  {
+    g_autoptr(Result) bans = run_ctl (f, "bans", NULL);
+    g_autoptr(Result) sessions = run_ctl (f, "sessions", "--json", NULL);
+
+    g_assert_cmpstr (bans->out, ==, "No bans.\n");
+    g_assert_nonnull (strstr (sessions->out, "\"Id\" : 0,"));
+  }
+}
+
+/* Usage errors: status 2, one line, before any bus is needed; --help,
+ * per command too, and --version. */
+static void
+test_usage (void)
+{
+  static const struct { const char *args[5]; const char *needle; } cases[] = {
+    { { NULL }, "no command given" },
+    { { "bogus" }, "unknown command 'bogus'" },
+    { { "--bogus", "status" }, "--bogus" },
+    { { "status", "--bogus" }, "--bogus" },
+    { { "status", "extra" }, "unexpected argument 'extra'" },
+    { { "session" }, "missing argument ID" },
+    { { "session", "1", "2" }, "unexpected argument '2'" },
+    { { "session", "x" }, "'x' is not a session id" },
+    { { "disconnect", "99999999999" }, "'99999999999' is not a session id" },
+    { { "disconnect", "1a" }, "'1a' is not a session id" },
+    { { "ban" }, "missing argument ADDR" },
+    { { "ban", "example.org" }, "'example.org' is not an IP address" },
+    { { "ban", "192.0.2.1", "--days", "x" }, "--days: 'x'" },
+    { { "ban", "192.0.2.1", "--days", "0" }, "--days: '0'" },
+    { { "ban", "192.0.2.1", "--days", "-3" }, "--days: '-3'" },
+    { { "ban", "192.0.2.1", "--days", "50000" }, "--days: '50000'" },
+    { { "unban" }, "missing argument ADDR" },
+    { { "teletel" }, "missing argument" },
+    { { "teletel", "bogus" }, "unknown action 'bogus'" },
+    { { "monitor", "now" }, "unexpected argument 'now'" },
+    { { "help", "bogus" }, "unknown command 'bogus'" },
+  };
+  static const char *commands[] = {
+    "status", "sessions", "session", "disconnect", "bans", "ban", "unban", "reload",
+    "teletel", "monitor",
+  };
+  /* A bus that is not there: usage errors come first. */
+  const char *nowhere = "unix:path=/nonexistent/bus";
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(Result) r = run_ctl_on (nowhere, nowhere, cases[i].args);
+      g_autofree char *what = g_strdup_printf ("usage case %" G_GSIZE_FORMAT, i);
+      assert_fails (r, 2, cases[i].needle, what);
+    }
+
+  {
+    const char *args[] = { "--help", NULL };
+    g_autoptr(Result) r = run_ctl_on (nowhere, nowhere, args);
+
+    assert_ok (r, "--help");
+    g_assert_nonnull (strstr (r->out, "--session-bus"));
+    g_assert_nonnull (strstr (r->out, "--json"));
+    g_assert_nonnull (strstr (r->out, "--version"));
+    for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
+      {
+        g_autofree char *line = g_strdup_printf ("\n  %s", commands[i]);
+        if (strstr (r->out, line) == NULL)
+          g_error ("--help does not list %s:\n%s", commands[i], r->out);
+      }
+  }
+  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
+    {
+      const char *args[] = { commands[i], "--help", NULL };
+      g_autoptr(Result) r = run_ctl_on (nowhere, nowhere, args);
+      g_autofree char *usage = g_strdup_printf ("moipgwctl [OPTION…] %s", commands[i]);
+
+      assert_ok (r, "COMMAND --help");
+      if (strstr (r->out, usage) == NULL)
+        g_error ("%s --help: %s", commands[i], r->out);
+      g_assert_true ((strstr (r->out, "--days") != NULL) == g_str_equal (commands[i], "ban"));
+    }
+  {
+    const char *args[] = { "help", "ban", NULL };
+    g_autoptr(Result) r = run_ctl_on (nowhere, nowhere, args);
+
+    assert_ok (r, "help ban");
+    g_assert_nonnull (strstr (r->out, "--days"));
+  }
+  {
+    const char *args[] = { "--version", NULL };
+    g_autoptr(Result) r = run_ctl_on (nowhere, nowhere, args);
+
+    assert_ok (r, "--version");
+    g_assert_cmpstr (r->out, ==, "moipgwctl " PACKAGE_VERSION "\n");
+  }
+}
+
+/* A bus without moipgwd: every command says so, status 1; on the
+ * "system" bus the message suggests --session-bus. */
+static void
+test_not_running (Fixture       *f,
+                  gconstpointer  data)
+{
+  static const char *cases[][3] = {
+    { "status" }, { "sessions" }, { "session", "1" }, { "disconnect", "1" }, { "bans" },
+    { "ban", "192.0.2.1" }, { "unban", "192.0.2.1" }, { "reload" }, { "teletel", "status" },
+    { "teletel", "stop" }, { "monitor" },
+  };
+
+  if (f->bus == NULL)
+    return;
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      const char *session_args[] = { "--session-bus", cases[i][0], cases[i][1], NULL };
+      const char *system_args[] = { cases[i][0], cases[i][1], NULL };
+      g_autoptr(Result) session = run_ctl_on (f->bus_address, NULL, session_args);
+      g_autoptr(Result) system = run_ctl_on (NULL, f->bus_address, system_args);
+
+      assert_fails (session, 1, "moipgwd is not running on the session bus", cases[i][0]);
+      g_assert_cmpstr (session->err, ==, "moipgwctl: moipgwd is not running on the session bus\n");
+      assert_fails (system, 1, "moipgwd is not running on the system bus", cases[i][0]);
+      g_assert_cmpstr (system->err,
+                       ==, "moipgwctl: moipgwd is not running on the system bus (or use --session-bus)\n");
+    }
+}
+
+int
+main (int argc, char **argv)
+{
+  mgw_test_init (&argc, &argv);
+  g_test_add ("/ctl/status", Fixture, NULL, setup_daemon, test_status, teardown);
+  g_test_add ("/ctl/sessions", Fixture, NULL, setup_daemon, test_sessions, teardown);
+  g_test_add ("/ctl/bans", Fixture, NULL, setup_daemon, test_bans, teardown);
+  g_test_add ("/ctl/reload", Fixture, NULL, setup_daemon, test_reload, teardown);
+  g_test_add ("/ctl/teletel", Fixture, NULL, setup_daemon, test_teletel, teardown);
+  g_test_add ("/ctl/disconnect", Fixture, NULL, setup_daemon, test_disconnect, teardown);
+  g_test_add ("/ctl/monitor", Fixture, NULL, setup_daemon, test_monitor, teardown);
+  g_test_add ("/ctl/access-denied", Fixture, NULL, setup_daemon, test_access_denied, teardown);
+  g_test_add_func ("/ctl/usage", test_usage);
+  g_test_add ("/ctl/not-running", Fixture, NULL, setup_bus, test_not_running, teardown);
+  return g_test_run ();
+}
