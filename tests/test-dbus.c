@@ -56,7 +56,7 @@ name_owned (gpointer data)
 static void
 setup (Fixture *f, gconstpointer data)
 {
-  g_autofree char *conf = g_test_build_filename (G_TEST_DIST, "data", "dbus-test.conf", NULL);
+  g_autofree char *conf = g_test_build_filename (G_TEST_DIST, "data", "test-bus.conf", NULL);
   g_autoptr(GSubprocessLauncher) launcher =
     g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
   g_autoptr(GDataInputStream) out = NULL;
