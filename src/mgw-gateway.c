@@ -893,10 +893,13 @@ mgw_gateway_reload (MgwGateway  *self,
       old = self->config;
       self->config = mgw_config_ref (config);
       /* Ports and paths already in use stay as they are. */
-      self->config->telnet_port = old->telnet_port;
-      self->config->ws_port = old->ws_port;
-      g_free (self->config->state_dir);
-      self->config->state_dir = g_strdup (old->state_dir);
+      if (self->config != old)
+        {
+          self->config->telnet_port = old->telnet_port;
+          self->config->ws_port = old->ws_port;
+          g_free (self->config->state_dir);
+          self->config->state_dir = g_strdup (old->state_dir);
+        }
       load_trusted (self->trusted, config->trusted_proxies, NULL);
       apply_ban_settings (self);
     }
