@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include "mgw-config.h"
+#include "mgw-console.h"
 #include "mgw-dbus-service.h"
 #include "mgw-demo.h"
 #include "mgw-error.h"
@@ -21,6 +22,7 @@
 #define DEFAULT_CONFIG_FILE MGW_SYSCONFDIR "/moipgw.conf"
 /* How long SIGTERM waits for users to receive their last status line. */
 #define STOP_GRACE_MS 1500
+#define TELETEL_REFRESH_S 5
 
 typedef struct
 {
@@ -247,14 +249,19 @@ reload_cb (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
-static void
-warn_not_yet (const MgwConfig *config,
-              const Options   *o)
+/* The Teletel server's state and PID, kept current for D-Bus and the
+ * console. */
+static gboolean
+refresh_teletel_cb (gpointer user_data)
 {
-  /* Accepted for compatibility with the original's command line; the
-   * parts they drive are not built yet. */
-  if (o->display != NULL)
-    g_warning ("the admin console is not implemented yet: --display has no effect");
+  mgw_teletel_refresh (user_data);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+warn_ignored (const Options *o)
+{
+  /* Accepted for compatibility with the original's command line. */
   if (o->logpath != NULL)
     g_warning ("-l/--logpath has no effect: moipgwd logs to the journal (or standard error)");
 }
@@ -272,6 +279,8 @@ main (int    argc,
   g_autoptr(MgwMetrics) metrics = NULL;
   g_autoptr(GMainLoop) loop = NULL;
   g_autoptr(MgwDbusService) dbus = NULL;
+  g_autoptr(MgwTeletel) teletel = NULL;
+  g_autoptr(MgwConsole) console = NULL;
   Daemon daemon = { 0 };
   const GOptionEntry entries[] = {
     { "config", 'f', 0, G_OPTION_ARG_FILENAME, &o.config_file,
@@ -281,7 +290,7 @@ main (int    argc,
     { "ws", 0, 0, G_OPTION_ARG_STRING, &o.ws,
       N_("Listen for WebSocket users on PORT (default 9001 when neither --tcp nor --ws is given)"), N_("PORT") },
     { "display", 0, 0, G_OPTION_ARG_STRING, &o.display,
-      N_("Admin console port (not implemented yet)"), N_("PORT") },
+      N_("Admin console port, loopback only unless [console] address says otherwise (default 8999; off: no console)"), N_("PORT") },
     { "ip", 'i', 0, G_OPTION_ARG_STRING_ARRAY, &o.ips,
       N_("Listen on this address only (repeatable; default every address, IPv4 and IPv6)"), N_("ADDR") },
     { "command", 'c', 0, G_OPTION_ARG_STRING, &o.command,
@@ -345,7 +354,7 @@ main (int    argc,
       g_printerr ("moipgwd: %s\n", error->message);
       return EXIT_USAGE;
     }
-  warn_not_yet (config, &o);
+  warn_ignored (&o);
 
   if (config->demo)
     {
@@ -381,6 +390,22 @@ main (int    argc,
         }
     }
 
+  teletel = mgw_teletel_new_from_config (config, &error);
+  if (error != NULL)
+    {
+      g_printerr ("moipgwd: %s\n", error->message);
+      return EXIT_USAGE;
+    }
+  if (teletel != NULL)
+    g_timeout_add_seconds_full (G_PRIORITY_DEFAULT, TELETEL_REFRESH_S, refresh_teletel_cb,
+                                g_object_ref (teletel), g_object_unref);
+  console = mgw_console_new (gateway, teletel);
+  if (!mgw_console_start (console, &error))
+    {
+      g_printerr ("moipgwd: %s\n", error->message);
+      return EXIT_FAILURE;
+    }
+
   loop = g_main_loop_new (NULL, FALSE);
   daemon.loop = loop;
   daemon.gateway = gateway;
@@ -394,6 +419,7 @@ main (int    argc,
     {
       dbus = mgw_dbus_service_new (gateway, o.session_bus ? G_BUS_TYPE_SESSION : G_BUS_TYPE_SYSTEM,
                                    reload, &daemon);
+      mgw_dbus_service_set_teletel (dbus, teletel);
       mgw_dbus_service_start (dbus);
     }
   g_message ("moipgwd %s ready", PACKAGE_VERSION);

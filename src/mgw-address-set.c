@@ -321,15 +321,13 @@ mgw_address_set_load_never_ban (MgwAddressSet  *set,
   return TRUE;
 }
 
-gboolean
-mgw_address_set_load_local (MgwAddressSet  *set,
-                            GError        **error)
+/* The machine's addresses, every interface, IPv4 and IPv6, from
+ * getifaddrs(): an array of (interface, address) string pairs, flat. */
+GPtrArray *
+mgw_local_addresses (GError **error)
 {
   struct ifaddrs *list = NULL;
-  g_autoptr(GHashTable) exact = NULL;
-  g_autoptr(GPtrArray) masks = NULL;
-
-  g_return_val_if_fail (set != NULL, FALSE);
+  g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func (g_free);
 
   if (getifaddrs (&list) != 0)
     {
@@ -337,11 +335,8 @@ mgw_address_set_load_local (MgwAddressSet  *set,
       g_set_error (error, MGW_ERROR, MGW_ERROR_FAILED,
                    "Cannot list the addresses of this machine: %s",
                    g_strerror (saved_errno));
-      return FALSE;
+      return NULL;
     }
-
-  exact = exact_table_new ();
-  masks = mask_array_new ();
   for (struct ifaddrs *ifa = list; ifa != NULL; ifa = ifa->ifa_next)
     {
       g_autoptr(GInetAddress) address = NULL;
@@ -364,9 +359,30 @@ mgw_address_set_load_local (MgwAddressSet  *set,
       else
         continue;
       canonical = unmap (address);
-      add_exact (exact, canonical);
+      g_ptr_array_add (out, g_strdup (ifa->ifa_name));
+      g_ptr_array_add (out, g_inet_address_to_string (canonical));
     }
   freeifaddrs (list);
+  return g_steal_pointer (&out);
+}
+
+gboolean
+mgw_address_set_load_local (MgwAddressSet  *set,
+                            GError        **error)
+{
+  g_autoptr(GPtrArray) local = NULL;
+  g_autoptr(GHashTable) exact = NULL;
+  g_autoptr(GPtrArray) masks = NULL;
+
+  g_return_val_if_fail (set != NULL, FALSE);
+
+  local = mgw_local_addresses (error);
+  if (local == NULL)
+    return FALSE;
+  exact = exact_table_new ();
+  masks = mask_array_new ();
+  for (guint i = 1; i < local->len; i += 2)
+    add_to (exact, masks, local->pdata[i], NULL);
 
   /* The whole of 127/8 reaches this machine, as does ::1 even where the
    * loopback interface has no IPv6 address. */

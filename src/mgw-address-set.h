@@ -36,6 +36,7 @@ gboolean       mgw_address_set_load_local     (MgwAddressSet  *set,
 /* The canonical text of an address (IPv4-mapped IPv6 as IPv4, zone
  * dropped); NULL when the text is not an address. */
 char          *mgw_address_normalize          (const char     *address);
+GPtrArray     *mgw_local_addresses            (GError        **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MgwAddressSet, mgw_address_set_free)
 

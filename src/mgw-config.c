@@ -75,6 +75,9 @@ mgw_config_new_default (void)
   config->config_path = g_strdup (MGW_SYSCONFDIR);
   config->command_uri = g_strdup ("ws://localhost:8764");
   config->display_port = 8999;
+  config->teletel_backend = g_strdup ("none");
+  config->teletel_grace_ms = 5000;
+  config->console_addresses = g_strsplit ("127.0.0.1", ";", -1);
   return config;
 }
 
@@ -93,7 +96,11 @@ config_clear (MgwConfig *config)
   g_free (config->profiles_file);
   g_free (config->tls_ca_file);
   g_strfreev (config->trusted_proxies);
+  g_strfreev (config->console_addresses);
   g_free (config->metrics_listen);
+  g_free (config->teletel_backend);
+  g_free (config->teletel_command);
+  g_free (config->teletel_unit);
 }
 
 MgwConfig *
@@ -430,6 +437,8 @@ static const KeyDef keys[] = {
   { "bans", "max-duration", KEY_SECONDS, F (ban_max_duration) },
   { "bans", "sweep-interval", KEY_SECONDS, F (ban_sweep_interval) },
   { "proxy", "trusted", KEY_PREFIXES, F (trusted_proxies) },
+  { "console", "port", KEY_PORT, F (display_port) },
+  { "console", "address", KEY_ADDRESSES, F (console_addresses) },
   { "proxy", "header-timeout", KEY_FRACTION_MS, F (proxy_timeout_ms) },
   { "proxy", "http-header", KEY_HTTP_HEADER, F (proxy_forwarded) },
   { "timeouts", "user-inactivity-telnet", KEY_SECONDS, F (user_inactivity[MGW_ACCESS_TELNET]) },
@@ -451,6 +460,10 @@ static const KeyDef keys[] = {
   { "paths", "state-dir", KEY_PATH, F (state_dir) },
   { "paths", "config-path", KEY_PATH, F (config_path) },
   { "metrics", "listen", KEY_STRING, F (metrics_listen) },
+  { "teletel", "backend", KEY_STRING, F (teletel_backend) },
+  { "teletel", "command", KEY_STRING, F (teletel_command) },
+  { "teletel", "grace", KEY_FRACTION_MS, F (teletel_grace_ms) },
+  { "teletel", "unit", KEY_STRING, F (teletel_unit) },
 };
 
 #undef F
@@ -705,6 +718,48 @@ mgw_config_load_file (MgwConfig   *config,
   return TRUE;
 }
 
+/* [teletel]: a known backend and what it needs. */
+static gboolean
+validate_teletel (MgwConfig  *config,
+                  GError    **error)
+{
+  g_autoptr(GError) local = NULL;
+  g_auto(GStrv) argv = NULL;
+
+  if (config->teletel_backend == NULL || *g_strstrip (config->teletel_backend) == '\0')
+    {
+      g_free (config->teletel_backend);
+      config->teletel_backend = g_strdup ("none");
+    }
+  if (strcmp (config->teletel_backend, "none") != 0 &&
+      strcmp (config->teletel_backend, "process") != 0 &&
+      strcmp (config->teletel_backend, "systemd") != 0)
+    {
+      g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
+                   "[teletel] backend: '%s' is not none, process or systemd",
+                   config->teletel_backend);
+      return FALSE;
+    }
+  if (config->teletel_command != NULL && *g_strstrip (config->teletel_command) != '\0' &&
+      !g_shell_parse_argv (config->teletel_command, NULL, &argv, &local))
+    {
+      g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG, "[teletel] command: %s",
+                   local->message);
+      return FALSE;
+    }
+  if (config->teletel_unit != NULL)
+    g_strstrip (config->teletel_unit);
+  if (strcmp (config->teletel_backend, "systemd") == 0 &&
+      (config->teletel_unit == NULL || *config->teletel_unit == '\0'))
+    {
+      g_set_error_literal (error, MGW_ERROR, MGW_ERROR_CONFIG,
+                           "[teletel] backend=systemd needs unit=, the Teletel server's "
+                           "systemd unit (e.g. unit=teletel.service)");
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* Settles what depends on several values; call after every source. */
 gboolean
 mgw_config_validate (MgwConfig  *config,
@@ -771,6 +826,9 @@ mgw_config_validate (MgwConfig  *config,
           return FALSE;
         }
     }
+
+  if (!validate_teletel (config, error))
+    return FALSE;
 
   if (config->ws_ping_interval > 0 && config->ws_ping_timeout == 0)
     config->ws_ping_timeout = config->ws_ping_interval;

@@ -77,10 +77,16 @@ typedef struct
   guint           command_queue_max;
   char           *profiles_file;      /* NULL: <config_path>/profiles.json */
   char           *tls_ca_file;        /* NULL: the system's trusted CAs */
-  int             display_port;
+  int             display_port;       /* the console; MGW_PORT_OFF: none */
+  char          **console_addresses;  /* default loopback only */
   gboolean        demo;
   /* [metrics] */
   char           *metrics_listen;     /* "ADDRESS:PORT", "[V6]:PORT"; NULL: off */
+  /* [teletel]: control of the Teletel server (mgw-teletel.c) */
+  char           *teletel_backend;    /* "none", "process" or "systemd" */
+  char           *teletel_command;    /* process: a command line; NULL or "": the remembered one */
+  guint           teletel_grace_ms;   /* process: SIGTERM to SIGKILL */
+  char           *teletel_unit;       /* systemd: the unit, required */
 } MgwConfig;
 
 MgwConfig *mgw_config_new_default  (void);

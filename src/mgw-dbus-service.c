@@ -12,12 +12,18 @@
  * Every mutating method goes through authorize(): the caller's
  * credentials (org.freedesktop.DBus.GetConnectionCredentials, asked
  * asynchronously) must be root's or include the moipgw group, whatever
- * the bus policy says. */
+ * the bus policy says.
+ *
+ * The Teletel interface follows an MgwTeletel when one is set (its
+ * backend, and its state and PID as they are notified); its Stop, Start
+ * and Restart run the backend's operations and answer when they are
+ * over. Without one they answer NotSupported. */
 #include "config.h"
 
 #include "mgw-dbus-service.h"
 #include "mgw-dbus-generated.h"
 #include "mgw-error.h"
+#include "mgw-teletel.h"
 
 #include <glib/gi18n.h>
 #include <grp.h>
@@ -41,6 +47,7 @@ struct _MgwDbusService
   GDBusObjectManagerServer *manager;
   MgwDBusGateway           *iface;
   MgwDBusTeletel           *teletel;
+  MgwTeletel               *teletel_control;   /* NULL: no backend */
   GHashTable               *sessions;   /* id -> MgwDBusObjectSkeleton */
   guint                     refresh_id;
   gboolean                  has_admin_group;
@@ -172,6 +179,7 @@ refresh_session (MgwDbusService *self,
   mgw_dbus_session_set_redirect_bytes_to_user (iface, mgw_session_get_redirect_bytes_to_user (session));
   mgw_dbus_session_set_redirections (iface, mgw_session_get_redirections (session));
   mgw_dbus_session_set_target (iface, target ? target : "");
+  mgw_dbus_session_set_watched (iface, mgw_session_get_watched (session));
 }
 
 static void
@@ -220,6 +228,27 @@ refresh_cb (gpointer user_data)
 }
 
 static void
+refresh_teletel (MgwDbusService *self)
+{
+  MgwTeletel *control = self->teletel_control;
+
+  mgw_dbus_teletel_set_backend (self->teletel, control ? mgw_teletel_get_backend (control) : "none");
+  mgw_dbus_teletel_set_state (self->teletel,
+                              mgw_teletel_state_to_string (control ? mgw_teletel_get_state (control)
+                                                                   : MGW_TELETEL_UNKNOWN));
+  mgw_dbus_teletel_set_pid (self->teletel, control ? mgw_teletel_get_pid (control) : 0);
+}
+
+static void
+teletel_notify_cb (MgwTeletel     *control,
+                   GParamSpec     *pspec,
+                   MgwDbusService *self)
+{
+  if (self->teletel != NULL)
+    refresh_teletel (self);
+}
+
+static void
 set_static_properties (MgwDbusService *self)
 {
   MgwConfig *config = mgw_gateway_get_config (self->gateway);
@@ -242,9 +271,7 @@ set_static_properties (MgwDbusService *self)
   mgw_dbus_gateway_set_listen_addresses (self->iface, (const char * const *) listen->pdata);
   mgw_dbus_gateway_set_default_server (self->iface, config->server_uri);
   mgw_dbus_gateway_set_command_channel (self->iface, link ? mgw_command_link_get_uri (link) : "");
-  mgw_dbus_teletel_set_backend (self->teletel, "none");
-  mgw_dbus_teletel_set_state (self->teletel, "unknown");
-  mgw_dbus_teletel_set_pid (self->teletel, 0);
+  refresh_teletel (self);
 }
 
 /* --- sessions --- */
@@ -257,6 +284,13 @@ static void
 session_state_cb (MgwSession     *session,
                   int             old,
                   MgwDbusService *self)
+{
+  refresh_session (self, session);
+}
+
+static void
+session_watched_cb (MgwSession     *session,
+                    MgwDbusService *self)
 {
   refresh_session (self, session);
 }
@@ -282,6 +316,7 @@ session_added_cb (MgwGateway     *gateway,
   g_hash_table_insert (self->sessions, GUINT_TO_POINTER (id), g_object_ref (object));
   refresh_session (self, session);
   g_signal_connect_object (session, "state-changed", G_CALLBACK (session_state_cb), self, 0);
+  g_signal_connect_object (session, "watched-changed", G_CALLBACK (session_watched_cb), self, 0);
   g_dbus_object_manager_server_export (self->manager, G_DBUS_OBJECT_SKELETON (object));
   refresh_gateway (self);
 }
@@ -463,12 +498,57 @@ handle_reload (MgwDBusGateway        *iface,
 }
 
 static void
+teletel_done_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(GDBusMethodInvocation) invocation = user_data;
+  MgwTeletel *control = MGW_TELETEL (source);
+  const char *method = g_dbus_method_invocation_get_method_name (invocation);
+  g_autoptr(GError) error = NULL;
+  gboolean ok;
+
+  if (strcmp (method, "Stop") == 0)
+    ok = mgw_teletel_stop_finish (control, result, &error);
+  else if (strcmp (method, "Start") == 0)
+    ok = mgw_teletel_start_finish (control, result, &error);
+  else
+    ok = mgw_teletel_restart_finish (control, result, &error);
+  if (!ok)
+    {
+      g_message ("D-Bus: Teletel %s by %s failed: %s", method,
+                 g_dbus_method_invocation_get_sender (invocation), error->message);
+      g_dbus_method_invocation_return_dbus_error (invocation, "org.freedesktop.DBus.Error.Failed",
+                                                  error->message);
+      return;
+    }
+  g_message ("D-Bus: Teletel %s by %s done", method,
+             g_dbus_method_invocation_get_sender (invocation));
+  g_dbus_method_invocation_return_value (invocation, NULL);
+}
+
+static void
 do_teletel (MgwDbusService        *self,
             GDBusMethodInvocation *invocation,
             gpointer               data)
 {
-  g_dbus_method_invocation_return_dbus_error (invocation, "org.freedesktop.DBus.Error.NotSupported",
-                                              _("No Teletel control backend is configured"));
+  MgwTeletel *control = self->teletel_control;
+  const char *method = g_dbus_method_invocation_get_method_name (invocation);
+
+  if (control == NULL)
+    {
+      g_dbus_method_invocation_return_dbus_error (invocation, "org.freedesktop.DBus.Error.NotSupported",
+                                                  _("No Teletel control backend is configured"));
+      return;
+    }
+  /* The operation keeps `control` alive; the invocation is answered
+   * when it is over. */
+  if (strcmp (method, "Stop") == 0)
+    mgw_teletel_stop_async (control, NULL, teletel_done_cb, g_object_ref (invocation));
+  else if (strcmp (method, "Start") == 0)
+    mgw_teletel_start_async (control, NULL, teletel_done_cb, g_object_ref (invocation));
+  else
+    mgw_teletel_restart_async (control, NULL, teletel_done_cb, g_object_ref (invocation));
 }
 
 static gboolean
@@ -523,6 +603,8 @@ bus_acquired_cb (GDBusConnection *connection,
   MgwCommandLink *link = mgw_gateway_get_command_link (self->gateway);
 
   g_set_object (&self->connection, connection);
+  /* Losing the bus is logged (name_lost_cb), not the end of the gateway. */
+  g_dbus_connection_set_exit_on_close (connection, FALSE);
   /* The root object carries the ObjectManager (its children are the
    * sessions) and, next to it, the gateway and Teletel interfaces. */
   self->manager = g_dbus_object_manager_server_new (OBJECT_PATH);
@@ -602,6 +684,9 @@ mgw_dbus_service_dispose (GObject *object)
     g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (self->teletel));
   g_clear_object (&self->manager);
   g_clear_object (&self->iface);
+  if (self->teletel_control != NULL)
+    g_signal_handlers_disconnect_by_data (self->teletel_control, self);
+  g_clear_object (&self->teletel_control);
   g_clear_object (&self->teletel);
   g_clear_object (&self->connection);
   g_clear_object (&self->gateway);
@@ -618,6 +703,28 @@ static void
 mgw_dbus_service_init (MgwDbusService *self)
 {
   self->sessions = g_hash_table_new_full (NULL, NULL, NULL, g_object_unref);
+}
+
+/* The Teletel server's control (NULL: none); D-Bus follows it. */
+void
+mgw_dbus_service_set_teletel (MgwDbusService *self,
+                              MgwTeletel     *teletel)
+{
+  g_return_if_fail (MGW_IS_DBUS_SERVICE (self));
+  g_return_if_fail (teletel == NULL || MGW_IS_TELETEL (teletel));
+
+  if (self->teletel_control == teletel)
+    return;
+  if (self->teletel_control != NULL)
+    g_signal_handlers_disconnect_by_data (self->teletel_control, self);
+  g_set_object (&self->teletel_control, teletel);
+  if (teletel != NULL)
+    {
+      g_signal_connect_object (teletel, "notify::state", G_CALLBACK (teletel_notify_cb), self, 0);
+      g_signal_connect_object (teletel, "notify::pid", G_CALLBACK (teletel_notify_cb), self, 0);
+    }
+  if (self->teletel != NULL)
+    refresh_teletel (self);
 }
 
 MgwDbusService *

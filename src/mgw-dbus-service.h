@@ -4,6 +4,7 @@
 #include <gio/gio.h>
 
 #include "mgw-gateway.h"
+#include "mgw-teletel.h"
 
 G_BEGIN_DECLS
 
@@ -19,5 +20,7 @@ MgwDbusService *mgw_dbus_service_new      (MgwGateway     *gateway,
                                            MgwReloadFunc   reload,
                                            gpointer        reload_data);
 void            mgw_dbus_service_start    (MgwDbusService *self);
+void            mgw_dbus_service_set_teletel (MgwDbusService *self,
+                                              MgwTeletel     *teletel);
 
 G_END_DECLS

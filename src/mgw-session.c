@@ -76,6 +76,7 @@ struct _MgwSession
   gboolean         user_left;        /* the user ended the session */
 
   FILE            *dump;             /* DumpData: what the user sends */
+  guint            watchers;         /* consoles mirroring the user's output */
 };
 
 G_DEFINE_FINAL_TYPE (MgwSession, mgw_session, G_TYPE_OBJECT)
@@ -84,6 +85,8 @@ enum {
   SIGNAL_STATE_CHANGED,
   SIGNAL_TIMED_OUT,
   SIGNAL_ABUSE,
+  SIGNAL_USER_OUTPUT,
+  SIGNAL_WATCHED,
   SIGNAL_ENDED,
   N_SIGNALS
 };
@@ -187,19 +190,33 @@ tell_teletel_event (MgwSession *self,
   tell_teletel (self, mgw_command_user_event (event, self->id, detail));
 }
 
+/* Everything for the user goes through here (and to watching consoles). */
+static void
+to_user (MgwSession   *self,
+         const guint8 *data,
+         gsize         len)
+{
+  mgw_link_send_data (self->user, data, len);
+  if (self->watchers > 0 && len > 0)
+    g_signal_emit (self, signals[SIGNAL_USER_OUTPUT], 0, data, (guint) len);
+}
+
 static void
 send_status (MgwSession *self,
              const char *text)
 {
   g_autoptr(GBytes) line = mgw_minitel_status_line (text);
-  mgw_link_send (self->user, line);
+  gsize len;
+  const guint8 *data = g_bytes_get_data (line, &len);
+
+  to_user (self, data, len);
 }
 
 static void
 send_text (MgwSession *self,
            const char *text)
 {
-  mgw_link_send_data (self->user, (const guint8 *) text, strlen (text));
+  to_user (self, (const guint8 *) text, strlen (text));
 }
 
 static void
@@ -618,7 +635,7 @@ server_received_cb (MgwLink      *link,
     return;
   self->last_server = g_get_monotonic_time ();
   session_log (self, G_LOG_LEVEL_DEBUG, "%u bytes from the default server", len);
-  mgw_link_send_data (self->user, data, len);
+  to_user (self, data, len);
   if (!self->enqrom_seen &&
       mgw_minitel_scan_enqrom (&self->enqrom_state, data, len))
     {
@@ -637,7 +654,7 @@ target_received_cb (MgwLink      *link,
     return;
   self->last_target = g_get_monotonic_time ();
   session_log (self, G_LOG_LEVEL_DEBUG, "%u bytes from the redirect target", len);
-  mgw_link_send_data (self->user, data, len);
+  to_user (self, data, len);
 }
 
 static void
@@ -974,6 +991,15 @@ mgw_session_class_init (MgwSessionClass *klass)
     g_signal_new ("abuse", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 3,
                   G_TYPE_STRING, G_TYPE_STRING, G_TYPE_BOOLEAN);
+  /* (data, length): bytes going to the user, emitted only while a
+   * console watches the session. */
+  signals[SIGNAL_USER_OUTPUT] =
+    g_signal_new ("user-output", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_POINTER, G_TYPE_UINT);
+  /* Watched or not any more. */
+  signals[SIGNAL_WATCHED] =
+    g_signal_new ("watched-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 0);
   /* Every link is closed; the session is done. */
   signals[SIGNAL_ENDED] =
     g_signal_new ("ended", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
@@ -1100,6 +1126,31 @@ mgw_session_set_dump (MgwSession  *self,
   g_clear_pointer (&self->dump, fclose);
   self->dump = file;
   return TRUE;
+}
+
+/* A console starts or stops mirroring what the user receives. */
+void
+mgw_session_watch (MgwSession *self,
+                   gboolean    watch)
+{
+  guint before = self->watchers;
+
+  if (watch)
+    self->watchers++;
+  else if (self->watchers > 0)
+    self->watchers--;
+  if ((before == 0) != (self->watchers == 0))
+    {
+      session_log (self, G_LOG_LEVEL_MESSAGE, "%s", self->watchers ? "watched from a console"
+                                                                   : "no longer watched");
+      g_signal_emit (self, signals[SIGNAL_WATCHED], 0);
+    }
+}
+
+gboolean
+mgw_session_get_watched (MgwSession *self)
+{
+  return self->watchers > 0;
 }
 
 /* The peer is not a trusted proxy: a PROXY header from it is refused. */

@@ -70,6 +70,9 @@ gboolean         mgw_session_set_dump         (MgwSession       *self,
 void             mgw_session_set_check_proxy  (MgwSession       *self,
                                                gboolean          check);
 gboolean         mgw_session_get_user_left    (MgwSession       *self);
+void             mgw_session_watch            (MgwSession       *self,
+                                               gboolean          watch);
+gboolean         mgw_session_get_watched      (MgwSession       *self);
 gint64           mgw_session_get_duration     (MgwSession       *self);
 const char      *mgw_session_get_target       (MgwSession       *self);
 guint64          mgw_session_get_redirect_bytes_from_user (MgwSession *self);

@@ -20,6 +20,7 @@
 
 #include "mgw-dbus-generated.h"
 
+#define TELETEL_TIMEOUT_MS (90 * 1000)
 #define EXIT_USAGE 2
 #define BUS_NAME "org.moipgw.Gateway1"
 #define GATEWAY_PATH "/org/moipgw/Gateway1"
@@ -959,6 +960,8 @@ cmd_teletel (Ctl   *ctl,
                                              GATEWAY_PATH, NULL, &error);
   if (teletel == NULL)
     return report_error (ctl, error, _("cannot reach the Teletel control"));
+  /* A start waits for the server to listen, a stop for its grace. */
+  g_dbus_proxy_set_default_timeout (G_DBUS_PROXY (teletel), TELETEL_TIMEOUT_MS);
 
   if (g_str_equal (action, "status"))
     {

@@ -275,7 +275,7 @@ setup_daemon (Fixture       *f,
   {
     const char *argv[] = {
       g_getenv ("MOIPGWD"), "--session-bus", "--demo", "--tcp", "0", "--ws", "0",
-      "-i", "127.0.0.1", state_arg, config_arg, confdir_arg, NULL
+      "-i", "127.0.0.1", "--display=off", state_arg, config_arg, confdir_arg, NULL
     };
 
     g_assert_nonnull (argv[0]);

@@ -184,6 +184,24 @@ mgw_test_tcp_connect (const char *address,
   return tcp;
 }
 
+/* Stops (or resumes) reading: the peer's writes pile up in the kernel. */
+void
+mgw_test_tcp_pause (MgwTestTcp *tcp,
+                    gboolean    paused)
+{
+  if (paused && tcp->source != NULL)
+    {
+      g_source_destroy (tcp->source);
+      g_clear_pointer (&tcp->source, g_source_unref);
+    }
+  else if (!paused && tcp->source == NULL && !tcp->closed)
+    {
+      tcp->source = g_socket_create_source (tcp->socket, G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
+      g_source_set_callback (tcp->source, G_SOURCE_FUNC (tcp_read_cb), tcp, NULL);
+      g_source_attach (tcp->source, NULL);
+    }
+}
+
 void
 mgw_test_tcp_send (MgwTestTcp *tcp,
                    const void *data,
@@ -718,6 +736,8 @@ mgw_test_daemon_spawn (const char *first, ...)
   d->config_file = mgw_test_empty_config ();
   g_ptr_array_add (argv, g_strdup (g_getenv ("MOIPGWD")));
   g_ptr_array_add (argv, g_strdup_printf ("--config=%s", d->config_file));
+  /* No admin console on its fixed port: tests run side by side. */
+  g_ptr_array_add (argv, g_strdup ("--display=off"));
   va_start (args, first);
   for (const char *a = first; a != NULL; a = va_arg (args, const char *))
     g_ptr_array_add (argv, g_strdup (a));

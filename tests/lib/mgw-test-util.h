@@ -50,6 +50,8 @@ void        mgw_test_tcp_wait_for   (MgwTestTcp   *tcp,
                                      const void   *needle,
                                      gsize         len);
 void        mgw_test_tcp_wait_closed (MgwTestTcp  *tcp);
+void        mgw_test_tcp_pause      (MgwTestTcp   *tcp,
+                                     gboolean      paused);
 void        mgw_test_tcp_free       (MgwTestTcp   *tcp);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MgwTestTcp, mgw_test_tcp_free)
 

@@ -2,9 +2,16 @@
 """teletel-server.py: a stand-in for a Teletel videotex server, written
 with python3-websockets (10.x asyncio API), for tests/test-interop.c.
 
-It listens on 127.0.0.1, port chosen by the kernel, and prints
-`PORT <n>` once listening. SIGTERM stops it cleanly: it closes every
-connection with a close frame, prints `STOPPED` and exits 0.
+It listens on 127.0.0.1, port chosen by the kernel (or the one of
+`--port N`), and prints `PORT <n>` once listening. SIGTERM stops it
+cleanly: it closes every connection with a close frame, prints `STOPPED`
+and exits 0.
+
+For tests/test-teletel.c, which stops it and has the gateway start it
+again from its command line: `--quiet` prints nothing on standard output
+(a restarted copy writes to the test's own), `--die-with-parent` makes
+it get SIGKILL when the process that started it dies (a copy the gateway
+restarted must not outlive an aborted test).
 
 Paths (one port for all):
 
@@ -62,13 +69,25 @@ IDENT_MAX = 256   # bytes of a line after IDENT_START before giving up
 
 class State:
     page = PAGE
+    quiet = False
     default_ws = None   # the latest default-server connection
     command_ws = None   # the latest command connection
 
 
 def emit(line):
+    if State.quiet:
+        return
     sys.stdout.write(line + "\n")
     sys.stdout.flush()
+
+
+def die_with_parent():
+    """prctl(PR_SET_PDEATHSIG, SIGKILL)."""
+    import ctypes
+    PR_SET_PDEATHSIG = 1
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG)")
 
 
 def path_of(ws):
@@ -241,7 +260,16 @@ def watch_stdin(loop, queue):
 async def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--page-hex", help="the page sent on the default server, in hex")
+    parser.add_argument("--port", type=int, default=0,
+                        help="the port to listen on (default: one chosen by the kernel)")
+    parser.add_argument("--quiet", action="store_true",
+                        help="print nothing on standard output")
+    parser.add_argument("--die-with-parent", action="store_true",
+                        help="get SIGKILL when the parent process dies")
     args = parser.parse_args()
+    State.quiet = args.quiet
+    if args.die_with_parent:
+        die_with_parent()
     if args.page_hex is not None:
         State.page = bytes.fromhex(args.page_hex).decode("latin-1")
 
@@ -259,7 +287,7 @@ async def main():
     watch_stdin(loop, queue)
     commands = asyncio.ensure_future(run_commands(queue))
 
-    async with websockets.serve(handler, "127.0.0.1", 0,
+    async with websockets.serve(handler, "127.0.0.1", args.port,
                                 create_protocol=Protocol,
                                 subprotocols=TARGET_SUBPROTOCOLS,
                                 close_timeout=2) as server:

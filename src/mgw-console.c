@@ -1,0 +1,765 @@
+/* mgw-console.c: the admin text console ("display", SPEC §8).
+ *
+ * A Telnet listener, loopback only unless configured otherwise (and then
+ * with a warning), speaking the original's IAC DO ECHO through the same
+ * MgwLinkTelnet as users. Single-key commands, each key echoed:
+ *   h help, PIDs        i local addresses      t timeouts
+ *   s sessions, totals  k stop Teletel         r start Teletel
+ *   b bans              u unban (prompts)      d disconnect (prompts)
+ *   w watch a session (prompts; any key stops) q quit
+ * Every console gets a trace line for each session start, end, timeout,
+ * redirection and ban. A console that does not read loses trace lines,
+ * counted and reported to it: its queue is bounded and the gateway never
+ * waits for it. */
+#include "config.h"
+
+#include "mgw-console.h"
+#include "mgw-address-set.h"
+#include "mgw-error.h"
+#include "mgw-link-telnet.h"
+
+#include <glib/gi18n.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define CONSOLE_QUEUE_LIMIT (256 * 1024)
+#define CONSOLE_SNDBUF (64 * 1024)
+#define MAX_SESSION_ROWS 50
+#define MAX_BAN_ROWS 50
+#define MAX_LINE 64
+
+typedef enum {
+  MODE_KEYS,
+  MODE_PROMPT_UNBAN,
+  MODE_PROMPT_DISCONNECT,
+  MODE_PROMPT_WATCH,
+  MODE_WATCHING,
+} Mode;
+
+typedef struct _ConsoleClient ConsoleClient;
+
+struct _MgwConsole
+{
+  GObject         parent_instance;
+
+  MgwGateway     *gateway;
+  MgwTeletel     *teletel;
+  GSocketService *service;
+  guint16         port;
+  GPtrArray      *clients;     /* of ConsoleClient */
+};
+
+struct _ConsoleClient
+{
+  MgwConsole *console;
+  MgwLink    *link;
+  char       *address;
+  gint64      start;
+  Mode        mode;
+  GString    *line;
+  MgwSession *watched;
+  guint64     lost;            /* trace lines not sent: queue full */
+};
+
+G_DEFINE_FINAL_TYPE (MgwConsole, mgw_console, G_TYPE_OBJECT)
+
+static void
+say (ConsoleClient *client,
+     const char    *text)
+{
+  mgw_link_send_data (client->link, (const guint8 *) text, strlen (text));
+}
+
+static void say_printf (ConsoleClient *client,
+                        const char    *format,
+                        ...) G_GNUC_PRINTF (2, 3);
+
+static void
+say_printf (ConsoleClient *client,
+            const char    *format,
+            ...)
+{
+  g_autofree char *text = NULL;
+  va_list args;
+
+  va_start (args, format);
+  text = g_strdup_vprintf (format, args);
+  va_end (args);
+  say (client, text);
+}
+
+static char *
+local_time (gint64 usec)
+{
+  g_autoptr(GDateTime) dt = g_date_time_new_from_unix_local (usec / G_USEC_PER_SEC);
+  return dt ? g_date_time_format (dt, "%Y-%m-%d %H:%M:%S") : g_strdup ("?");
+}
+
+/* --- trace lines --- */
+
+static void
+trace (MgwConsole *self,
+       const char *text)
+{
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  g_autofree char *when = g_date_time_format (now, "%H:%M:%S");
+
+  for (guint i = 0; i < self->clients->len; i++)
+    {
+      ConsoleClient *client = self->clients->pdata[i];
+
+      /* A watching console shows a user's screen: no traces into it. A
+       * console that does not read loses lines rather than slow anyone. */
+      if (client->mode == MODE_WATCHING || mgw_link_get_congested (client->link))
+        {
+          client->lost++;
+          continue;
+        }
+      if (client->lost > 0)
+        {
+          say_printf (client, _("[%" G_GUINT64_FORMAT " trace lines lost: the console did not keep up]\r\n"),
+                      client->lost);
+          client->lost = 0;
+        }
+      say_printf (client, "[%s] %s\r\n", when, text);
+    }
+}
+
+static void trace_printf (MgwConsole *self,
+                          const char *format,
+                          ...) G_GNUC_PRINTF (2, 3);
+
+static void
+trace_printf (MgwConsole *self,
+              const char *format,
+              ...)
+{
+  g_autofree char *text = NULL;
+  va_list args;
+
+  if (self->clients->len == 0)
+    return;
+  va_start (args, format);
+  text = g_strdup_vprintf (format, args);
+  va_end (args);
+  trace (self, text);
+}
+
+static void
+session_timed_out_cb (MgwSession *session,
+                      int         which,
+                      MgwConsole *self)
+{
+  trace_printf (self, _("session %u %s: timeout %s"), mgw_session_get_id (session),
+                mgw_session_get_peer_address (session), mgw_timeout_to_string (which));
+}
+
+static void
+session_state_cb (MgwSession *session,
+                  int         old,
+                  MgwConsole *self)
+{
+  if (mgw_session_get_state (session) == MGW_SESSION_REDIRECTED)
+    trace_printf (self, _("session %u %s: redirected to %s"), mgw_session_get_id (session),
+                  mgw_session_get_peer_address (session), mgw_session_get_target (session));
+  else if (old == MGW_SESSION_REDIRECTED)
+    trace_printf (self, _("session %u %s: back on Teletel"), mgw_session_get_id (session),
+                  mgw_session_get_peer_address (session));
+}
+
+static void
+session_added_cb (MgwGateway *gateway,
+                  MgwSession *session,
+                  MgwConsole *self)
+{
+  trace_printf (self, _("session %u %s:%u (%s): start"), mgw_session_get_id (session),
+                mgw_session_get_peer_address (session), mgw_session_get_peer_port (session),
+                mgw_access_to_string (mgw_session_get_access (session)));
+  g_signal_connect_object (session, "timed-out", G_CALLBACK (session_timed_out_cb), self, 0);
+  g_signal_connect_object (session, "state-changed", G_CALLBACK (session_state_cb), self, 0);
+}
+
+static void stop_watching (ConsoleClient *client);
+
+static void
+session_removed_cb (MgwGateway *gateway,
+                    MgwSession *session,
+                    MgwConsole *self)
+{
+  for (guint i = 0; i < self->clients->len; i++)
+    {
+      ConsoleClient *client = self->clients->pdata[i];
+      if (client->watched == session)
+        {
+          stop_watching (client);
+          say (client, _("\r\n[the watched session ended]\r\n"));
+        }
+    }
+  trace_printf (self, _("session %u %s: end (%s) after %.1f s"), mgw_session_get_id (session),
+                mgw_session_get_peer_address (session),
+                mgw_session_get_end_reason (session) ? mgw_session_get_end_reason (session) : "?",
+                mgw_session_get_duration (session) / 1e6);
+}
+
+static void
+banned_cb (MgwBanList *bans,
+           const char *address,
+           const char *reason,
+           MgwConsole *self)
+{
+  trace_printf (self, _("ban %s: %s"), address, reason);
+}
+
+static void
+unbanned_cb (MgwBanList *bans,
+             const char *address,
+             const char *reason,
+             MgwConsole *self)
+{
+  trace_printf (self, _("unban %s: %s"), address, reason);
+}
+
+/* --- commands --- */
+
+static void
+show_help (ConsoleClient *client)
+{
+  MgwTeletel *teletel = client->console->teletel;
+
+  say (client, _("h  this help\r\n"
+                 "i  local addresses\r\n"
+                 "t  timeouts\r\n"
+                 "s  sessions and totals\r\n"
+                 "k  stop the Teletel server\r\n"
+                 "r  start the Teletel server again\r\n"
+                 "b  bans\r\n"
+                 "u  unban an address\r\n"
+                 "d  disconnect a session\r\n"
+                 "w  watch a session (any key stops)\r\n"
+                 "q  quit\r\n"));
+  say_printf (client, _("Gateway PID: %d\r\n"), (int) getpid ());
+  if (teletel == NULL)
+    say (client, _("Teletel server: no control backend configured\r\n"));
+  else
+    say_printf (client, _("Teletel server PID: %u (%s, backend %s)\r\n"),
+                mgw_teletel_get_pid (teletel),
+                mgw_teletel_state_to_string (mgw_teletel_get_state (teletel)),
+                mgw_teletel_get_backend (teletel));
+}
+
+static void
+show_addresses (ConsoleClient *client)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) local = mgw_local_addresses (&error);
+
+  if (local == NULL)
+    {
+      say_printf (client, "%s\r\n", error->message);
+      return;
+    }
+  say (client, _("Local addresses:\r\n"));
+  for (guint i = 0; i + 1 < local->len; i += 2)
+    say_printf (client, "  %-12s %s\r\n", (char *) local->pdata[i], (char *) local->pdata[i + 1]);
+}
+
+static void
+show_timeouts (ConsoleClient *client)
+{
+  const MgwConfig *c = mgw_gateway_get_config (client->console->gateway);
+  static const struct { const char *name; gsize offset; } rows[] = {
+    { N_("user inactivity"), G_STRUCT_OFFSET (MgwConfig, user_inactivity) },
+    { N_("session maximum"), G_STRUCT_OFFSET (MgwConfig, session_max) },
+    { N_("default server inactivity"), G_STRUCT_OFFSET (MgwConfig, server_inactivity) },
+    { N_("redirected inactivity"), G_STRUCT_OFFSET (MgwConfig, redirect_inactivity) },
+    { N_("redirected maximum"), G_STRUCT_OFFSET (MgwConfig, redirect_max) },
+  };
+
+  say_printf (client, "%-28s %10s %10s\r\n", _("Timeouts (s)"), "Telnet", "WS");
+  for (gsize i = 0; i < G_N_ELEMENTS (rows); i++)
+    {
+      const guint *values = (const guint *) ((const guint8 *) c + rows[i].offset);
+      say_printf (client, "%-28s %10u %10u\r\n", _(rows[i].name),
+                  values[MGW_ACCESS_TELNET], values[MGW_ACCESS_WS]);
+    }
+  say_printf (client, "%-28s %10u\r\n", _("command channel retry"), c->command_retry_ms / 1000);
+  say_printf (client, "%-28s %10.3f\r\n", _("short session ban below"), c->min_session_ms / 1000.0);
+}
+
+static gint
+compare_sessions (gconstpointer a,
+                  gconstpointer b)
+{
+  guint ia = mgw_session_get_id ((MgwSession *) a);
+  guint ib = mgw_session_get_id ((MgwSession *) b);
+  return ia < ib ? -1 : ia > ib;
+}
+
+static void
+show_sessions (ConsoleClient *client)
+{
+  MgwGateway *gw = client->console->gateway;
+  g_autoptr(GList) sessions = g_list_sort (mgw_gateway_get_sessions (gw), compare_sessions);
+  const MgwCounters *c = mgw_gateway_get_counters (gw);
+  MgwBanList *bans = mgw_gateway_get_ban_list (gw);
+  MgwCommandLink *link = mgw_gateway_get_command_link (gw);
+  guint n = 0, total = g_list_length (sessions);
+
+  say_printf (client, "%4s %6s %-39s %5s %-6s %-19s %9s %9s %3s %9s %9s %s\r\n",
+              "#", "id", _("address"), _("port"), _("access"), _("start"), _("in"), _("out"),
+              _("red"), _("red in"), _("red out"), _("target"));
+  for (GList *l = sessions; l != NULL && n < MAX_SESSION_ROWS; l = l->next, n++)
+    {
+      MgwSession *s = l->data;
+      g_autofree char *start = local_time (mgw_session_get_start_time (s));
+      const char *target = mgw_session_get_target (s);
+
+      say_printf (client, "%4u %6u %-39s %5u %-6s %-19s %9" G_GUINT64_FORMAT " %9" G_GUINT64_FORMAT
+                  " %3u %9" G_GUINT64_FORMAT " %9" G_GUINT64_FORMAT " %s\r\n",
+                  n + 1, mgw_session_get_id (s), mgw_session_get_peer_address (s),
+                  mgw_session_get_peer_port (s), mgw_access_to_string (mgw_session_get_access (s)),
+                  start, mgw_session_get_bytes_from_user (s), mgw_session_get_bytes_to_user (s),
+                  mgw_session_get_redirections (s), mgw_session_get_redirect_bytes_from_user (s),
+                  mgw_session_get_redirect_bytes_to_user (s), target ? target : "-");
+    }
+  if (total > n)
+    say_printf (client, _("... and %u more sessions (moipgwctl sessions lists them all)\r\n"),
+                total - n);
+  say_printf (client, _("Sessions: %u Telnet, %u WS; since start %" G_GUINT64_FORMAT
+                        " Telnet, %" G_GUINT64_FORMAT " WS\r\n"),
+              mgw_gateway_get_n_sessions_by_access (gw, MGW_ACCESS_TELNET),
+              mgw_gateway_get_n_sessions_by_access (gw, MGW_ACCESS_WS),
+              c->sessions_total[MGW_ACCESS_TELNET], c->sessions_total[MGW_ACCESS_WS]);
+  say_printf (client, _("Redirections: %" G_GUINT64_FORMAT "\r\n"), c->redirections);
+  say_printf (client, _("Bans: %" G_GUINT64_FORMAT ", unbans: %" G_GUINT64_FORMAT
+                        ", banned now: %u\r\n"),
+              mgw_ban_list_get_bans (bans), mgw_ban_list_get_unbans (bans),
+              mgw_ban_list_get_size (bans));
+  say (client, _("Timeouts:"));
+  for (int t = 0; t < MGW_N_TIMEOUTS; t++)
+    say_printf (client, " %s %" G_GUINT64_FORMAT, mgw_timeout_to_string (t), c->timeouts[t]);
+  say (client, "\r\n");
+  say_printf (client, _("Command channel: %s\r\n"),
+              link == NULL ? _("disabled") :
+              mgw_command_link_get_connected (link) ? _("connected") : _("not connected"));
+}
+
+static void
+show_bans (ConsoleClient *client)
+{
+  g_autoptr(GPtrArray) bans = mgw_ban_list_list (mgw_gateway_get_ban_list (client->console->gateway));
+
+  if (bans->len == 0)
+    {
+      say (client, _("No bans.\r\n"));
+      return;
+    }
+  say_printf (client, "%-39s %-19s %-19s %s\r\n", _("address"), _("since"), _("expiry"), _("reason"));
+  for (guint i = 0; i < bans->len && i < MAX_BAN_ROWS; i++)
+    {
+      MgwBan *ban = bans->pdata[i];
+      g_autofree char *since = local_time (ban->since);
+      g_autofree char *expiry = local_time (ban->expiry);
+
+      say_printf (client, "%-39s %-19s %-19s %s\r\n", ban->address, since, expiry,
+                  ban->reason ? ban->reason : "");
+    }
+  if (bans->len > MAX_BAN_ROWS)
+    say_printf (client, _("... and %u more (moipgwctl bans lists them all)\r\n"),
+                bans->len - MAX_BAN_ROWS);
+}
+
+typedef struct
+{
+  MgwConsole *console;
+  MgwLink    *link;     /* the client may be gone when the job ends */
+  gboolean    start;
+} TeletelJob;
+
+static void
+teletel_done_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  TeletelJob *job = user_data;
+  g_autoptr(GError) error = NULL;
+  gboolean ok = job->start ? mgw_teletel_start_finish (MGW_TELETEL (source), result, &error)
+                           : mgw_teletel_stop_finish (MGW_TELETEL (source), result, &error);
+  g_autofree char *text = NULL;
+
+  if (ok)
+    text = job->start ? g_strdup_printf (_("Teletel server started, PID %u\r\n"),
+                                         mgw_teletel_get_pid (MGW_TELETEL (source)))
+                      : g_strdup (_("Teletel server stopped\r\n"));
+  else
+    text = g_strdup_printf (_("Teletel server: %s\r\n"), error->message);
+  mgw_link_send_data (job->link, (const guint8 *) text, strlen (text));
+  g_object_unref (job->link);
+  g_object_unref (job->console);
+  g_free (job);
+}
+
+static void
+teletel_action (ConsoleClient *client,
+                gboolean       start)
+{
+  TeletelJob *job;
+
+  if (client->console->teletel == NULL)
+    {
+      say (client, _("No Teletel control backend is configured ([teletel] backend=)\r\n"));
+      return;
+    }
+  job = g_new0 (TeletelJob, 1);
+  job->console = g_object_ref (client->console);
+  job->link = g_object_ref (client->link);
+  job->start = start;
+  say (client, start ? _("Starting the Teletel server...\r\n") : _("Stopping the Teletel server...\r\n"));
+  if (start)
+    mgw_teletel_start_async (client->console->teletel, NULL, teletel_done_cb, job);
+  else
+    mgw_teletel_stop_async (client->console->teletel, NULL, teletel_done_cb, job);
+}
+
+/* --- watching --- */
+
+static void
+user_output_cb (MgwSession    *session,
+                const guint8  *data,
+                guint          len,
+                ConsoleClient *client)
+{
+  /* Read-only mirror: when the console lags, frames are skipped. */
+  if (!mgw_link_get_congested (client->link))
+    mgw_link_send_data (client->link, data, len);
+}
+
+static void
+stop_watching (ConsoleClient *client)
+{
+  if (client->watched == NULL)
+    return;
+  g_signal_handlers_disconnect_by_data (client->watched, client);
+  mgw_session_watch (client->watched, FALSE);
+  g_clear_object (&client->watched);
+  client->mode = MODE_KEYS;
+}
+
+static gboolean
+parse_id (const char *text,
+          guint      *id)
+{
+  guint64 value;
+
+  if (!g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT, &value, NULL))
+    return FALSE;
+  *id = (guint) value;
+  return TRUE;
+}
+
+static void
+finish_prompt (ConsoleClient *client)
+{
+  MgwGateway *gw = client->console->gateway;
+  g_autofree char *text = g_strstrip (g_strdup (client->line->str));
+  Mode mode = client->mode;
+  g_autoptr(GError) error = NULL;
+  MgwSession *session = NULL;
+  guint id;
+
+  g_string_truncate (client->line, 0);
+  client->mode = MODE_KEYS;
+  say (client, "\r\n");
+  if (*text == '\0')
+    return;
+
+  if (mode == MODE_PROMPT_UNBAN)
+    {
+      if (mgw_gateway_unban (gw, text, &error))
+        say_printf (client, _("%s unbanned\r\n"), text);
+      else
+        say_printf (client, "%s\r\n", error->message);
+      return;
+    }
+  if (!parse_id (text, &id) || (session = mgw_gateway_lookup_session (gw, id)) == NULL)
+    {
+      say_printf (client, _("No session %s\r\n"), text);
+      return;
+    }
+  if (mode == MODE_PROMPT_DISCONNECT)
+    {
+      g_message ("console %s: session %u disconnected", client->address, id);
+      mgw_session_end (session, _("DISCONNECTED BY THE OPERATOR"));
+      say_printf (client, _("Session %u disconnected\r\n"), id);
+      return;
+    }
+  say_printf (client, _("Watching session %u (press any key to stop)\r\n"), id);
+  client->watched = g_object_ref (session);
+  client->mode = MODE_WATCHING;
+  g_signal_connect (session, "user-output", G_CALLBACK (user_output_cb), client);
+  mgw_session_watch (session, TRUE);
+}
+
+static void
+prompt (ConsoleClient *client,
+        Mode           mode,
+        const char    *question)
+{
+  client->mode = mode;
+  g_string_truncate (client->line, 0);
+  say (client, question);
+}
+
+static void
+client_free (ConsoleClient *client)
+{
+  stop_watching (client);
+  g_signal_handlers_disconnect_by_data (client->link, client);
+  mgw_link_close (client->link, FALSE);
+  g_object_unref (client->link);
+  g_string_free (client->line, TRUE);
+  g_free (client->address);
+  g_free (client);
+}
+
+static void
+key (ConsoleClient *client,
+     guint8         k)
+{
+  char echo[2] = { (char) k, 0 };
+
+  if (client->mode == MODE_WATCHING)
+    {
+      stop_watching (client);
+      say (client, _("\r\n[stopped watching]\r\n"));
+      return;
+    }
+  if (client->mode != MODE_KEYS)
+    {
+      if (k == '\r' || k == '\n')
+        finish_prompt (client);
+      else if ((k == 0x7f || k == 0x08) && client->line->len > 0)
+        {
+          g_string_truncate (client->line, client->line->len - 1);
+          say (client, "\b \b");
+        }
+      else if (k >= 0x20 && k < 0x7f && client->line->len < MAX_LINE)
+        {
+          g_string_append_c (client->line, (char) k);
+          say (client, echo);
+        }
+      return;
+    }
+  if (k < 0x20)
+    return;   /* Enter, NUL after CR... */
+  say (client, echo);
+  say (client, "\r\n");
+  switch (k)
+    {
+    case 'h': show_help (client); break;
+    case 'i': show_addresses (client); break;
+    case 't': show_timeouts (client); break;
+    case 's': show_sessions (client); break;
+    case 'k': teletel_action (client, FALSE); break;
+    case 'r': teletel_action (client, TRUE); break;
+    case 'b': show_bans (client); break;
+    case 'u': prompt (client, MODE_PROMPT_UNBAN, _("Address to unban: ")); break;
+    case 'd': prompt (client, MODE_PROMPT_DISCONNECT, _("Session to disconnect: ")); break;
+    case 'w': prompt (client, MODE_PROMPT_WATCH, _("Session to watch: ")); break;
+    case 'q':
+      say (client, _("Bye.\r\n"));
+      mgw_link_close (client->link, TRUE);
+      break;
+    default:
+      say (client, _("Unknown key: press 'h' for help\r\n"));
+    }
+}
+
+static void
+received_cb (MgwLink       *link,
+             const guint8  *data,
+             guint          len,
+             ConsoleClient *client)
+{
+  for (guint i = 0; i < len && mgw_link_get_state (link) == MGW_LINK_OPEN; i++)
+    key (client, data[i]);
+}
+
+static void
+closed_cb (MgwLink       *link,
+           const GError  *error,
+           ConsoleClient *client)
+{
+  MgwConsole *self = client->console;
+  MgwConfig *config = mgw_gateway_get_config (self->gateway);
+  gint64 duration = g_get_monotonic_time () - client->start;
+
+  g_message ("console %s: closed after %.1f s", client->address, duration / 1e6);
+  /* Console sessions follow the short-session rule too. */
+  if (duration < (gint64) config->min_session_ms * 1000)
+    {
+      g_autofree char *reason = g_strdup_printf ("console session of %.3f s", duration / 1e6);
+      g_autoptr(GError) ban_error = NULL;
+      if (!mgw_ban_list_ban (mgw_gateway_get_ban_list (self->gateway), client->address,
+                             reason, "min-session", &ban_error))
+        g_info ("not banning %s: %s", client->address, ban_error->message);
+    }
+  g_ptr_array_remove_fast (self->clients, client);
+}
+
+static gboolean
+incoming_cb (GSocketService    *service,
+             GSocketConnection *connection,
+             GObject           *source,
+             MgwConsole        *self)
+{
+  g_autoptr(GSocketAddress) remote = g_socket_connection_get_remote_address (connection, NULL);
+  GInetAddress *inet = G_IS_INET_SOCKET_ADDRESS (remote) ?
+                       g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (remote)) : NULL;
+  g_autofree char *address = inet ? g_inet_address_to_string (inet) : g_strdup ("unknown");
+  g_autofree char *normal = mgw_address_normalize (address);
+  ConsoleClient *client;
+
+  if (normal != NULL)
+    {
+      g_free (address);
+      address = g_steal_pointer (&normal);
+    }
+  if (mgw_ban_list_check (mgw_gateway_get_ban_list (self->gateway), address))
+    {
+      g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+      return TRUE;
+    }
+  client = g_new0 (ConsoleClient, 1);
+  client->console = self;
+  client->address = g_steal_pointer (&address);
+  client->start = g_get_monotonic_time ();
+  client->line = g_string_new (NULL);
+  /* A console needs little kernel buffer; its bounded queue does the
+   * rest (and tells it what it lost). */
+  g_socket_set_option (g_socket_connection_get_socket (connection), SOL_SOCKET, SO_SNDBUF,
+                       CONSOLE_SNDBUF, NULL);
+  client->link = mgw_link_telnet_new_server (G_IO_STREAM (connection), MGW_TELNET_START_DO_ECHO);
+  mgw_link_set_queue_limit (client->link, CONSOLE_QUEUE_LIMIT);
+  mgw_link_set_description (client->link, "console");
+  g_signal_connect (client->link, "received", G_CALLBACK (received_cb), client);
+  g_signal_connect (client->link, "closed", G_CALLBACK (closed_cb), client);
+  g_ptr_array_add (self->clients, client);
+  g_message ("console %s: connected", client->address);
+  say (client, "Welcome to PyMoIP Telnet/WS gateway [display] (press 'h' for Help)\r\n");
+  return TRUE;
+}
+
+static gboolean
+is_loopback (const char *address)
+{
+  g_autoptr(GInetAddress) inet = g_inet_address_new_from_string (address);
+  return inet != NULL && g_inet_address_get_is_loopback (inet);
+}
+
+gboolean
+mgw_console_start (MgwConsole  *self,
+                   GError     **error)
+{
+  MgwConfig *config = mgw_gateway_get_config (self->gateway);
+  GSocketListener *listener;
+  char **addresses = config->console_addresses;
+  guint16 port = config->display_port;
+  g_autoptr(GError) local = NULL;
+
+  if (config->display_port == MGW_PORT_OFF)
+    return TRUE;
+  self->service = g_socket_service_new ();
+  listener = G_SOCKET_LISTENER (self->service);
+  if (addresses == NULL)
+    {
+      g_warning ("the admin console listens on every address: anyone who reaches port %d "
+                 "controls the gateway", config->display_port);
+      port = port ? (g_socket_listener_add_inet_port (listener, port, NULL, &local) ? port : 0)
+                  : g_socket_listener_add_any_inet_port (listener, NULL, &local);
+    }
+  for (guint i = 0; addresses != NULL && addresses[i] != NULL && local == NULL; i++)
+    {
+      g_autoptr(GInetAddress) inet = g_inet_address_new_from_string (addresses[i]);
+      g_autoptr(GSocketAddress) addr = g_inet_socket_address_new (inet, port);
+      g_autoptr(GSocketAddress) effective = NULL;
+
+      if (!is_loopback (addresses[i]))
+        g_warning ("the admin console listens on %s, not loopback: anyone who reaches it "
+                   "controls the gateway", addresses[i]);
+      if (g_socket_listener_add_address (listener, addr, G_SOCKET_TYPE_STREAM,
+                                         G_SOCKET_PROTOCOL_TCP, NULL, &effective, &local))
+        port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (effective));
+    }
+  if (local != NULL || port == 0)
+    {
+      g_set_error (error, MGW_ERROR, MGW_ERROR_FAILED,
+                   "cannot listen for the admin console on port %d: %s", config->display_port,
+                   local ? local->message : "no address");
+      return FALSE;
+    }
+  self->port = port;
+  g_signal_connect (self->service, "incoming", G_CALLBACK (incoming_cb), self);
+  g_signal_connect_object (self->gateway, "session-added", G_CALLBACK (session_added_cb), self, 0);
+  g_signal_connect_object (self->gateway, "session-removed", G_CALLBACK (session_removed_cb), self, 0);
+  g_signal_connect_object (mgw_gateway_get_ban_list (self->gateway), "banned",
+                           G_CALLBACK (banned_cb), self, 0);
+  g_signal_connect_object (mgw_gateway_get_ban_list (self->gateway), "unbanned",
+                           G_CALLBACK (unbanned_cb), self, 0);
+  g_socket_service_start (self->service);
+  g_message ("listening for the admin console on port %u", port);
+  return TRUE;
+}
+
+guint16
+mgw_console_get_port (MgwConsole *self)
+{
+  return self->port;
+}
+
+guint
+mgw_console_get_n_clients (MgwConsole *self)
+{
+  return self->clients->len;
+}
+
+static void
+mgw_console_dispose (GObject *object)
+{
+  MgwConsole *self = MGW_CONSOLE (object);
+
+  if (self->service != NULL)
+    {
+      g_socket_service_stop (self->service);
+      g_socket_listener_close (G_SOCKET_LISTENER (self->service));
+      g_clear_object (&self->service);
+    }
+  g_clear_pointer (&self->clients, g_ptr_array_unref);
+  g_clear_object (&self->teletel);
+  g_clear_object (&self->gateway);
+  G_OBJECT_CLASS (mgw_console_parent_class)->dispose (object);
+}
+
+static void
+mgw_console_class_init (MgwConsoleClass *klass)
+{
+  G_OBJECT_CLASS (klass)->dispose = mgw_console_dispose;
+}
+
+static void
+mgw_console_init (MgwConsole *self)
+{
+  self->clients = g_ptr_array_new_with_free_func ((GDestroyNotify) client_free);
+}
+
+MgwConsole *
+mgw_console_new (MgwGateway *gateway,
+                 MgwTeletel *teletel)
+{
+  MgwConsole *self = g_object_new (MGW_TYPE_CONSOLE, NULL);
+
+  self->gateway = g_object_ref (gateway);
+  self->teletel = teletel ? g_object_ref (teletel) : NULL;
+  return self;
+}

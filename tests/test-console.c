@@ -1,0 +1,233 @@
+/* test-console.c: the admin console driven with raw telnet bytes: the
+ * negotiation and welcome, the content of every key's output, trace
+ * lines for other clients' sessions, prompts (unban, disconnect, watch),
+ * and a console that does not read losing trace lines without slowing
+ * anyone. */
+#include "config.h"
+
+#include "mgw-console.h"
+#include "mgw-demo.h"
+#include "mgw-test-util.h"
+
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define S(lit) lit, sizeof lit - 1
+
+typedef struct
+{
+  MgwDemo    *demo;
+  MgwConfig  *config;
+  MgwGateway *gateway;
+  MgwConsole *console;
+  MgwTestTcp *tcp;     /* the console client */
+} Fixture;
+
+static void
+setup (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+
+  f->demo = mgw_demo_new ();
+  g_assert_true (mgw_demo_start (f->demo, &error));
+  f->config = mgw_test_config_new (mgw_demo_get_uri (f->demo));
+  f->config->display_port = 0;
+  f->gateway = mgw_test_gateway_new (f->config);
+  f->console = mgw_console_new (f->gateway, NULL);
+  g_assert_true (mgw_console_start (f->console, &error));
+  g_assert_no_error (error);
+  f->tcp = mgw_test_tcp_connect ("127.0.0.1", mgw_console_get_port (f->console));
+  mgw_test_tcp_wait_for (f->tcp, S ("(press 'h' for Help)\r\n"));
+}
+
+static void
+teardown (Fixture *f, gconstpointer data)
+{
+  g_clear_pointer (&f->tcp, mgw_test_tcp_free);
+  g_clear_object (&f->console);
+  mgw_gateway_stop (f->gateway, NULL);
+  mgw_test_run_for (50);
+  g_clear_object (&f->gateway);
+  g_clear_pointer (&f->config, mgw_config_unref);
+  g_clear_object (&f->demo);
+  mgw_test_run_for (20);
+}
+
+/* Sends a key and waits for `needle` in what follows. */
+static void
+press (Fixture *f, const char *keys, const char *needle)
+{
+  g_byte_array_set_size (f->tcp->received, 0);
+  mgw_test_tcp_send (f->tcp, keys, strlen (keys));
+  mgw_test_tcp_wait_for (f->tcp, needle, strlen (needle));
+}
+
+static gboolean
+contains (Fixture *f, const char *text)
+{
+  return mgw_test_bytes_contain (f->tcp->received, text, strlen (text));
+}
+
+/* The original's negotiation (IAC DO ECHO) and welcome line. */
+static void
+test_welcome (Fixture *f, gconstpointer data)
+{
+  static const char welcome[] = "\xff\xfd\x01"
+    "Welcome to PyMoIP Telnet/WS gateway [display] (press 'h' for Help)\r\n";
+
+  g_assert_cmpmem (f->tcp->received->data, f->tcp->received->len, welcome, sizeof welcome - 1);
+}
+
+static void
+test_keys (Fixture *f, gconstpointer data)
+{
+  g_autofree char *pid = g_strdup_printf ("Gateway PID: %d\r\n", (int) getpid ());
+
+  /* Each key echoed, then its output. */
+  press (f, "h", pid);
+  g_assert_true (g_str_has_prefix ((char *) f->tcp->received->data, "h\r\n"));
+  g_assert_true (contains (f, "w  watch a session"));
+  g_assert_true (contains (f, "Teletel server: no control backend configured"));
+
+  press (f, "i", "127.0.0.1");
+  g_assert_true (contains (f, "Local addresses:"));
+  g_assert_true (contains (f, "lo"));
+
+  press (f, "t", "short session ban below");
+  g_assert_true (contains (f, "user inactivity                     600        600"));
+  g_assert_true (contains (f, "redirected inactivity               120       3600"));
+
+  press (f, "s", "Command channel: disabled");
+  g_assert_true (contains (f, "Sessions: 0 Telnet, 0 WS"));
+
+  press (f, "b", "No bans.");
+  press (f, "x", "Unknown key");
+  press (f, "q", "Bye.");
+  mgw_test_tcp_wait_closed (f->tcp);
+}
+
+/* Trace lines for another client's session; the sessions table. */
+static void
+test_trace_and_sessions (Fixture *f, gconstpointer data)
+{
+  g_autoptr(MgwTestTcp) user = mgw_test_tcp_connect ("127.0.0.1",
+                                                     mgw_gateway_get_telnet_port (f->gateway));
+  g_autoptr(GSocketAddress) local = g_socket_get_local_address (user->socket, NULL);
+  guint16 port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
+  g_autofree char *start = g_strdup_printf ("session 0 127.0.0.1:%u (Telnet): start\r\n", port);
+
+  mgw_test_tcp_wait_for (f->tcp, start, strlen (start));
+  mgw_test_tcp_wait_for (user, S ("\x1b\x39\x7b"));
+  press (f, "s", "Command channel: disabled");
+  g_assert_true (contains (f, "Sessions: 1 Telnet, 0 WS; since start 1 Telnet, 0 WS"));
+  g_assert_true (contains (f, "127.0.0.1"));
+  g_assert_true (contains (f, " Telnet "));
+
+  g_socket_close (user->socket, NULL);
+  mgw_test_tcp_wait_for (f->tcp, S ("session 0 127.0.0.1: end (user disconnected)"));
+}
+
+/* b, u: bans listed, one unbanned through the prompt. */
+static void
+test_bans (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (mgw_gateway_ban (f->gateway, "203.0.113.8", "test", &error));
+  mgw_test_tcp_wait_for (f->tcp, S ("ban 203.0.113.8: test"));
+  press (f, "b", "203.0.113.8");
+  g_assert_true (contains (f, "test"));
+  press (f, "u", "Address to unban: ");
+  press (f, "203.0.113.8\r", "203.0.113.8 unbanned");
+  g_assert_cmpuint (mgw_ban_list_get_size (mgw_gateway_get_ban_list (f->gateway)), ==, 0);
+  press (f, "u", "Address to unban: ");
+  press (f, "203.0.113.9\r", "203.0.113.9");
+}
+
+/* d: a session disconnected through the prompt; w: its screen mirrored
+ * until a key is pressed. */
+static void
+test_disconnect_and_watch (Fixture *f, gconstpointer data)
+{
+  g_autoptr(MgwTestTcp) user = mgw_test_tcp_connect ("127.0.0.1",
+                                                     mgw_gateway_get_telnet_port (f->gateway));
+  g_autoptr(MgwTestTcp) other = NULL;
+  MgwSession *session;
+
+  mgw_test_tcp_wait_for (user, S ("\x1b\x39\x7b"));
+  session = mgw_gateway_lookup_session (f->gateway, 0);
+  press (f, "w", "Session to watch: ");
+  press (f, "0\r", "Watching session 0");
+  g_assert_true (mgw_session_get_watched (session));
+  /* What the user's terminal receives (the demo's echo) shows here. */
+  mgw_test_tcp_send (user, S ("Z"));
+  mgw_test_tcp_wait_for (user, S ("Z"));
+  mgw_test_tcp_wait_for (f->tcp, S ("Z"));
+  press (f, " ", "stopped watching");
+  g_assert_false (mgw_session_get_watched (session));
+
+  press (f, "d", "Session to disconnect: ");
+  press (f, "0\r", "Session 0 disconnected");
+  mgw_test_tcp_wait_for (user, S ("DISCONNECTED BY THE OPERATOR"));
+  mgw_test_tcp_wait_closed (user);
+  press (f, "d", "Session to disconnect: ");
+  press (f, "77\r", "No session 77");
+  (void) other;
+}
+
+/* A console that does not read: its trace lines are dropped and counted,
+ * users are served as fast as ever, and it is told what it missed. */
+static void
+test_slow_console (Fixture *f, gconstpointer data)
+{
+  g_autoptr(MgwTestTcp) user = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 before;
+
+  g_socket_set_option (f->tcp->socket, SOL_SOCKET, SO_RCVBUF, 65536, NULL);
+  mgw_test_tcp_pause (f->tcp, TRUE);
+  /* More than the socket buffers and the console's queue hold together. */
+  for (guint i = 0; i < 8000; i++)
+    {
+      char address[32];
+      g_snprintf (address, sizeof address, "10.%u.%u.%u", i / 62500, (i / 250) % 250, 1 + i % 250);
+      g_assert_true (mgw_gateway_ban (f->gateway, address,
+                                      "a long reason, to fill the console's queue quickly, "
+                                      "as a flood of scanners would", NULL));
+    }
+  user = mgw_test_tcp_connect ("127.0.0.1", mgw_gateway_get_telnet_port (f->gateway));
+  mgw_test_tcp_wait_for (user, S ("\x1b\x39\x7b"));
+  before = g_get_monotonic_time ();
+  mgw_test_tcp_send (user, S ("k"));
+  mgw_test_tcp_wait_for (user, S ("\x1b\x39\x7bk"));
+  g_assert_cmpint (g_get_monotonic_time () - before, <, 500 * 1000);
+
+  /* Reading again, the console catches up, then is told what it lost. */
+  mgw_test_tcp_pause (f->tcp, FALSE);
+  for (guint i = 1; i < 50 && !contains (f, "trace lines lost: the console did not keep up]"); i++)
+    {
+      char address[32];
+      g_snprintf (address, sizeof address, "203.0.113.%u", i);
+      mgw_test_run_for (100);
+      g_assert_true (mgw_gateway_ban (f->gateway, address, "after", &error));
+    }
+  g_assert_true (contains (f, "trace lines lost: the console did not keep up]"));
+  mgw_test_tcp_wait_for (f->tcp, S (": after\r\n"));
+}
+
+#define ADD(path, func) \
+  g_test_add (path, Fixture, NULL, setup, func, teardown)
+
+int
+main (int argc, char **argv)
+{
+  mgw_test_init (&argc, &argv);
+  ADD ("/console/welcome", test_welcome);
+  ADD ("/console/keys", test_keys);
+  ADD ("/console/trace-and-sessions", test_trace_and_sessions);
+  ADD ("/console/bans", test_bans);
+  ADD ("/console/disconnect-and-watch", test_disconnect_and_watch);
+  ADD ("/console/slow-console", test_slow_console);
+  return g_test_run ();
+}
