@@ -7,9 +7,12 @@
 
 #include "mgw-console.h"
 #include "mgw-demo.h"
+#include "mgw-teletel-process.h"
 #include "mgw-test-util.h"
 
 #include <string.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -216,6 +219,87 @@ test_slow_console (Fixture *f, gconstpointer data)
   mgw_test_tcp_wait_for (f->tcp, S (": after\r\n"));
 }
 
+static gboolean
+command_connected (gpointer data)
+{
+  return mgw_command_link_get_connected (mgw_gateway_get_command_link (data));
+}
+
+static gboolean
+command_disconnected (gpointer data)
+{
+  return !command_connected (data);
+}
+
+/* k and r with the process backend, against a real Teletel stand-in
+ * (python3-websockets) that is both the default server and the command
+ * channel: k stops it (its users are told, the command channel drops),
+ * r starts it again from what was remembered (a new process listens, the
+ * command channel comes back by itself, new users are served). */
+static void
+test_teletel_process (void)
+{
+  g_autofree char *script = g_test_build_filename (G_TEST_DIST, "lib", "teletel-server.py", NULL);
+  guint16 port = mgw_test_closed_port ();
+  g_autofree char *port_arg = g_strdup_printf ("%u", port);
+  g_autofree char *server_uri = g_strdup_printf ("ws://127.0.0.1:%u/", port);
+  g_autoptr(GSubprocess) server = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MgwConfig) config = mgw_test_config_new (server_uri);
+  g_autoptr(MgwGateway) gateway = NULL;
+  g_autoptr(MgwTeletel) teletel = mgw_teletel_process_new (port, NULL, 1000);
+  g_autoptr(MgwConsole) console = NULL;
+  g_autoptr(MgwTestTcp) tcp = NULL;
+  g_autoptr(MgwTestTcp) user = NULL;
+  g_autoptr(MgwTestTcp) later = NULL;
+  g_autofree char *pid_line = NULL;
+  guint first_pid;
+
+  server = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &error, "/usr/bin/python3",
+                             script, "--port", port_arg, "--quiet", NULL);
+  g_assert_no_error (error);
+  config->no_command_channel = FALSE;
+  g_free (config->command_uri);
+  config->command_uri = g_strdup_printf ("ws://127.0.0.1:%u/command", port);
+  config->command_retry_ms = 100;
+  config->display_port = 0;
+  gateway = mgw_test_gateway_new (config);
+  mgw_test_wait_until (command_connected, gateway, MGW_TEST_TIMEOUT_MS, "the command channel");
+  mgw_teletel_refresh (teletel);
+  first_pid = mgw_teletel_get_pid (teletel);
+  g_assert_cmpuint (first_pid, ==, atoi (g_subprocess_get_identifier (server)));
+  console = mgw_console_new (gateway, teletel);
+  g_assert_true (mgw_console_start (console, &error));
+  tcp = mgw_test_tcp_connect ("127.0.0.1", mgw_console_get_port (console));
+  mgw_test_tcp_wait_for (tcp, S ("(press 'h' for Help)\r\n"));
+  pid_line = g_strdup_printf ("Teletel server PID: %u (running, backend process)", first_pid);
+  mgw_test_tcp_send (tcp, S ("h"));
+  mgw_test_tcp_wait_for (tcp, pid_line, strlen (pid_line));
+
+  user = mgw_test_tcp_connect ("127.0.0.1", mgw_gateway_get_telnet_port (gateway));
+  mgw_test_tcp_wait_for (user, S ("\x1f\x40\x41" "CONNECT\x18\x0a"));
+
+  mgw_test_tcp_send (tcp, S ("k"));
+  mgw_test_tcp_wait_for (tcp, S ("Teletel server stopped\r\n"));
+  g_subprocess_wait (server, NULL, NULL);
+  mgw_test_wait_until (command_disconnected, gateway, MGW_TEST_TIMEOUT_MS, "the channel to drop");
+  mgw_test_tcp_wait_for (user, S ("END SERVER CLOSED"));
+
+  mgw_test_tcp_send (tcp, S ("r"));
+  mgw_test_tcp_wait_for (tcp, S ("Teletel server started, PID "));
+  g_assert_cmpuint (mgw_teletel_get_pid (teletel), !=, 0);
+  g_assert_cmpuint (mgw_teletel_get_pid (teletel), !=, first_pid);
+  mgw_test_wait_until (command_connected, gateway, MGW_TEST_TIMEOUT_MS, "the channel to come back");
+  later = mgw_test_tcp_connect ("127.0.0.1", mgw_gateway_get_telnet_port (gateway));
+  mgw_test_tcp_wait_for (later, S ("\x1f\x40\x41" "CONNECT\x18\x0a"));
+
+  /* The restarted server is ours to stop. */
+  g_clear_pointer (&later, mgw_test_tcp_free);
+  kill ((pid_t) mgw_teletel_get_pid (teletel), SIGKILL);
+  mgw_gateway_stop (gateway, NULL);
+  mgw_test_run_for (50);
+}
+
 #define ADD(path, func) \
   g_test_add (path, Fixture, NULL, setup, func, teardown)
 
@@ -229,5 +313,6 @@ main (int argc, char **argv)
   ADD ("/console/bans", test_bans);
   ADD ("/console/disconnect-and-watch", test_disconnect_and_watch);
   ADD ("/console/slow-console", test_slow_console);
+  g_test_add_func ("/console/teletel-process", test_teletel_process);
   return g_test_run ();
 }
