@@ -16,9 +16,13 @@
 #include "mgw-throttle.h"
 
 #include <errno.h>
+#include <sys/resource.h>
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 #include <libsoup/soup.h>
+
+/* Descriptors kept free for redirections, consoles, files, the bus. */
+#define FD_RESERVE 64
 
 struct _MgwGateway
 {
@@ -44,6 +48,10 @@ struct _MgwGateway
   GHashTable       *sessions;      /* id -> MgwSession */
   guint64           ended_bad_input;
   gint64            start_time;     /* µs since the epoch */
+  guint             fd_limit;       /* RLIMIT_NOFILE, raised to its maximum */
+  guint             fd_base;        /* descriptors open before any user */
+  guint             targets;        /* redirect targets open (one fd each) */
+  gboolean          fd_warned;
   guint             next_id;
   guint             n_by_access[MGW_N_ACCESS];
   MgwCounters       counters;
@@ -93,13 +101,25 @@ ban (MgwGateway *self,
     g_info ("not banning %s (%s, rule %s): %s", address, reason, rule, error->message);
 }
 
+static gboolean
+has_target (int state)
+{
+  return state == MGW_SESSION_REDIRECTING || state == MGW_SESSION_REDIRECTED;
+}
+
 static void
 session_state_cb (MgwSession *session,
                   int         old,
                   MgwGateway *self)
 {
-  if (mgw_session_get_state (session) == MGW_SESSION_REDIRECTED)
+  int state = mgw_session_get_state (session);
+
+  if (state == MGW_SESSION_REDIRECTED)
     self->counters.redirections++;
+  if (has_target (state) && !has_target (old))
+    self->targets++;
+  else if (!has_target (state) && has_target (old) && self->targets > 0)
+    self->targets--;
 }
 
 static void
@@ -255,6 +275,37 @@ refuse_banned (MgwGateway *self,
   return TRUE;
 }
 
+/* Descriptors in use, estimated without a system call: each session
+ * holds its user's and its default server's, a redirection one more. */
+static guint
+fds_in_use (MgwGateway *self)
+{
+  return self->fd_base + 2 * g_hash_table_size (self->sessions) + self->targets;
+}
+
+/* TRUE when a new user would bring the gateway too close to its limit
+ * on open files (a redirection and a console need room too): the user is
+ * refused with a status line rather than failing obscurely later. The
+ * log says so once when nearing it. */
+static gboolean
+fds_short (MgwGateway *self)
+{
+  guint used = fds_in_use (self) + 2;
+  guint room = self->fd_limit > FD_RESERVE ? self->fd_limit - FD_RESERVE : 0;
+
+  if (self->fd_limit == 0)
+    return FALSE;
+  if (!self->fd_warned && used >= room / 10 * 9)
+    {
+      self->fd_warned = TRUE;
+      g_warning ("nearing the limit on open files: about %u of %u in use; new users are "
+                 "refused beyond %u (raise LimitNOFILE=)", used, self->fd_limit, room);
+    }
+  else if (self->fd_warned && used < room / 10 * 8)
+    self->fd_warned = FALSE;
+  return used > room;
+}
+
 /* The caps: NULL when there is room, else the reason. */
 static const char *
 refuse_full (MgwGateway *self,
@@ -268,6 +319,8 @@ refuse_full (MgwGateway *self,
       GPOINTER_TO_UINT (g_hash_table_lookup (self->per_address, address)) >=
       c->max_sessions_per_address)
     return "max-sessions-per-address";
+  if (fds_short (self))
+    return "file-descriptors";
   return NULL;
 }
 
@@ -937,10 +990,39 @@ mgw_gateway_get_ban_list (MgwGateway *self)
   return self->bans;
 }
 
+/* Raises the soft limit on open files to the hard one (each user costs
+ * two) and notes how many are open before the first user. */
+static void
+setup_fd_limit (MgwGateway *self)
+{
+  struct rlimit limit;
+  g_autoptr(GDir) dir = NULL;
+
+  if (getrlimit (RLIMIT_NOFILE, &limit) == 0)
+    {
+      if (limit.rlim_cur < limit.rlim_max)
+        {
+          limit.rlim_cur = limit.rlim_max;
+          if (setrlimit (RLIMIT_NOFILE, &limit) < 0)
+            getrlimit (RLIMIT_NOFILE, &limit);
+        }
+      self->fd_limit = limit.rlim_cur == RLIM_INFINITY ? G_MAXUINT : (guint) MIN (limit.rlim_cur, G_MAXUINT);
+    }
+  dir = g_dir_open ("/proc/self/fd", 0, NULL);
+  while (dir != NULL && g_dir_read_name (dir) != NULL)
+    self->fd_base++;
+  /* Listeners, command channel, bus and ban list are opened next. */
+  self->fd_base += 16;
+  g_message ("limit on open files: %u, room for about %u users", self->fd_limit,
+             self->fd_limit > self->fd_base + FD_RESERVE ?
+             (self->fd_limit - self->fd_base - FD_RESERVE) / 2 : 0);
+}
+
 gboolean
 mgw_gateway_start (MgwGateway  *self,
                    GError     **error)
 {
+  setup_fd_limit (self);
   if (!load_legacy_config (self, error) || !start_bans (self, error))
     return FALSE;
   if (self->config->tls_ca_file != NULL)

@@ -227,6 +227,45 @@ test_kill_during_bans (void)
   g_rmdir (state);
 }
 
+static gboolean
+answered (gpointer data)
+{
+  MgwTestTcp *tcp = data;
+  return mgw_test_bytes_contain (tcp->received, S ("CONNECT\x18")) ||
+         mgw_test_bytes_contain (tcp->received, S ("SERVICE FULL"));
+}
+
+/* Near its limit on open files the gateway says so in its log and turns
+ * users away with a status line, instead of failing obscurely. */
+static void
+test_fd_limit (void)
+{
+  static const char * const prlimit[] = { "prlimit", "--nofile=110:110", NULL };
+  g_autoptr(MgwTestDaemon) d = mgw_test_daemon_spawn_wrapped (prlimit, "--no-dbus", "--demo",
+                                                              "--tcp", "0", "--ws", "off",
+                                                              "-i", "127.0.0.1", NULL);
+  g_autoptr(GPtrArray) users = g_ptr_array_new_with_free_func ((GDestroyNotify) mgw_test_tcp_free);
+  MgwTestOutputWait warned = { d, "nearing the limit on open files" };
+  guint16 port = mgw_test_daemon_port (d, "Telnet");
+  guint served = 0, refused = 0;
+
+  g_assert_nonnull (strstr (d->err->str, "limit on open files: 110"));
+  for (guint i = 0; i < 25; i++)
+    {
+      MgwTestTcp *tcp = mgw_test_tcp_connect ("127.0.0.1", port);
+      g_ptr_array_add (users, tcp);
+      mgw_test_wait_until (answered, tcp, MGW_TEST_TIMEOUT_MS, "CONNECT or SERVICE FULL");
+      if (mgw_test_bytes_contain (tcp->received, S ("SERVICE FULL")))
+        refused++;
+      else
+        served++;
+    }
+  g_assert_cmpuint (served, >, 5);
+  g_assert_cmpuint (refused, >, 0);
+  mgw_test_wait_until (mgw_test_daemon_output_has, &warned, MGW_TEST_TIMEOUT_MS, "the warning");
+  g_assert_false (d->exited);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -239,5 +278,6 @@ main (int argc, char **argv)
   g_test_add_func ("/daemon/demo-and-sigterm", test_demo_and_sigterm);
   g_test_add_func ("/daemon/sighup-profiles", test_sighup_profiles);
   g_test_add_func ("/daemon/kill-during-bans", test_kill_during_bans);
+  g_test_add_func ("/daemon/fd-limit", test_fd_limit);
   return g_test_run ();
 }

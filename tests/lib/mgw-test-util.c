@@ -724,24 +724,25 @@ daemon_exited_cb (GObject      *source,
   d->exited = TRUE;
 }
 
-MgwTestDaemon *
-mgw_test_daemon_spawn (const char *first, ...)
+static MgwTestDaemon *
+daemon_spawn_valist (const char * const *prefix,
+                     const char         *first,
+                     va_list             args)
 {
   MgwTestDaemon *d = g_new0 (MgwTestDaemon, 1);
   g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GError) error = NULL;
   g_autoptr(GDataInputStream) err = NULL;
-  va_list args;
 
   d->config_file = mgw_test_empty_config ();
+  for (guint i = 0; prefix != NULL && prefix[i] != NULL; i++)
+    g_ptr_array_add (argv, g_strdup (prefix[i]));
   g_ptr_array_add (argv, g_strdup (g_getenv ("MOIPGWD")));
   g_ptr_array_add (argv, g_strdup_printf ("--config=%s", d->config_file));
   /* No admin console on its fixed port: tests run side by side. */
   g_ptr_array_add (argv, g_strdup ("--display=off"));
-  va_start (args, first);
   for (const char *a = first; a != NULL; a = va_arg (args, const char *))
     g_ptr_array_add (argv, g_strdup (a));
-  va_end (args);
   g_ptr_array_add (argv, NULL);
 
   d->err = g_string_new (NULL);
@@ -752,6 +753,33 @@ mgw_test_daemon_spawn (const char *first, ...)
   err = g_data_input_stream_new (g_subprocess_get_stdout_pipe (d->process));
   g_data_input_stream_read_line_async (err, G_PRIORITY_DEFAULT, NULL, daemon_read_line_cb, d);
   g_subprocess_wait_async (d->process, NULL, daemon_exited_cb, d);
+  return d;
+}
+
+MgwTestDaemon *
+mgw_test_daemon_spawn (const char *first, ...)
+{
+  MgwTestDaemon *d;
+  va_list args;
+
+  va_start (args, first);
+  d = daemon_spawn_valist (NULL, first, args);
+  va_end (args);
+  return d;
+}
+
+/* The same, started through `prefix` (e.g. prlimit and its options). */
+MgwTestDaemon *
+mgw_test_daemon_spawn_wrapped (const char * const *prefix,
+                               const char         *first,
+                               ...)
+{
+  MgwTestDaemon *d;
+  va_list args;
+
+  va_start (args, first);
+  d = daemon_spawn_valist (prefix, first, args);
+  va_end (args);
   return d;
 }
 

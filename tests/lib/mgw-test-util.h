@@ -159,6 +159,9 @@ typedef struct
 char          *mgw_test_empty_config      (void);
 MgwTestDaemon *mgw_test_daemon_spawn      (const char    *first,
                                            ...) G_GNUC_NULL_TERMINATED;
+MgwTestDaemon *mgw_test_daemon_spawn_wrapped (const char * const *prefix,
+                                              const char         *first,
+                                              ...) G_GNUC_NULL_TERMINATED;
 gboolean       mgw_test_daemon_exited     (gpointer       data);
 void           mgw_test_daemon_wait_exit  (MgwTestDaemon *d,
                                            guint          timeout_ms);
