@@ -33,6 +33,7 @@ struct _MgwGateway
   MgwCommandLink   *command_link;   /* NULL: disabled */
   MgwProfiles      *profiles;
   MgwBanList       *bans;
+  MgwPacer         *pacer;          /* the shared tick of paced users */
   MgwAddressSet    *never_ban;
   MgwAddressSet    *local;
   MgwAddressSet    *trusted;        /* proxies allowed to name the client */
@@ -220,7 +221,7 @@ add_session (MgwGateway *self,
   self->n_by_access[access]++;
   self->counters.sessions_total[access]++;
   address_count (self, address, +1);
-  mgw_link_set_rate (user, user_rate (self, access));
+  mgw_link_set_rate (user, user_rate (self, access), self->pacer);
   mgw_session_set_check_proxy (session, access == MGW_ACCESS_TELNET && !trusted);
   if (mgw_legacy_config_get_dump_data (self->legacy))
     start_dump (self, session);
@@ -1218,6 +1219,7 @@ mgw_gateway_finalize (GObject *object)
   g_clear_pointer (&self->trusted, mgw_address_set_free);
   g_clear_pointer (&self->legacy, mgw_legacy_config_free);
   g_clear_pointer (&self->per_address, g_hash_table_unref);
+  g_clear_pointer (&self->pacer, mgw_pacer_free);
   G_OBJECT_CLASS (mgw_gateway_parent_class)->finalize (object);
 }
 
@@ -1248,6 +1250,7 @@ mgw_gateway_init (MgwGateway *self)
   self->trusted = mgw_address_set_new ();
   self->legacy = mgw_legacy_config_new ();
   self->per_address = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->pacer = mgw_pacer_new (mgw_link_pace);
 }
 
 MgwGateway *

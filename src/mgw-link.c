@@ -8,6 +8,7 @@
 
 #include "mgw-link.h"
 #include "mgw-error.h"
+#include "mgw-pacer.h"
 #include "mgw-throttle.h"
 
 /* How long a close with flush waits for the peer to take the queue. */
@@ -27,7 +28,8 @@ typedef struct
   guint64      bad_input;
   guint        flush_timeout_id;
   MgwThrottle  throttle;     /* output pacing; rate 0: none */
-  guint        pace_id;
+  MgwPacer    *pacer;        /* the shared tick, while paced */
+  gboolean     pacing;       /* waiting for the pacer's next tick */
   GError      *close_error;  /* why we closed, when it was our decision */
   char        *description;
 } MgwLinkPrivate;
@@ -48,6 +50,16 @@ enum {
   N_SIGNALS
 };
 static guint signals[N_SIGNALS];
+
+static void
+stop_pacing (MgwLink *self)
+{
+  MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
+
+  if (priv->pacing && priv->pacer != NULL)
+    mgw_pacer_forget (priv->pacer, self);
+  priv->pacing = FALSE;
+}
 
 static void
 update_congestion (MgwLink *self)
@@ -72,7 +84,7 @@ clear_queue (MgwLink *self)
 {
   MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
 
-  g_clear_handle_id (&priv->pace_id, g_source_remove);
+  stop_pacing (self);
   g_queue_clear_full (&priv->queue, (GDestroyNotify) g_bytes_unref);
   priv->head_offset = 0;
   priv->queued = 0;
@@ -87,7 +99,7 @@ mgw_link_finalize (GObject *object)
 
   g_queue_clear_full (&priv->queue, (GDestroyNotify) g_bytes_unref);
   g_clear_handle_id (&priv->flush_timeout_id, g_source_remove);
-  g_clear_handle_id (&priv->pace_id, g_source_remove);
+  stop_pacing (self);
   g_clear_error (&priv->close_error);
   g_free (priv->description);
 
@@ -156,7 +168,6 @@ do_close (MgwLink *self)
   MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
 
   g_clear_handle_id (&priv->flush_timeout_id, g_source_remove);
-  g_clear_handle_id (&priv->pace_id, g_source_remove);
   clear_queue (self);
   MGW_LINK_GET_CLASS (self)->close (self);
 }
@@ -385,26 +396,31 @@ mgw_link_set_description (MgwLink    *self,
   priv->description = g_strdup (description);
 }
 
-/* Paces output to `bytes_per_second` (0: as fast as the peer reads). */
+/* Paces output to `bytes_per_second` (0: as fast as the peer reads),
+ * woken by `pacer`'s shared tick while waiting for credit. */
 void
-mgw_link_set_rate (MgwLink *self,
-                   double   bytes_per_second)
+mgw_link_set_rate (MgwLink  *self,
+                   double    bytes_per_second,
+                   MgwPacer *pacer)
 {
   MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
 
-  mgw_throttle_init (&priv->throttle, bytes_per_second, g_get_monotonic_time ());
+  stop_pacing (self);
+  priv->pacer = bytes_per_second > 0 ? pacer : NULL;
+  mgw_throttle_init (&priv->throttle, priv->pacer ? bytes_per_second : 0,
+                     g_get_monotonic_time ());
 }
 
-static gboolean
-pace_cb (gpointer user_data)
+/* The pacer's tick: credit has grown, write what it allows. */
+void
+mgw_link_pace (gpointer link)
 {
-  MgwLink *self = user_data;
+  MgwLink *self = link;
   MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
 
-  priv->pace_id = 0;
+  priv->pacing = FALSE;
   if (priv->state == MGW_LINK_OPEN || priv->state == MGW_LINK_CLOSING)
     MGW_LINK_GET_CLASS (self)->flush (self);
-  return G_SOURCE_REMOVE;
 }
 
 /* The bytes to write next: the head chunk, cut to what the pace allows.
@@ -421,7 +437,7 @@ mgw_link_queue_head (MgwLink       *self,
   const guint8 *p;
   gint64 now;
 
-  if (head == NULL || priv->pace_id != 0)
+  if (head == NULL || priv->pacing)
     return FALSE;
   p = g_bytes_get_data (head, &size);
   *data = p + priv->head_offset;
@@ -433,8 +449,8 @@ mgw_link_queue_head (MgwLink       *self,
   allowed = mgw_throttle_allow (&priv->throttle, now, *len);
   if (allowed == 0)
     {
-      gint64 delay = mgw_throttle_delay (&priv->throttle, now, priv->queued);
-      priv->pace_id = g_timeout_add (MAX (1, (guint) ((delay + 999) / 1000)), pace_cb, self);
+      priv->pacing = TRUE;
+      mgw_pacer_wait (priv->pacer, self);
       return FALSE;
     }
   *len = allowed;

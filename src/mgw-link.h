@@ -4,6 +4,8 @@
 
 #include <glib-object.h>
 
+#include "mgw-pacer.h"
+
 G_BEGIN_DECLS
 
 typedef enum {
@@ -61,7 +63,9 @@ void          mgw_link_set_description  (MgwLink      *self,
 void          mgw_link_abort            (MgwLink      *self,
                                          GError       *error);
 void          mgw_link_set_rate         (MgwLink      *self,
-                                         double        bytes_per_second);
+                                         double        bytes_per_second,
+                                         MgwPacer     *pacer);
+void          mgw_link_pace             (gpointer      link);
 
 /* For implementations. */
 void          mgw_link_send_raw         (MgwLink      *self,

@@ -1,6 +1,7 @@
 /* test-throttle.c: output pacing, on a simulated clock. */
 #include "config.h"
 
+#include "mgw-pacer.h"
 #include "mgw-throttle.h"
 
 /* Sends `total` bytes as a paced link does: send what is allowed, sleep
@@ -99,6 +100,51 @@ test_speeds (void)
     }
 }
 
+static guint woken[1000];
+static MgwPacer *pacer_under_test;
+
+static void
+wake (gpointer link)
+{
+  guint i = GPOINTER_TO_UINT (link) - 1;
+
+  woken[i]++;
+  /* The first link, still short of credit, waits for the next tick. */
+  if (i == 0 && woken[0] < 3)
+    mgw_pacer_wait (pacer_under_test, link);
+}
+
+static gboolean
+quit_cb (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* One shared tick wakes every waiting link once; the tick stops when no
+ * link waits; a forgotten link is not woken. */
+static void
+test_pacer (void)
+{
+  g_autoptr(MgwPacer) pacer = mgw_pacer_new (wake);
+  gboolean done = FALSE;
+
+  pacer_under_test = pacer;
+  for (guint i = 0; i < G_N_ELEMENTS (woken); i++)
+    mgw_pacer_wait (pacer, GUINT_TO_POINTER (i + 1));
+  mgw_pacer_wait (pacer, GUINT_TO_POINTER (2));   /* twice: still once */
+  mgw_pacer_forget (pacer, GUINT_TO_POINTER (1000));
+  g_assert_cmpuint (mgw_pacer_get_waiting (pacer), ==, 999);
+  g_timeout_add (MGW_THROTTLE_TICK_US / 1000 * 4, quit_cb, &done);
+  while (!done)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (woken[0], ==, 3);
+  for (guint i = 1; i < 999; i++)
+    g_assert_cmpuint (woken[i], ==, 1);
+  g_assert_cmpuint (woken[999], ==, 0);
+  g_assert_cmpuint (mgw_pacer_get_waiting (pacer), ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -108,5 +154,6 @@ main (int argc, char **argv)
   g_test_add_func ("/throttle/unlimited", test_unlimited);
   g_test_add_func ("/throttle/burst-bounded", test_burst_bounded);
   g_test_add_func ("/throttle/speeds", test_speeds);
+  g_test_add_func ("/throttle/pacer", test_pacer);
   return g_test_run ();
 }
