@@ -586,6 +586,23 @@ received_cb (MgwLink       *link,
     key (client, data[i]);
 }
 
+static guint
+find_client (MgwConsole    *self,
+             ConsoleClient *client)
+{
+  guint index = 0;
+
+  g_assert (g_ptr_array_find (self->clients, client, &index));
+  return index;
+}
+
+static gboolean
+free_client_idle (gpointer data)
+{
+  client_free (data);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 closed_cb (MgwLink       *link,
            const GError  *error,
@@ -605,7 +622,11 @@ closed_cb (MgwLink       *link,
                              reason, "min-session", &ban_error))
         g_info ("not banning %s: %s", client->address, ban_error->message);
     }
-  g_ptr_array_remove_fast (self->clients, client);
+  /* The closing may come from inside a command still writing to this
+   * client (its queue overflowed): free it once that is over. */
+  stop_watching (client);
+  g_ptr_array_steal_index_fast (self->clients, find_client (self, client));
+  g_idle_add_full (G_PRIORITY_DEFAULT, free_client_idle, client, NULL);
 }
 
 static gboolean

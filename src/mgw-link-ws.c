@@ -32,6 +32,7 @@ struct _MgwLinkWs
   guint                    keepalive_timeout;
   guint64                  max_incoming;
   gint64                   last_heard;      /* monotonic, µs */
+  gint64                   stalled_since;   /* the peer stopped reading, µs; 0: reads */
   guint                    keepalive_id;
   guint                    congestion_id;
   guint                    close_timeout_id;
@@ -141,11 +142,35 @@ error_cb (SoupWebsocketConnection *conn,
              mgw_link_get_description (MGW_LINK (self)), error->message);
 }
 
+static gsize socket_backlog (MgwLinkWs *self);
+
 static gboolean
 keepalive_cb (gpointer user_data)
 {
   MgwLinkWs *self = user_data;
-  gint64 silent = g_get_monotonic_time () - self->last_heard;
+  gint64 now = g_get_monotonic_time ();
+  gint64 silent = now - self->last_heard;
+
+  /* A peer that talks (pings, say) but does not read would have libsoup
+   * queue our answers without end: drop it once it has not read for as
+   * long as a silent peer may stay. */
+  if (socket_backlog (self) > mgw_link_get_queue_limit (MGW_LINK (self)) / 2)
+    {
+      if (self->stalled_since == 0)
+        self->stalled_since = now;
+      else if (now - self->stalled_since >
+               (gint64) (self->keepalive_interval + self->keepalive_timeout) * G_USEC_PER_SEC)
+        {
+          self->keepalive_id = 0;
+          mgw_link_abort (MGW_LINK (self),
+                          g_error_new (MGW_ERROR, MGW_ERROR_TIMED_OUT,
+                                       "the peer has not read for %u s",
+                                       (guint) ((now - self->stalled_since) / G_USEC_PER_SEC)));
+          return G_SOURCE_REMOVE;
+        }
+    }
+  else
+    self->stalled_since = 0;
 
   if (silent > (gint64) (self->keepalive_interval + self->keepalive_timeout) * G_USEC_PER_SEC)
     {

@@ -266,6 +266,9 @@ drop_target (MgwSession *self)
   g_signal_handlers_disconnect_by_data (self->target, self);
   mgw_link_close (self->target, FALSE);
   g_clear_object (&self->target);
+  /* The target may have been what held the user's reading paused. */
+  mgw_link_set_paused (self->user, self->server != NULL &&
+                                   mgw_link_get_congested (self->server));
 }
 
 /* Ends the current redirection, whatever ended it: UserRedirectEnded,
@@ -351,8 +354,9 @@ next_deadline (MgwSession *self)
     { MGW_TIMEOUT_REDIRECT_MAX,
       self->state == MGW_SESSION_REDIRECTED ?
       seconds_after (self->redirect_start, c->redirect_max[a]) : G_MAXINT64 },
+    /* Also bounds a target that never completes its handshake. */
     { MGW_TIMEOUT_REDIRECT_INACTIVITY,
-      self->state == MGW_SESSION_REDIRECTED ?
+      self->state == MGW_SESSION_REDIRECTED || self->state == MGW_SESSION_REDIRECTING ?
       seconds_after (self->last_target, c->redirect_inactivity[a]) : G_MAXINT64 },
   };
 
@@ -672,7 +676,11 @@ user_closed_cb (MgwLink      *link,
         }
       else
         set_reason (self, "user disconnected");
-      self->user_left = TRUE;
+      /* The user went away (not a queue overflow or a keepalive timeout
+       * decided here): the short-session rule may apply. */
+      self->user_left = error == NULL ||
+                        !(g_error_matches (error, MGW_ERROR, MGW_ERROR_OVERFLOW) ||
+                          g_error_matches (error, MGW_ERROR, MGW_ERROR_TIMED_OUT));
       mgw_session_end (self, NULL);
     }
   maybe_finish (self);
@@ -862,6 +870,7 @@ mgw_session_redirect (MgwSession        *self,
 
   self->server_session = g_strdup (command->server_session);
   self->target_uri = g_strdup (command->uri);
+  self->last_target = g_get_monotonic_time ();
   self->fin = profile ? profile->fin : MGW_FIN_GATEWAY;
   tell_teletel_event (self, "UserGotCommand", command->raw);
   tell_teletel_event (self, "UserRedirecting", self->server_session);

@@ -220,6 +220,34 @@ test_slow_console (Fixture *f, gconstpointer data)
 }
 
 static gboolean
+no_console_clients (gpointer data)
+{
+  return mgw_console_get_n_clients (data) == 0;
+}
+
+/* A console that types without reading overflows its queue in the middle
+ * of a command's output: it is closed, and nothing touches it after. */
+static void
+test_overflow_mid_command (Fixture *f, gconstpointer data)
+{
+  g_autofree char *keys = g_strnfill (4000, 'h');
+  g_autoptr(MgwTestTcp) user = NULL;
+
+  g_socket_set_option (f->tcp->socket, SOL_SOCKET, SO_RCVBUF, 4096, NULL);
+  mgw_test_tcp_pause (f->tcp, TRUE);
+  for (guint i = 0; i < 5 && mgw_console_get_n_clients (f->console) > 0; i++)
+    {
+      mgw_test_tcp_send (f->tcp, keys, strlen (keys));
+      mgw_test_run_for (100);
+    }
+  mgw_test_wait_until (no_console_clients, f->console, MGW_TEST_TIMEOUT_MS,
+                       "the console to be dropped");
+  mgw_test_run_for (50);
+  user = mgw_test_tcp_connect ("127.0.0.1", mgw_gateway_get_telnet_port (f->gateway));
+  mgw_test_tcp_wait_for (user, S ("\x1b\x39\x7b"));
+}
+
+static gboolean
 command_connected (gpointer data)
 {
   return mgw_command_link_get_connected (mgw_gateway_get_command_link (data));
@@ -313,6 +341,7 @@ main (int argc, char **argv)
   ADD ("/console/bans", test_bans);
   ADD ("/console/disconnect-and-watch", test_disconnect_and_watch);
   ADD ("/console/slow-console", test_slow_console);
+  ADD ("/console/overflow-mid-command", test_overflow_mid_command);
   g_test_add_func ("/console/teletel-process", test_teletel_process);
   return g_test_run ();
 }
