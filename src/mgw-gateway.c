@@ -43,6 +43,8 @@ struct _MgwGateway
   gulong            network_changed_id;
   GSocketService   *telnet_service;
   SoupServer       *ws_server;
+  GSocketService   *ws_service;
+  GHashTable       *handshakes;     /* "address port" -> Handshake */
   guint16           telnet_port;
   guint16           ws_port;
 
@@ -281,7 +283,8 @@ refuse_banned (MgwGateway *self,
 static guint
 fds_in_use (MgwGateway *self)
 {
-  return self->fd_base + 2 * g_hash_table_size (self->sessions) + self->targets;
+  return self->fd_base + 2 * g_hash_table_size (self->sessions) + self->targets +
+         g_hash_table_size (self->handshakes);
 }
 
 /* TRUE when a new user would bring the gateway too close to its limit
@@ -524,58 +527,163 @@ telnet_incoming_cb (GSocketService    *service,
   return TRUE;
 }
 
-static gboolean
-listen_telnet (MgwGateway  *self,
-               GError     **error)
+/* A GSocketService on the configured addresses (every address, IPv4
+ * and IPv6, when none), `port` 0 letting the kernel choose. */
+static GSocketService *
+listen_service (MgwGateway  *self,
+                int          wanted,
+                const char  *what,
+                guint16     *port_out,
+                GError     **error)
 {
-  GSocketListener *listener;
-  guint16 port = self->config->telnet_port;
+  g_autoptr(GSocketService) service = g_socket_service_new ();
+  GSocketListener *listener = G_SOCKET_LISTENER (service);
+  guint16 port = wanted;
   g_autoptr(GError) local = NULL;
 
-  self->telnet_service = g_socket_service_new ();
-  listener = G_SOCKET_LISTENER (self->telnet_service);
   g_socket_listener_set_backlog (listener, 1024);
-
   if (self->config->listen_addresses == NULL)
     {
       if (port == 0)
         port = g_socket_listener_add_any_inet_port (listener, NULL, &local);
       else if (!g_socket_listener_add_inet_port (listener, port, NULL, &local))
         port = 0;
-      if (port == 0)
-        goto failed;
     }
-  else
+  for (guint i = 0; self->config->listen_addresses != NULL &&
+                    self->config->listen_addresses[i] != NULL && local == NULL; i++)
     {
-      for (guint i = 0; self->config->listen_addresses[i] != NULL; i++)
-        {
-          g_autoptr(GInetAddress) inet =
-            g_inet_address_new_from_string (self->config->listen_addresses[i]);
-          g_autoptr(GSocketAddress) addr = g_inet_socket_address_new (inet, port);
-          g_autoptr(GSocketAddress) effective = NULL;
+      g_autoptr(GInetAddress) inet =
+        g_inet_address_new_from_string (self->config->listen_addresses[i]);
+      g_autoptr(GSocketAddress) addr = g_inet_socket_address_new (inet, port);
+      g_autoptr(GSocketAddress) effective = NULL;
 
-          if (!g_socket_listener_add_address (listener, addr, G_SOCKET_TYPE_STREAM,
-                                              G_SOCKET_PROTOCOL_TCP, NULL,
-                                              &effective, &local))
-            goto failed;
-          port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (effective));
-        }
+      if (g_socket_listener_add_address (listener, addr, G_SOCKET_TYPE_STREAM,
+                                         G_SOCKET_PROTOCOL_TCP, NULL, &effective, &local))
+        port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (effective));
     }
-  self->telnet_port = port;
+  if (local != NULL || port == 0)
+    {
+      g_set_error (error, MGW_ERROR, MGW_ERROR_FAILED,
+                   "cannot listen for %s users on port %d: %s", what, wanted,
+                   local ? local->message : "no port");
+      return NULL;
+    }
+  g_message ("listening for %s users on port %u", what, port);
+  *port_out = port;
+  return g_steal_pointer (&service);
+}
+
+static gboolean
+listen_telnet (MgwGateway  *self,
+               GError     **error)
+{
+  self->telnet_service = listen_service (self, self->config->telnet_port, "Telnet",
+                                         &self->telnet_port, error);
+  if (self->telnet_service == NULL)
+    return FALSE;
   g_signal_connect (self->telnet_service, "incoming",
                     G_CALLBACK (telnet_incoming_cb), self);
   g_socket_service_start (self->telnet_service);
-  g_message ("listening for Telnet users on port %u", port);
   return TRUE;
-
-failed:
-  g_set_error (error, MGW_ERROR, MGW_ERROR_FAILED,
-               "cannot listen for Telnet users on port %d: %s",
-               self->config->telnet_port, local->message);
-  return FALSE;
 }
 
 /* --- WebSocket listener --- */
+
+/* A WebSocket connection before its upgrade: accepted by the gateway's
+ * own listener, handed to the SoupServer, closed if no upgrade comes in
+ * time, and counted against the caps meanwhile. */
+typedef struct
+{
+  MgwGateway        *gateway;
+  GSocketConnection *connection;
+  char              *key;        /* "address port" as libsoup reports it */
+  guint              deadline_id;
+} Handshake;
+
+static void
+handshake_free (Handshake *hs)
+{
+  g_clear_handle_id (&hs->deadline_id, g_source_remove);
+  g_object_unref (hs->connection);
+  g_free (hs->key);
+  g_free (hs);
+}
+
+static char *
+handshake_key (GSocketAddress *remote)
+{
+  guint16 port = 0;
+  g_autofree char *address = address_string (remote, &port);
+
+  return g_strdup_printf ("%s %u", address, port);
+}
+
+static gboolean
+handshake_deadline_cb (gpointer user_data)
+{
+  Handshake *hs = user_data;
+
+  hs->deadline_id = 0;
+  g_info ("WebSocket connection %s closed: no upgrade within %u s", hs->key,
+          hs->gateway->config->connect_timeout);
+  g_io_stream_close (G_IO_STREAM (hs->connection), NULL, NULL);
+  g_hash_table_remove (hs->gateway->handshakes, hs->key);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+ws_incoming_cb (GSocketService    *service,
+                GSocketConnection *connection,
+                GObject           *source,
+                MgwGateway        *self)
+{
+  g_autoptr(GSocketAddress) remote = g_socket_connection_get_remote_address (connection, NULL);
+  g_autoptr(GSocketAddress) local = g_socket_connection_get_local_address (connection, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *address = NULL;
+  guint16 port = 0;
+  Handshake *hs;
+
+  address = address_string (remote, &port);
+  /* A proxy names the client in its headers: checked at the request. */
+  if (!is_trusted (self, address) &&
+      (refuse_banned (self, address, MGW_ACCESS_WS) || fds_short (self)))
+    {
+      g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+      return TRUE;
+    }
+  hs = g_new0 (Handshake, 1);
+  hs->gateway = self;
+  hs->connection = g_object_ref (connection);
+  hs->key = handshake_key (remote);
+  hs->deadline_id = g_timeout_add_seconds (MAX (1, self->config->connect_timeout),
+                                           handshake_deadline_cb, hs);
+  g_hash_table_replace (self->handshakes, hs->key, hs);
+  if (!soup_server_accept_iostream (self->ws_server, G_IO_STREAM (connection), local, remote,
+                                    &error))
+    {
+      g_message ("WebSocket connection from %s: %s", address, error->message);
+      g_hash_table_remove (self->handshakes, hs->key);
+    }
+  return TRUE;
+}
+
+/* The socket of a connection being upgraded (its kernel queue tells the
+ * WebSocket link whether the user reads); its deadline is over. */
+static GSocket *
+take_handshake_socket (MgwGateway        *self,
+                       SoupServerMessage *msg)
+{
+  g_autofree char *key = handshake_key (soup_server_message_get_remote_address (msg));
+  Handshake *hs = g_hash_table_lookup (self->handshakes, key);
+  GSocket *socket;
+
+  if (hs == NULL)
+    return NULL;
+  socket = g_object_ref (g_socket_connection_get_socket (hs->connection));
+  g_hash_table_remove (self->handshakes, key);
+  return socket;
+}
 
 static void
 ws_upgraded_cb (SoupServerMessage *msg,
@@ -597,7 +705,7 @@ ws_upgraded_cb (SoupServerMessage *msg,
 
   address = g_strdup (g_object_get_data (G_OBJECT (msg), "mgw-address"));
   port = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (msg), "mgw-port"));
-  socket = g_object_ref (soup_server_message_get_socket (msg));
+  socket = take_handshake_socket (self, msg);
   stream = soup_server_message_steal_connection (msg);
   conn = soup_websocket_connection_new (stream, soup_server_message_get_uri (msg),
                                         SOUP_WEBSOCKET_CONNECTION_SERVER,
@@ -683,57 +791,16 @@ static gboolean
 listen_ws (MgwGateway  *self,
            GError     **error)
 {
-  guint16 port = self->config->ws_port;
-  g_autoptr(GError) local = NULL;
-  GSList *listeners;
-
   self->ws_server = soup_server_new ("server-header", NULL, NULL);
   soup_server_add_handler (self->ws_server, NULL,
                            (SoupServerCallback) ws_request_cb, self, NULL);
-
-  if (self->config->listen_addresses == NULL)
-    {
-      if (!soup_server_listen_all (self->ws_server, port, 0, &local))
-        goto failed;
-    }
-  else
-    {
-      for (guint i = 0; self->config->listen_addresses[i] != NULL; i++)
-        {
-          g_autoptr(GInetAddress) inet =
-            g_inet_address_new_from_string (self->config->listen_addresses[i]);
-          g_autoptr(GSocketAddress) addr = g_inet_socket_address_new (inet, port);
-
-          if (!soup_server_listen (self->ws_server, addr, 0, &local))
-            goto failed;
-          listeners = soup_server_get_listeners (self->ws_server);
-          if (port == 0 && listeners != NULL)
-            {
-              g_autoptr(GSocketAddress) bound =
-                g_socket_get_local_address (listeners->data, NULL);
-              port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-            }
-          g_slist_free (listeners);
-        }
-    }
-
-  listeners = soup_server_get_listeners (self->ws_server);
-  if (listeners != NULL)
-    {
-      g_autoptr(GSocketAddress) bound = g_socket_get_local_address (listeners->data, NULL);
-      if (bound != NULL)
-        port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-    }
-  g_slist_free (listeners);
-  self->ws_port = port;
-  g_message ("listening for WebSocket users on port %u", port);
+  self->ws_service = listen_service (self, self->config->ws_port, "WebSocket",
+                                     &self->ws_port, error);
+  if (self->ws_service == NULL)
+    return FALSE;
+  g_signal_connect (self->ws_service, "incoming", G_CALLBACK (ws_incoming_cb), self);
+  g_socket_service_start (self->ws_service);
   return TRUE;
-
-failed:
-  g_set_error (error, MGW_ERROR, MGW_ERROR_FAILED,
-               "cannot listen for WebSocket users on port %d: %s",
-               self->config->ws_port, local->message);
-  return FALSE;
 }
 
 /* --- command channel --- */
@@ -1070,6 +1137,11 @@ mgw_gateway_stop (MgwGateway *self,
       g_socket_service_stop (self->telnet_service);
       g_socket_listener_close (G_SOCKET_LISTENER (self->telnet_service));
     }
+  if (self->ws_service != NULL)
+    {
+      g_socket_service_stop (self->ws_service);
+      g_socket_listener_close (G_SOCKET_LISTENER (self->ws_service));
+    }
   if (self->ws_server != NULL)
     soup_server_disconnect (self->ws_server);
 
@@ -1176,6 +1248,13 @@ mgw_gateway_dispose (GObject *object)
       g_socket_listener_close (G_SOCKET_LISTENER (self->telnet_service));
       g_clear_object (&self->telnet_service);
     }
+  if (self->ws_service != NULL)
+    {
+      g_socket_service_stop (self->ws_service);
+      g_socket_listener_close (G_SOCKET_LISTENER (self->ws_service));
+      g_clear_object (&self->ws_service);
+    }
+  g_clear_pointer (&self->handshakes, g_hash_table_unref);
   if (self->ws_server != NULL)
     {
       soup_server_disconnect (self->ws_server);
@@ -1251,6 +1330,8 @@ mgw_gateway_init (MgwGateway *self)
   self->legacy = mgw_legacy_config_new ();
   self->per_address = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->pacer = mgw_pacer_new (mgw_link_pace);
+  self->handshakes = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                                            (GDestroyNotify) handshake_free);
 }
 
 MgwGateway *

@@ -523,6 +523,28 @@ test_ws_keepalive (Fixture *f, gconstpointer data)
   mgw_test_tcp_wait_closed (tcp);
 }
 
+/* A WebSocket connection that never sends its upgrade is closed after
+ * the connect timeout: idle sockets cannot pile up. */
+static void
+test_ws_idle_handshake (Fixture *f, gconstpointer data)
+{
+  g_autoptr(MgwTestTcp) idle = NULL;
+  g_autoptr(MgwTestTcp) slow = NULL;
+  gint64 begin;
+
+  f->config->connect_timeout = 1;
+  start (f);
+  begin = g_get_monotonic_time ();
+  idle = mgw_test_tcp_connect ("127.0.0.1", mgw_gateway_get_ws_port (f->gateway));
+  slow = mgw_test_tcp_connect ("127.0.0.1", mgw_gateway_get_ws_port (f->gateway));
+  mgw_test_tcp_send (slow, S ("GET / HTTP/1.1\r\nHost: x\r\n"));   /* never finished */
+  mgw_test_tcp_wait_closed (idle);
+  mgw_test_tcp_wait_closed (slow);
+  g_assert_cmpint (g_get_monotonic_time () - begin, >=, 900 * 1000);
+  g_assert_cmpint (g_get_monotonic_time () - begin, <, 3 * G_USEC_PER_SEC);
+  g_assert_cmpuint (mgw_gateway_get_n_sessions (f->gateway), ==, 0);
+}
+
 /* The listener also answers on IPv6 (when the machine has ::1). */
 static void
 test_ipv6 (Fixture *f, gconstpointer data)
@@ -609,6 +631,7 @@ main (int argc, char **argv)
   ADD ("/gateway/ws/text-above-ff", setup_server, test_text_above_ff, NULL);
   ADD ("/gateway/ws/binary-to-users", setup_demo, test_binary_to_users, NULL);
   ADD ("/gateway/ws/keepalive", setup_demo, test_ws_keepalive, NULL);
+  ADD ("/gateway/ws/idle-handshake", setup_demo, test_ws_idle_handshake, NULL);
   ADD ("/gateway/sep-never-split", setup_server, test_sep_never_split, NULL);
   ADD ("/gateway/failure/server-down", setup_demo, test_server_down, NULL);
   ADD ("/gateway/failure/server-silent", setup_demo, test_server_silent, NULL);
