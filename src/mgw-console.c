@@ -17,8 +17,11 @@
 #include "mgw-address-set.h"
 #include "mgw-error.h"
 #include "mgw-link-telnet.h"
+#include "mgw-proc-net.h"
 
 #include <glib/gi18n.h>
+#include <grp.h>
+#include <pwd.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -629,6 +632,63 @@ closed_cb (MgwLink       *link,
   g_idle_add_full (G_PRIORITY_DEFAULT, free_client_idle, client, NULL);
 }
 
+typedef struct
+{
+  guint16 peer_port;
+  guint16 console_port;
+  gint64  uid;
+} PeerSearch;
+
+static gboolean
+find_peer (const MgwTcpSocket *socket,
+           gpointer            data)
+{
+  PeerSearch *search = data;
+
+  if (socket->local_port == search->peer_port && socket->remote_port == search->console_port &&
+      socket->state == MGW_TCP_ESTABLISHED)
+    {
+      search->uid = socket->uid;
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* The console can do what the D-Bus methods reserved to root and the
+ * moipgw group do: on loopback, where the kernel's socket table names the
+ * user at the other end, the same rule applies. (A console configured on
+ * other addresses cannot know who connects: that is the operator's
+ * explicit, logged choice.) */
+static gboolean
+peer_allowed (MgwConsole *self,
+              guint16     peer_port,
+              char      **who)
+{
+  PeerSearch search = { peer_port, self->port, -1 };
+  struct passwd *pw;
+  struct group *group;
+
+  mgw_proc_net_tcp_foreach (find_peer, &search);
+  if (search.uid < 0)
+    {
+      *who = g_strdup ("an unknown user");
+      return FALSE;
+    }
+  if (search.uid == 0 || search.uid == (gint64) getuid ())
+    return TRUE;
+  pw = getpwuid ((uid_t) search.uid);
+  *who = pw ? g_strdup (pw->pw_name) : g_strdup_printf ("uid %" G_GINT64_FORMAT, search.uid);
+  group = getgrnam ("moipgw");
+  if (pw == NULL || group == NULL)
+    return FALSE;
+  if (pw->pw_gid == group->gr_gid)
+    return TRUE;
+  for (char **member = group->gr_mem; *member != NULL; member++)
+    if (strcmp (*member, pw->pw_name) == 0)
+      return TRUE;
+  return FALSE;
+}
+
 static gboolean
 incoming_cb (GSocketService    *service,
              GSocketConnection *connection,
@@ -651,6 +711,24 @@ incoming_cb (GSocketService    *service,
     {
       g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
       return TRUE;
+    }
+  if (inet != NULL && g_inet_address_get_is_loopback (inet))
+    {
+      g_autofree char *who = NULL;
+      guint16 peer_port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (remote));
+
+      if (!peer_allowed (self, peer_port, &who))
+        {
+          static const char refusal[] =
+            N_("Permission denied: only root and members of the moipgw group may use the console.\r\n");
+          const char *text = _(refusal);
+
+          g_message ("console: %s refused (not root, not in group moipgw)", who);
+          g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (connection)),
+                                     text, strlen (text), NULL, NULL, NULL);
+          g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+          return TRUE;
+        }
     }
   client = g_new0 (ConsoleClient, 1);
   client->console = self;

@@ -16,6 +16,7 @@
 #include "config.h"
 
 #include "mgw-teletel-process.h"
+#include "mgw-proc-net.h"
 #include "mgw-error.h"
 
 #include <errno.h>
@@ -31,7 +32,6 @@
 #define KILL_WAIT_MS 5000
 /* From spawning to listening on the port. */
 #define START_TIMEOUT_MS 20000
-#define TCP_LISTEN 0x0A
 
 struct _MgwTeletelProcess
 {
@@ -89,40 +89,32 @@ read_proc_stat (guint     pid,
   return TRUE;
 }
 
+typedef struct
+{
+  guint16  port;
+  GArray  *inodes;
+} ListenSearch;
+
+static gboolean
+collect_listener (const MgwTcpSocket *socket,
+                  gpointer            data)
+{
+  ListenSearch *search = data;
+
+  if (socket->state == MGW_TCP_LISTEN && socket->local_port == search->port &&
+      socket->inode != 0)
+    g_array_append_val (search->inodes, socket->inode);
+  return TRUE;
+}
+
 /* The inodes of the TCP sockets listening on `port`, IPv4 and IPv6. */
 static GArray *
 listening_inodes (guint16 port)
 {
-  static const char * const files[] = { "/proc/net/tcp", "/proc/net/tcp6" };
-  GArray *inodes = g_array_new (FALSE, FALSE, sizeof (guint64));
+  ListenSearch search = { port, g_array_new (FALSE, FALSE, sizeof (guint64)) };
 
-  for (gsize f = 0; f < G_N_ELEMENTS (files); f++)
-    {
-      g_autofree char *contents = NULL;
-      char *line;
-      char *next;
-
-      /* No tcp6 without IPv6. */
-      if (!g_file_get_contents (files[f], &contents, NULL, NULL))
-        continue;
-      for (line = contents; line != NULL; line = next)
-        {
-          unsigned int local_port;
-          unsigned int state;
-          guint64 inode;
-
-          next = strchr (line, '\n');
-          if (next != NULL)
-            *next++ = '\0';
-          /* sl local_address rem_address st tx:rx tr:when retrnsmt uid
-           * timeout inode; the header line does not match. */
-          if (sscanf (line, " %*u: %*[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%*x %x %*x:%*x %*x:%*x %*x %*u %*u %"
-                      G_GUINT64_FORMAT, &local_port, &state, &inode) == 3 &&
-              state == TCP_LISTEN && local_port == port && inode != 0)
-            g_array_append_val (inodes, inode);
-        }
-    }
-  return inodes;
+  mgw_proc_net_tcp_foreach (collect_listener, &search);
+  return search.inodes;
 }
 
 static gboolean

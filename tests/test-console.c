@@ -219,6 +219,61 @@ test_slow_console (Fixture *f, gconstpointer data)
   mgw_test_tcp_wait_for (f->tcp, S (": after\r\n"));
 }
 
+typedef struct
+{
+  gboolean  done;
+  char     *out;
+} Communicate;
+
+static void
+communicated_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Communicate *c = user_data;
+
+  g_subprocess_communicate_utf8_finish (G_SUBPROCESS (source), result, &c->out, NULL, NULL);
+  c->done = TRUE;
+}
+
+static gboolean
+communicated (gpointer data)
+{
+  return ((Communicate *) data)->done;
+}
+
+/* On loopback the console knows who connects: a user who is neither root
+ * nor in the moipgw group is refused, as on D-Bus. */
+static void
+test_refused_user (Fixture *f, gconstpointer data)
+{
+  g_autofree char *setpriv = g_find_program_in_path ("setpriv");
+  g_autofree char *port = g_strdup_printf ("%u", mgw_console_get_port (f->console));
+  g_autoptr(GSubprocess) child = NULL;
+  g_autoptr(GError) error = NULL;
+  Communicate c = { 0 };
+
+  if (getuid () != 0 || setpriv == NULL)
+    {
+      g_test_skip ("needs root and setpriv to connect as another user");
+      return;
+    }
+  child = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, setpriv, "--reuid=65534",
+                            "--regid=65534", "--clear-groups", "/usr/bin/python3", "-c",
+                            "import socket,sys\n"
+                            "s=socket.create_connection(('127.0.0.1',int(sys.argv[1])))\n"
+                            "d=b''\n"
+                            "while True:\n"
+                            "  b=s.recv(4096)\n"
+                            "  if not b: break\n"
+                            "  d+=b\n"
+                            "sys.stdout.write(d.decode('latin-1'))\n", port, NULL);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8_async (child, NULL, NULL, communicated_cb, &c);
+  mgw_test_wait_until (communicated, &c, MGW_TEST_TIMEOUT_MS, "the refused client");
+  g_assert_nonnull (strstr (c.out, "Permission denied"));
+  g_assert_null (strstr (c.out, "Welcome"));
+  g_free (c.out);
+}
+
 static gboolean
 no_console_clients (gpointer data)
 {
@@ -342,6 +397,7 @@ main (int argc, char **argv)
   ADD ("/console/disconnect-and-watch", test_disconnect_and_watch);
   ADD ("/console/slow-console", test_slow_console);
   ADD ("/console/overflow-mid-command", test_overflow_mid_command);
+  ADD ("/console/refused-user", test_refused_user);
   g_test_add_func ("/console/teletel-process", test_teletel_process);
   return g_test_run ();
 }
