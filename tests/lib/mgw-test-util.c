@@ -5,7 +5,9 @@
 #include "mgw-minitel.h"
 
 #include <glib/gstdio.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 static void
 quiet_log_handler (const char     *domain,
@@ -724,12 +726,19 @@ daemon_exited_cb (GObject      *source,
   d->exited = TRUE;
 }
 
+static void
+die_with_parent (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
 static MgwTestDaemon *
 daemon_spawn_valist (const char * const *prefix,
                      const char         *first,
                      va_list             args)
 {
   MgwTestDaemon *d = g_new0 (MgwTestDaemon, 1);
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
   g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GError) error = NULL;
   g_autoptr(GDataInputStream) err = NULL;
@@ -746,9 +755,12 @@ daemon_spawn_valist (const char * const *prefix,
   g_ptr_array_add (argv, NULL);
 
   d->err = g_string_new (NULL);
-  d->process = g_subprocess_newv ((const char * const *) argv->pdata,
-                                  G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                  G_SUBPROCESS_FLAGS_STDERR_MERGE, &error);
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                        G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  /* A test that fails half-way leaves no daemon behind. */
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  d->process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata,
+                                             &error);
   g_assert_no_error (error);
   err = g_data_input_stream_new (g_subprocess_get_stdout_pipe (d->process));
   g_data_input_stream_read_line_async (err, G_PRIORITY_DEFAULT, NULL, daemon_read_line_cb, d);
