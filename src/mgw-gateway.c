@@ -16,6 +16,9 @@
 #include "mgw-throttle.h"
 
 #include <errno.h>
+#include <malloc.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/resource.h>
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
@@ -55,6 +58,7 @@ struct _MgwGateway
   guint             fd_base;        /* descriptors open before any user */
   guint             targets;        /* redirect targets open (one fd each) */
   gboolean          fd_warned;
+  guint             trim_id;
   guint             next_id;
   guint             n_by_access[MGW_N_ACCESS];
   MgwCounters       counters;
@@ -138,6 +142,16 @@ session_abuse_cb (MgwSession *session,
     ban (self, mgw_session_get_peer_address (session), reason, rule);
 }
 
+static gboolean
+trim_cb (gpointer user_data)
+{
+  MgwGateway *self = user_data;
+
+  self->trim_id = 0;
+  malloc_trim (0);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 session_ended_cb (MgwSession *session,
                   MgwGateway *self)
@@ -156,6 +170,9 @@ session_ended_cb (MgwSession *session,
       address_count (self, address, -1);
       g_signal_emit (self, signals[SIGNAL_SESSION_REMOVED], 0, session);
     }
+  /* Give freed memory back to the system once everyone has left. */
+  if (g_hash_table_size (self->sessions) == 0 && self->trim_id == 0)
+    self->trim_id = g_idle_add (trim_cb, self);
   /* A user who leaves at once is most likely a port scanner. */
   if (mgw_session_get_user_left (session) &&
       duration < (gint64) self->config->min_session_ms * 1000)
@@ -260,6 +277,15 @@ address_string (GSocketAddress *address,
         }
     }
   return g_inet_address_to_string (inet);
+}
+
+/* Keystrokes and short screens must not wait for Nagle's algorithm
+ * (40 ms); dead peers are found by TCP keepalive. */
+static void
+tune_socket (GSocket *socket)
+{
+  g_socket_set_keepalive (socket, TRUE);
+  g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, TRUE, NULL);
 }
 
 /* --- admission --- */
@@ -371,7 +397,7 @@ admit_telnet (MgwGateway        *self,
       g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
       return;
     }
-  g_socket_set_keepalive (g_socket_connection_get_socket (connection), TRUE);
+  tune_socket (g_socket_connection_get_socket (connection));
   link = mgw_link_telnet_new_server (G_IO_STREAM (connection), self->config->telnet_start);
   full = refuse_full (self, address);
   if (full != NULL)
@@ -652,6 +678,7 @@ ws_incoming_cb (GSocketService    *service,
       g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
       return TRUE;
     }
+  tune_socket (g_socket_connection_get_socket (connection));
   hs = g_new0 (Handshake, 1);
   hs->gateway = self;
   hs->connection = g_object_ref (connection);
@@ -1266,6 +1293,7 @@ mgw_gateway_dispose (GObject *object)
       g_clear_object (&self->command_link);
     }
   g_clear_handle_id (&self->sweep_id, g_source_remove);
+  g_clear_handle_id (&self->trim_id, g_source_remove);
   if (self->network_changed_id != 0)
     {
       g_signal_handler_disconnect (g_network_monitor_get_default (), self->network_changed_id);

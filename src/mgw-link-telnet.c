@@ -8,6 +8,8 @@
 #include "mgw-link-telnet.h"
 #include "mgw-error.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <string.h>
 
 #define READ_SIZE 4096
@@ -335,6 +337,7 @@ connected_cb (GObject      *source,
       return;
     }
   g_clear_object (&self->connect_cancellable);
+  g_socket_set_option (g_socket_connection_get_socket (conn), IPPROTO_TCP, TCP_NODELAY, TRUE, NULL);
   open_stream (self, G_IO_STREAM (conn));
 }
 
