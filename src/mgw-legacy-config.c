@@ -18,6 +18,7 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <errno.h>
+#include <math.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -92,6 +93,38 @@ get_speed (JsonObject  *object,
   return TRUE;
 }
 
+/* JSON has no infinity: a number beyond a double (1e999) would be kept,
+ * then written back as a word no parser reads (found by fuzzing). */
+static gboolean
+all_finite (JsonNode *node)
+{
+  switch (json_node_get_node_type (node))
+    {
+    case JSON_NODE_OBJECT:
+      {
+        g_autoptr(GList) members = json_object_get_values (json_node_get_object (node));
+        for (GList *l = members; l != NULL; l = l->next)
+          if (!all_finite (l->data))
+            return FALSE;
+        return TRUE;
+      }
+    case JSON_NODE_ARRAY:
+      {
+        JsonArray *array = json_node_get_array (node);
+        for (guint i = 0; i < json_array_get_length (array); i++)
+          if (!all_finite (json_array_get_element (array, i)))
+            return FALSE;
+        return TRUE;
+      }
+    case JSON_NODE_VALUE:
+      return json_node_get_value_type (node) != G_TYPE_DOUBLE ||
+             isfinite (json_node_get_double (node));
+    case JSON_NODE_NULL:
+    default:
+      return TRUE;
+    }
+}
+
 gboolean
 mgw_legacy_config_load (MgwLegacyConfig  *config,
                         const char       *path,
@@ -136,6 +169,12 @@ mgw_legacy_config_load (MgwLegacyConfig  *config,
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     {
       g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG, "%s: not a JSON object", path);
+      return FALSE;
+    }
+  if (!all_finite (root))
+    {
+      g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
+                   "%s: a number is too large to be written back", path);
       return FALSE;
     }
   object = json_node_get_object (root);
