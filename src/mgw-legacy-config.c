@@ -93,18 +93,24 @@ get_speed (JsonObject  *object,
   return TRUE;
 }
 
-/* JSON has no infinity: a number beyond a double (1e999) would be kept,
- * then written back as a word no parser reads (found by fuzzing). */
+/* What load keeps must write back as JSON that loads again (found by
+ * fuzzing): no number beyond a double (1e999 parses as infinity, which
+ * JSON cannot say), no string or key that is not UTF-8 (json-glib takes
+ * the invalid escape \200 as a raw byte). */
 static gboolean
-all_finite (JsonNode *node)
+can_write_back (JsonNode *node)
 {
   switch (json_node_get_node_type (node))
     {
     case JSON_NODE_OBJECT:
       {
-        g_autoptr(GList) members = json_object_get_values (json_node_get_object (node));
-        for (GList *l = members; l != NULL; l = l->next)
-          if (!all_finite (l->data))
+        JsonObjectIter iter;
+        const char *name;
+        JsonNode *member;
+
+        json_object_iter_init (&iter, json_node_get_object (node));
+        while (json_object_iter_next (&iter, &name, &member))
+          if (!g_utf8_validate (name, -1, NULL) || !can_write_back (member))
             return FALSE;
         return TRUE;
       }
@@ -112,13 +118,16 @@ all_finite (JsonNode *node)
       {
         JsonArray *array = json_node_get_array (node);
         for (guint i = 0; i < json_array_get_length (array); i++)
-          if (!all_finite (json_array_get_element (array, i)))
+          if (!can_write_back (json_array_get_element (array, i)))
             return FALSE;
         return TRUE;
       }
     case JSON_NODE_VALUE:
-      return json_node_get_value_type (node) != G_TYPE_DOUBLE ||
-             isfinite (json_node_get_double (node));
+      if (json_node_get_value_type (node) == G_TYPE_DOUBLE)
+        return isfinite (json_node_get_double (node));
+      if (json_node_get_value_type (node) == G_TYPE_STRING)
+        return g_utf8_validate (json_node_get_string (node), -1, NULL);
+      return TRUE;
     case JSON_NODE_NULL:
     default:
       return TRUE;
@@ -171,10 +180,10 @@ mgw_legacy_config_load (MgwLegacyConfig  *config,
       g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG, "%s: not a JSON object", path);
       return FALSE;
     }
-  if (!all_finite (root))
+  if (!can_write_back (root))
     {
       g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
-                   "%s: a number is too large to be written back", path);
+                   "%s: a number too large or a string that is not UTF-8", path);
       return FALSE;
     }
   object = json_node_get_object (root);
