@@ -15,7 +15,6 @@ typedef struct
 {
   guint64 sessions_total[MGW_N_ACCESS];
   guint64 timeouts[MGW_N_TIMEOUTS];
-  guint64 upstream_failures;
   guint64 bad_input;
   guint64 bad_commands;    /* CONNECTs for unknown or busy sessions */
   guint64 redirections;    /* redirections that reached their target */
