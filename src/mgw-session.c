@@ -19,6 +19,7 @@
 #include "mgw-link-telnet.h"
 #include "mgw-link-ws.h"
 #include "mgw-minitel.h"
+#include "mgw-poller.h"
 #include "mgw-proxy.h"
 
 #include <glib/gi18n.h>
@@ -53,9 +54,9 @@ struct _MgwSession
   gint64           last_server;
   gint64           last_target;
   gint64           redirect_start;
-  guint            timeout_id;
+  MgwTimer         timeout;
   gboolean         sep_held;
-  guint            sep_timeout_id;
+  MgwTimer         sep_timeout;
   guint            enqrom_state;
   gboolean         enqrom_seen;
 
@@ -241,8 +242,8 @@ maybe_finish (MgwSession *self)
   if (!link_done (self->user) || !link_done (self->server) || !link_done (self->target))
     return;
 
-  g_clear_handle_id (&self->timeout_id, g_source_remove);
-  g_clear_handle_id (&self->sep_timeout_id, g_source_remove);
+  mgw_timer_stop (&self->timeout);
+  mgw_timer_stop (&self->sep_timeout);
   session_log (self, G_LOG_LEVEL_MESSAGE,
                "ended after %.1f s: %s; %" G_GUINT64_FORMAT " bytes from the user, %"
                G_GUINT64_FORMAT " to the user, %u redirections",
@@ -311,8 +312,8 @@ mgw_session_end (MgwSession *self,
   if (self->state == MGW_SESSION_REDIRECTING || self->state == MGW_SESSION_REDIRECTED)
     end_redirection (self, self->end_reason, NULL);
   set_state (self, MGW_SESSION_CLOSING);
-  g_clear_handle_id (&self->timeout_id, g_source_remove);
-  g_clear_handle_id (&self->sep_timeout_id, g_source_remove);
+  mgw_timer_stop (&self->timeout);
+  mgw_timer_stop (&self->sep_timeout);
   tell_teletel (self, mgw_command_user_gone (self->id));
   if (status != NULL && mgw_link_get_state (self->user) == MGW_LINK_OPEN)
     send_status (self, status);
@@ -366,7 +367,6 @@ next_deadline (MgwSession *self)
   return d;
 }
 
-static gboolean timeout_cb (gpointer user_data);
 
 /* One timer per session, armed for the nearest deadline; activity only
  * moves timestamps, the timer looks at them when it fires. */
@@ -376,29 +376,27 @@ arm_timeout (MgwSession *self)
   Deadline d;
   gint64 now = g_get_monotonic_time ();
 
-  g_clear_handle_id (&self->timeout_id, g_source_remove);
+  mgw_timer_stop (&self->timeout);
   if (self->state >= MGW_SESSION_CLOSING)
     return;
   d = next_deadline (self);
   if (d.deadline == G_MAXINT64)
     return;
-  self->timeout_id = g_timeout_add ((guint) MIN (MAX (0, (d.deadline - now) / 1000) + 1,
-                                                 G_MAXINT32),
-                                    timeout_cb, self);
+  /* Just past it: the timer looks at the clock again when it fires. */
+  mgw_timer_start_at (&self->timeout, MAX (d.deadline, now) + 1000);
 }
 
-static gboolean
+static void
 timeout_cb (gpointer user_data)
 {
   MgwSession *self = user_data;
   Deadline d = next_deadline (self);
   g_autofree char *reason = NULL;
 
-  self->timeout_id = 0;
   if (g_get_monotonic_time () < d.deadline)
     {
       arm_timeout (self);
-      return G_SOURCE_REMOVE;
+      return;
     }
 
   reason = g_strdup_printf ("%s timeout", mgw_timeout_to_string (d.which));
@@ -432,7 +430,6 @@ timeout_cb (gpointer user_data)
       break;
     }
   g_object_unref (self);
-  return G_SOURCE_REMOVE;
 }
 
 /* --- relay --- */
@@ -456,19 +453,17 @@ send_upstream (MgwSession   *self,
     mgw_link_send_data (self->server, data, len);
 }
 
-static gboolean
+static void
 sep_timeout_cb (gpointer user_data)
 {
   MgwSession *self = user_data;
   static const guint8 sep = MGW_MINITEL_SEP;
 
-  self->sep_timeout_id = 0;
   if (self->sep_held)
     {
       self->sep_held = FALSE;
       send_upstream (self, &sep, 1);
     }
-  return G_SOURCE_REMOVE;
 }
 
 static void
@@ -578,7 +573,7 @@ user_received_cb (MgwLink      *link,
       data = joined;
       len++;
       self->sep_held = FALSE;
-      g_clear_handle_id (&self->sep_timeout_id, g_source_remove);
+      mgw_timer_stop (&self->sep_timeout);
     }
   if (data[len - 1] == MGW_MINITEL_SEP)
     {
@@ -587,7 +582,7 @@ user_received_cb (MgwLink      *link,
       guint hold = redirected (self) ? MAX (self->config->sep_hold_ms, SEP_HOLD_REDIRECTED_MS)
                                      : self->config->sep_hold_ms;
       self->sep_held = TRUE;
-      self->sep_timeout_id = g_timeout_add (hold, sep_timeout_cb, self);
+      mgw_timer_start (&self->sep_timeout, hold);
       len--;
     }
 
@@ -954,8 +949,8 @@ mgw_session_dispose (GObject *object)
 {
   MgwSession *self = MGW_SESSION (object);
 
-  g_clear_handle_id (&self->timeout_id, g_source_remove);
-  g_clear_handle_id (&self->sep_timeout_id, g_source_remove);
+  mgw_timer_stop (&self->timeout);
+  mgw_timer_stop (&self->sep_timeout);
   release_link (self, &self->user);
   release_link (self, &self->server);
   release_link (self, &self->target);
@@ -1019,6 +1014,8 @@ static void
 mgw_session_init (MgwSession *self)
 {
   self->state = MGW_SESSION_CONNECTING;
+  mgw_timer_init (&self->timeout, timeout_cb, self);
+  mgw_timer_init (&self->sep_timeout, sep_timeout_cb, self);
 }
 
 MgwSession *
