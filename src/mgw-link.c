@@ -1,15 +1,26 @@
 /* mgw-link.c: the abstract byte pipe every connection is.
  *
  * The base owns what all links share: the bounded output queue and its
- * congestion flag (back-pressure), the byte counters, the state and the
- * signals. Implementations (mgw-link-telnet.c, mgw-link-ws.c) only move
- * bytes between the queue and their transport. */
+ * congestion flag (back-pressure), the byte counters, the state, the
+ * signals, and the transport: a socket (or a TLS stream over one)
+ * watched by the one poller (mgw-poller.c), read while not paused and
+ * written from the queue. Implementations (mgw-link-telnet.c,
+ * mgw-link-ws.c) decode what is read (input) and, for WebSocket, frame
+ * what is written (frame). */
 #include "config.h"
 
 #include "mgw-link.h"
 #include "mgw-error.h"
 #include "mgw-pacer.h"
+#include "mgw-poller.h"
 #include "mgw-throttle.h"
+
+#include <errno.h>
+#include <sys/socket.h>
+
+/* One read buffer for every link: the main loop is single-threaded and
+ * what is read is handed on before the next read. */
+#define READ_SIZE (16 * 1024)
 
 /* How long a close with flush waits for the peer to take the queue. */
 #define CLOSE_FLUSH_TIMEOUT_MS 2000
@@ -26,12 +37,24 @@ typedef struct
   guint64      bytes_in;
   guint64      bytes_out;
   guint64      bad_input;
-  guint        flush_timeout_id;
+  MgwTimer     flush_timer;  /* a close with flush waits no longer */
   MgwThrottle  throttle;     /* output pacing; rate 0: none */
   MgwPacer    *pacer;        /* the shared tick, while paced */
   gboolean     pacing;       /* waiting for the pacer's next tick */
   GError      *close_error;  /* why we closed, when it was our decision */
   char        *description;
+
+  /* The transport. */
+  GIOStream   *stream;
+  int          fd;           /* the socket's; -1: none */
+  gboolean     tls;          /* read and write through the stream */
+  MgwWatch    *watch;
+  GByteArray  *wire;         /* framed bytes not yet written (frame links) */
+  gsize        wire_offset;
+  guint        stall_ms;     /* the peer may not read for this long; 0: forever */
+  gint64       last_write;   /* monotonic µs */
+  MgwTimer     stall_timer;
+  MgwTimer     read_timer;   /* a TLS link resumed: read what TLS holds */
 } MgwLinkPrivate;
 
 G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE (MgwLink, mgw_link, G_TYPE_OBJECT)
@@ -50,6 +73,8 @@ enum {
   N_SIGNALS
 };
 static guint signals[N_SIGNALS];
+
+static void update_watch (MgwLink *self);
 
 static void
 stop_pacing (MgwLink *self)
@@ -91,6 +116,38 @@ clear_queue (MgwLink *self)
   update_congestion (self);
 }
 
+/* Lets go of the socket: no more events, the stream closed (closing a
+ * socket does not block). */
+static void
+release_transport (MgwLink *self)
+{
+  MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
+
+  g_clear_pointer (&priv->watch, mgw_watch_free);
+  mgw_timer_stop (&priv->stall_timer);
+  mgw_timer_stop (&priv->read_timer);
+  if (priv->stream != NULL)
+    {
+      g_io_stream_close (priv->stream, NULL, NULL);
+      g_clear_object (&priv->stream);
+    }
+  priv->fd = -1;
+  g_clear_pointer (&priv->wire, g_byte_array_unref);
+  priv->wire_offset = 0;
+}
+
+static void
+mgw_link_dispose (GObject *object)
+{
+  MgwLink *self = MGW_LINK (object);
+  MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
+
+  mgw_timer_stop (&priv->flush_timer);
+  release_transport (self);
+
+  G_OBJECT_CLASS (mgw_link_parent_class)->dispose (object);
+}
+
 static void
 mgw_link_finalize (GObject *object)
 {
@@ -98,7 +155,6 @@ mgw_link_finalize (GObject *object)
   MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
 
   g_queue_clear_full (&priv->queue, (GDestroyNotify) g_bytes_unref);
-  g_clear_handle_id (&priv->flush_timeout_id, g_source_remove);
   stop_pacing (self);
   g_clear_error (&priv->close_error);
   g_free (priv->description);
@@ -124,13 +180,405 @@ mgw_link_get_property (GObject    *object,
     }
 }
 
+/* --- the transport --- */
+
+/* Writes as much as the socket takes now. Returns the bytes written
+ * (possibly 0: would block), or -1 with `error` set. */
+static gssize
+transport_write (MgwLink       *self,
+                 const guint8  *data,
+                 gsize          len,
+                 GError       **error)
+{
+  MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
+  gssize n;
+
+  if (priv->tls)
+    {
+      g_autoptr(GError) local = NULL;
+      GOutputStream *out = g_io_stream_get_output_stream (priv->stream);
+
+      n = g_pollable_output_stream_write_nonblocking (G_POLLABLE_OUTPUT_STREAM (out),
+                                                      data, len, NULL, &local);
+      if (n < 0 && g_error_matches (local, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        return 0;
+      if (n < 0)
+        g_propagate_error (error, g_steal_pointer (&local));
+      return n;
+    }
+
+  do
+    n = send (priv->fd, data, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+  while (n < 0 && errno == EINTR);
+  if (n >= 0)
+    return n;
+  if (errno == EAGAIN || errno == EWOULDBLOCK)
+    return 0;
+  g_set_error_literal (error, G_IO_ERROR, g_io_error_from_errno (errno),
+                       g_strerror (errno));
+  return -1;
+}
+
+static void
+stall_cb (gpointer user_data)
+{
+  MgwLink *self = user_data;
+  MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
+  gint64 now = g_get_monotonic_time ();
+  gint64 stalled = now - priv->last_write;
+
+  if (stalled < (gint64) priv->stall_ms * 1000)
+    {
+      mgw_timer_start_at (&priv->stall_timer,
+                          priv->last_write + (gint64) priv->stall_ms * 1000);
+      return;
+    }
+  mgw_link_abort (self, g_error_new (MGW_ERROR, MGW_ERROR_TIMED_OUT,
+                                     "the peer has not read for %u s",
+                                     (guint) (stalled / G_USEC_PER_SEC)));
+}
+
+/* The socket is full: wait until it takes more, for at most the stall
+ * time without progress. */
+static void
+write_blocked (MgwLink *self)
+{
+  MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
+
+  if (priv->stall_ms > 0 && !mgw_timer_is_active (&priv->stall_timer))
+    mgw_timer_start_at (&priv->stall_timer,
+                        priv->last_write + (gint64) priv->stall_ms * 1000);
+}
+
+static gboolean
+write_wire (MgwLink  *self,
+            GError  **error)
+{
+  MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
+
+  while (priv->wire != NULL && priv->wire_offset < priv->wire->len)
+    {
+      gssize n = transport_write (self, priv->wire->data + priv->wire_offset,
+                                  priv->wire->len - priv->wire_offset, error);
+      if (n < 0)
+        return FALSE;
+      if (n == 0)
+        return TRUE;
+      priv->wire_offset += n;
+      priv->last_write = g_get_monotonic_time ();
+    }
+  if (priv->wire != NULL)
+    {
+      /* All written. Keep no buffer between bursts. */
+      if (priv->queued == 0 || priv->wire->len > 4096)
+        g_clear_pointer (&priv->wire, g_byte_array_unref);
+      else
+        g_byte_array_set_size (priv->wire, 0);
+      priv->wire_offset = 0;
+    }
+  return TRUE;
+}
+
+static gboolean
+wire_pending (MgwLinkPrivate *priv)
+{
+  return priv->wire != NULL && priv->wire_offset < priv->wire->len;
+}
+
+/* Writes the queue out, as far as the socket takes it now. */
+static void
+mgw_link_real_flush (MgwLink *self)
+{
+  MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
+  MgwLinkClass *klass = MGW_LINK_GET_CLASS (self);
+  g_autoptr(GError) error = NULL;
+  gboolean blocked = FALSE;
+
+  if (priv->fd < 0)
+    return;
+
+  g_object_ref (self);
+  while (priv->fd >= 0)
+    {
+      const guint8 *data;
+      gsize len;
+      gssize n;
+
+      if (!write_wire (self, &error))
+        break;
+      if (wire_pending (priv))
+        {
+          blocked = TRUE;
+          break;
+        }
+      /* Before it is open, only the transport's own bytes go (an HTTP
+       * upgrade request). */
+      if (priv->state < MGW_LINK_OPEN ||
+          !mgw_link_queue_head (self, &data, &len))
+        break;
+      if (klass->frame != NULL)
+        {
+          if (priv->wire == NULL)
+            priv->wire = g_byte_array_new ();
+          klass->frame (self, data, len, priv->wire);
+          mgw_link_queue_consume (self, len);
+          continue;
+        }
+      n = transport_write (self, data, len, &error);
+      if (n < 0)
+        break;
+      if (n == 0)
+        {
+          blocked = TRUE;
+          break;
+        }
+      priv->last_write = g_get_monotonic_time ();
+      mgw_link_queue_consume (self, n);
+    }
+
+  if (error != NULL)
+    mgw_link_abort (self, g_steal_pointer (&error));
+  else if (priv->fd >= 0)
+    {
+      if (blocked)
+        write_blocked (self);
+      else
+        mgw_timer_stop (&priv->stall_timer);
+      update_watch (self);
+    }
+  g_object_unref (self);
+}
+
+static void
+read_ready (MgwLink *self)
+{
+  MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
+  MgwLinkClass *klass = MGW_LINK_GET_CLASS (self);
+  static guint8 buf[READ_SIZE];
+  g_autoptr(GError) error = NULL;
+  gssize n;
+
+  g_object_ref (self);
+  do
+    {
+      if (priv->tls)
+        {
+          GInputStream *in = g_io_stream_get_input_stream (priv->stream);
+
+          n = g_pollable_input_stream_read_nonblocking (G_POLLABLE_INPUT_STREAM (in),
+                                                        buf, sizeof buf, NULL, &error);
+          if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+            break;
+        }
+      else
+        {
+          do
+            n = recv (priv->fd, buf, sizeof buf, MSG_DONTWAIT);
+          while (n < 0 && errno == EINTR);
+          if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+          if (n < 0)
+            error = g_error_new_literal (G_IO_ERROR, g_io_error_from_errno (errno),
+                                         g_strerror (errno));
+        }
+      if (n < 0)
+        {
+          mgw_link_abort (self, g_steal_pointer (&error));
+          break;
+        }
+      if (n == 0)
+        {
+          /* The peer closed. */
+          if (klass->eof != NULL)
+            klass->eof (self);
+          else
+            mgw_link_abort (self, NULL);
+          break;
+        }
+      klass->input (self, buf, n);
+      /* Plain sockets: level-triggered, the poller says if more is there.
+       * TLS may hold decrypted bytes the socket no longer shows. */
+    }
+  while (priv->tls && priv->fd >= 0 && !priv->paused &&
+         priv->state <= MGW_LINK_CLOSING);
+  g_clear_error (&error);
+  g_object_unref (self);
+}
+
+static void
+watch_cb (gpointer     user_data,
+          GIOCondition condition)
+{
+  MgwLink *self = user_data;
+  MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
+
+  g_object_ref (self);
+  if ((condition & G_IO_OUT) && priv->fd >= 0)
+    MGW_LINK_GET_CLASS (self)->flush (self);
+  if ((condition & G_IO_IN) && priv->fd >= 0 && !priv->paused)
+    read_ready (self);
+  if ((condition & (G_IO_ERR | G_IO_HUP)) && priv->fd >= 0)
+    {
+      /* Not reading (paused) and yet the socket is gone: reading would
+       * tell the error; without it, end here rather than spin. */
+      if (!priv->paused && !(condition & G_IO_IN))
+        read_ready (self);
+      else if (priv->paused)
+        mgw_link_abort (self, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE,
+                                                   "connection lost"));
+    }
+  g_object_unref (self);
+}
+
+static void
+update_watch (MgwLink *self)
+{
+  MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
+  GIOCondition events = 0;
+
+  if (priv->watch == NULL)
+    return;
+  if (!priv->paused && priv->state <= MGW_LINK_CLOSING)
+    events |= G_IO_IN;
+  if (wire_pending (priv) ||
+      (priv->queued > 0 && !priv->pacing && priv->state >= MGW_LINK_OPEN))
+    events |= G_IO_OUT;
+  mgw_watch_set_events (priv->watch, events);
+}
+
+static void
+read_timer_cb (gpointer user_data)
+{
+  MgwLink *self = user_data;
+  MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
+
+  if (priv->fd >= 0 && !priv->paused)
+    read_ready (self);
+}
+
+/* Takes `stream` (a GSocketConnection, or a GTlsConnection over one) as
+ * the link's transport: watched from now on, read unless paused. */
+void
+mgw_link_attach_stream (MgwLink   *self,
+                        GIOStream *stream)
+{
+  MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
+  g_autoptr(GIOStream) base = NULL;
+
+  g_return_if_fail (priv->stream == NULL);
+  priv->stream = g_object_ref (stream);
+  /* A plain socket is read and written directly; anything over it (TLS,
+   * which GSocketClient hands back wrapped) through the stream. */
+  priv->tls = !G_IS_SOCKET_CONNECTION (stream) || G_IS_TCP_WRAPPER_CONNECTION (stream);
+  if (G_IS_SOCKET_CONNECTION (stream))
+    base = g_object_ref (stream);
+  else
+    g_object_get (stream, "base-io-stream", &base, NULL);
+  priv->fd = g_socket_get_fd (g_socket_connection_get_socket (G_SOCKET_CONNECTION (base)));
+  priv->last_write = g_get_monotonic_time ();
+  priv->watch = mgw_watch_new (priv->fd, 0, watch_cb, self);
+  update_watch (self);
+}
+
+GIOStream *
+mgw_link_get_stream (MgwLink *self)
+{
+  MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
+  return priv->stream;
+}
+
+/* Bytes read before the link existed (after a PROXY header, after an
+ * HTTP head): handled as if just read. */
+void
+mgw_link_feed (MgwLink      *self,
+               const guint8 *data,
+               gsize         len)
+{
+  if (len > 0 && mgw_link_get_state (self) <= MGW_LINK_CLOSING)
+    MGW_LINK_GET_CLASS (self)->input (self, data, len);
+}
+
+/* Framed bytes that go out before any more of the queue (WebSocket
+ * control frames), also while closing. FALSE when more than the queue
+ * limit is already waiting there: the caller drops or gives up. */
+gboolean
+mgw_link_send_wire (MgwLink      *self,
+                    const guint8 *data,
+                    gsize         len)
+{
+  MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
+
+  if (priv->fd < 0)
+    return FALSE;
+  if (priv->wire != NULL && priv->wire->len - priv->wire_offset + len > priv->limit)
+    return FALSE;
+  if (priv->wire == NULL)
+    priv->wire = g_byte_array_new ();
+  g_byte_array_append (priv->wire, data, len);
+  MGW_LINK_GET_CLASS (self)->flush (self);
+  return TRUE;
+}
+
+gsize
+mgw_link_get_wire_pending (MgwLink *self)
+{
+  MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
+  return priv->wire ? priv->wire->len - priv->wire_offset : 0;
+}
+
+/* Ends the transport and reports the link closed. */
+void
+mgw_link_close_transport (MgwLink      *self,
+                          const GError *error)
+{
+  g_object_ref (self);
+  release_transport (self);
+  mgw_link_emit_closed (self, error);
+  g_object_unref (self);
+}
+
+/* A peer that takes nothing for `seconds` while output waits is dropped
+ * (0: never). */
+void
+mgw_link_set_stall_timeout (MgwLink *self,
+                            guint    seconds)
+{
+  MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
+
+  priv->stall_ms = seconds * 1000;
+  if (priv->stall_ms == 0)
+    mgw_timer_stop (&priv->stall_timer);
+}
+
+static void
+mgw_link_real_set_paused (MgwLink  *self,
+                          gboolean  paused)
+{
+  MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
+
+  update_watch (self);
+  /* TLS may already hold decrypted bytes the socket will not signal. */
+  if (!paused && priv->tls && priv->fd >= 0)
+    mgw_timer_start (&priv->read_timer, 0);
+}
+
+static void
+mgw_link_real_close (MgwLink *self)
+{
+  mgw_link_close_transport (self, NULL);
+}
+
 static void
 mgw_link_class_init (MgwLinkClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
+  object_class->dispose = mgw_link_dispose;
   object_class->finalize = mgw_link_finalize;
   object_class->get_property = mgw_link_get_property;
+  klass->flush = mgw_link_real_flush;
+  klass->set_paused = mgw_link_real_set_paused;
+  klass->close = mgw_link_real_close;
 
   props[PROP_CONGESTED] =
     g_param_spec_boolean ("congested", NULL, NULL, FALSE,
@@ -152,6 +600,8 @@ mgw_link_class_init (MgwLinkClass *klass)
                   0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_ERROR);
 }
 
+static void flush_timeout_cb (gpointer user_data);
+
 static void
 mgw_link_init (MgwLink *self)
 {
@@ -159,7 +609,11 @@ mgw_link_init (MgwLink *self)
 
   priv->state = MGW_LINK_CONNECTING;
   priv->limit = MGW_LINK_DEFAULT_QUEUE_LIMIT;
+  priv->fd = -1;
   g_queue_init (&priv->queue);
+  mgw_timer_init (&priv->flush_timer, flush_timeout_cb, self);
+  mgw_timer_init (&priv->stall_timer, stall_cb, self);
+  mgw_timer_init (&priv->read_timer, read_timer_cb, self);
 }
 
 static void
@@ -167,20 +621,15 @@ do_close (MgwLink *self)
 {
   MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
 
-  g_clear_handle_id (&priv->flush_timeout_id, g_source_remove);
+  mgw_timer_stop (&priv->flush_timer);
   clear_queue (self);
   MGW_LINK_GET_CLASS (self)->close (self);
 }
 
-static gboolean
+static void
 flush_timeout_cb (gpointer user_data)
 {
-  MgwLink *self = user_data;
-  MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
-
-  priv->flush_timeout_id = 0;
-  do_close (self);
-  return G_SOURCE_REMOVE;
+  do_close (MGW_LINK (user_data));
 }
 
 static void
@@ -260,10 +709,17 @@ mgw_link_abort (MgwLink *self,
       g_clear_error (&error);
       return;
     }
-  g_clear_error (&priv->close_error);
-  priv->close_error = error;
-  if (priv->state == MGW_LINK_CLOSING && priv->flush_timeout_id == 0)
-    return;  /* the transport is already closing */
+  if (error != NULL || priv->close_error == NULL)
+    {
+      g_clear_error (&priv->close_error);
+      priv->close_error = error;
+    }
+  if (priv->state == MGW_LINK_CLOSING && !mgw_timer_is_active (&priv->flush_timer))
+    {
+      /* The transport is already closing: cut it short. */
+      mgw_link_close_transport (self, NULL);
+      return;
+    }
   priv->state = MGW_LINK_CLOSING;
   do_close (self);
 }
@@ -296,10 +752,9 @@ mgw_link_close (MgwLink  *self,
     flush = FALSE;
 
   priv->state = MGW_LINK_CLOSING;
-  if (flush && priv->queued > 0)
+  if (flush && (priv->queued > 0 || wire_pending (priv)))
     {
-      priv->flush_timeout_id = g_timeout_add (CLOSE_FLUSH_TIMEOUT_MS,
-                                              flush_timeout_cb, self);
+      mgw_timer_start (&priv->flush_timer, CLOSE_FLUSH_TIMEOUT_MS);
       MGW_LINK_GET_CLASS (self)->flush (self);
       return;
     }
@@ -319,11 +774,19 @@ mgw_link_set_paused (MgwLink  *self,
     MGW_LINK_GET_CLASS (self)->set_paused (self, paused);
 }
 
+gboolean
+mgw_link_get_paused (MgwLink *self)
+{
+  MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
+  return priv->paused;
+}
+
 /* Drops what is queued and not yet written (a redirection that ended). */
 void
 mgw_link_drop_queue (MgwLink *self)
 {
   clear_queue (self);
+  update_watch (self);
 }
 
 MgwLinkState
@@ -463,8 +926,8 @@ queue_drained (MgwLink *self)
   MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
 
   update_congestion (self);
-  if (priv->queued == 0 && priv->state == MGW_LINK_CLOSING &&
-      priv->flush_timeout_id != 0)
+  if (priv->queued == 0 && !wire_pending (priv) &&
+      priv->state == MGW_LINK_CLOSING && mgw_timer_is_active (&priv->flush_timer))
     do_close (self);
 }
 
@@ -534,7 +997,7 @@ mgw_link_emit_closed (MgwLink      *self,
   if (priv->state == MGW_LINK_CLOSED)
     return;
   priv->state = MGW_LINK_CLOSED;
-  g_clear_handle_id (&priv->flush_timeout_id, g_source_remove);
+  mgw_timer_stop (&priv->flush_timer);
   clear_queue (self);
   g_signal_emit (self, signals[SIGNAL_CLOSED], 0,
                  priv->close_error ? priv->close_error : error);

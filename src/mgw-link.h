@@ -2,7 +2,7 @@
  * target), Telnet or WebSocket, server or client side. */
 #pragma once
 
-#include <glib-object.h>
+#include <gio/gio.h>
 
 #include "mgw-pacer.h"
 
@@ -24,6 +24,18 @@ struct _MgwLinkClass
 {
   GObjectClass parent_class;
 
+  /* Bytes read from the transport (required with a transport). */
+  void (*input)      (MgwLink      *self,
+                      const guint8 *data,
+                      gsize         len);
+  /* Optional: the peer closed its side; default: closed, no error. */
+  void (*eof)        (MgwLink      *self);
+  /* Optional: frame queued bytes into `wire` as they are written (the
+   * pace applies to the data, each paced batch its own frame). */
+  void (*frame)      (MgwLink      *self,
+                      const guint8 *data,
+                      gsize         len,
+                      GByteArray   *wire);
   /* Write what is queued, as far as the transport takes it now. */
   void (*flush)      (MgwLink  *self);
   /* Stop or resume reading from the peer (back-pressure). */
@@ -67,7 +79,23 @@ void          mgw_link_set_rate         (MgwLink      *self,
                                          MgwPacer     *pacer);
 void          mgw_link_pace             (gpointer      link);
 
+void          mgw_link_set_stall_timeout (MgwLink     *self,
+                                          guint        seconds);
+gboolean      mgw_link_get_paused       (MgwLink      *self);
+
 /* For implementations. */
+void          mgw_link_attach_stream    (MgwLink      *self,
+                                         GIOStream    *stream);
+GIOStream    *mgw_link_get_stream       (MgwLink      *self);
+void          mgw_link_feed             (MgwLink      *self,
+                                         const guint8 *data,
+                                         gsize         len);
+gboolean      mgw_link_send_wire        (MgwLink      *self,
+                                         const guint8 *data,
+                                         gsize         len);
+gsize         mgw_link_get_wire_pending (MgwLink      *self);
+void          mgw_link_close_transport  (MgwLink      *self,
+                                         const GError *error);
 void          mgw_link_send_raw         (MgwLink      *self,
                                          const guint8 *data,
                                          gsize         len);
