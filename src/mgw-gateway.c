@@ -1,9 +1,10 @@
 /* mgw-gateway.c: the gateway object.
  *
- * Owns the listeners (Telnet on a GSocketService, WebSocket on a
- * SoupServer), the one SoupSession every upstream connection goes
- * through, the sessions by id and the counters. A new connection becomes
- * a user link, then a session. */
+ * Owns the listeners (Telnet and WebSocket, each a GSocketService), the
+ * SoupSession whose TLS database upstream wss:// links trust and the
+ * command channel goes through, the sessions by id and the counters. A
+ * new connection becomes a user link (a WebSocket one after its upgrade
+ * request is read and accepted), then a session. */
 #include "config.h"
 
 #include "mgw-gateway.h"
@@ -45,9 +46,8 @@ struct _MgwGateway
   guint             sweep_id;
   gulong            network_changed_id;
   GSocketService   *telnet_service;
-  SoupServer       *ws_server;
   GSocketService   *ws_service;
-  GHashTable       *handshakes;     /* "address port" -> Handshake */
+  GHashTable       *handshakes;     /* WebSocket upgrades: MgwLink -> Upgrade */
   guint16           telnet_port;
   guint16           ws_port;
 
@@ -616,45 +616,90 @@ listen_telnet (MgwGateway  *self,
 /* --- WebSocket listener --- */
 
 /* A WebSocket connection before its upgrade: accepted by the gateway's
- * own listener, handed to the SoupServer, closed if no upgrade comes in
- * time, and counted against the caps meanwhile. */
+ * own listener, its request read by the link, closed if no upgrade comes
+ * in time, and counted against the caps meanwhile. */
 typedef struct
 {
-  MgwGateway        *gateway;
-  GSocketConnection *connection;
-  char              *key;        /* "address port" as libsoup reports it */
-  guint              deadline_id;
-} Handshake;
+  MgwGateway *gateway;
+  MgwLink    *link;
+  char       *address;   /* the socket's, then what a trusted proxy says */
+  guint16     port;
+} Upgrade;
 
 static void
-handshake_free (Handshake *hs)
+upgrade_free (Upgrade *up)
 {
-  g_clear_handle_id (&hs->deadline_id, g_source_remove);
-  g_object_unref (hs->connection);
-  g_free (hs->key);
-  g_free (hs);
+  g_signal_handlers_disconnect_by_data (up->link, up);
+  g_object_unref (up->link);
+  g_free (up->address);
+  g_free (up);
 }
 
-static char *
-handshake_key (GSocketAddress *remote)
+/* The request is in: whose it is (the socket's address, or what a
+ * trusted proxy says), and whether that address is banned. */
+static guint
+ws_decide_cb (MgwLinkWs   *link,
+              MgwHttpHead *request,
+              gpointer     user_data)
 {
-  guint16 port = 0;
-  g_autofree char *address = address_string (remote, &port);
+  Upgrade *up = user_data;
+  MgwGateway *self = up->gateway;
 
-  return g_strdup_printf ("%s %u", address, port);
+  if (is_trusted (self, up->address))
+    {
+      g_autofree char *forwarded = NULL;
+      guint16 forwarded_port = 0;
+
+      /* Only the header the proxy is configured to write: the other one
+       * may come from the client, passed through untouched. */
+      if (mgw_proxy_parse_forwarded (self->config->proxy_forwarded ?
+                                     mgw_http_head_get (request, "Forwarded") : NULL,
+                                     self->config->proxy_forwarded ? NULL :
+                                     mgw_http_head_get (request, "X-Forwarded-For"),
+                                     &forwarded, &forwarded_port))
+        {
+          g_free (up->address);
+          up->address = g_steal_pointer (&forwarded);
+          up->port = forwarded_port;
+        }
+    }
+  if (refuse_banned (self, up->address, MGW_ACCESS_WS))
+    return 403;
+  return 101;
 }
 
-static gboolean
-handshake_deadline_cb (gpointer user_data)
+static void
+ws_upgraded_cb (MgwLink *link,
+                Upgrade *up)
 {
-  Handshake *hs = user_data;
+  MgwGateway *self = up->gateway;
+  g_autoptr(MgwLink) user = g_object_ref (link);
+  g_autofree char *address = g_strdup (up->address);
+  guint16 port = up->port;
+  const char *full;
 
-  hs->deadline_id = 0;
-  g_info ("WebSocket connection %s closed: no upgrade within %u s", hs->key,
-          hs->gateway->config->connect_timeout);
-  g_io_stream_close (G_IO_STREAM (hs->connection), NULL, NULL);
-  g_hash_table_remove (hs->gateway->handshakes, hs->key);
-  return G_SOURCE_REMOVE;
+  g_hash_table_remove (self->handshakes, link);  /* frees up */
+  mgw_link_ws_set_keepalive (MGW_LINK_WS (user), self->config->ws_ping_interval,
+                             self->config->ws_ping_timeout);
+  full = refuse_full (self, address);
+  if (full != NULL)
+    {
+      turn_away (self, user, address, full);
+      return;
+    }
+  add_session (self, MGW_ACCESS_WS, user, address, port, FALSE);
+}
+
+static void
+ws_upgrade_failed_cb (MgwLink      *link,
+                      const GError *error,
+                      Upgrade      *up)
+{
+  MgwGateway *self = up->gateway;
+
+  g_info ("WebSocket connection from %s closed before its upgrade: %s", up->address,
+          error ? error->message : "closed by the peer");
+  g_hash_table_remove (self->handshakes, link);
 }
 
 static gboolean
@@ -664,11 +709,10 @@ ws_incoming_cb (GSocketService    *service,
                 MgwGateway        *self)
 {
   g_autoptr(GSocketAddress) remote = g_socket_connection_get_remote_address (connection, NULL);
-  g_autoptr(GSocketAddress) local = g_socket_connection_get_local_address (connection, NULL);
-  g_autoptr(GError) error = NULL;
   g_autofree char *address = NULL;
+  g_autofree char *description = NULL;
   guint16 port = 0;
-  Handshake *hs;
+  Upgrade *up;
 
   address = address_string (remote, &port);
   /* A proxy names the client in its headers: checked at the request. */
@@ -679,148 +723,26 @@ ws_incoming_cb (GSocketService    *service,
       return TRUE;
     }
   tune_socket (g_socket_connection_get_socket (connection));
-  hs = g_new0 (Handshake, 1);
-  hs->gateway = self;
-  hs->connection = g_object_ref (connection);
-  hs->key = handshake_key (remote);
-  hs->deadline_id = g_timeout_add_seconds (MAX (1, self->config->connect_timeout),
-                                           handshake_deadline_cb, hs);
-  g_hash_table_replace (self->handshakes, hs->key, hs);
-  if (!soup_server_accept_iostream (self->ws_server, G_IO_STREAM (connection), local, remote,
-                                    &error))
-    {
-      g_message ("WebSocket connection from %s: %s", address, error->message);
-      g_hash_table_remove (self->handshakes, hs->key);
-    }
+  up = g_new0 (Upgrade, 1);
+  up->gateway = self;
+  up->address = g_steal_pointer (&address);
+  up->port = port;
+  up->link = mgw_link_ws_accept (G_IO_STREAM (connection), self->config->ws_frame_type,
+                                 MAX (1, self->config->connect_timeout),
+                                 ws_decide_cb, up);
+  description = g_strdup_printf ("WebSocket connection from %s", up->address);
+  mgw_link_set_description (up->link, description);
+  mgw_link_ws_set_max_incoming (MGW_LINK_WS (up->link), self->config->ws_max_message);
+  g_signal_connect (up->link, "opened", G_CALLBACK (ws_upgraded_cb), up);
+  g_signal_connect (up->link, "closed", G_CALLBACK (ws_upgrade_failed_cb), up);
+  g_hash_table_insert (self->handshakes, up->link, up);
   return TRUE;
-}
-
-/* The socket of a connection being upgraded (its kernel queue tells the
- * WebSocket link whether the user reads); its deadline is over. */
-static GSocket *
-take_handshake_socket (MgwGateway        *self,
-                       SoupServerMessage *msg)
-{
-  g_autofree char *key = handshake_key (soup_server_message_get_remote_address (msg));
-  Handshake *hs = g_hash_table_lookup (self->handshakes, key);
-  GSocket *socket;
-
-  if (hs == NULL)
-    return NULL;
-  socket = g_object_ref (g_socket_connection_get_socket (hs->connection));
-  g_hash_table_remove (self->handshakes, key);
-  return socket;
-}
-
-static void
-ws_upgraded_cb (SoupServerMessage *msg,
-                MgwGateway        *self)
-{
-  SoupMessageHeaders *req = soup_server_message_get_request_headers (msg);
-  SoupMessageHeaders *resp = soup_server_message_get_response_headers (msg);
-  g_autoptr(SoupWebsocketConnection) conn = NULL;
-  g_autoptr(GIOStream) stream = NULL;
-  g_autoptr(GSocket) socket = NULL;
-  g_autoptr(MgwLink) link = NULL;
-  g_autofree char *address = NULL;
-  const char *full;
-  guint16 port = 0;
-
-  g_signal_handlers_disconnect_by_func (msg, ws_upgraded_cb, self);
-  if (soup_server_message_get_status (msg) != SOUP_STATUS_SWITCHING_PROTOCOLS)
-    return;
-
-  address = g_strdup (g_object_get_data (G_OBJECT (msg), "mgw-address"));
-  port = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (msg), "mgw-port"));
-  socket = take_handshake_socket (self, msg);
-  stream = soup_server_message_steal_connection (msg);
-  conn = soup_websocket_connection_new (stream, soup_server_message_get_uri (msg),
-                                        SOUP_WEBSOCKET_CONNECTION_SERVER,
-                                        soup_message_headers_get_one (req, "Origin"),
-                                        soup_message_headers_get_one (resp, "Sec-WebSocket-Protocol"),
-                                        NULL);
-  link = mgw_link_ws_new_server (conn, socket, self->config->ws_frame_type);
-  mgw_link_ws_set_keepalive (MGW_LINK_WS (link), self->config->ws_ping_interval,
-                             self->config->ws_ping_timeout);
-  mgw_link_ws_set_max_incoming (MGW_LINK_WS (link), self->config->ws_max_message);
-  full = refuse_full (self, address);
-  if (full != NULL)
-    {
-      turn_away (self, link, address, full);
-      return;
-    }
-  add_session (self, MGW_ACCESS_WS, link, address, port, FALSE);
-}
-
-/* Any path. When the client offers subprotocols, answer with the first it
- * offered (browsers drop a handshake that ignores their list); accept
- * clients that offer none. */
-static void
-ws_request_cb (SoupServer        *server,
-               SoupServerMessage *msg,
-               const char        *path,
-               GHashTable        *query,
-               MgwGateway        *self)
-{
-  SoupMessageHeaders *req = soup_server_message_get_request_headers (msg);
-  const char *offered = soup_message_headers_get_list (req, "Sec-WebSocket-Protocol");
-  g_auto(GStrv) protocols = NULL;
-  g_autofree char *address = NULL;
-  guint16 port = 0;
-
-  /* The client's address: the socket's, or what a trusted proxy says. */
-  address = address_string (soup_server_message_get_remote_address (msg), &port);
-  if (is_trusted (self, address))
-    {
-      g_autofree char *forwarded = NULL;
-      guint16 forwarded_port = 0;
-
-      /* Only the header the proxy is configured to write: the other one
-       * may come from the client, passed through untouched. */
-      if (mgw_proxy_parse_forwarded (self->config->proxy_forwarded ?
-                                     soup_message_headers_get_list (req, "Forwarded") : NULL,
-                                     self->config->proxy_forwarded ? NULL :
-                                     soup_message_headers_get_list (req, "X-Forwarded-For"),
-                                     &forwarded, &forwarded_port))
-        {
-          g_free (address);
-          address = g_steal_pointer (&forwarded);
-          port = forwarded_port;
-        }
-    }
-  if (refuse_banned (self, address, MGW_ACCESS_WS))
-    {
-      soup_server_message_set_status (msg, SOUP_STATUS_FORBIDDEN, NULL);
-      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
-                                    "Connection", "close");
-      return;
-    }
-  g_object_set_data_full (G_OBJECT (msg), "mgw-address", g_steal_pointer (&address), g_free);
-  g_object_set_data (G_OBJECT (msg), "mgw-port", GUINT_TO_POINTER (port));
-
-  if (offered != NULL)
-    {
-      g_auto(GStrv) list = g_strsplit (offered, ",", 2);
-      protocols = g_new0 (char *, 2);
-      protocols[0] = g_strdup (g_strstrip (list[0]));
-    }
-
-  if (!soup_websocket_server_process_handshake (msg, NULL, protocols, NULL, NULL))
-    {
-      if (soup_server_message_get_status (msg) == SOUP_STATUS_NONE)
-        soup_server_message_set_status (msg, SOUP_STATUS_BAD_REQUEST, NULL);
-      return;
-    }
-  g_signal_connect (msg, "wrote-informational", G_CALLBACK (ws_upgraded_cb), self);
 }
 
 static gboolean
 listen_ws (MgwGateway  *self,
            GError     **error)
 {
-  self->ws_server = soup_server_new ("server-header", NULL, NULL);
-  soup_server_add_handler (self->ws_server, NULL,
-                           (SoupServerCallback) ws_request_cb, self, NULL);
   self->ws_service = listen_service (self, self->config->ws_port, "WebSocket",
                                      &self->ws_port, error);
   if (self->ws_service == NULL)
@@ -1169,8 +1091,7 @@ mgw_gateway_stop (MgwGateway *self,
       g_socket_service_stop (self->ws_service);
       g_socket_listener_close (G_SOCKET_LISTENER (self->ws_service));
     }
-  if (self->ws_server != NULL)
-    soup_server_disconnect (self->ws_server);
+  g_hash_table_remove_all (self->handshakes);
 
   GHashTableIter iter;
   gpointer value;
@@ -1282,11 +1203,6 @@ mgw_gateway_dispose (GObject *object)
       g_clear_object (&self->ws_service);
     }
   g_clear_pointer (&self->handshakes, g_hash_table_unref);
-  if (self->ws_server != NULL)
-    {
-      soup_server_disconnect (self->ws_server);
-      g_clear_object (&self->ws_server);
-    }
   if (self->command_link != NULL)
     {
       g_signal_handlers_disconnect_by_data (self->command_link, self);
@@ -1358,8 +1274,9 @@ mgw_gateway_init (MgwGateway *self)
   self->legacy = mgw_legacy_config_new ();
   self->per_address = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->pacer = mgw_pacer_new (mgw_link_pace);
-  self->handshakes = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
-                                            (GDestroyNotify) handshake_free);
+  /* link -> Upgrade (which holds the link) */
+  self->handshakes = g_hash_table_new_full (NULL, NULL, NULL,
+                                            (GDestroyNotify) upgrade_free);
 }
 
 MgwGateway *

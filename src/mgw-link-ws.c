@@ -1,304 +1,404 @@
-/* mgw-link-ws.c: MgwLink over a libsoup WebSocket connection.
+/* mgw-link-ws.c: MgwLink over a WebSocket (RFC 6455).
  *
- * Server side for WebSocket users (the connection comes from the
- * listener), client side for the default server and ws:// or wss://
- * redirect targets. Text and binary frames are accepted from the peer;
- * text frames carry one code point per byte. Frames go out of the queue
- * one queued chunk per frame, and only while the kernel's send queue of
- * the socket is short, so libsoup's own queue stays small when the peer
- * does not read. */
+ * Server side for WebSocket users (the listener hands over the accepted
+ * socket; the HTTP upgrade is read here and the gateway decides on it),
+ * client side for the default server and ws:// or wss:// redirect
+ * targets. The framing is ours (mgw-ws-codec.c) over the base link's
+ * transport, so a WebSocket costs one watched socket and no GSource,
+ * stops being read while paused like any link, and its output is the
+ * base link's bounded queue, one frame per queued chunk (or paced
+ * batch). Text and binary frames are accepted from the peer; text
+ * frames carry one code point per byte. */
 #include "config.h"
 
 #include "mgw-link-ws.h"
 #include "mgw-error.h"
 #include "mgw-minitel.h"
+#include "mgw-poller.h"
+#include "mgw-ws-codec.h"
 
-#include <sys/ioctl.h>
-#include <linux/sockios.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <string.h>
 
-/* How often a congested link looks at the socket again. */
-#define CONGESTION_POLL_MS 20
+/* The largest HTTP head we read (request or response). */
+#define MAX_HEAD (8 * 1024)
 /* How long an orderly close may wait for the peer's close frame. */
 #define CLOSE_TIMEOUT_MS 1000
 
+typedef enum {
+  HANDSHAKE_CONNECTING,  /* client: TCP (and TLS) connect */
+  HANDSHAKE_REQUEST,     /* server: reading the upgrade request */
+  HANDSHAKE_RESPONSE,    /* client: reading the server's answer */
+  HANDSHAKE_DONE,
+} Handshake;
+
 struct _MgwLinkWs
 {
-  MgwLink                  parent_instance;
+  MgwLink          parent_instance;
 
-  SoupWebsocketConnection *conn;
-  GSocket                 *socket;
-  MgwFrameType             frame_type;
-  guint                    keepalive_interval;
-  guint                    keepalive_timeout;
-  guint64                  max_incoming;
-  gint64                   last_heard;      /* monotonic, µs */
-  gint64                   stalled_since;   /* the peer stopped reading, µs; 0: reads */
-  guint                    keepalive_id;
-  guint                    congestion_id;
-  guint                    close_timeout_id;
-  guint                    connect_timeout_id;
-  GCancellable            *connect_cancellable;
-  GByteArray              *text_buf;
+  MgwWsRole        role;
+  Handshake        handshake;
+  MgwFrameType     frame_type;
+  MgwWsDecoder    *decoder;
+  GByteArray      *head;            /* the HTTP head so far */
+  char            *key;             /* client: our Sec-WebSocket-Key */
+  char           **protocols;       /* client: offered */
+  char            *protocol;        /* agreed */
+  char            *host_header;     /* client */
+  char            *target;          /* client: path and query */
+  MgwLinkWsDecide  decide;          /* server: the gateway's verdict */
+  gpointer         decide_data;
+  GCancellable    *connect_cancellable;
+  GTlsDatabase    *tls_database;
+
+  guint            keepalive_interval;
+  guint            keepalive_timeout;
+  guint64          max_incoming;
+  gint64           last_heard;      /* monotonic, µs */
+  MgwTimer         keepalive_timer;
+  MgwTimer         deadline;        /* handshake deadline, then close wait */
+  gboolean         close_sent;
+  gboolean         close_received;
 };
 
 G_DEFINE_FINAL_TYPE (MgwLinkWs, mgw_link_ws, MGW_TYPE_LINK)
 
+static void start_keepalive (MgwLinkWs *self);
+
 static void
-message_cb (SoupWebsocketConnection *conn,
-            SoupWebsocketDataType    type,
-            GBytes                  *message,
-            gpointer                 user_data)
+send_frame (MgwLinkWs    *self,
+            MgwWsOpcode   opcode,
+            const guint8 *payload,
+            gsize         len)
 {
-  MgwLinkWs *self = user_data;
-  gsize len;
-  const guint8 *data = g_bytes_get_data (message, &len);
+  g_autoptr(GByteArray) out = g_byte_array_sized_new (len + 14);
 
-  self->last_heard = g_get_monotonic_time ();
-  if (len == 0)
+  mgw_ws_encode_frame (self->role, opcode, payload, len, out);
+  /* Control frames only; when the peer reads nothing, drop them. */
+  mgw_link_send_wire (MGW_LINK (self), out->data, out->len);
+}
+
+static void
+send_close (MgwLinkWs  *self,
+            guint16     code,
+            const char *reason)
+{
+  g_autoptr(GByteArray) out = g_byte_array_sized_new (128 + 14);
+
+  if (self->close_sent)
+    return;
+  self->close_sent = TRUE;
+  mgw_ws_encode_close (self->role, code, reason, out);
+  mgw_link_send_wire (MGW_LINK (self), out->data, out->len);
+}
+
+static void
+message (MgwLinkWs          *self,
+         const MgwWsEvent   *event)
+{
+  /* Scratch shared by every link: single-threaded, used up at once. */
+  static GByteArray *text;
+  g_autoptr(GError) error = NULL;
+
+  if (event->len == 0)
     return;  /* empty frames are legal: ignore them */
-
-  if (type == SOUP_WEBSOCKET_DATA_BINARY)
+  if (event->opcode == MGW_WS_OP_BINARY)
     {
-      mgw_link_emit_received (MGW_LINK (self), data, len);
+      mgw_link_emit_received (MGW_LINK (self), event->payload, event->len);
       return;
     }
 
-  g_autoptr(GError) error = NULL;
-  if (self->text_buf == NULL)
-    self->text_buf = g_byte_array_new ();
-  g_byte_array_set_size (self->text_buf, 0);
-  if (!mgw_utf8_to_latin1 ((const char *) data, len, self->text_buf, &error))
+  if (text == NULL)
+    text = g_byte_array_new ();
+  g_byte_array_set_size (text, 0);
+  if (!mgw_utf8_to_latin1 ((const char *) event->payload, event->len, text, &error))
     {
       mgw_link_count_bad_input (MGW_LINK (self));
       g_message ("%s: dropped a text frame of %" G_GSIZE_FORMAT " bytes: %s",
-                 mgw_link_get_description (MGW_LINK (self)), len,
+                 mgw_link_get_description (MGW_LINK (self)), event->len,
                  error->message);
       return;
     }
-  mgw_link_emit_received (MGW_LINK (self), self->text_buf->data,
-                          self->text_buf->len);
-  /* Keep the per-link scratch buffer small between frames. */
-  if (self->text_buf != NULL && self->text_buf->len > 4096)
-    g_clear_pointer (&self->text_buf, g_byte_array_unref);
+  mgw_link_emit_received (MGW_LINK (self), text->data, text->len);
+  if (text->len > 64 * 1024)
+    g_byte_array_set_size (text, 0);
+}
+
+/* The closing handshake is over (or cut short): let go of the socket. */
+static void
+finish (MgwLinkWs    *self,
+        const GError *error)
+{
+  mgw_timer_stop (&self->deadline);
+  mgw_timer_stop (&self->keepalive_timer);
+  mgw_link_close_transport (MGW_LINK (self), error);
 }
 
 static void
-pong_cb (SoupWebsocketConnection *conn,
-         GBytes                  *message,
-         gpointer                 user_data)
+peer_closed (MgwLinkWs        *self,
+             const MgwWsEvent *event)
 {
-  MgwLinkWs *self = user_data;
-
-  self->last_heard = g_get_monotonic_time ();
-}
-
-static void
-disconnect_conn (MgwLinkWs *self)
-{
-  g_clear_handle_id (&self->keepalive_id, g_source_remove);
-  g_clear_handle_id (&self->congestion_id, g_source_remove);
-  g_clear_handle_id (&self->close_timeout_id, g_source_remove);
-  if (self->conn != NULL)
-    {
-      g_signal_handlers_disconnect_by_data (self->conn, self);
-      g_clear_object (&self->conn);
-    }
-  g_clear_object (&self->socket);
-}
-
-static void
-closed_cb (SoupWebsocketConnection *conn,
-           gpointer                 user_data)
-{
-  MgwLinkWs *self = user_data;
   g_autoptr(GError) error = NULL;
-  gushort code = soup_websocket_connection_get_close_code (conn);
 
-  g_object_ref (self);
-  if (mgw_link_get_state (MGW_LINK (self)) == MGW_LINK_OPEN &&
-      code != SOUP_WEBSOCKET_CLOSE_NORMAL &&
-      code != SOUP_WEBSOCKET_CLOSE_GOING_AWAY)
+  self->close_received = TRUE;
+  if (!self->close_sent)
     {
-      const char *data = soup_websocket_connection_get_close_data (conn);
-      error = g_error_new (MGW_ERROR, MGW_ERROR_CLOSED,
-                           "WebSocket closed with code %u%s%s", code,
-                           data && *data ? ": " : "", data ? data : "");
+      /* Echo the code, as RFC 6455 §5.5.1 asks. */
+      send_close (self, event->close_code == 1005 ? 0 : event->close_code, NULL);
+      if (mgw_link_get_state (MGW_LINK (self)) == MGW_LINK_OPEN &&
+          event->close_code != 1000 && event->close_code != 1001 &&
+          event->close_code != 1005)
+        error = g_error_new (MGW_ERROR, MGW_ERROR_CLOSED,
+                             "WebSocket closed with code %u%s%.*s",
+                             event->close_code, event->len > 0 ? ": " : "",
+                             (int) event->len, (const char *) event->payload);
     }
-  disconnect_conn (self);
-  mgw_link_emit_closed (MGW_LINK (self), error);
-  g_object_unref (self);
+  finish (self, error);
 }
 
 static void
-error_cb (SoupWebsocketConnection *conn,
-          GError                  *error,
-          gpointer                 user_data)
+protocol_error (MgwLinkWs        *self,
+                const MgwWsEvent *event)
 {
-  MgwLinkWs *self = user_data;
+  g_autoptr(GError) error = NULL;
 
-  /* libsoup closes the connection after a protocol error; count it. */
   mgw_link_count_bad_input (MGW_LINK (self));
   g_message ("%s: WebSocket error: %s",
-             mgw_link_get_description (MGW_LINK (self)), error->message);
+             mgw_link_get_description (MGW_LINK (self)), event->error);
+  send_close (self, event->close_code, NULL);
+  error = g_error_new (MGW_ERROR, MGW_ERROR_BAD_INPUT,
+                       "WebSocket protocol error (%u): %s", event->close_code,
+                       event->error);
+  finish (self, error);
 }
 
-static gsize socket_backlog (MgwLinkWs *self);
-
-static gboolean
-keepalive_cb (gpointer user_data)
+static void
+frames_input (MgwLinkWs    *self,
+              const guint8 *data,
+              gsize         len)
 {
-  MgwLinkWs *self = user_data;
-  gint64 now = g_get_monotonic_time ();
-  gint64 silent = now - self->last_heard;
+  MgwLink *link = MGW_LINK (self);
+  MgwWsEvent event;
 
-  /* A peer that talks (pings, say) but does not read would have libsoup
-   * queue our answers without end: drop it once it has not read for as
-   * long as a silent peer may stay. */
-  if (socket_backlog (self) > mgw_link_get_queue_limit (MGW_LINK (self)) / 2)
+  mgw_ws_decoder_push (self->decoder, data, len);
+  while (mgw_link_get_state (link) < MGW_LINK_CLOSED &&
+         mgw_ws_decoder_next (self->decoder, &event))
     {
-      if (self->stalled_since == 0)
-        self->stalled_since = now;
-      else if (now - self->stalled_since >
-               (gint64) (self->keepalive_interval + self->keepalive_timeout) * G_USEC_PER_SEC)
+      self->last_heard = g_get_monotonic_time ();
+      switch (event.type)
         {
-          self->keepalive_id = 0;
-          mgw_link_abort (MGW_LINK (self),
-                          g_error_new (MGW_ERROR, MGW_ERROR_TIMED_OUT,
-                                       "the peer has not read for %u s",
-                                       (guint) ((now - self->stalled_since) / G_USEC_PER_SEC)));
-          return G_SOURCE_REMOVE;
-        }
-    }
-  else
-    self->stalled_since = 0;
-
-  if (silent > (gint64) (self->keepalive_interval + self->keepalive_timeout) * G_USEC_PER_SEC)
-    {
-      self->keepalive_id = 0;
-      mgw_link_abort (MGW_LINK (self),
-                      g_error_new (MGW_ERROR, MGW_ERROR_TIMED_OUT,
-                                   "no answer to keepalive pings for %u s",
-                                   (guint) (silent / G_USEC_PER_SEC)));
-      return G_SOURCE_REMOVE;
-    }
-  return G_SOURCE_CONTINUE;
-}
-
-static void
-apply_settings (MgwLinkWs *self)
-{
-  if (self->conn == NULL)
-    return;
-  soup_websocket_connection_set_keepalive_interval (self->conn,
-                                                    self->keepalive_interval);
-  soup_websocket_connection_set_max_incoming_payload_size (self->conn,
-                                                           self->max_incoming);
-  g_clear_handle_id (&self->keepalive_id, g_source_remove);
-  if (self->keepalive_interval > 0 && self->keepalive_timeout > 0)
-    self->keepalive_id = g_timeout_add_seconds (self->keepalive_interval,
-                                                keepalive_cb, self);
-}
-
-static void
-attach_conn (MgwLinkWs               *self,
-             SoupWebsocketConnection *conn)
-{
-  self->conn = g_object_ref (conn);
-  self->last_heard = g_get_monotonic_time ();
-  g_signal_connect (conn, "message", G_CALLBACK (message_cb), self);
-  g_signal_connect (conn, "pong", G_CALLBACK (pong_cb), self);
-  g_signal_connect (conn, "closed", G_CALLBACK (closed_cb), self);
-  g_signal_connect (conn, "error", G_CALLBACK (error_cb), self);
-  apply_settings (self);
-}
-
-/* Bytes the kernel still holds for the peer (unsent or unacknowledged). */
-static gsize
-socket_backlog (MgwLinkWs *self)
-{
-  int pending = 0;
-
-  if (self->socket == NULL ||
-      ioctl (g_socket_get_fd (self->socket), SIOCOUTQ, &pending) < 0)
-    return 0;
-  return pending > 0 ? (gsize) pending : 0;
-}
-
-static gboolean congestion_cb (gpointer user_data);
-
-static void
-mgw_link_ws_flush (MgwLink *link)
-{
-  MgwLinkWs *self = MGW_LINK_WS (link);
-  gsize threshold = mgw_link_get_queue_limit (link) / 2;
-
-  if (self->conn == NULL || self->congestion_id != 0)
-    return;
-  if (soup_websocket_connection_get_state (self->conn) != SOUP_WEBSOCKET_STATE_OPEN)
-    return;
-
-  g_object_ref (self);
-  while (self->conn != NULL)
-    {
-      const guint8 *data;
-      gsize len;
-      g_autoptr(GBytes) frame = NULL;
-
-      if (socket_backlog (self) > threshold)
-        {
-          self->congestion_id = g_timeout_add (CONGESTION_POLL_MS,
-                                               congestion_cb, self);
+        case MGW_WS_EVENT_MESSAGE:
+          message (self, &event);
+          break;
+        case MGW_WS_EVENT_PING:
+          if (!self->close_sent)
+            send_frame (self, MGW_WS_OP_PONG, event.payload, event.len);
+          break;
+        case MGW_WS_EVENT_PONG:
+          break;
+        case MGW_WS_EVENT_CLOSE:
+          peer_closed (self, &event);
+          break;
+        case MGW_WS_EVENT_ERROR:
+          protocol_error (self, &event);
           break;
         }
-      /* One queued chunk (or what the pace allows of it) per frame. */
-      if (!mgw_link_queue_head (link, &data, &len))
-        break;
-      if (self->frame_type == MGW_FRAME_TEXT)
-        frame = mgw_latin1_to_utf8 (data, len);
-      else
-        frame = g_bytes_new (data, len);
-      soup_websocket_connection_send_message (self->conn,
-                                              self->frame_type == MGW_FRAME_TEXT ?
-                                              SOUP_WEBSOCKET_DATA_TEXT :
-                                              SOUP_WEBSOCKET_DATA_BINARY,
-                                              frame);
-      mgw_link_queue_consume (link, len);
     }
-  g_object_unref (self);
-}
-
-static gboolean
-congestion_cb (gpointer user_data)
-{
-  MgwLinkWs *self = user_data;
-
-  self->congestion_id = 0;
-  mgw_link_ws_flush (MGW_LINK (self));
-  return G_SOURCE_REMOVE;
+  /* Drained: the decoder now owns what is left of `data`. */
+  if (mgw_link_get_state (link) < MGW_LINK_CLOSED)
+    while (mgw_ws_decoder_next (self->decoder, &event))
+      ;
 }
 
 static void
-mgw_link_ws_set_paused (MgwLink  *link,
-                        gboolean  paused)
+refuse (MgwLinkWs  *self,
+        guint       status,
+        const char *why)
 {
-  /* libsoup reads a WebSocket as fast as frames come and has no way to
-   * stop; the other side's bounded queue is the limit instead. */
+  g_autofree char *response = mgw_http_error_response (status);
+
+  g_info ("%s: WebSocket upgrade refused (%u): %s",
+          mgw_link_get_description (MGW_LINK (self)), status, why);
+  mgw_link_send_wire (MGW_LINK (self), (const guint8 *) response, strlen (response));
+  mgw_link_abort (MGW_LINK (self),
+                  g_error_new (MGW_ERROR, MGW_ERROR_BAD_INPUT,
+                               "WebSocket upgrade refused (%u): %s", status, why));
 }
 
 static gboolean
-close_timeout_cb (gpointer user_data)
+head_full (MgwLinkWs *self)
 {
-  MgwLinkWs *self = user_data;
+  return self->head->len >= MAX_HEAD;
+}
 
-  self->close_timeout_id = 0;
-  g_object_ref (self);
-  if (self->conn != NULL)
-    g_io_stream_close (soup_websocket_connection_get_io_stream (self->conn),
-                       NULL, NULL);
-  disconnect_conn (self);
-  mgw_link_emit_closed (MGW_LINK (self), NULL);
-  g_object_unref (self);
-  return G_SOURCE_REMOVE;
+/* Server: the upgrade request. */
+static void
+request_input (MgwLinkWs    *self,
+               const guint8 *data,
+               gsize         len)
+{
+  g_autoptr(GError) error = NULL;
+  MgwHttpHead *head = NULL;
+  gsize head_len = 0, rest;
+  guint status = 0;
+  g_autofree char *response = NULL;
+  const char *offered;
+  g_autoptr(GByteArray) tail = NULL;
+
+  g_byte_array_append (self->head, data, MIN (len, MAX_HEAD + 1 - MIN (self->head->len, MAX_HEAD + 1)));
+  switch (mgw_ws_parse_request (self->head->data, self->head->len, MAX_HEAD,
+                                &head_len, &head, &status, &error))
+    {
+    case MGW_HTTP_INCOMPLETE:
+      if (head_full (self))
+        refuse (self, 431, "request head too large");
+      return;
+    case MGW_HTTP_INVALID:
+      refuse (self, status, error->message);
+      return;
+    case MGW_HTTP_COMPLETE:
+      break;
+    }
+
+  status = self->decide ? self->decide (self, head, self->decide_data) : 101;
+  if (status != 101)
+    {
+      mgw_http_head_free (head);
+      refuse (self, status, "refused by the gateway");
+      return;
+    }
+
+  /* Answer with the first subprotocol offered (browsers drop a handshake
+   * that ignores their list); none if none. */
+  offered = mgw_http_head_get (head, "Sec-WebSocket-Protocol");
+  if (offered != NULL)
+    {
+      g_auto(GStrv) list = g_strsplit (offered, ",", 2);
+      g_strstrip (list[0]);
+      if (*list[0] != '\0')
+        self->protocol = g_strdup (list[0]);
+    }
+  response = mgw_ws_server_response (mgw_http_head_get (head, "Sec-WebSocket-Key"),
+                                     self->protocol);
+  mgw_http_head_free (head);
+
+  rest = self->head->len - head_len;
+  if (rest > 0)
+    tail = g_byte_array_new_take (g_memdup2 (self->head->data + head_len, rest), rest);
+  g_clear_pointer (&self->head, g_byte_array_unref);
+  self->handshake = HANDSHAKE_DONE;
+  mgw_timer_stop (&self->deadline);
+  mgw_link_send_wire (MGW_LINK (self), (const guint8 *) response, strlen (response));
+  if (mgw_link_get_state (MGW_LINK (self)) != MGW_LINK_CONNECTING)
+    return;
+  start_keepalive (self);
+  mgw_link_emit_opened (MGW_LINK (self));
+  if (tail != NULL && mgw_link_get_state (MGW_LINK (self)) == MGW_LINK_OPEN)
+    frames_input (self, tail->data, tail->len);
+}
+
+/* Client: the server's answer to our upgrade. */
+static void
+response_input (MgwLinkWs    *self,
+                const guint8 *data,
+                gsize         len)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GByteArray) tail = NULL;
+  gsize head_len = 0, rest;
+
+  g_byte_array_append (self->head, data, MIN (len, MAX_HEAD + 1 - MIN (self->head->len, MAX_HEAD + 1)));
+  switch (mgw_ws_parse_response (self->head->data, self->head->len, MAX_HEAD, self->key,
+                                 (const char * const *) self->protocols, &head_len,
+                                 &self->protocol, &error))
+    {
+    case MGW_HTTP_INCOMPLETE:
+      if (head_full (self))
+        mgw_link_abort (MGW_LINK (self),
+                        g_error_new_literal (MGW_ERROR, MGW_ERROR_BAD_INPUT,
+                                             "WebSocket handshake: response head too large"));
+      return;
+    case MGW_HTTP_INVALID:
+      g_prefix_error (&error, "WebSocket handshake: ");
+      mgw_link_abort (MGW_LINK (self), g_steal_pointer (&error));
+      return;
+    case MGW_HTTP_COMPLETE:
+      break;
+    }
+
+  rest = self->head->len - head_len;
+  if (rest > 0)
+    tail = g_byte_array_new_take (g_memdup2 (self->head->data + head_len, rest), rest);
+  g_clear_pointer (&self->head, g_byte_array_unref);
+  self->handshake = HANDSHAKE_DONE;
+  mgw_timer_stop (&self->deadline);
+  start_keepalive (self);
+  mgw_link_emit_opened (MGW_LINK (self));
+  if (tail != NULL && mgw_link_get_state (MGW_LINK (self)) == MGW_LINK_OPEN)
+    frames_input (self, tail->data, tail->len);
+}
+
+static void
+mgw_link_ws_input (MgwLink      *link,
+                   const guint8 *data,
+                   gsize         len)
+{
+  MgwLinkWs *self = MGW_LINK_WS (link);
+
+  switch (self->handshake)
+    {
+    case HANDSHAKE_REQUEST:
+      request_input (self, data, len);
+      break;
+    case HANDSHAKE_RESPONSE:
+      response_input (self, data, len);
+      break;
+    case HANDSHAKE_DONE:
+      frames_input (self, data, len);
+      break;
+    case HANDSHAKE_CONNECTING:
+    default:
+      break;
+    }
+}
+
+static void
+mgw_link_ws_eof (MgwLink *link)
+{
+  MgwLinkWs *self = MGW_LINK_WS (link);
+  g_autoptr(GError) error = NULL;
+
+  if (self->handshake == HANDSHAKE_DONE && !self->close_received && !self->close_sent &&
+      mgw_link_get_state (link) == MGW_LINK_OPEN)
+    error = g_error_new_literal (MGW_ERROR, MGW_ERROR_CLOSED,
+                                 "WebSocket closed with code 1006 (no close frame)");
+  else if (self->handshake != HANDSHAKE_DONE && mgw_link_get_state (link) == MGW_LINK_CONNECTING)
+    error = g_error_new_literal (MGW_ERROR, MGW_ERROR_CLOSED,
+                                 self->role == MGW_WS_ROLE_CLIENT ?
+                                 "WebSocket handshake: the server closed the connection" :
+                                 "closed before the WebSocket upgrade");
+  finish (self, error);
+}
+
+static void
+mgw_link_ws_frame (MgwLink      *link,
+                   const guint8 *data,
+                   gsize         len,
+                   GByteArray   *wire)
+{
+  MgwLinkWs *self = MGW_LINK_WS (link);
+
+  if (self->frame_type == MGW_FRAME_TEXT)
+    {
+      g_autoptr(GBytes) text = mgw_latin1_to_utf8 (data, len);
+      gsize size;
+      const guint8 *p = g_bytes_get_data (text, &size);
+
+      mgw_ws_encode_frame (self->role, MGW_WS_OP_TEXT, p, size, wire);
+    }
+  else
+    mgw_ws_encode_frame (self->role, MGW_WS_OP_BINARY, data, len, wire);
 }
 
 static void
@@ -307,38 +407,71 @@ mgw_link_ws_close (MgwLink *link)
   MgwLinkWs *self = MGW_LINK_WS (link);
 
   if (self->connect_cancellable != NULL)
+    g_cancellable_cancel (self->connect_cancellable);
+  if (self->handshake != HANDSHAKE_DONE || self->close_received ||
+      mgw_link_get_stream (link) == NULL)
     {
-      /* connected_cb reports the end. */
+      finish (self, NULL);
+      return;
+    }
+  send_close (self, 1000, NULL);
+  if (mgw_link_get_state (link) == MGW_LINK_CLOSED)
+    return;
+  /* The peer's close frame ends it; do not wait for a silent peer. */
+  mgw_timer_stop (&self->keepalive_timer);
+  mgw_timer_start (&self->deadline, CLOSE_TIMEOUT_MS);
+}
+
+static void
+deadline_cb (gpointer user_data)
+{
+  MgwLinkWs *self = user_data;
+  MgwLink *link = MGW_LINK (self);
+
+  if (self->handshake == HANDSHAKE_DONE)
+    {
+      finish (self, NULL);  /* no close frame came back in time */
+      return;
+    }
+  if (self->connect_cancellable != NULL)
+    {
+      /* connected_cb reports it. */
       g_cancellable_cancel (self->connect_cancellable);
       return;
     }
-  if (self->conn == NULL)
+  mgw_link_abort (link, g_error_new_literal (MGW_ERROR, MGW_ERROR_TIMED_OUT,
+                                             self->role == MGW_WS_ROLE_CLIENT ?
+                                             "connection timed out" :
+                                             "no WebSocket upgrade in time"));
+}
+
+static void
+keepalive_cb (gpointer user_data)
+{
+  MgwLinkWs *self = user_data;
+  gint64 silent = g_get_monotonic_time () - self->last_heard;
+
+  if (self->keepalive_timeout > 0 &&
+      silent > (gint64) (self->keepalive_interval + self->keepalive_timeout) * G_USEC_PER_SEC)
     {
-      mgw_link_emit_closed (link, NULL);
+      mgw_link_abort (MGW_LINK (self),
+                      g_error_new (MGW_ERROR, MGW_ERROR_TIMED_OUT,
+                                   "no answer to keepalive pings for %u s",
+                                   (guint) (silent / G_USEC_PER_SEC)));
       return;
     }
-  g_clear_handle_id (&self->keepalive_id, g_source_remove);
-  g_clear_handle_id (&self->congestion_id, g_source_remove);
-  switch (soup_websocket_connection_get_state (self->conn))
-    {
-    case SOUP_WEBSOCKET_STATE_OPEN:
-      soup_websocket_connection_close (self->conn, SOUP_WEBSOCKET_CLOSE_NORMAL,
-                                       NULL);
-      G_GNUC_FALLTHROUGH;
-    case SOUP_WEBSOCKET_STATE_CLOSING:
-      /* closed_cb follows; do not wait for a silent peer forever. */
-      if (self->close_timeout_id == 0 && self->conn != NULL)
-        self->close_timeout_id = g_timeout_add (CLOSE_TIMEOUT_MS,
-                                                close_timeout_cb, self);
-      break;
-    case SOUP_WEBSOCKET_STATE_CLOSED:
-    default:
-      g_object_ref (self);
-      disconnect_conn (self);
-      mgw_link_emit_closed (link, NULL);
-      g_object_unref (self);
-      break;
-    }
+  send_frame (self, MGW_WS_OP_PING, NULL, 0);
+  if (mgw_link_get_state (MGW_LINK (self)) == MGW_LINK_OPEN)
+    mgw_timer_start (&self->keepalive_timer, self->keepalive_interval * 1000);
+}
+
+static void
+start_keepalive (MgwLinkWs *self)
+{
+  mgw_timer_stop (&self->keepalive_timer);
+  self->last_heard = g_get_monotonic_time ();
+  if (self->keepalive_interval > 0 && self->handshake == HANDSHAKE_DONE)
+    mgw_timer_start (&self->keepalive_timer, self->keepalive_interval * 1000);
 }
 
 static void
@@ -346,14 +479,30 @@ mgw_link_ws_dispose (GObject *object)
 {
   MgwLinkWs *self = MGW_LINK_WS (object);
 
-  g_clear_handle_id (&self->connect_timeout_id, g_source_remove);
+  mgw_timer_stop (&self->keepalive_timer);
+  mgw_timer_stop (&self->deadline);
   if (self->connect_cancellable != NULL)
     g_cancellable_cancel (self->connect_cancellable);
   g_clear_object (&self->connect_cancellable);
-  disconnect_conn (self);
-  g_clear_pointer (&self->text_buf, g_byte_array_unref);
+  g_clear_object (&self->tls_database);
 
   G_OBJECT_CLASS (mgw_link_ws_parent_class)->dispose (object);
+}
+
+static void
+mgw_link_ws_finalize (GObject *object)
+{
+  MgwLinkWs *self = MGW_LINK_WS (object);
+
+  g_clear_pointer (&self->decoder, mgw_ws_decoder_free);
+  g_clear_pointer (&self->head, g_byte_array_unref);
+  g_free (self->key);
+  g_strfreev (self->protocols);
+  g_free (self->protocol);
+  g_free (self->host_header);
+  g_free (self->target);
+
+  G_OBJECT_CLASS (mgw_link_ws_parent_class)->finalize (object);
 }
 
 static void
@@ -363,8 +512,10 @@ mgw_link_ws_class_init (MgwLinkWsClass *klass)
   MgwLinkClass *link_class = MGW_LINK_CLASS (klass);
 
   object_class->dispose = mgw_link_ws_dispose;
-  link_class->flush = mgw_link_ws_flush;
-  link_class->set_paused = mgw_link_ws_set_paused;
+  object_class->finalize = mgw_link_ws_finalize;
+  link_class->input = mgw_link_ws_input;
+  link_class->eof = mgw_link_ws_eof;
+  link_class->frame = mgw_link_ws_frame;
   link_class->close = mgw_link_ws_close;
 }
 
@@ -372,34 +523,51 @@ static void
 mgw_link_ws_init (MgwLinkWs *self)
 {
   self->max_incoming = 64 * 1024;
+  mgw_timer_init (&self->keepalive_timer, keepalive_cb, self);
+  mgw_timer_init (&self->deadline, deadline_cb, self);
 }
 
-/* A user's connection accepted by the WebSocket listener; open at once. */
+/* A user's connection accepted by the WebSocket listener. The upgrade
+ * request is read here; `decide` says 101 to take it (then "opened"),
+ * or the HTTP status to refuse it with (then "closed"). No upgrade
+ * within `timeout_s`: closed. */
 MgwLink *
-mgw_link_ws_new_server (SoupWebsocketConnection *conn,
-                        GSocket                 *socket,
-                        MgwFrameType             frame_type)
+mgw_link_ws_accept (GIOStream       *stream,
+                    MgwFrameType     frame_type,
+                    guint            timeout_s,
+                    MgwLinkWsDecide  decide,
+                    gpointer         user_data)
 {
   MgwLinkWs *self = g_object_new (MGW_TYPE_LINK_WS, NULL);
 
+  self->role = MGW_WS_ROLE_SERVER;
   self->frame_type = frame_type;
-  self->socket = socket ? g_object_ref (socket) : NULL;
-  attach_conn (self, conn);
-  mgw_link_emit_opened (MGW_LINK (self));
+  self->handshake = HANDSHAKE_REQUEST;
+  self->head = g_byte_array_new ();
+  self->decide = decide;
+  self->decide_data = user_data;
+  self->decoder = mgw_ws_decoder_new (self->role, self->max_incoming);
+  if (timeout_s > 0)
+    mgw_timer_start (&self->deadline, timeout_s * 1000);
+  mgw_link_attach_stream (MGW_LINK (self), stream);
   return MGW_LINK (self);
 }
 
 static void
-network_event_cb (SoupMessage        *msg,
-                  GSocketClientEvent  event,
-                  GIOStream          *connection,
-                  gpointer            user_data)
+client_event_cb (GSocketClient      *client,
+                 GSocketClientEvent  event,
+                 GSocketConnectable *connectable,
+                 GIOStream          *connection,
+                 gpointer            user_data)
 {
   MgwLinkWs *self = user_data;
 
-  if (event == G_SOCKET_CLIENT_CONNECTED && G_IS_SOCKET_CONNECTION (connection))
-    g_set_object (&self->socket,
-                  g_socket_connection_get_socket (G_SOCKET_CONNECTION (connection)));
+  if (event == G_SOCKET_CLIENT_TLS_HANDSHAKING && self->tls_database != NULL &&
+      G_IS_TLS_CONNECTION (connection))
+    g_tls_connection_set_database (G_TLS_CONNECTION (connection), self->tls_database);
+  else if (event == G_SOCKET_CLIENT_CONNECTED && G_IS_SOCKET_CONNECTION (connection))
+    g_socket_set_option (g_socket_connection_get_socket (G_SOCKET_CONNECTION (connection)),
+                         IPPROTO_TCP, TCP_NODELAY, TRUE, NULL);
 }
 
 static void
@@ -408,55 +576,49 @@ connected_cb (GObject      *source,
               gpointer      user_data)
 {
   g_autoptr(MgwLinkWs) self = user_data;
-  g_autoptr(SoupWebsocketConnection) conn = NULL;
+  g_autoptr(GSocketConnection) conn = NULL;
   g_autoptr(GError) error = NULL;
+  g_autofree char *request = NULL;
   gboolean cancelled;
 
-  conn = soup_session_websocket_connect_finish (SOUP_SESSION (source), result,
-                                                &error);
-  g_clear_handle_id (&self->connect_timeout_id, g_source_remove);
+  conn = g_socket_client_connect_finish (G_SOCKET_CLIENT (source), result, &error);
+  g_signal_handlers_disconnect_by_data (source, self);
   cancelled = g_cancellable_is_cancelled (self->connect_cancellable);
   g_clear_object (&self->connect_cancellable);
 
-  if (conn == NULL)
+  if (mgw_link_get_state (MGW_LINK (self)) != MGW_LINK_CONNECTING)
     {
       if (mgw_link_get_state (MGW_LINK (self)) == MGW_LINK_CLOSING)
-        {
-          mgw_link_emit_closed (MGW_LINK (self), NULL);
-          return;
-        }
+        finish (self, NULL);
+      return;
+    }
+  if (conn == NULL)
+    {
+      mgw_timer_stop (&self->deadline);
       if (cancelled)
         {
           g_clear_error (&error);
           error = g_error_new_literal (MGW_ERROR, MGW_ERROR_TIMED_OUT,
                                        "connection timed out");
         }
-      g_clear_object (&self->socket);
       mgw_link_abort (MGW_LINK (self), g_steal_pointer (&error));
       return;
     }
 
-  attach_conn (self, conn);
-  if (mgw_link_get_state (MGW_LINK (self)) == MGW_LINK_CLOSING)
-    {
-      mgw_link_ws_close (MGW_LINK (self));
-      return;
-    }
-  mgw_link_emit_opened (MGW_LINK (self));
-}
-
-static gboolean
-connect_timeout_cb (gpointer user_data)
-{
-  MgwLinkWs *self = user_data;
-
-  self->connect_timeout_id = 0;
-  g_cancellable_cancel (self->connect_cancellable);
-  return G_SOURCE_REMOVE;
+  self->handshake = HANDSHAKE_RESPONSE;
+  self->head = g_byte_array_new ();
+  self->key = mgw_ws_client_key_new ();
+  self->decoder = mgw_ws_decoder_new (self->role, self->max_incoming);
+  mgw_link_attach_stream (MGW_LINK (self), G_IO_STREAM (conn));
+  request = mgw_ws_client_request (self->host_header, self->target, self->key,
+                                   (const char * const *) self->protocols);
+  mgw_link_send_wire (MGW_LINK (self), (const guint8 *) request, strlen (request));
 }
 
 /* Opens a WebSocket client connection; "opened" or "closed" follows.
- * Fails at once only for a URI that cannot be used. */
+ * `timeout_ms` bounds the connection and the handshake together. Fails
+ * at once only for a URI that cannot be used. wss:// trusts what
+ * `session`'s TLS database trusts. */
 MgwLink *
 mgw_link_ws_connect (SoupSession         *session,
                      const char          *uri,
@@ -466,14 +628,18 @@ mgw_link_ws_connect (SoupSession         *session,
                      GError             **error)
 {
   g_autoptr(GUri) parsed = NULL;
-  g_autoptr(SoupMessage) msg = NULL;
+  g_autoptr(GSocketClient) client = NULL;
+  g_autoptr(GSocketConnectable) address = NULL;
   MgwLinkWs *self;
-  const char *scheme;
+  const char *scheme, *host;
+  gboolean tls;
+  int port;
 
   parsed = g_uri_parse (uri, G_URI_FLAGS_NONE, error);
   if (parsed == NULL)
     return NULL;
   scheme = g_uri_get_scheme (parsed);
+  host = g_uri_get_host (parsed);
   if (g_ascii_strcasecmp (scheme, "ws") != 0 &&
       g_ascii_strcasecmp (scheme, "wss") != 0)
     {
@@ -481,21 +647,43 @@ mgw_link_ws_connect (SoupSession         *session,
                    "'%s' is not a ws:// or wss:// URI", uri);
       return NULL;
     }
-  msg = soup_message_new_from_uri (SOUP_METHOD_GET, parsed);
+  if (host == NULL || *host == '\0')
+    {
+      g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG, "'%s' has no host", uri);
+      return NULL;
+    }
+  tls = g_ascii_strcasecmp (scheme, "wss") == 0;
+  port = g_uri_get_port (parsed);
 
   self = g_object_new (MGW_TYPE_LINK_WS, NULL);
+  self->role = MGW_WS_ROLE_CLIENT;
   self->frame_type = frame_type;
+  self->handshake = HANDSHAKE_CONNECTING;
+  self->protocols = g_strdupv ((char **) protocols);
+  {
+    gboolean ipv6 = strchr (host, ':') != NULL;
+    const char *path = g_uri_get_path (parsed);
+    const char *query = g_uri_get_query (parsed);
+
+    if (port > 0 && port != (tls ? 443 : 80))
+      self->host_header = g_strdup_printf (ipv6 ? "[%s]:%d" : "%s:%d", host, port);
+    else
+      self->host_header = g_strdup_printf (ipv6 ? "[%s]" : "%s", host);
+    self->target = g_strdup_printf ("%s%s%s", *path ? path : "/",
+                                    query ? "?" : "", query ? query : "");
+  }
+  if (tls && session != NULL && soup_session_get_tls_database (session) != NULL)
+    self->tls_database = g_object_ref (soup_session_get_tls_database (session));
+
+  client = g_socket_client_new ();
+  g_socket_client_set_tls (client, tls);
+  g_signal_connect (client, "event", G_CALLBACK (client_event_cb), self);
+  address = g_network_address_new (host, port > 0 ? port : (tls ? 443 : 80));
   self->connect_cancellable = g_cancellable_new ();
-  g_signal_connect_object (msg, "network-event", G_CALLBACK (network_event_cb),
-                           self, 0);
   if (timeout_ms > 0)
-    self->connect_timeout_id = g_timeout_add (timeout_ms, connect_timeout_cb,
-                                              self);
-  soup_session_websocket_connect_async (session, msg, NULL,
-                                        (char **) protocols,
-                                        G_PRIORITY_DEFAULT,
-                                        self->connect_cancellable,
-                                        connected_cb, g_object_ref (self));
+    mgw_timer_start (&self->deadline, timeout_ms);
+  g_socket_client_connect_async (client, address, self->connect_cancellable,
+                                 connected_cb, g_object_ref (self));
   return MGW_LINK (self);
 }
 
@@ -506,7 +694,7 @@ mgw_link_ws_set_keepalive (MgwLinkWs *self,
 {
   self->keepalive_interval = interval_s;
   self->keepalive_timeout = timeout_s;
-  apply_settings (self);
+  start_keepalive (self);
 }
 
 void
@@ -514,11 +702,12 @@ mgw_link_ws_set_max_incoming (MgwLinkWs *self,
                               guint64    max_bytes)
 {
   self->max_incoming = max_bytes;
-  apply_settings (self);
+  if (self->decoder != NULL)
+    mgw_ws_decoder_set_max_message (self->decoder, max_bytes);
 }
 
 const char *
 mgw_link_ws_get_protocol (MgwLinkWs *self)
 {
-  return self->conn ? soup_websocket_connection_get_protocol (self->conn) : NULL;
+  return self->protocol;
 }

@@ -4,6 +4,7 @@
 #include <libsoup/soup.h>
 
 #include "mgw-link.h"
+#include "mgw-ws-codec.h"
 
 G_BEGIN_DECLS
 
@@ -15,9 +16,17 @@ typedef enum {
 #define MGW_TYPE_LINK_WS (mgw_link_ws_get_type ())
 G_DECLARE_FINAL_TYPE (MgwLinkWs, mgw_link_ws, MGW, LINK_WS, MgwLink)
 
-MgwLink    *mgw_link_ws_new_server        (SoupWebsocketConnection *conn,
-                                           GSocket                 *socket,
-                                           MgwFrameType             frame_type);
+/* The gateway's verdict on an upgrade request: 101 to take it, or the
+ * HTTP status to refuse it with. */
+typedef guint (*MgwLinkWsDecide) (MgwLinkWs   *link,
+                                  MgwHttpHead *request,
+                                  gpointer     user_data);
+
+MgwLink    *mgw_link_ws_accept            (GIOStream               *stream,
+                                           MgwFrameType             frame_type,
+                                           guint                    timeout_s,
+                                           MgwLinkWsDecide          decide,
+                                           gpointer                 user_data);
 MgwLink    *mgw_link_ws_connect           (SoupSession             *session,
                                            const char              *uri,
                                            const char * const      *protocols,
