@@ -39,6 +39,7 @@ mgw_config_new_default (void)
   config->server_frame_type = MGW_FRAME_TEXT;
   config->connect_timeout = 10;
   config->queue_limit = 64 * 1024;
+  config->stall_timeout = 30;
   config->sep_hold_ms = 100;
   for (int a = 0; a < MGW_N_ACCESS; a++)
     {
@@ -429,6 +430,7 @@ static const KeyDef keys[] = {
   { "server", "connect-timeout", KEY_SECONDS, F (connect_timeout) },
   { "session", "queue-limit", KEY_SIZE, F (queue_limit) },
   { "session", "sep-hold", KEY_MS, F (sep_hold_ms) },
+  { "session", "stall-timeout", KEY_SECONDS, F (stall_timeout) },
   { "session", "max-sessions", KEY_UINT, F (max_sessions) },
   { "session", "max-sessions-per-address", KEY_UINT, F (max_sessions_per_address) },
   { "bans", "min-session", KEY_FRACTION_MS, F (min_session_ms) },

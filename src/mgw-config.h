@@ -48,6 +48,7 @@ typedef struct
   /* [session] */
   gsize           queue_limit;        /* bytes per link */
   guint           sep_hold_ms;
+  guint           stall_timeout;      /* s a peer may take nothing while output waits; 0: off */
   guint           max_sessions;       /* 0: no limit */
   guint           max_sessions_per_address;
   /* [bans] */

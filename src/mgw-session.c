@@ -829,6 +829,7 @@ open_target (MgwSession       *self,
     }
   mgw_link_set_description (link, uri);
   mgw_link_set_queue_limit (link, c->queue_limit);
+  mgw_link_set_stall_timeout (link, c->stall_timeout);
   return link;
 }
 
@@ -922,6 +923,7 @@ mgw_session_start (MgwSession *self)
     }
   mgw_link_set_description (self->server, c->server_uri);
   mgw_link_set_queue_limit (self->server, c->queue_limit);
+  mgw_link_set_stall_timeout (self->server, c->stall_timeout);
   mgw_link_ws_set_keepalive (MGW_LINK_WS (self->server), c->server_ping,
                              c->server_ping ? c->ws_ping_timeout : 0);
   mgw_link_ws_set_max_incoming (MGW_LINK_WS (self->server), c->ws_max_message);
@@ -1047,6 +1049,7 @@ mgw_session_new (guint           id,
   description = g_strdup_printf ("session %u user %s:%u", id, peer_address, peer_port);
   mgw_link_set_description (user, description);
   mgw_link_set_queue_limit (user, config->queue_limit);
+  mgw_link_set_stall_timeout (user, config->stall_timeout);
   g_signal_connect (user, "received", G_CALLBACK (user_received_cb), self);
   g_signal_connect (user, "closed", G_CALLBACK (user_closed_cb), self);
   g_signal_connect (user, "notify::congested", G_CALLBACK (user_congested_cb), self);

@@ -8,6 +8,7 @@
 #include "mgw-test-util.h"
 
 #include <string.h>
+#include <sys/socket.h>
 
 #define STATUS(text) "\x1f\x40\x41" text "\x18\x0a"
 #define S(lit) lit, sizeof lit - 1
@@ -614,6 +615,51 @@ test_many_users (Fixture *f, gconstpointer data)
   wait_no_sessions (f);
 }
 
+/* A user that stops reading while the server floods: the user's queue
+ * fills, the server is no longer read (back-pressure, the flood waits in
+ * the server), nothing overflows, and after [session] stall-timeout
+ * without progress the user is dropped. Without back-pressure the 64 KiB
+ * queue would overflow at once and the session end in milliseconds. */
+static void
+test_stalled_user (Fixture *f, gconstpointer data)
+{
+  MgwAccess access = GPOINTER_TO_INT (data);
+  g_autoptr(MgwTestTcp) tcp = NULL;
+  g_autoptr(GBytes) page = NULL;
+  guint8 chunk[4096];
+  MgwTestPeer *peer;
+  gint64 begin, lasted;
+  guint port;
+
+  f->config->stall_timeout = 2;
+  start (f);
+  port = access == MGW_ACCESS_TELNET ? mgw_gateway_get_telnet_port (f->gateway)
+                                     : mgw_gateway_get_ws_port (f->gateway);
+  tcp = mgw_test_tcp_connect ("127.0.0.1", port);
+  g_socket_set_option (tcp->socket, SOL_SOCKET, SO_RCVBUF, 4096, NULL);
+  if (access == MGW_ACCESS_WS)
+    {
+      mgw_test_tcp_send (tcp, S ("GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                                 "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                                 "Sec-WebSocket-Version: 13\r\n\r\n"));
+      mgw_test_tcp_wait_for (tcp, S ("HTTP/1.1 101"));
+    }
+  peer = mgw_test_server_wait_peer (f->server, 0);
+  mgw_test_tcp_wait_for (tcp, S (STATUS ("CONNECT")));
+  mgw_test_tcp_pause (tcp, TRUE);
+
+  memset (chunk, 'x', sizeof chunk);
+  page = g_bytes_new_static (chunk, sizeof chunk);
+  begin = g_get_monotonic_time ();
+  for (guint i = 0; i < 4096; i++)   /* 16 MiB */
+    soup_websocket_connection_send_message (peer->conn, SOUP_WEBSOCKET_DATA_BINARY, page);
+  mgw_test_wait_until (no_sessions, f->gateway, 10000, "the stalled user to be dropped");
+  lasted = g_get_monotonic_time () - begin;
+  g_assert_cmpint (lasted, >=, 1500 * 1000);
+  g_assert_cmpint (lasted, <, 6 * G_USEC_PER_SEC);
+  mgw_test_peer_wait_closed (peer);
+}
+
 #define ADD(path, setup, func, data) \
   g_test_add (path, Fixture, data, setup, func, teardown)
 
@@ -646,5 +692,7 @@ main (int argc, char **argv)
   ADD ("/gateway/timeout/server/ws", setup_server, test_timeout_server, GINT_TO_POINTER (MGW_ACCESS_WS));
   ADD ("/gateway/ipv6", setup_demo, test_ipv6, NULL);
   ADD ("/gateway/many-users", setup_demo, test_many_users, NULL);
+  ADD ("/gateway/failure/stalled-user/telnet", setup_server, test_stalled_user, GINT_TO_POINTER (MGW_ACCESS_TELNET));
+  ADD ("/gateway/failure/stalled-user/ws", setup_server, test_stalled_user, GINT_TO_POINTER (MGW_ACCESS_WS));
   return g_test_run ();
 }
