@@ -92,6 +92,41 @@ say_printf (ConsoleClient *client,
   say (client, text);
 }
 
+/* Appends `text` padded to `width` characters (not bytes: translations
+ * have accents), on the left when `width` is negative, then a space. */
+static void
+append_cell (GString    *line,
+             const char *text,
+             int         width)
+{
+  glong pad = ABS (width) - g_utf8_strlen (text, -1);
+
+  if (width < 0)
+    for (glong i = 0; i < pad; i++)
+      g_string_append_c (line, ' ');
+  g_string_append (line, text);
+  if (width > 0)
+    for (glong i = 0; i < pad; i++)
+      g_string_append_c (line, ' ');
+  g_string_append_c (line, ' ');
+}
+
+/* Sends a row of cells; the last one is not padded. */
+static void
+say_row (ConsoleClient    *client,
+         const int        *widths,
+         const char *const *cells,
+         gsize             n)
+{
+  g_autoptr(GString) line = g_string_new (NULL);
+
+  for (gsize i = 0; i < n; i++)
+    append_cell (line, cells[i], i + 1 < n ? widths[i] : 0);
+  g_string_truncate (line, line->len - 1);
+  g_string_append (line, "\r\n");
+  say (client, line->str);
+}
+
 static char *
 local_time (gint64 usec)
 {
@@ -121,8 +156,11 @@ trace (MgwConsole *self,
         }
       if (client->lost > 0)
         {
-          say_printf (client, _("[%" G_GUINT64_FORMAT " trace lines lost: the console did not keep up]\r\n"),
-                      client->lost);
+          say_printf (client, g_dngettext (GETTEXT_PACKAGE,
+                                           "[%llu trace line lost: the console did not keep up]\r\n",
+                                           "[%llu trace lines lost: the console did not keep up]\r\n",
+                                           client->lost),
+                      (unsigned long long) client->lost);
           client->lost = 0;
         }
       say_printf (client, "[%s] %s\r\n", when, text);
@@ -278,16 +316,26 @@ show_timeouts (ConsoleClient *client)
     { N_("redirected inactivity"), G_STRUCT_OFFSET (MgwConfig, redirect_inactivity) },
     { N_("redirected maximum"), G_STRUCT_OFFSET (MgwConfig, redirect_max) },
   };
+  g_autofree char *retry = NULL;
+  g_autofree char *short_session = NULL;
 
-  say_printf (client, "%-28s %10s %10s\r\n", _("Timeouts (s)"), "Telnet", "WS");
+  static const int widths[] = { 28, -10, -10 };
+  const char *header[] = { _("Timeouts (s)"), "Telnet", "WS" };
+
+  say_row (client, widths, header, G_N_ELEMENTS (header));
   for (gsize i = 0; i < G_N_ELEMENTS (rows); i++)
     {
       const guint *values = (const guint *) ((const guint8 *) c + rows[i].offset);
-      say_printf (client, "%-28s %10u %10u\r\n", _(rows[i].name),
-                  values[MGW_ACCESS_TELNET], values[MGW_ACCESS_WS]);
+      g_autofree char *telnet = g_strdup_printf ("%u", values[MGW_ACCESS_TELNET]);
+      g_autofree char *ws = g_strdup_printf ("%u", values[MGW_ACCESS_WS]);
+      const char *cells[] = { _(rows[i].name), telnet, ws };
+
+      say_row (client, widths, cells, G_N_ELEMENTS (cells));
     }
-  say_printf (client, "%-28s %10u\r\n", _("command channel retry"), c->command_retry_ms / 1000);
-  say_printf (client, "%-28s %10.3f\r\n", _("short session ban below"), c->min_session_ms / 1000.0);
+  retry = g_strdup_printf ("%u", c->command_retry_ms / 1000);
+  short_session = g_strdup_printf ("%.3f", c->min_session_ms / 1000.0);
+  say_row (client, widths, (const char *[]) { _("command channel retry"), retry }, 2);
+  say_row (client, widths, (const char *[]) { _("short session ban below"), short_session }, 2);
 }
 
 static gint
@@ -309,9 +357,11 @@ show_sessions (ConsoleClient *client)
   MgwCommandLink *link = mgw_gateway_get_command_link (gw);
   guint n = 0, total = g_list_length (sessions);
 
-  say_printf (client, "%4s %6s %-39s %5s %-6s %-19s %9s %9s %3s %9s %9s %s\r\n",
-              "#", "id", _("address"), _("port"), _("access"), _("start"), _("in"), _("out"),
-              _("red"), _("red in"), _("red out"), _("target"));
+  static const int widths[] = { -4, -6, 39, -5, 6, 19, -9, -9, -3, -9, -9, 0 };
+  const char *header[] = { "#", "id", _("address"), _("port"), _("access"), _("start"),
+                           _("in"), _("out"), _("red"), _("red in"), _("red out"), _("target") };
+
+  say_row (client, widths, header, G_N_ELEMENTS (header));
   for (GList *l = sessions; l != NULL && n < MAX_SESSION_ROWS; l = l->next, n++)
     {
       MgwSession *s = l->data;
@@ -327,17 +377,20 @@ show_sessions (ConsoleClient *client)
                   mgw_session_get_redirect_bytes_to_user (s), target ? target : "-");
     }
   if (total > n)
-    say_printf (client, _("... and %u more sessions (moipgwctl sessions lists them all)\r\n"),
+    say_printf (client, g_dngettext (GETTEXT_PACKAGE,
+                                     "... and %u more session (moipgwctl sessions lists them all)\r\n",
+                                     "... and %u more sessions (moipgwctl sessions lists them all)\r\n",
+                                     total - n),
                 total - n);
-  say_printf (client, _("Sessions: %u Telnet, %u WS; since start %" G_GUINT64_FORMAT
-                        " Telnet, %" G_GUINT64_FORMAT " WS\r\n"),
+  say_printf (client, _("Sessions: %u Telnet, %u WS; since start %llu Telnet, %llu WS\r\n"),
               mgw_gateway_get_n_sessions_by_access (gw, MGW_ACCESS_TELNET),
               mgw_gateway_get_n_sessions_by_access (gw, MGW_ACCESS_WS),
-              c->sessions_total[MGW_ACCESS_TELNET], c->sessions_total[MGW_ACCESS_WS]);
-  say_printf (client, _("Redirections: %" G_GUINT64_FORMAT "\r\n"), c->redirections);
-  say_printf (client, _("Bans: %" G_GUINT64_FORMAT ", unbans: %" G_GUINT64_FORMAT
-                        ", banned now: %u\r\n"),
-              mgw_ban_list_get_bans (bans), mgw_ban_list_get_unbans (bans),
+              (unsigned long long) c->sessions_total[MGW_ACCESS_TELNET],
+              (unsigned long long) c->sessions_total[MGW_ACCESS_WS]);
+  say_printf (client, _("Redirections: %llu\r\n"), (unsigned long long) c->redirections);
+  say_printf (client, _("Bans: %llu, unbans: %llu, banned now: %u\r\n"),
+              (unsigned long long) mgw_ban_list_get_bans (bans),
+              (unsigned long long) mgw_ban_list_get_unbans (bans),
               mgw_ban_list_get_size (bans));
   say (client, _("Timeouts:"));
   for (int t = 0; t < MGW_N_TIMEOUTS; t++)
@@ -358,7 +411,8 @@ show_bans (ConsoleClient *client)
       say (client, _("No bans.\r\n"));
       return;
     }
-  say_printf (client, "%-39s %-19s %-19s %s\r\n", _("address"), _("since"), _("expiry"), _("reason"));
+  say_row (client, (const int[]) { 39, 19, 19, 0 },
+           (const char *[]) { _("address"), _("since"), _("expiry"), _("reason") }, 4);
   for (guint i = 0; i < bans->len && i < MAX_BAN_ROWS; i++)
     {
       MgwBan *ban = bans->pdata[i];
@@ -369,7 +423,10 @@ show_bans (ConsoleClient *client)
                   ban->reason ? ban->reason : "");
     }
   if (bans->len > MAX_BAN_ROWS)
-    say_printf (client, _("... and %u more (moipgwctl bans lists them all)\r\n"),
+    say_printf (client, g_dngettext (GETTEXT_PACKAGE,
+                                     "... and %u more (moipgwctl bans lists them all)\r\n",
+                                     "... and %u more (moipgwctl bans lists them all)\r\n",
+                                     bans->len - MAX_BAN_ROWS),
                 bans->len - MAX_BAN_ROWS);
 }
 
@@ -493,7 +550,7 @@ finish_prompt (ConsoleClient *client)
   if (mode == MODE_PROMPT_DISCONNECT)
     {
       g_message ("console %s: session %u disconnected", client->address, id);
-      mgw_session_end (session, _("DISCONNECTED BY THE OPERATOR"));
+      mgw_session_end (session, N_("DISCONNECTED BY THE OPERATOR"));
       say_printf (client, _("Session %u disconnected\r\n"), id);
       return;
     }
