@@ -111,7 +111,7 @@ append_cell (GString    *line,
   g_string_append_c (line, ' ');
 }
 
-/* Sends a row of cells; the last one is not padded. */
+/* Sends a row of cells; no spaces at the end of the line. */
 static void
 say_row (ConsoleClient    *client,
          const int        *widths,
@@ -121,7 +121,7 @@ say_row (ConsoleClient    *client,
   g_autoptr(GString) line = g_string_new (NULL);
 
   for (gsize i = 0; i < n; i++)
-    append_cell (line, cells[i], i + 1 < n ? widths[i] : 0);
+    append_cell (line, cells[i], i + 1 < n || widths[i] < 0 ? widths[i] : 0);
   g_string_truncate (line, line->len - 1);
   g_string_append (line, "\r\n");
   say (client, line->str);
