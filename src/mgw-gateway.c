@@ -590,8 +590,8 @@ listen_service (MgwGateway  *self,
   if (local != NULL || port == 0)
     {
       g_set_error (error, MGW_ERROR, MGW_ERROR_FAILED,
-                   "cannot listen for %s users on port %d: %s", what, wanted,
-                   local ? local->message : "no port");
+                   _("cannot listen for %s users on port %d: %s"), what, wanted,
+                   local ? local->message : _("no port"));
       return NULL;
     }
   g_message ("listening for %s users on port %u", what, port);
