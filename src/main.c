@@ -212,6 +212,7 @@ signal_cb (gpointer user_data)
     }
   g_message ("stopping: %u sessions to end", mgw_gateway_get_n_sessions (daemon->gateway));
   daemon->stopping = TRUE;
+  /* TRANSLATORS: a Minitel status line, 39 places at most. */
   mgw_gateway_stop (daemon->gateway, N_("GATEWAY STOPPED, SORRY"));
   if (mgw_gateway_get_n_sessions (daemon->gateway) == 0)
     g_main_loop_quit (daemon->loop);

@@ -575,6 +575,7 @@ finish_prompt (ConsoleClient *client)
   if (mode == MODE_PROMPT_DISCONNECT)
     {
       g_message ("console %s: session %u disconnected", client->address, id);
+      /* TRANSLATORS: a Minitel status line, 39 places at most. */
       mgw_session_end (session, N_("DISCONNECTED BY THE OPERATOR"));
       say_printf (client, _("Session %u disconnected\n"), id);
       return;

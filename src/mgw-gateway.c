@@ -361,6 +361,7 @@ turn_away (MgwGateway *self,
            const char *address,
            const char *rule)
 {
+  /* TRANSLATORS: a Minitel status line, 39 places at most. */
   g_autoptr(GBytes) line = mgw_minitel_status_line (_("SERVICE FULL, RETRY LATER"));
 
   self->counters.refused_full++;

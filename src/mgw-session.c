@@ -416,15 +416,18 @@ timeout_cb (gpointer user_data)
       arm_timeout (self);
       break;
     case MGW_TIMEOUT_REDIRECT_MAX:
+      /* TRANSLATORS: a Minitel status line, 39 places at most. */
       end_redirection (self, reason, N_("END MAX TIME REDIR"));
       arm_timeout (self);
       break;
     case MGW_TIMEOUT_SESSION_MAX:
       set_reason (self, reason);
+      /* TRANSLATORS: a Minitel status line, 39 places at most. */
       mgw_session_end (self, N_("END MAX TIME"));
       break;
     case MGW_TIMEOUT_USER_INACTIVITY:
       set_reason (self, reason);
+      /* TRANSLATORS: a Minitel status line, 39 places at most. */
       mgw_session_end (self, N_("END INACTIVE USER"));
       break;
     case MGW_TIMEOUT_SERVER_INACTIVITY:
@@ -722,6 +725,7 @@ server_closed_cb (MgwLink      *link,
                          error ? error->message : "closed");
       session_log (self, G_LOG_LEVEL_WARNING, "%s", reason);
       set_reason (self, reason);
+      /* TRANSLATORS: a Minitel status line, 39 places at most. */
       mgw_session_end (self, N_("SERVER UNAVAILABLE, RETRY LATER"));
     }
   else if (self->state < MGW_SESSION_CLOSING)
@@ -730,6 +734,7 @@ server_closed_cb (MgwLink      *link,
         g_strdup_printf ("default server closed%s%s",
                          error ? ": " : "", error ? error->message : "");
       set_reason (self, reason);
+      /* TRANSLATORS: a Minitel status line, 39 places at most. */
       mgw_session_end (self, N_("END SERVER CLOSED"));
     }
   maybe_finish (self);
@@ -765,6 +770,7 @@ target_closed_cb (MgwLink      *link,
   if (self->state == MGW_SESSION_REDIRECTING)
     {
       why = g_strdup_printf ("target unreachable: %s", error ? error->message : "closed");
+      /* TRANSLATORS: a Minitel status line, 39 places at most. */
       end_redirection (self, why, N_("SERVICE UNAVAILABLE"));
       arm_timeout (self);
     }
@@ -885,6 +891,7 @@ mgw_session_redirect (MgwSession        *self,
   if (self->target == NULL)
     {
       g_autofree char *why = g_strdup_printf ("cannot open the target: %s", local->message);
+      /* TRANSLATORS: a Minitel status line, 39 places at most. */
       end_redirection (self, why, N_("SERVICE UNAVAILABLE"));
       arm_timeout (self);
       return TRUE;
@@ -926,6 +933,7 @@ mgw_session_start (MgwSession *self)
       session_log (self, G_LOG_LEVEL_WARNING, "cannot open the default server: %s",
                    error->message);
       set_reason (self, error->message);
+      /* TRANSLATORS: a Minitel status line, 39 places at most. */
       mgw_session_end (self, N_("SERVER UNAVAILABLE, RETRY LATER"));
       return;
     }
