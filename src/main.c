@@ -7,7 +7,6 @@
 
 #include <glib/gi18n.h>
 #include <glib-unix.h>
-#include <locale.h>
 #include <stdlib.h>
 
 #include "mgw-config.h"
@@ -16,6 +15,7 @@
 #include "mgw-demo.h"
 #include "mgw-error.h"
 #include "mgw-gateway.h"
+#include "mgw-i18n.h"
 #include "mgw-metrics.h"
 
 #define EXIT_USAGE 2
@@ -112,7 +112,7 @@ apply_options (MgwConfig  *config,
           if (addr == NULL)
             {
               g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
-                           "--ip: '%s' is not an IP address", o->ips[i]);
+                           _("--ip: '%s' is not an IP address"), o->ips[i]);
               return FALSE;
             }
         }
@@ -212,7 +212,8 @@ signal_cb (gpointer user_data)
     }
   g_message ("stopping: %u sessions to end", mgw_gateway_get_n_sessions (daemon->gateway));
   daemon->stopping = TRUE;
-  mgw_gateway_stop (daemon->gateway, _("GATEWAY STOPPED, SORRY"));
+  /* TRANSLATORS: a Minitel status line, 39 places at most. */
+  mgw_gateway_stop (daemon->gateway, N_("GATEWAY STOPPED, SORRY"));
   if (mgw_gateway_get_n_sessions (daemon->gateway) == 0)
     g_main_loop_quit (daemon->loop);
   else
@@ -282,9 +283,11 @@ main (int    argc,
   g_autoptr(MgwTeletel) teletel = NULL;
   g_autoptr(MgwConsole) console = NULL;
   Daemon daemon = { 0 };
-  const GOptionEntry entries[] = {
+  g_autofree char *config_help = NULL;
+  g_autofree char *state_dir_help = NULL;
+  GOptionEntry entries[] = {
     { "config", 'f', 0, G_OPTION_ARG_FILENAME, &o.config_file,
-      N_("Configuration file (default " DEFAULT_CONFIG_FILE ")"), N_("FILE") },
+      NULL /* config_help */, N_("FILE") },
     { "tcp", 0, 0, G_OPTION_ARG_STRING, &o.tcp,
       N_("Listen for Telnet users on PORT"), N_("PORT") },
     { "ws", 0, 0, G_OPTION_ARG_STRING, &o.ws,
@@ -308,7 +311,7 @@ main (int    argc,
     { "logpath", 'l', 0, G_OPTION_ARG_FILENAME, &o.logpath,
       N_("Accepted for compatibility; logs go to the journal"), N_("DIR") },
     { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &o.state_dir,
-      N_("State directory (default $STATE_DIRECTORY, else " MGW_STATEDIR ")"), N_("DIR") },
+      NULL /* state_dir_help */, N_("DIR") },
     { "trusted-proxy", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.trusted_proxies,
       N_("A proxy allowed to name the client (PROXY protocol, Forwarded, X-Forwarded-For); repeatable"),
       N_("ADDR[/PREFIX]") },
@@ -323,11 +326,17 @@ main (int    argc,
     { NULL }
   };
 
-  setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
-  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
-  textdomain (GETTEXT_PACKAGE);
+  mgw_i18n_init ();
   g_set_prgname ("moipgwd");
+  /* Translated here, with the paths of this build in them (GOption's
+   * own look-up of an already translated text finds nothing and keeps it). */
+  config_help = g_strdup_printf (_("Configuration file (default %s)"), DEFAULT_CONFIG_FILE);
+  state_dir_help = g_strdup_printf (_("State directory (default $STATE_DIRECTORY, else %s)"),
+                                    MGW_STATEDIR);
+  entries[0].description = config_help;
+  for (GOptionEntry *e = entries; e->long_name != NULL; e++)
+    if (g_str_equal (e->long_name, "state-dir"))
+      e->description = state_dir_help;
 
   context = g_option_context_new (NULL);
   g_option_context_set_summary (context, _("Minitel over IP gateway: Telnet and WebSocket users to videotex servers."));

@@ -12,6 +12,7 @@
 #include "mgw-address-set.h"
 #include "mgw-error.h"
 
+#include <glib/gi18n.h>
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 #include <ifaddrs.h>
@@ -175,7 +176,7 @@ add_to (GHashTable  *exact,
     {
       raw = parse_raw (text);
       if (raw == NULL)
-        return bad_entry (error, text, "not an IP address");
+        return bad_entry (error, text, _("not an IP address"));
       network = unmap (raw);
       add_exact (exact, network);
       return TRUE;
@@ -184,18 +185,18 @@ add_to (GHashTable  *exact,
   address_text = g_strndup (text, slash - text);
   raw = g_inet_address_new_from_string (address_text);
   if (raw == NULL)
-    return bad_entry (error, text, "not an IP address prefix");
+    return bad_entry (error, text, _("not an IP address prefix"));
   size = g_inet_address_get_native_size (raw);
   if (slash[1] == '\0' || strlen (slash + 1) > 3)
-    return bad_entry (error, text, "bad prefix length");
+    return bad_entry (error, text, _("bad prefix length"));
   for (const char *p = slash + 1; *p != '\0'; p++)
     {
       if (!g_ascii_isdigit (*p))
-        return bad_entry (error, text, "bad prefix length");
+        return bad_entry (error, text, _("bad prefix length"));
       length = length * 10 + (guint) (*p - '0');
     }
   if (length > size * 8)
-    return bad_entry (error, text, "bad prefix length");
+    return bad_entry (error, text, _("bad prefix length"));
 
   memcpy (bytes, g_inet_address_to_bytes (raw), size);
   if (is_v4_mapped (raw) && length >= 96)
@@ -304,7 +305,7 @@ mgw_address_set_load_never_ban (MgwAddressSet  *set,
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     {
       g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
-                   "%s: not a JSON object {\"address or prefix\": \"label\", ...}", path);
+                   _("%s: not a JSON object {\"address or prefix\": \"label\", ...}"), path);
       return FALSE;
     }
 
@@ -333,7 +334,7 @@ mgw_local_addresses (GError **error)
     {
       int saved_errno = errno;
       g_set_error (error, MGW_ERROR, MGW_ERROR_FAILED,
-                   "Cannot list the addresses of this machine: %s",
+                   _("Cannot list the addresses of this machine: %s"),
                    g_strerror (saved_errno));
       return NULL;
     }

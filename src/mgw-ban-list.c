@@ -27,6 +27,7 @@
 #include "mgw-ban-list.h"
 #include "mgw-error.h"
 
+#include <glib/gi18n.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
@@ -617,7 +618,7 @@ move_aside (MgwBanList  *self,
 
       /* Not moved aside, it would be overwritten by the next save. */
       g_set_error (error, MGW_ERROR, MGW_ERROR_FAILED,
-                   "The ban list %s is corrupt (%s) and cannot be renamed to %s: %s",
+                   _("The ban list %s is corrupt (%s) and cannot be renamed to %s: %s"),
                    self->path, problem, aside, g_strerror (saved_errno));
       return FALSE;
     }
@@ -770,22 +771,22 @@ mgw_ban_list_load (MgwBanList  *self,
           clear_entries (self);
           return TRUE;
         }
-      g_set_error (error, MGW_ERROR, MGW_ERROR_FAILED, "Cannot read the ban list %s: %s",
+      g_set_error (error, MGW_ERROR, MGW_ERROR_FAILED, _("Cannot read the ban list %s: %s"),
                    self->path, g_strerror (saved_errno));
       return FALSE;
     }
   if (!S_ISREG (st.st_mode))
     {
       g_set_error (error, MGW_ERROR, MGW_ERROR_FAILED,
-                   "Cannot read the ban list %s: %s", self->path,
-                   S_ISDIR (st.st_mode) ? "it is a directory" : "not a regular file");
+                   _("Cannot read the ban list %s: %s"), self->path,
+                   S_ISDIR (st.st_mode) ? _("it is a directory") : _("not a regular file"));
       return FALSE;
     }
   if (st.st_size > MAX_FILE_SIZE)
     return move_aside (self, "bigger than 16 MiB", error);
   if (!g_file_get_contents (self->path, &data, &len, &local))
     {
-      g_set_error (error, MGW_ERROR, MGW_ERROR_FAILED, "Cannot read the ban list: %s",
+      g_set_error (error, MGW_ERROR, MGW_ERROR_FAILED, _("Cannot read the ban list: %s"),
                    local->message);
       return FALSE;
     }
@@ -854,13 +855,13 @@ exempt (MgwBanList *self,
   if (self->never_ban != NULL && mgw_address_set_contains (self->never_ban, address))
     {
       g_set_error (error, MGW_ERROR, MGW_ERROR_FAILED,
-                   "%s is never banned (neverbanned.json)", address);
+                   _("%s is never banned (neverbanned.json)"), address);
       return TRUE;
     }
   if (self->local != NULL && mgw_address_set_contains (self->local, address))
     {
       g_set_error (error, MGW_ERROR, MGW_ERROR_FAILED,
-                   "%s is an address of this machine, never banned", address);
+                   _("%s is an address of this machine, never banned"), address);
       return TRUE;
     }
   return FALSE;
@@ -961,7 +962,7 @@ mgw_ban_list_ban_for (MgwBanList  *self,
   canonical = address != NULL ? mgw_address_normalize (address) : NULL;
   if (canonical == NULL)
     {
-      g_set_error (error, MGW_ERROR, MGW_ERROR_FAILED, "“%s” is not an IP address",
+      g_set_error (error, MGW_ERROR, MGW_ERROR_FAILED, _("“%s” is not an IP address"),
                    address != NULL ? address : "(null)");
       return FALSE;
     }
@@ -1028,7 +1029,7 @@ mgw_ban_list_unban (MgwBanList  *self,
   entry = address != NULL ? lookup (self->bans, address, &canonical) : NULL;
   if (entry == NULL)
     {
-      g_set_error (error, MGW_ERROR, MGW_ERROR_FAILED, "%s is not banned",
+      g_set_error (error, MGW_ERROR, MGW_ERROR_FAILED, _("%s is not banned"),
                    address != NULL ? address : "(null)");
       return FALSE;
     }

@@ -8,6 +8,7 @@
 #include "mgw-config.h"
 #include "mgw-error.h"
 
+#include <glib/gi18n.h>
 #include <errno.h>
 #include <stddef.h>
 #include <string.h>
@@ -128,8 +129,8 @@ parse_uint (const char  *text,
   if (!g_ascii_string_to_unsigned (copy, 10, 0, max, value, &local))
     {
       g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
-                   "'%s' is not a whole number between 0 and %" G_GUINT64_FORMAT,
-                   text, max);
+                   _("'%s' is not a whole number between 0 and %llu"),
+                   text, (unsigned long long) max);
       return FALSE;
     }
   return TRUE;
@@ -200,7 +201,7 @@ mgw_config_parse_subprotocols (const char   *text,
       if (body[len - 1] != ']')
         {
           g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
-                       "subprotocol list '%s' does not end with ']'", text);
+                       _("subprotocol list '%s' does not end with ']'"), text);
           return FALSE;
         }
       body[len - 1] = '\0';
@@ -223,7 +224,7 @@ mgw_config_parse_subprotocols (const char   *text,
       if (!valid_token (item))
         {
           g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
-                       "'%s' in subprotocol list '%s' is not a valid subprotocol name",
+                       _("'%s' in subprotocol list '%s' is not a valid subprotocol name"),
                        item, text);
           return FALSE;
         }
@@ -247,7 +248,7 @@ mgw_config_parse_seconds_ms (const char  *text,
   if (*copy == '\0' || end == NULL || *end != '\0' || !(value >= 0) || value > 86400)
     {
       g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
-                   "'%s' is not a number of seconds between 0 and 86400", text);
+                   _("'%s' is not a number of seconds between 0 and 86400"), text);
       return FALSE;
     }
   *ms = (guint) (value * 1000 + 0.5);
@@ -264,7 +265,7 @@ mgw_config_check_prefix (const char  *text,
   if (mask == NULL)
     {
       g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
-                   "'%s' is not an IP address or prefix", text);
+                   _("'%s' is not an IP address or prefix"), text);
       return FALSE;
     }
   return TRUE;
@@ -282,7 +283,7 @@ mgw_config_parse_frame_type (const char    *text,
   else
     {
       g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
-                   "frame type '%s' is neither 'text' nor 'binary'", text);
+                   _("frame type '%s' is neither 'text' nor 'binary'"), text);
       return FALSE;
     }
   return TRUE;
@@ -333,8 +334,8 @@ mgw_config_parse_listen (const char  *text,
 
 bad:
   g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
-               "'%s' is not ADDRESS:PORT (an IP address and a port from 1 to 65535, "
-               "e.g. 127.0.0.1:9002 or [::1]:9002)", text);
+               _("'%s' is not ADDRESS:PORT (an IP address and a port from 1 to 65535, "
+                 "e.g. 127.0.0.1:9002 or [::1]:9002)"), text);
   return FALSE;
 }
 
@@ -350,7 +351,7 @@ parse_telnet_start (const char      *text,
   else
     {
       g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
-                   "negotiation '%s' is neither 'will-echo' nor 'do-echo'", text);
+                   _("negotiation '%s' is neither 'will-echo' nor 'do-echo'"), text);
       return FALSE;
     }
   return TRUE;
@@ -368,7 +369,7 @@ parse_bool (const char  *text,
   else
     {
       g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
-                   "'%s' is neither true nor false", text);
+                   _("'%s' is neither true nor false"), text);
       return FALSE;
     }
   return TRUE;
@@ -523,7 +524,7 @@ apply_key (MgwConfig     *config,
       if (*value == '\0')
         {
           g_set_error_literal (error, MGW_ERROR, MGW_ERROR_CONFIG,
-                               "empty path");
+                               _("empty path"));
           return FALSE;
         }
       g_free (*(char **) field);
@@ -541,7 +542,7 @@ apply_key (MgwConfig     *config,
             if (addr == NULL)
               {
                 g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
-                             "'%s' is not an IP address", list[i]);
+                             _("'%s' is not an IP address"), list[i]);
                 return FALSE;
               }
           }
@@ -565,7 +566,8 @@ apply_key (MgwConfig     *config,
       if (number < 1024)
         {
           g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
-                       "%" G_GUINT64_FORMAT " is below the minimum of 1024 bytes", number);
+                       _("%llu is below the minimum of 1024 bytes"),
+                       (unsigned long long) number);
           return FALSE;
         }
       if (def->offset == offsetof (MgwConfig, queue_limit))
@@ -586,7 +588,7 @@ apply_key (MgwConfig     *config,
       if (number == 0)
         {
           g_set_error_literal (error, MGW_ERROR, MGW_ERROR_CONFIG,
-                               "must be at least 1 second");
+                               _("must be at least 1 second"));
           return FALSE;
         }
       *(guint *) field = (guint) number * 1000;
@@ -604,7 +606,7 @@ apply_key (MgwConfig     *config,
       else
         {
           g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
-                       "'%s' is neither 'x-forwarded-for' nor 'forwarded'", value);
+                       _("'%s' is neither 'x-forwarded-for' nor 'forwarded'"), value);
           return FALSE;
         }
       return TRUE;
@@ -628,7 +630,7 @@ apply_key (MgwConfig     *config,
         return FALSE;
       if (number == 0)
         {
-          g_set_error_literal (error, MGW_ERROR, MGW_ERROR_CONFIG, "must be at least 1");
+          g_set_error_literal (error, MGW_ERROR, MGW_ERROR_CONFIG, _("must be at least 1"));
           return FALSE;
         }
       *(guint *) field = (guint) number;
@@ -668,7 +670,7 @@ mgw_config_load_keyfile (MgwConfig  *config,
       if (!known_group (groups[g]))
         {
           g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
-                       "unknown group [%s]", groups[g]);
+                       _("unknown group [%s]"), groups[g]);
           return FALSE;
         }
       names = g_key_file_get_keys (keyfile, groups[g], NULL, NULL);
@@ -680,7 +682,7 @@ mgw_config_load_keyfile (MgwConfig  *config,
           if (def == NULL)
             {
               g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
-                           "unknown key '%s' in [%s]", names[k], groups[g]);
+                           _("unknown key '%s' in [%s]"), names[k], groups[g]);
               return FALSE;
             }
           if (!apply_key (config, def, keyfile, &local))
@@ -738,7 +740,7 @@ validate_teletel (MgwConfig  *config,
       strcmp (config->teletel_backend, "systemd") != 0)
     {
       g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
-                   "[teletel] backend: '%s' is not none, process or systemd",
+                   _("[teletel] backend: '%s' is not none, process or systemd"),
                    config->teletel_backend);
       return FALSE;
     }
@@ -755,8 +757,8 @@ validate_teletel (MgwConfig  *config,
       (config->teletel_unit == NULL || *config->teletel_unit == '\0'))
     {
       g_set_error_literal (error, MGW_ERROR, MGW_ERROR_CONFIG,
-                           "[teletel] backend=systemd needs unit=, the Teletel server's "
-                           "systemd unit (e.g. unit=teletel.service)");
+                           _("[teletel] backend=systemd needs unit=, the Teletel server's "
+                             "systemd unit (e.g. unit=teletel.service)"));
       return FALSE;
     }
   return TRUE;
@@ -777,7 +779,7 @@ mgw_config_validate (MgwConfig  *config,
       config->telnet_port == config->ws_port)
     {
       g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
-                   "the Telnet and WebSocket listeners cannot share port %d",
+                   _("the Telnet and WebSocket listeners cannot share port %d"),
                    config->telnet_port);
       return FALSE;
     }
@@ -790,7 +792,7 @@ mgw_config_validate (MgwConfig  *config,
            g_ascii_strcasecmp (g_uri_get_scheme (uri), "wss") != 0))
         {
           g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
-                       "default server '%s' is not a ws:// or wss:// URI",
+                       _("default server '%s' is not a ws:// or wss:// URI"),
                        config->server_uri);
           return FALSE;
         }
@@ -804,7 +806,7 @@ mgw_config_validate (MgwConfig  *config,
            g_ascii_strcasecmp (g_uri_get_scheme (command), "wss") != 0))
         {
           g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
-                       "command channel '%s' is not a ws:// or wss:// URI",
+                       _("command channel '%s' is not a ws:// or wss:// URI"),
                        config->command_uri);
           return FALSE;
         }
@@ -812,7 +814,7 @@ mgw_config_validate (MgwConfig  *config,
   if (config->sep_hold_ms < 10)
     {
       g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
-                   "sep-hold of %u ms is below the minimum of 10 ms", config->sep_hold_ms);
+                   _("sep-hold of %u ms is below the minimum of 10 ms"), config->sep_hold_ms);
       return FALSE;
     }
 

@@ -67,11 +67,36 @@ struct _ConsoleClient
 
 G_DEFINE_FINAL_TYPE (MgwConsole, mgw_console, G_TYPE_OBJECT)
 
+/* Texts are written with "\n" (translators see no "\r"); a Telnet
+ * terminal gets "\r\n". */
+static char *
+to_crlf (const char *text)
+{
+  GString *out = g_string_sized_new (strlen (text) + 8);
+
+  for (const char *p = text; *p != '\0'; p++)
+    {
+      if (*p == '\n')
+        g_string_append_c (out, '\r');
+      g_string_append_c (out, *p);
+    }
+  return g_string_free (out, FALSE);
+}
+
+static void
+send_crlf (MgwLink    *link,
+           const char *text)
+{
+  g_autofree char *crlf = to_crlf (text);
+
+  mgw_link_send_data (link, (const guint8 *) crlf, strlen (crlf));
+}
+
 static void
 say (ConsoleClient *client,
      const char    *text)
 {
-  mgw_link_send_data (client->link, (const guint8 *) text, strlen (text));
+  send_crlf (client->link, text);
 }
 
 static void say_printf (ConsoleClient *client,
@@ -90,6 +115,41 @@ say_printf (ConsoleClient *client,
   text = g_strdup_vprintf (format, args);
   va_end (args);
   say (client, text);
+}
+
+/* Appends `text` padded to `width` characters (not bytes: translations
+ * have accents), on the left when `width` is negative, then a space. */
+static void
+append_cell (GString    *line,
+             const char *text,
+             int         width)
+{
+  glong pad = ABS (width) - g_utf8_strlen (text, -1);
+
+  if (width < 0)
+    for (glong i = 0; i < pad; i++)
+      g_string_append_c (line, ' ');
+  g_string_append (line, text);
+  if (width > 0)
+    for (glong i = 0; i < pad; i++)
+      g_string_append_c (line, ' ');
+  g_string_append_c (line, ' ');
+}
+
+/* Sends a row of cells; no spaces at the end of the line. */
+static void
+say_row (ConsoleClient    *client,
+         const int        *widths,
+         const char *const *cells,
+         gsize             n)
+{
+  g_autoptr(GString) line = g_string_new (NULL);
+
+  for (gsize i = 0; i < n; i++)
+    append_cell (line, cells[i], i + 1 < n || widths[i] < 0 ? widths[i] : 0);
+  g_string_truncate (line, line->len - 1);
+  g_string_append (line, "\n");
+  say (client, line->str);
 }
 
 static char *
@@ -121,11 +181,14 @@ trace (MgwConsole *self,
         }
       if (client->lost > 0)
         {
-          say_printf (client, _("[%" G_GUINT64_FORMAT " trace lines lost: the console did not keep up]\r\n"),
-                      client->lost);
+          say_printf (client, g_dngettext (GETTEXT_PACKAGE,
+                                           "[%llu trace line lost: the console did not keep up]\n",
+                                           "[%llu trace lines lost: the console did not keep up]\n",
+                                           client->lost),
+                      (unsigned long long) client->lost);
           client->lost = 0;
         }
-      say_printf (client, "[%s] %s\r\n", when, text);
+      say_printf (client, "[%s] %s\n", when, text);
     }
 }
 
@@ -196,7 +259,7 @@ session_removed_cb (MgwGateway *gateway,
       if (client->watched == session)
         {
           stop_watching (client);
-          say (client, _("\r\n[the watched session ended]\r\n"));
+          say (client, _("\n[the watched session ended]\n"));
         }
     }
   trace_printf (self, _("session %u %s: end (%s) after %.1f s"), mgw_session_get_id (session),
@@ -230,22 +293,22 @@ show_help (ConsoleClient *client)
 {
   MgwTeletel *teletel = client->console->teletel;
 
-  say (client, _("h  this help\r\n"
-                 "i  local addresses\r\n"
-                 "t  timeouts\r\n"
-                 "s  sessions and totals\r\n"
-                 "k  stop the Teletel server\r\n"
-                 "r  start the Teletel server again\r\n"
-                 "b  bans\r\n"
-                 "u  unban an address\r\n"
-                 "d  disconnect a session\r\n"
-                 "w  watch a session (any key stops)\r\n"
-                 "q  quit\r\n"));
-  say_printf (client, _("Gateway PID: %d\r\n"), (int) getpid ());
+  say (client, _("h  this help\n"
+                 "i  local addresses\n"
+                 "t  timeouts\n"
+                 "s  sessions and totals\n"
+                 "k  stop the Teletel server\n"
+                 "r  start the Teletel server again\n"
+                 "b  bans\n"
+                 "u  unban an address\n"
+                 "d  disconnect a session\n"
+                 "w  watch a session (any key stops)\n"
+                 "q  quit\n"));
+  say_printf (client, _("Gateway PID: %d\n"), (int) getpid ());
   if (teletel == NULL)
-    say (client, _("Teletel server: no control backend configured\r\n"));
+    say (client, _("Teletel server: no control backend configured\n"));
   else
-    say_printf (client, _("Teletel server PID: %u (%s, backend %s)\r\n"),
+    say_printf (client, _("Teletel server PID: %u (%s, backend %s)\n"),
                 mgw_teletel_get_pid (teletel),
                 mgw_teletel_state_to_string (mgw_teletel_get_state (teletel)),
                 mgw_teletel_get_backend (teletel));
@@ -259,12 +322,12 @@ show_addresses (ConsoleClient *client)
 
   if (local == NULL)
     {
-      say_printf (client, "%s\r\n", error->message);
+      say_printf (client, "%s\n", error->message);
       return;
     }
-  say (client, _("Local addresses:\r\n"));
+  say (client, _("Local addresses:\n"));
   for (guint i = 0; i + 1 < local->len; i += 2)
-    say_printf (client, "  %-12s %s\r\n", (char *) local->pdata[i], (char *) local->pdata[i + 1]);
+    say_printf (client, "  %-12s %s\n", (char *) local->pdata[i], (char *) local->pdata[i + 1]);
 }
 
 static void
@@ -278,16 +341,26 @@ show_timeouts (ConsoleClient *client)
     { N_("redirected inactivity"), G_STRUCT_OFFSET (MgwConfig, redirect_inactivity) },
     { N_("redirected maximum"), G_STRUCT_OFFSET (MgwConfig, redirect_max) },
   };
+  g_autofree char *retry = NULL;
+  g_autofree char *short_session = NULL;
 
-  say_printf (client, "%-28s %10s %10s\r\n", _("Timeouts (s)"), "Telnet", "WS");
+  static const int widths[] = { 28, -10, -10 };
+  const char *header[] = { _("Timeouts (s)"), "Telnet", "WS" };
+
+  say_row (client, widths, header, G_N_ELEMENTS (header));
   for (gsize i = 0; i < G_N_ELEMENTS (rows); i++)
     {
       const guint *values = (const guint *) ((const guint8 *) c + rows[i].offset);
-      say_printf (client, "%-28s %10u %10u\r\n", _(rows[i].name),
-                  values[MGW_ACCESS_TELNET], values[MGW_ACCESS_WS]);
+      g_autofree char *telnet = g_strdup_printf ("%u", values[MGW_ACCESS_TELNET]);
+      g_autofree char *ws = g_strdup_printf ("%u", values[MGW_ACCESS_WS]);
+      const char *cells[] = { _(rows[i].name), telnet, ws };
+
+      say_row (client, widths, cells, G_N_ELEMENTS (cells));
     }
-  say_printf (client, "%-28s %10u\r\n", _("command channel retry"), c->command_retry_ms / 1000);
-  say_printf (client, "%-28s %10.3f\r\n", _("short session ban below"), c->min_session_ms / 1000.0);
+  retry = g_strdup_printf ("%u", c->command_retry_ms / 1000);
+  short_session = g_strdup_printf ("%.3f", c->min_session_ms / 1000.0);
+  say_row (client, widths, (const char *[]) { _("command channel retry"), retry }, 2);
+  say_row (client, widths, (const char *[]) { _("short session ban below"), short_session }, 2);
 }
 
 static gint
@@ -309,9 +382,11 @@ show_sessions (ConsoleClient *client)
   MgwCommandLink *link = mgw_gateway_get_command_link (gw);
   guint n = 0, total = g_list_length (sessions);
 
-  say_printf (client, "%4s %6s %-39s %5s %-6s %-19s %9s %9s %3s %9s %9s %s\r\n",
-              "#", "id", _("address"), _("port"), _("access"), _("start"), _("in"), _("out"),
-              _("red"), _("red in"), _("red out"), _("target"));
+  static const int widths[] = { -4, -6, 39, -5, 6, 19, -9, -9, -3, -9, -9, 0 };
+  const char *header[] = { "#", "id", _("address"), _("port"), _("access"), _("start"),
+                           _("in"), _("out"), _("red"), _("red in"), _("red out"), _("target") };
+
+  say_row (client, widths, header, G_N_ELEMENTS (header));
   for (GList *l = sessions; l != NULL && n < MAX_SESSION_ROWS; l = l->next, n++)
     {
       MgwSession *s = l->data;
@@ -319,7 +394,7 @@ show_sessions (ConsoleClient *client)
       const char *target = mgw_session_get_target (s);
 
       say_printf (client, "%4u %6u %-39s %5u %-6s %-19s %9" G_GUINT64_FORMAT " %9" G_GUINT64_FORMAT
-                  " %3u %9" G_GUINT64_FORMAT " %9" G_GUINT64_FORMAT " %s\r\n",
+                  " %3u %9" G_GUINT64_FORMAT " %9" G_GUINT64_FORMAT " %s\n",
                   n + 1, mgw_session_get_id (s), mgw_session_get_peer_address (s),
                   mgw_session_get_peer_port (s), mgw_access_to_string (mgw_session_get_access (s)),
                   start, mgw_session_get_bytes_from_user (s), mgw_session_get_bytes_to_user (s),
@@ -327,23 +402,26 @@ show_sessions (ConsoleClient *client)
                   mgw_session_get_redirect_bytes_to_user (s), target ? target : "-");
     }
   if (total > n)
-    say_printf (client, _("... and %u more sessions (moipgwctl sessions lists them all)\r\n"),
+    say_printf (client, g_dngettext (GETTEXT_PACKAGE,
+                                     "... and %u more session (moipgwctl sessions lists them all)\n",
+                                     "... and %u more sessions (moipgwctl sessions lists them all)\n",
+                                     total - n),
                 total - n);
-  say_printf (client, _("Sessions: %u Telnet, %u WS; since start %" G_GUINT64_FORMAT
-                        " Telnet, %" G_GUINT64_FORMAT " WS\r\n"),
+  say_printf (client, _("Sessions: %u Telnet, %u WS; since start %llu Telnet, %llu WS\n"),
               mgw_gateway_get_n_sessions_by_access (gw, MGW_ACCESS_TELNET),
               mgw_gateway_get_n_sessions_by_access (gw, MGW_ACCESS_WS),
-              c->sessions_total[MGW_ACCESS_TELNET], c->sessions_total[MGW_ACCESS_WS]);
-  say_printf (client, _("Redirections: %" G_GUINT64_FORMAT "\r\n"), c->redirections);
-  say_printf (client, _("Bans: %" G_GUINT64_FORMAT ", unbans: %" G_GUINT64_FORMAT
-                        ", banned now: %u\r\n"),
-              mgw_ban_list_get_bans (bans), mgw_ban_list_get_unbans (bans),
+              (unsigned long long) c->sessions_total[MGW_ACCESS_TELNET],
+              (unsigned long long) c->sessions_total[MGW_ACCESS_WS]);
+  say_printf (client, _("Redirections: %llu\n"), (unsigned long long) c->redirections);
+  say_printf (client, _("Bans: %llu, unbans: %llu, banned now: %u\n"),
+              (unsigned long long) mgw_ban_list_get_bans (bans),
+              (unsigned long long) mgw_ban_list_get_unbans (bans),
               mgw_ban_list_get_size (bans));
   say (client, _("Timeouts:"));
   for (int t = 0; t < MGW_N_TIMEOUTS; t++)
     say_printf (client, " %s %" G_GUINT64_FORMAT, mgw_timeout_to_string (t), c->timeouts[t]);
-  say (client, "\r\n");
-  say_printf (client, _("Command channel: %s\r\n"),
+  say (client, "\n");
+  say_printf (client, _("Command channel: %s\n"),
               link == NULL ? _("disabled") :
               mgw_command_link_get_connected (link) ? _("connected") : _("not connected"));
 }
@@ -355,21 +433,25 @@ show_bans (ConsoleClient *client)
 
   if (bans->len == 0)
     {
-      say (client, _("No bans.\r\n"));
+      say (client, _("No bans.\n"));
       return;
     }
-  say_printf (client, "%-39s %-19s %-19s %s\r\n", _("address"), _("since"), _("expiry"), _("reason"));
+  say_row (client, (const int[]) { 39, 19, 19, 0 },
+           (const char *[]) { _("address"), _("since"), _("expiry"), _("reason") }, 4);
   for (guint i = 0; i < bans->len && i < MAX_BAN_ROWS; i++)
     {
       MgwBan *ban = bans->pdata[i];
       g_autofree char *since = local_time (ban->since);
       g_autofree char *expiry = local_time (ban->expiry);
 
-      say_printf (client, "%-39s %-19s %-19s %s\r\n", ban->address, since, expiry,
+      say_printf (client, "%-39s %-19s %-19s %s\n", ban->address, since, expiry,
                   ban->reason ? ban->reason : "");
     }
   if (bans->len > MAX_BAN_ROWS)
-    say_printf (client, _("... and %u more (moipgwctl bans lists them all)\r\n"),
+    say_printf (client, g_dngettext (GETTEXT_PACKAGE,
+                                     "... and %u more (moipgwctl bans lists them all)\n",
+                                     "... and %u more (moipgwctl bans lists them all)\n",
+                                     bans->len - MAX_BAN_ROWS),
                 bans->len - MAX_BAN_ROWS);
 }
 
@@ -392,12 +474,12 @@ teletel_done_cb (GObject      *source,
   g_autofree char *text = NULL;
 
   if (ok)
-    text = job->start ? g_strdup_printf (_("Teletel server started, PID %u\r\n"),
+    text = job->start ? g_strdup_printf (_("Teletel server started, PID %u\n"),
                                          mgw_teletel_get_pid (MGW_TELETEL (source)))
-                      : g_strdup (_("Teletel server stopped\r\n"));
+                      : g_strdup (_("Teletel server stopped\n"));
   else
-    text = g_strdup_printf (_("Teletel server: %s\r\n"), error->message);
-  mgw_link_send_data (job->link, (const guint8 *) text, strlen (text));
+    text = g_strdup_printf (_("Teletel server: %s\n"), error->message);
+  send_crlf (job->link, text);
   g_object_unref (job->link);
   g_object_unref (job->console);
   g_free (job);
@@ -411,14 +493,14 @@ teletel_action (ConsoleClient *client,
 
   if (client->console->teletel == NULL)
     {
-      say (client, _("No Teletel control backend is configured ([teletel] backend=)\r\n"));
+      say (client, _("No Teletel control backend is configured ([teletel] backend=)\n"));
       return;
     }
   job = g_new0 (TeletelJob, 1);
   job->console = g_object_ref (client->console);
   job->link = g_object_ref (client->link);
   job->start = start;
-  say (client, start ? _("Starting the Teletel server...\r\n") : _("Stopping the Teletel server...\r\n"));
+  say (client, start ? _("Starting the Teletel server...\n") : _("Stopping the Teletel server...\n"));
   if (start)
     mgw_teletel_start_async (client->console->teletel, NULL, teletel_done_cb, job);
   else
@@ -473,31 +555,32 @@ finish_prompt (ConsoleClient *client)
 
   g_string_truncate (client->line, 0);
   client->mode = MODE_KEYS;
-  say (client, "\r\n");
+  say (client, "\n");
   if (*text == '\0')
     return;
 
   if (mode == MODE_PROMPT_UNBAN)
     {
       if (mgw_gateway_unban (gw, text, &error))
-        say_printf (client, _("%s unbanned\r\n"), text);
+        say_printf (client, _("%s unbanned\n"), text);
       else
-        say_printf (client, "%s\r\n", error->message);
+        say_printf (client, "%s\n", error->message);
       return;
     }
   if (!parse_id (text, &id) || (session = mgw_gateway_lookup_session (gw, id)) == NULL)
     {
-      say_printf (client, _("No session %s\r\n"), text);
+      say_printf (client, _("No session %s\n"), text);
       return;
     }
   if (mode == MODE_PROMPT_DISCONNECT)
     {
       g_message ("console %s: session %u disconnected", client->address, id);
-      mgw_session_end (session, _("DISCONNECTED BY THE OPERATOR"));
-      say_printf (client, _("Session %u disconnected\r\n"), id);
+      /* TRANSLATORS: a Minitel status line, 39 places at most. */
+      mgw_session_end (session, N_("DISCONNECTED BY THE OPERATOR"));
+      say_printf (client, _("Session %u disconnected\n"), id);
       return;
     }
-  say_printf (client, _("Watching session %u (press any key to stop)\r\n"), id);
+  say_printf (client, _("Watching session %u (press any key to stop)\n"), id);
   client->watched = g_object_ref (session);
   client->mode = MODE_WATCHING;
   g_signal_connect (session, "user-output", G_CALLBACK (user_output_cb), client);
@@ -535,7 +618,7 @@ key (ConsoleClient *client,
   if (client->mode == MODE_WATCHING)
     {
       stop_watching (client);
-      say (client, _("\r\n[stopped watching]\r\n"));
+      say (client, _("\n[stopped watching]\n"));
       return;
     }
   if (client->mode != MODE_KEYS)
@@ -557,7 +640,7 @@ key (ConsoleClient *client,
   if (k < 0x20)
     return;   /* Enter, NUL after CR... */
   say (client, echo);
-  say (client, "\r\n");
+  say (client, "\n");
   switch (k)
     {
     case 'h': show_help (client); break;
@@ -571,11 +654,11 @@ key (ConsoleClient *client,
     case 'd': prompt (client, MODE_PROMPT_DISCONNECT, _("Session to disconnect: ")); break;
     case 'w': prompt (client, MODE_PROMPT_WATCH, _("Session to watch: ")); break;
     case 'q':
-      say (client, _("Bye.\r\n"));
+      say (client, _("Bye.\n"));
       mgw_link_close (client->link, TRUE);
       break;
     default:
-      say (client, _("Unknown key: press 'h' for help\r\n"));
+      say (client, _("Unknown key: press 'h' for help\n"));
     }
 }
 
@@ -720,8 +803,8 @@ incoming_cb (GSocketService    *service,
       if (!peer_allowed (self, peer_port, &who))
         {
           static const char refusal[] =
-            N_("Permission denied: only root and members of the moipgw group may use the console.\r\n");
-          const char *text = _(refusal);
+            N_("Permission denied: only root and members of the moipgw group may use the console.\n");
+          g_autofree char *text = to_crlf (_(refusal));
 
           g_message ("console: %s refused (not root, not in group moipgw)", who);
           g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (connection)),
@@ -746,7 +829,7 @@ incoming_cb (GSocketService    *service,
   g_signal_connect (client->link, "closed", G_CALLBACK (closed_cb), client);
   g_ptr_array_add (self->clients, client);
   g_message ("console %s: connected", client->address);
-  say (client, "Welcome to PyMoIP Telnet/WS gateway [display] (press 'h' for Help)\r\n");
+  say (client, "Welcome to PyMoIP Telnet/WS gateway [display] (press 'h' for Help)\n");
   return TRUE;
 }
 

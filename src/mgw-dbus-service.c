@@ -352,7 +352,8 @@ do_disconnect (MgwDbusService        *self,
     }
   g_message ("D-Bus: session %u disconnected by %s", id,
              g_dbus_method_invocation_get_sender (invocation));
-  mgw_session_end (session, _("DISCONNECTED BY THE OPERATOR"));
+  /* TRANSLATORS: a Minitel status line, 39 places at most. */
+  mgw_session_end (session, N_("DISCONNECTED BY THE OPERATOR"));
   g_dbus_method_invocation_return_value (invocation, NULL);
 }
 
@@ -424,7 +425,8 @@ do_ban (MgwDbusService        *self,
   sessions = mgw_gateway_get_sessions (self->gateway);
   for (GList *l = sessions; l != NULL; l = l->next)
     if (g_strcmp0 (mgw_session_get_peer_address (l->data), args->address) == 0)
-      mgw_session_end (l->data, _("DISCONNECTED BY THE OPERATOR"));
+      /* TRANSLATORS: a Minitel status line, 39 places at most. */
+      mgw_session_end (l->data, N_("DISCONNECTED BY THE OPERATOR"));
   refresh_gateway (self);
   mgw_dbus_gateway_complete_ban (self->iface, invocation);
 }

@@ -361,6 +361,7 @@ turn_away (MgwGateway *self,
            const char *address,
            const char *rule)
 {
+  /* TRANSLATORS: a Minitel status line, 39 places at most. */
   g_autoptr(GBytes) line = mgw_minitel_status_line (_("SERVICE FULL, RETRY LATER"));
 
   self->counters.refused_full++;
@@ -590,8 +591,8 @@ listen_service (MgwGateway  *self,
   if (local != NULL || port == 0)
     {
       g_set_error (error, MGW_ERROR, MGW_ERROR_FAILED,
-                   "cannot listen for %s users on port %d: %s", what, wanted,
-                   local ? local->message : "no port");
+                   _("cannot listen for %s users on port %d: %s"), what, wanted,
+                   local ? local->message : _("no port"));
       return NULL;
     }
   g_message ("listening for %s users on port %u", what, port);

@@ -29,6 +29,7 @@ G_DECLARE_FINAL_TYPE (MgwGateway, mgw_gateway, MGW, GATEWAY, GObject)
 MgwGateway        *mgw_gateway_new              (MgwConfig   *config);
 gboolean           mgw_gateway_start            (MgwGateway  *self,
                                                  GError     **error);
+/* `status` as for mgw_session_end(): an N_() text or NULL. */
 void               mgw_gateway_stop             (MgwGateway  *self,
                                                  const char  *status);
 guint16            mgw_gateway_get_telnet_port  (MgwGateway  *self);

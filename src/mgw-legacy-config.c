@@ -15,6 +15,7 @@
 #include "mgw-legacy-config.h"
 #include "mgw-error.h"
 
+#include <glib/gi18n.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <errno.h>
@@ -85,10 +86,10 @@ get_speed (JsonObject  *object,
   if (node == NULL)
     return TRUE;
   if (!is_value_of_type (node, G_TYPE_INT64) && !is_value_of_type (node, G_TYPE_DOUBLE))
-    return bad_key (error, path, key, "is not a number (characters per 10 ms)");
+    return bad_key (error, path, key, _("is not a number (characters per 10 ms)"));
   value = json_node_get_double (node);
   if (!(value >= 0) || value > 1e9)
-    return bad_key (error, path, key, "is not a speed of 0 or more characters per 10 ms");
+    return bad_key (error, path, key, _("is not a speed of 0 or more characters per 10 ms"));
   *speed = value;
   return TRUE;
 }
@@ -177,13 +178,13 @@ mgw_legacy_config_load (MgwLegacyConfig  *config,
   root = json_parser_get_root (parser);
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     {
-      g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG, "%s: not a JSON object", path);
+      g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG, _("%s: not a JSON object"), path);
       return FALSE;
     }
   if (!can_write_back (root))
     {
       g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
-                   "%s: a number too large or a string that is not UTF-8", path);
+                   _("%s: a number too large or a string that is not UTF-8"), path);
       return FALSE;
     }
   object = json_node_get_object (root);
@@ -192,7 +193,7 @@ mgw_legacy_config_load (MgwLegacyConfig  *config,
   if (node != NULL)
     {
       if (!is_value_of_type (node, G_TYPE_BOOLEAN))
-        return bad_key (error, path, KEY_DUMP_DATA, "is neither true nor false");
+        return bad_key (error, path, KEY_DUMP_DATA, _("is neither true nor false"));
       dump_data = json_node_get_boolean (node);
     }
 
@@ -200,7 +201,7 @@ mgw_legacy_config_load (MgwLegacyConfig  *config,
   if (node != NULL && !JSON_NODE_HOLDS_NULL (node))
     {
       if (!is_value_of_type (node, G_TYPE_STRING))
-        return bad_key (error, path, KEY_DUMP_DATA_PATH, "is not a string");
+        return bad_key (error, path, KEY_DUMP_DATA_PATH, _("is not a string"));
       if (*json_node_get_string (node) != '\0')
         dump_path = g_strdup (json_node_get_string (node));
     }
@@ -213,7 +214,7 @@ mgw_legacy_config_load (MgwLegacyConfig  *config,
   if (node != NULL)
     {
       if (!is_value_of_type (node, G_TYPE_INT64) || json_node_get_int (node) < 0)
-        return bad_key (error, path, KEY_EXEC_COUNT, "is not an integer of 0 or more");
+        return bad_key (error, path, KEY_EXEC_COUNT, _("is not an integer of 0 or more"));
       exec_count = (guint64) json_node_get_int (node);
     }
 

@@ -10,6 +10,7 @@
 #include "mgw-metrics.h"
 #include "mgw-error.h"
 
+#include <glib/gi18n.h>
 #include <libsoup/soup.h>
 #include <string.h>
 
@@ -277,7 +278,7 @@ mgw_metrics_listen (MgwMetrics  *self,
   if (inet == NULL)
     {
       g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
-                   "metrics: '%s' is not an IP address", address);
+                   _("metrics: '%s' is not an IP address"), address);
       return FALSE;
     }
   socket_address = g_inet_socket_address_new (inet, port);
@@ -287,7 +288,7 @@ mgw_metrics_listen (MgwMetrics  *self,
   if (!soup_server_listen (self->server, socket_address, 0, &local))
     {
       g_set_error (error, MGW_ERROR, MGW_ERROR_FAILED,
-                   "cannot serve metrics on %s port %u: %s", address, port, local->message);
+                   _("cannot serve metrics on %s port %u: %s"), address, port, local->message);
       g_clear_object (&self->server);
       return FALSE;
     }

@@ -1,4 +1,5 @@
-/* mgw-minitel.c: Minitel status line and the byte <-> text frame mapping.
+/* mgw-minitel.c: Minitel status line, text to videotex bytes (accents
+ * through the G2 set) and the byte <-> text frame mapping.
  *
  * Pure functions, no I/O: the session and the WebSocket link call them, the
  * unit tests and fuzzers call them directly. */
@@ -9,6 +10,205 @@
 
 #include <string.h>
 
+/* The lowercase letters a Minitel draws with an accent from its G2 set
+ * (STUM1B): SS2, the accent, the letter. Nothing else combines. */
+static guint8
+g2_accent (gunichar base,
+           gunichar mark)
+{
+  switch (mark)
+    {
+    case 0x0300: /* grave */
+      return strchr ("aeu", (int) base) ? 0x41 : 0;
+    case 0x0301: /* acute */
+      return base == 'e' ? 0x42 : 0;
+    case 0x0302: /* circumflex */
+      return strchr ("aeiou", (int) base) ? 0x43 : 0;
+    case 0x0308: /* diaeresis */
+      return strchr ("aeiou", (int) base) ? 0x48 : 0;
+    case 0x0327: /* cedilla */
+      return base == 'c' ? 0x4b : 0;
+    default:
+      return 0;
+    }
+}
+
+/* Characters with a G2 form of their own, and spellings for the common
+ * ones that have none. */
+static gboolean
+append_special (GByteArray *out,
+                gunichar    c)
+{
+  static const struct { gunichar c; guint8 g2; const char *text; } table[] = {
+    { 0x00a3, 0x23, NULL },   /* £ */
+    { 0x00a7, 0x27, NULL },   /* § */
+    { 0x2190, 0x2c, NULL },   /* ← */
+    { 0x2191, 0x2d, NULL },   /* ↑ */
+    { 0x2192, 0x2e, NULL },   /* → */
+    { 0x2193, 0x2f, NULL },   /* ↓ */
+    { 0x00b0, 0x30, NULL },   /* ° */
+    { 0x00b1, 0x31, NULL },   /* ± */
+    { 0x00f7, 0x38, NULL },   /* ÷ */
+    { 0x00bc, 0x3c, NULL },   /* ¼ */
+    { 0x00bd, 0x3d, NULL },   /* ½ */
+    { 0x00be, 0x3e, NULL },   /* ¾ */
+    { 0x0152, 0x6a, NULL },   /* Œ */
+    { 0x0153, 0x7a, NULL },   /* œ */
+    { 0x00df, 0x7b, NULL },   /* ß */
+    { 0x00c6, 0, "AE" },      /* Æ */
+    { 0x00e6, 0, "ae" },      /* æ */
+    { 0x00d8, 0, "O" },       /* Ø */
+    { 0x00f8, 0, "o" },       /* ø */
+    { 0x0141, 0, "L" },       /* Ł */
+    { 0x0142, 0, "l" },       /* ł */
+    { 0x0110, 0, "D" },       /* Đ */
+    { 0x0111, 0, "d" },       /* đ */
+    { 0x00d0, 0, "D" },       /* Ð */
+    { 0x00f0, 0, "d" },       /* ð */
+    { 0x00de, 0, "Th" },      /* Þ */
+    { 0x00fe, 0, "th" },      /* þ */
+    { 0x00ab, 0, "\"" },     /* « */
+    { 0x00bb, 0, "\"" },     /* » */
+    { 0x2039, 0, "<" },       /* ‹ */
+    { 0x203a, 0, ">" },       /* › */
+    { 0x201c, 0, "\"" },     /* “ */
+    { 0x201d, 0, "\"" },     /* ” */
+    { 0x201e, 0, "\"" },     /* „ */
+    { 0x2018, 0, "'" },       /* ‘ */
+    { 0x2019, 0, "'" },       /* ’ */
+    { 0x201a, 0, "'" },       /* ‚ */
+    { 0x2026, 0, "..." },     /* … */
+    { 0x2010, 0, "-" },       /* hyphen */
+    { 0x2011, 0, "-" },       /* non-breaking hyphen */
+    { 0x2013, 0, "-" },       /* – */
+    { 0x2014, 0, "-" },       /* — */
+    { 0x2212, 0, "-" },       /* minus */
+    { 0x00a0, 0, " " },       /* no-break space */
+    { 0x202f, 0, " " },       /* narrow no-break space (French : ; ! ?) */
+    { 0x2009, 0, " " },       /* thin space */
+    { 0x00d7, 0, "x" },       /* × */
+    { 0x20ac, 0, "EUR" },     /* € */
+    { 0x00a9, 0, "(C)" },     /* © */
+    { 0x00ae, 0, "(R)" },     /* ® */
+    { 0x2122, 0, "TM" },      /* ™ */
+    { 0x00b7, 0, "." },       /* · */
+    { 0x2022, 0, "*" },       /* • */
+    { 0x00b5, 0, "u" },       /* µ */
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (table); i++)
+    if (table[i].c == c)
+      {
+        if (table[i].g2 != 0)
+          {
+            guint8 seq[2] = { MGW_MINITEL_SS2, table[i].g2 };
+            g_byte_array_append (out, seq, sizeof seq);
+          }
+        else
+          g_byte_array_append (out, (const guint8 *) table[i].text, strlen (table[i].text));
+        return TRUE;
+      }
+  return FALSE;
+}
+
+/* One character, as the Minitel can show it. Returns how many places it
+ * takes on the screen. */
+static guint
+append_char (GByteArray *out,
+             gunichar    c)
+{
+  gunichar parts[G_UNICHAR_MAX_DECOMPOSITION_LENGTH];
+  gsize n;
+  guint before = out->len;
+
+  if (c >= 0x20 && c < 0x7f)
+    {
+      guint8 b = (guint8) c;
+      g_byte_array_append (out, &b, 1);
+      return 1;
+    }
+  if (append_special (out, c))
+    goto counted;
+  n = g_unichar_fully_decompose (c, FALSE, parts, G_N_ELEMENTS (parts));
+  if (n >= 1 && parts[0] < 0x80 && g_ascii_isalpha ((char) parts[0]))
+    {
+      guint8 accent = n == 2 ? g2_accent (parts[0], parts[1]) : 0;
+      guint8 base = (guint8) parts[0];
+
+      /* Uppercase letters have no accented form: the plain letter. */
+      if (accent != 0)
+        {
+          guint8 seq[3] = { MGW_MINITEL_SS2, accent, base };
+          g_byte_array_append (out, seq, sizeof seq);
+        }
+      else
+        g_byte_array_append (out, &base, 1);
+      return 1;
+    }
+  g_byte_array_append (out, (const guint8 *) "?", 1);
+  return 1;
+
+counted:
+  /* A G2 sequence is one place; a spelling is as many as its letters. */
+  return out->data[before] == MGW_MINITEL_SS2 ? 1 : out->len - before;
+}
+
+static void
+append_utf8 (GByteArray *out,
+             const char *text,
+             gssize      len,
+             guint       max_width)
+{
+  const char *p = text;
+  const char *end = text + (len < 0 ? strlen (text) : (gsize) len);
+  guint width = 0;
+
+  while (p < end)
+    {
+      gunichar c = g_utf8_get_char_validated (p, end - p);
+      guint before = out->len;
+
+      if (c == (gunichar) -1 || c == (gunichar) -2)
+        {
+          c = 0xfffd;   /* shown as '?' */
+          p++;
+        }
+      else
+        p = g_utf8_next_char (p);
+      /* A letter followed by a combining accent is the accented letter;
+       * an accent left alone is not shown. */
+      while (p < end)
+        {
+          gunichar mark = g_utf8_get_char_validated (p, end - p);
+          gunichar composed;
+
+          if (mark == (gunichar) -1 || mark == (gunichar) -2 || !g_unichar_ismark (mark))
+            break;
+          if (g_unichar_compose (c, mark, &composed))
+            c = composed;
+          p = g_utf8_next_char (p);
+        }
+      if (g_unichar_ismark (c))
+        continue;
+      width += append_char (out, c);
+      if (width > max_width)
+        {
+          g_byte_array_set_size (out, before);
+          return;
+        }
+    }
+}
+
+GBytes *
+mgw_minitel_from_utf8 (const char *text,
+                       gssize      len)
+{
+  GByteArray *out = g_byte_array_new ();
+
+  append_utf8 (out, text, len, G_MAXUINT);
+  return g_byte_array_free_to_bytes (out);
+}
+
 GBytes *
 mgw_minitel_status_line (const char *text)
 {
@@ -17,7 +217,7 @@ mgw_minitel_status_line (const char *text)
   static const guint8 tail[] = { MGW_MINITEL_CAN, MGW_MINITEL_LF };
 
   g_byte_array_append (line, head, sizeof head);
-  g_byte_array_append (line, (const guint8 *) text, strlen (text));
+  append_utf8 (line, text, -1, MGW_MINITEL_STATUS_WIDTH);
   g_byte_array_append (line, tail, sizeof tail);
   return g_byte_array_free_to_bytes (line);
 }

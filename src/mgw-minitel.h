@@ -10,6 +10,11 @@ G_BEGIN_DECLS
 #define MGW_MINITEL_US  0x1f
 #define MGW_MINITEL_CAN 0x18
 #define MGW_MINITEL_LF  0x0a
+#define MGW_MINITEL_SS2 0x19
+
+/* Places of the status line from column 1, the last one left free so
+ * that the cursor never wraps into the service's screen. */
+#define MGW_MINITEL_STATUS_WIDTH 39
 
 #define MGW_MINITEL_KEY_CONNEXION_FIN       0x49
 #define MGW_MINITEL_KEY_CONNEXION_FIN_MODEM 0x59
@@ -22,7 +27,19 @@ gboolean mgw_minitel_scan_enqrom (guint        *state,
 gssize   mgw_minitel_find_connexion_fin (const guint8 *data,
                                          gsize         len);
 
-/* Status line ("line zero"): US 0x40 0x41, text, CAN, LF. */
+/* UTF-8 text as videotex bytes a Minitel shows: printable ASCII as is,
+ * the lowercase accented letters of French through G2 (SS2, accent,
+ * letter), £ § ° ± ÷ ¼ ½ ¾ ← ↑ → ↓ Œ œ ß through G2, other letters
+ * without their accent (uppercase ones included: they have no G2 form),
+ * common punctuation spelt in ASCII (« » → ", ’ → ', … → ...), anything
+ * else (controls, DEL, emoji, invalid UTF-8) as '?'. Never a byte of
+ * 0x80 or above, never a control but SS2. `len` -1: NUL-terminated. */
+GBytes  *mgw_minitel_from_utf8 (const char *text,
+                                gssize      len);
+
+/* Status line ("line zero"): US 0x40 0x41, text (UTF-8, mapped as by
+ * mgw_minitel_from_utf8() and cut to MGW_MINITEL_STATUS_WIDTH places),
+ * CAN, LF. */
 GBytes  *mgw_minitel_status_line (const char *text);
 
 /* Text frames carry one code point per byte (latin-1 inside UTF-8). */

@@ -17,6 +17,7 @@
 #include "mgw-config.h"
 #include "mgw-error.h"
 
+#include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
 
@@ -56,7 +57,7 @@ bad (GError    **error,
      const char *key,
      const char *what)
 {
-  g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG, "profile '%s': %s", key, what);
+  g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG, _("profile '%s': %s"), key, what);
   return FALSE;
 }
 
@@ -73,7 +74,7 @@ parse_profile (const char  *key,
 
   if (!JSON_NODE_HOLDS_OBJECT (node))
     {
-      bad (error, key, "not a JSON object");
+      bad (error, key, _("not a JSON object"));
       return NULL;
     }
   object = json_node_get_object (node);
@@ -97,7 +98,7 @@ parse_profile (const char  *key,
               profile->ping = (guint) json_node_get_int (value);
             }
           else
-            return bad (error, key, "\"ping\" is neither null nor a number of seconds"), NULL;
+            return bad (error, key, _("\"ping\" is neither null nor a number of seconds")), NULL;
         }
       else if (strcmp (name, "subprotocols") == 0)
         {
@@ -105,7 +106,7 @@ parse_profile (const char  *key,
           g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func (g_free);
 
           if (!JSON_NODE_HOLDS_ARRAY (value))
-            return bad (error, key, "\"subprotocols\" is not a list"), NULL;
+            return bad (error, key, _("\"subprotocols\" is not a list")), NULL;
           array = json_node_get_array (value);
           for (guint i = 0; i < json_array_get_length (array); i++)
             {
@@ -114,7 +115,7 @@ parse_profile (const char  *key,
               if (json_node_get_value_type (item) != G_TYPE_STRING ||
                   !mgw_config_parse_subprotocols (json_node_get_string (item), &check, NULL) ||
                   g_strv_length (check) != 1)
-                return bad (error, key, "\"subprotocols\" holds something that is not a subprotocol name"), NULL;
+                return bad (error, key, _("\"subprotocols\" holds something that is not a subprotocol name")), NULL;
               g_ptr_array_add (list, g_strdup (check[0]));
             }
           g_ptr_array_add (list, NULL);
@@ -125,7 +126,7 @@ parse_profile (const char  *key,
           if (json_node_get_value_type (value) != G_TYPE_STRING ||
               !mgw_config_parse_frame_type (json_node_get_string (value),
                                             &profile->frame_type, NULL))
-            return bad (error, key, "\"frame-type\" is neither \"text\" nor \"binary\""), NULL;
+            return bad (error, key, _("\"frame-type\" is neither \"text\" nor \"binary\"")), NULL;
           profile->has_frame_type = TRUE;
         }
       else if (strcmp (name, "connexion-fin") == 0)
@@ -137,11 +138,11 @@ parse_profile (const char  *key,
           else if (strcmp (text, "forward") == 0)
             profile->fin = MGW_FIN_FORWARD;
           else
-            return bad (error, key, "\"connexion-fin\" is neither \"gateway\" nor \"forward\""), NULL;
+            return bad (error, key, _("\"connexion-fin\" is neither \"gateway\" nor \"forward\"")), NULL;
         }
       else
         {
-          g_autofree char *what = g_strdup_printf ("unknown setting \"%s\"", name);
+          g_autofree char *what = g_strdup_printf (_("unknown setting \"%s\""), name);
           return bad (error, key, what), NULL;
         }
     }
@@ -166,7 +167,7 @@ mgw_profiles_load_data (MgwProfiles  *profiles,
       !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     {
       g_set_error_literal (error, MGW_ERROR, MGW_ERROR_CONFIG,
-                           "profiles: the file is not a JSON object");
+                           _("profiles: the file is not a JSON object"));
       return FALSE;
     }
   table = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,

@@ -202,11 +202,15 @@ to_user (MgwSession   *self,
     g_signal_emit (self, signals[SIGNAL_USER_OUTPUT], 0, data, (guint) len);
 }
 
+/* `text` is the English msgid (N_()): translated here for the user, the
+ * English kept for the end reason in logs and on D-Bus. The three texts
+ * of the original (CONNECT, END INACTIVE, END INACTIVE REDIR) stay as they
+ * are: Minitel users and web clients know them. */
 static void
 send_status (MgwSession *self,
              const char *text)
 {
-  g_autoptr(GBytes) line = mgw_minitel_status_line (text);
+  g_autoptr(GBytes) line = mgw_minitel_status_line (g_dgettext (GETTEXT_PACKAGE, text));
   gsize len;
   const guint8 *data = g_bytes_get_data (line, &len);
 
@@ -410,16 +414,19 @@ timeout_cb (gpointer user_data)
       arm_timeout (self);
       break;
     case MGW_TIMEOUT_REDIRECT_MAX:
-      end_redirection (self, reason, _("END MAX TIME REDIR"));
+      /* TRANSLATORS: a Minitel status line, 39 places at most. */
+      end_redirection (self, reason, N_("END MAX TIME REDIR"));
       arm_timeout (self);
       break;
     case MGW_TIMEOUT_SESSION_MAX:
       set_reason (self, reason);
-      mgw_session_end (self, _("END MAX TIME"));
+      /* TRANSLATORS: a Minitel status line, 39 places at most. */
+      mgw_session_end (self, N_("END MAX TIME"));
       break;
     case MGW_TIMEOUT_USER_INACTIVITY:
       set_reason (self, reason);
-      mgw_session_end (self, _("END INACTIVE USER"));
+      /* TRANSLATORS: a Minitel status line, 39 places at most. */
+      mgw_session_end (self, N_("END INACTIVE USER"));
       break;
     case MGW_TIMEOUT_SERVER_INACTIVITY:
       set_reason (self, reason);
@@ -713,7 +720,8 @@ server_closed_cb (MgwLink      *link,
                          error ? error->message : "closed");
       session_log (self, G_LOG_LEVEL_WARNING, "%s", reason);
       set_reason (self, reason);
-      mgw_session_end (self, _("SERVER UNAVAILABLE, RETRY LATER"));
+      /* TRANSLATORS: a Minitel status line, 39 places at most. */
+      mgw_session_end (self, N_("SERVER UNAVAILABLE, RETRY LATER"));
     }
   else if (self->state < MGW_SESSION_CLOSING)
     {
@@ -721,7 +729,8 @@ server_closed_cb (MgwLink      *link,
         g_strdup_printf ("default server closed%s%s",
                          error ? ": " : "", error ? error->message : "");
       set_reason (self, reason);
-      mgw_session_end (self, _("END SERVER CLOSED"));
+      /* TRANSLATORS: a Minitel status line, 39 places at most. */
+      mgw_session_end (self, N_("END SERVER CLOSED"));
     }
   maybe_finish (self);
   g_object_unref (self);
@@ -756,7 +765,8 @@ target_closed_cb (MgwLink      *link,
   if (self->state == MGW_SESSION_REDIRECTING)
     {
       why = g_strdup_printf ("target unreachable: %s", error ? error->message : "closed");
-      end_redirection (self, why, _("SERVICE UNAVAILABLE"));
+      /* TRANSLATORS: a Minitel status line, 39 places at most. */
+      end_redirection (self, why, N_("SERVICE UNAVAILABLE"));
       arm_timeout (self);
     }
   else if (self->state == MGW_SESSION_REDIRECTED)
@@ -877,7 +887,8 @@ mgw_session_redirect (MgwSession        *self,
   if (self->target == NULL)
     {
       g_autofree char *why = g_strdup_printf ("cannot open the target: %s", local->message);
-      end_redirection (self, why, _("SERVICE UNAVAILABLE"));
+      /* TRANSLATORS: a Minitel status line, 39 places at most. */
+      end_redirection (self, why, N_("SERVICE UNAVAILABLE"));
       arm_timeout (self);
       return TRUE;
     }
@@ -918,7 +929,8 @@ mgw_session_start (MgwSession *self)
       session_log (self, G_LOG_LEVEL_WARNING, "cannot open the default server: %s",
                    error->message);
       set_reason (self, error->message);
-      mgw_session_end (self, _("SERVER UNAVAILABLE, RETRY LATER"));
+      /* TRANSLATORS: a Minitel status line, 39 places at most. */
+      mgw_session_end (self, N_("SERVER UNAVAILABLE, RETRY LATER"));
       return;
     }
   mgw_link_set_description (self->server, c->server_uri);

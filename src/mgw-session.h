@@ -50,6 +50,8 @@ gboolean         mgw_session_redirect         (MgwSession       *self,
                                                const MgwCommand *command,
                                                const MgwProfile *profile,
                                                GError          **error);
+/* `status`: the English text marked N_(), translated for the user's
+ * status line, kept in English as the end reason; NULL: none. */
 void             mgw_session_end              (MgwSession       *self,
                                                const char       *status);
 

@@ -13,12 +13,12 @@
 #include <glib/gi18n.h>
 #include <glib-unix.h>
 #include <json-glib/json-glib.h>
-#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mgw-dbus-generated.h"
+#include "mgw-i18n.h"
 
 #define TELETEL_TIMEOUT_MS (90 * 1000)
 #define EXIT_USAGE 2
@@ -1478,10 +1478,7 @@ main (int    argc,
   gboolean version = FALSE;
   const Command *command;
 
-  setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
-  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
-  textdomain (GETTEXT_PACKAGE);
+  mgw_i18n_init ();
   g_set_prgname ("moipgwctl");
 
   context = g_option_context_new (_("COMMAND [ARGS…]"));

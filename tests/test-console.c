@@ -1,8 +1,8 @@
 /* test-console.c: the admin console driven with raw telnet bytes: the
  * negotiation and welcome, the content of every key's output, trace
  * lines for other clients' sessions, prompts (unban, disconnect, watch),
- * and a console that does not read losing trace lines without slowing
- * anyone. */
+ * a console that does not read losing trace lines without slowing
+ * anyone, and all of it in French. */
 #include "config.h"
 
 #include "mgw-console.h"
@@ -208,14 +208,14 @@ test_slow_console (Fixture *f, gconstpointer data)
 
   /* Reading again, the console catches up, then is told what it lost. */
   mgw_test_tcp_pause (f->tcp, FALSE);
-  for (guint i = 1; i < 50 && !contains (f, "trace lines lost: the console did not keep up]"); i++)
+  for (guint i = 1; i < 50 && !contains (f, "lost: the console did not keep up]"); i++)
     {
       char address[32];
       g_snprintf (address, sizeof address, "203.0.113.%u", i);
       mgw_test_run_for (100);
       g_assert_true (mgw_gateway_ban (f->gateway, address, "after", &error));
     }
-  g_assert_true (contains (f, "trace lines lost: the console did not keep up]"));
+  g_assert_true (contains (f, "lost: the console did not keep up]"));
   mgw_test_tcp_wait_for (f->tcp, S (": after\r\n"));
 }
 
@@ -383,6 +383,81 @@ test_teletel_process (void)
   mgw_test_run_for (50);
 }
 
+/* In French (LANGUAGE=fr, the build tree's catalogue through
+ * MOIPGW_LOCALEDIR, C.UTF-8 from the test environment): a real moipgwd's
+ * console help and trace lines, and the status line a Minitel user gets
+ * when the console disconnects it, byte for byte: lowercase accents
+ * through G2 (SS2 0x42 'e' for é), ’ as '. */
+static void
+test_french (void)
+{
+  static const char *const env[] = { "env", "LANGUAGE=fr", NULL };
+  g_autoptr(MgwTestDaemon) d = NULL;
+  g_autoptr(MgwTestTcp) console = NULL;
+  g_autoptr(MgwTestTcp) user = NULL;
+  MgwTestOutputWait listening = { NULL, "listening for the admin console on port " };
+  g_autofree char *pid_line = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *done = NULL;
+  static const char status[] = "\x1f\x40\x41"
+    "D\x19\x42" "econnect\x19\x42" "e par l'op\x19\x42" "erateur\x18\x0a";
+  const char *p;
+  const char *start;
+
+  if (g_getenv ("MOIPGW_LOCALEDIR") == NULL)
+    {
+      g_test_skip ("MOIPGW_LOCALEDIR is not set (run through meson test)");
+      return;
+    }
+  d = mgw_test_daemon_spawn_wrapped (env, "--no-dbus", "--demo", "--tcp", "0", "--ws", "off",
+                                     "-i", "127.0.0.1", "--display", "0", NULL);
+  listening.d = d;
+  mgw_test_wait_until (mgw_test_daemon_output_has, &listening, MGW_TEST_TIMEOUT_MS,
+                       "the console to listen");
+  p = strstr (d->err->str, listening.needle);
+  g_assert_nonnull (p);
+  /* Logs stay in English whatever the language. */
+  g_assert_nonnull (strstr (d->err->str, "listening for Telnet users on port "));
+  console = mgw_test_tcp_connect ("127.0.0.1",
+                                  (guint16) g_ascii_strtoull (p + strlen (listening.needle), NULL, 10));
+  mgw_test_tcp_wait_for (console, S ("(press 'h' for Help)\r\n"));
+
+  pid_line = g_strdup_printf ("PID de la passerelle : %s\r\n", g_subprocess_get_identifier (d->process));
+  mgw_test_tcp_send (console, S ("h"));
+  mgw_test_tcp_wait_for (console, pid_line, strlen (pid_line));
+  g_assert_true (mgw_test_bytes_contain (console->received, S ("h  cette aide\r\n"
+                                                               "i  adresses locales\r\n")));
+  g_assert_true (mgw_test_bytes_contain (console->received,
+                                         S ("w  observer une session (une touche arr\xc3\xaa" "te)\r\n")));
+  g_assert_true (mgw_test_bytes_contain (console->received,
+                                         S ("Serveur Teletel : aucun moyen de contr\xc3\xb4le configur\xc3\xa9\r\n")));
+
+  user = mgw_test_tcp_connect ("127.0.0.1", mgw_test_daemon_port (d, "Telnet"));
+  /* The original's status text, kept. */
+  mgw_test_tcp_wait_for (user, S ("\x1f\x40\x41" "CONNECT\x18\x0a"));
+  mgw_test_tcp_wait_for (console, S (") : d\xc3\xa9" "but\r\n"));
+  g_byte_array_append (console->received, (const guint8 *) "", 1);
+  start = strstr ((const char *) console->received->data, "] session ");
+  g_assert_nonnull (start);
+  id = g_strndup (start + strlen ("] session "), strspn (start + strlen ("] session "), "0123456789"));
+  g_assert_cmpstr (id, !=, "");
+
+  g_byte_array_set_size (console->received, 0);
+  mgw_test_tcp_send (console, S ("d"));
+  mgw_test_tcp_wait_for (console, S ("Session \xc3\xa0 d\xc3\xa9" "connecter : "));
+  mgw_test_tcp_send (console, id, strlen (id));
+  mgw_test_tcp_send (console, S ("\r"));
+  done = g_strdup_printf ("Session %s d\xc3\xa9" "connect\xc3\xa9" "e\r\n", id);
+  mgw_test_tcp_wait_for (console, done, strlen (done));
+  mgw_test_tcp_wait_closed (user);
+  g_assert_true (mgw_test_bytes_contain (user->received, S (status)));
+  /* Nothing but printable ASCII and SS2 in it (and the controls around it). */
+  p = memmem (user->received->data, user->received->len, S ("\x1f\x40\x41" "D"));
+  g_assert_nonnull (p);
+  for (gsize i = 3; i < sizeof status - 3; i++)
+    g_assert_true (p[i] == 0x19 || (p[i] >= 0x20 && p[i] < 0x7f));
+}
+
 #define ADD(path, func) \
   g_test_add (path, Fixture, NULL, setup, func, teardown)
 
@@ -399,5 +474,6 @@ main (int argc, char **argv)
   ADD ("/console/overflow-mid-command", test_overflow_mid_command);
   ADD ("/console/refused-user", test_refused_user);
   g_test_add_func ("/console/teletel-process", test_teletel_process);
+  g_test_add_func ("/console/french", test_french);
   return g_test_run ();
 }

@@ -1,6 +1,6 @@
 /* test-ctl.c: moipgwctl against a real moipgwd on a private bus: every
  * command, its human and --json output, exit statuses and messages,
- * usage errors, and a bus where the gateway is not running.
+ * usage errors, a bus where the gateway is not running, and French.
  *
  * Each test starts its own dbus-daemon (tests/data/test-bus.conf) and,
  * but for the usage and not-running tests, `moipgwd --session-bus
@@ -372,9 +372,10 @@ exited_cb (GObject      *source,
 }
 
 /* moipgwctl with `args` (NULL-terminated), the buses given, as root or
- * as nobody. */
+ * as nobody, in `language` (LANGUAGE; NULL: the test's). */
 static Result *
-run_ctl_as (const char         *session_bus,
+run_ctl_in (const char         *language,
+            const char         *session_bus,
             const char         *system_bus,
             gboolean            nobody,
             const char * const *args)
@@ -392,6 +393,8 @@ run_ctl_as (const char         *session_bus,
     g_ptr_array_add (argv, (gpointer) args[i]);
   g_ptr_array_add (argv, NULL);
 
+  if (language != NULL)
+    g_subprocess_launcher_setenv (launcher, "LANGUAGE", language, TRUE);
   if (session_bus != NULL)
     g_subprocess_launcher_setenv (launcher, "DBUS_SESSION_BUS_ADDRESS", session_bus, TRUE);
   else
@@ -414,6 +417,15 @@ run_ctl_as (const char         *session_bus,
   r->err = c.err;
   g_object_unref (c.process);
   return r;
+}
+
+static Result *
+run_ctl_as (const char         *session_bus,
+            const char         *system_bus,
+            gboolean            nobody,
+            const char * const *args)
+{
+  return run_ctl_in (NULL, session_bus, system_bus, nobody, args);
 }
 
 static Result *
@@ -1213,6 +1225,68 @@ test_not_running (Fixture       *f,
     }
 }
 
+/* In French (LANGUAGE=fr, the build tree's catalogue through
+ * MOIPGW_LOCALEDIR, C.UTF-8 from the test environment): --help, a usage
+ * error, a command's help and the error of a bus without the gateway. */
+static void
+test_french (Fixture       *f,
+             gconstpointer  data)
+{
+  const char *nowhere = "unix:path=/nonexistent/bus";
+
+  if (f->bus == NULL)
+    return;
+  if (g_getenv ("MOIPGW_LOCALEDIR") == NULL)
+    {
+      g_test_skip ("MOIPGW_LOCALEDIR is not set (run through meson test)");
+      return;
+    }
+  {
+    const char *args[] = { "--help", NULL };
+    g_autoptr(Result) r = run_ctl_in ("fr", nowhere, nowhere, FALSE, args);
+
+    assert_ok (r, "--help in French");
+    if (strstr (r->out, "\nAdministrer moipgwd, la passerelle Minitel sur IP, par D-Bus.\n") == NULL ||
+        strstr (r->out, "\n  ban ADRESSE [--days N]  ") == NULL ||
+        strstr (r->out, "  --version  ") == NULL ||
+        strstr (r->out, "Afficher la version et quitter\n") == NULL ||
+        strstr (r->out, "\nCommandes :\n") == NULL ||
+        strstr (r->out, "\nCode de sortie : 0 succ\xc3\xa8s, 1 \xc3\xa9" "chec, 2 erreur d\xe2\x80\x99utilisation.\n") == NULL)
+      g_error ("moipgwctl --help is not in French:\n%s", r->out);
+  }
+  {
+    const char *args[] = { "frobnicate", NULL };
+    g_autoptr(Result) r = run_ctl_in ("fr", nowhere, nowhere, FALSE, args);
+
+    assert_fails (r, 2, "", "an unknown command in French");
+    g_assert_cmpstr (r->err, ==,
+                     "moipgwctl: commande \xc2\xab frobnicate \xc2\xbb inconnue (voir moipgwctl --help)\n");
+  }
+  {
+    const char *args[] = { "ban", "--help", NULL };
+    g_autoptr(Result) r = run_ctl_in ("fr", nowhere, nowhere, FALSE, args);
+
+    assert_ok (r, "ban --help in French");
+    if (strstr (r->out, "Bannir une adresse et d\xc3\xa9" "connecter ses sessions") == NULL ||
+        strstr (r->out, "Bannir pour N jours (par d\xc3\xa9" "faut : la dur\xc3\xa9" "e configur\xc3\xa9" "e)") == NULL)
+      g_error ("moipgwctl ban --help is not in French:\n%s", r->out);
+  }
+  {
+    const char *args[] = { "--session-bus", "status", NULL };
+    g_autoptr(Result) r = run_ctl_in ("fr", f->bus_address, NULL, FALSE, args);
+
+    g_assert_cmpint (r->status, ==, 1);
+    g_assert_cmpstr (r->err, ==, "moipgwctl: moipgwd ne tourne pas sur le bus de session\n");
+  }
+  {
+    /* The same under LANGUAGE=C: English. */
+    const char *args[] = { "frobnicate", NULL };
+    g_autoptr(Result) r = run_ctl_in ("C", nowhere, nowhere, FALSE, args);
+
+    g_assert_cmpstr (r->err, ==, "moipgwctl: unknown command 'frobnicate' (see moipgwctl --help)\n");
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1227,5 +1301,6 @@ main (int argc, char **argv)
   g_test_add ("/ctl/access-denied", Fixture, NULL, setup_daemon, test_access_denied, teardown);
   g_test_add_func ("/ctl/usage", test_usage);
   g_test_add ("/ctl/not-running", Fixture, NULL, setup_bus, test_not_running, teardown);
+  g_test_add ("/ctl/french", Fixture, NULL, setup_bus, test_french, teardown);
   return g_test_run ();
 }
