@@ -208,6 +208,8 @@ mgw_link_telnet_connect (const char *host,
   self->codec = mgw_telnet_codec_new (MGW_TELNET_ROLE_CLIENT,
                                       MGW_TELNET_START_NONE);
   self->connect_cancellable = g_cancellable_new ();
+  /* Straight to the server, as for WebSocket targets. */
+  g_socket_client_set_enable_proxy (client, FALSE);
   if (timeout_ms > 0)
     mgw_timer_start (&self->connect_timer, timeout_ms);
   g_socket_client_connect_to_host_async (client, host, port,

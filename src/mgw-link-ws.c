@@ -676,6 +676,9 @@ mgw_link_ws_connect (SoupSession         *session,
     self->tls_database = g_object_ref (soup_session_get_tls_database (session));
 
   client = g_socket_client_new ();
+  /* Straight to the server: no system proxy (its lookup costs a thread
+   * hop and a parse of /etc/services per connection). */
+  g_socket_client_set_enable_proxy (client, FALSE);
   g_socket_client_set_tls (client, tls);
   g_signal_connect (client, "event", G_CALLBACK (client_event_cb), self);
   address = g_network_address_new (host, port > 0 ? port : (tls ? 443 : 80));
