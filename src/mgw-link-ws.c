@@ -205,10 +205,13 @@ frames_input (MgwLinkWs    *self,
           break;
         }
     }
-  /* Drained: the decoder now owns what is left of `data`. */
+  /* Drained, the decoder now owns what is left of `data`; closed, it is
+   * of no more use. */
   if (mgw_link_get_state (link) < MGW_LINK_CLOSED)
     while (mgw_ws_decoder_next (self->decoder, &event))
       ;
+  else
+    g_clear_pointer (&self->decoder, mgw_ws_decoder_free);
 }
 
 static void
@@ -355,7 +358,8 @@ mgw_link_ws_input (MgwLink      *link,
       response_input (self, data, len);
       break;
     case HANDSHAKE_DONE:
-      frames_input (self, data, len);
+      if (self->decoder != NULL)
+        frames_input (self, data, len);
       break;
     case HANDSHAKE_CONNECTING:
     default:
