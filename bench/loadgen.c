@@ -2034,13 +2034,30 @@ flood_batch (int         count,
   g_free (conns);
 }
 
+/* Seconds pid has spent waiting on a run queue (runnable, not running:
+ * a busy machine), from /proc/PID/schedstat; -1 when unknown. */
+static double
+runq_wait_s (int pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/schedstat", pid);
+  g_autofree char *text = NULL;
+  g_auto(GStrv) fields = NULL;
+
+  if (pid <= 0 || !g_file_get_contents (path, &text, NULL, NULL))
+    return -1;
+  fields = g_strsplit (text, " ", 3);
+  if (g_strv_length (fields) < 2)
+    return -1;
+  return g_ascii_strtod (fields[1], NULL) / 1e9;
+}
+
 static int
 run_flood (void)
 {
   FloodStats warm = { 0 }, st = { 0 };
   ProcSample start, before, end, after;
   gint64 deadline, t_end;
-  double elapsed, rate, gw_cpu = -1, self_before, self_end;
+  double elapsed, rate, gw_cpu = -1, self_before, self_end, wait_before, wait_end;
   gint64 of_before, of_after;
   gboolean failed;
   g_autofree char *netstat = opt_pid > 0 ? g_strdup_printf ("/proc/%d/net/netstat", opt_pid) :
@@ -2069,6 +2086,7 @@ run_flood (void)
   before = proc_sample (opt_pid);
   of_before = listen_overflows_in (netstat);
   self_before = self_cpu ();
+  wait_before = runq_wait_s (opt_pid);
   if (!opt_quiet)
     printf ("%s%sflood: %d connections from %d banned addresses (%s), at most %d at once\n",
             opt_label ? opt_label : "", opt_label ? ": " : "", opt_flood, opt_sources,
@@ -2077,6 +2095,7 @@ run_flood (void)
   flood_batch (opt_flood, &st, deadline);
   t_end = now_ns ();
   self_end = self_cpu ();
+  wait_end = runq_wait_s (opt_pid);
   end = proc_sample (opt_pid);
   of_after = listen_overflows_in (netstat);
   g_usleep ((gulong) (opt_after * G_USEC_PER_SEC));
@@ -2124,6 +2143,8 @@ run_flood (void)
       if (st.refused > 0)
         out_kv ("gw_cpu_per_refusal_us", "%.1f", gw_cpu * 1e6 / st.refused);
     }
+  if (wait_before >= 0 && wait_end >= 0)
+    out_kv ("gw_runq_wait_flood_s", "%.2f", wait_end - wait_before);
   out_kv ("loadgen_cpu_flood_s", "%.2f", self_end - self_before);
   out_kv ("loadgen_nofile", "%" G_GINT64_FORMAT, gen.self_nofile);
   if (out_file != NULL)
@@ -2152,6 +2173,9 @@ run_flood (void)
                 after.rss_kb, opt_after, gw_cpu, elapsed,
                 elapsed > 0 ? 100 * gw_cpu / elapsed : 0,
                 st.refused > 0 ? gw_cpu * 1e6 / st.refused : 0);
+      if (wait_before >= 0 && wait_end >= 0)
+        printf ("  gateway runnable but waiting for a CPU: %.2f s of the %.2f s\n",
+                wait_end - wait_before, elapsed);
       printf ("  loadgen CPU %.2f s\n", self_end - self_before);
     }
   (void) t_end;
