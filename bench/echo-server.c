@@ -21,19 +21,23 @@
  *
  * Usage: echo-server [--address 127.0.0.1] [--port 0] [--threads 1]
  * It prints "listening on port N" on standard output once it accepts
- * connections, and runs until killed. */
+ * connections, and runs until killed. On SIGUSR1 it prints "accepted N
+ * connections, M open" (since it started: bench/run checks that a
+ * flood of banned users opens no upstream connection). */
 #include <glib.h>
 
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -80,8 +84,16 @@ typedef struct
 {
   int      epfd;
   int      listen_fd;
+  int      signal_fd;   /* SIGUSR1, first loop only; else -1 */
   guint8  *read_buf;
 } Loop;
+
+/* Counted by every loop. */
+static gint n_accepted;
+static gint n_open;
+
+/* The listener is NULL in the epoll data; SIGUSR1's signalfd this. */
+static int signal_marker;
 
 static char *opt_address = NULL;
 static int opt_port = 0;
@@ -125,6 +137,7 @@ update_events (Loop *loop,
 static void
 conn_free (Conn *c)
 {
+  g_atomic_int_add (&n_open, -1);
   close (c->fd);
   g_free (c->in);
   g_free (c->out);
@@ -628,6 +641,8 @@ accept_all (Loop *loop)
           return;
         }
       setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      g_atomic_int_inc (&n_accepted);
+      g_atomic_int_inc (&n_open);
       c = g_new0 (Conn, 1);
       c->fd = fd;
       c->state = CONN_HTTP;
@@ -674,6 +689,13 @@ run_loop (gpointer data)
   ev.data.ptr = NULL;   /* NULL: the listener */
   if (epoll_ctl (loop->epfd, EPOLL_CTL_ADD, loop->listen_fd, &ev) < 0)
     die ("epoll_ctl");
+  if (loop->signal_fd >= 0)
+    {
+      ev.events = EPOLLIN;
+      ev.data.ptr = &signal_marker;
+      if (epoll_ctl (loop->epfd, EPOLL_CTL_ADD, loop->signal_fd, &ev) < 0)
+        die ("epoll_ctl");
+    }
 
   for (;;)
     {
@@ -691,6 +713,17 @@ run_loop (gpointer data)
           if (c == NULL)
             {
               accept_all (loop);
+              continue;
+            }
+          if ((gpointer) c == &signal_marker)
+            {
+              struct signalfd_siginfo info;
+
+              while (read (loop->signal_fd, &info, sizeof info) == sizeof info)
+                ;
+              printf ("accepted %d connections, %d open\n", g_atomic_int_get (&n_accepted),
+                      g_atomic_int_get (&n_open));
+              fflush (stdout);
               continue;
             }
           if (events[i].events & (EPOLLERR | EPOLLHUP))
@@ -730,6 +763,7 @@ main (int    argc,
   struct sockaddr_in addr = { 0 };
   socklen_t addr_len = sizeof addr;
   Loop *loops;
+  int signal_fd;
   int i;
 
   context = g_option_context_new (NULL);
@@ -750,6 +784,19 @@ main (int    argc,
 
   signal (SIGPIPE, SIG_IGN);
   raise_fd_limit ();
+  /* SIGUSR1 is read from a signalfd by the first loop: blocked before
+   * any other thread starts, so that none takes it. */
+  {
+    sigset_t mask;
+
+    sigemptyset (&mask);
+    sigaddset (&mask, SIGUSR1);
+    if (pthread_sigmask (SIG_BLOCK, &mask, NULL) != 0)
+      die ("pthread_sigmask");
+    signal_fd = signalfd (-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (signal_fd < 0)
+      die ("signalfd");
+  }
   for (i = 0; i < PAGE_BUF_SIZE; i++)
     page_buf[i] = 'A' + i % 26;
 
@@ -762,6 +809,9 @@ main (int    argc,
     }
 
   loops = g_new0 (Loop, opt_threads);
+  for (i = 0; i < opt_threads; i++)
+    loops[i].signal_fd = -1;
+  loops[0].signal_fd = signal_fd;
   loops[0].listen_fd = make_listener (&addr);
   if (getsockname (loops[0].listen_fd, (struct sockaddr *) &addr, &addr_len) < 0)
     die ("getsockname");

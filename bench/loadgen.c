@@ -17,7 +17,14 @@
  *   - the gateway's RSS, CPU time and context switches from
  *     /proc/PID/status and /proc/PID/stat (--pid) at each step, its
  *     limit of open files (/proc/PID/limits); --idle S only watches an
- *     idle gateway for S seconds (wakeups a second).
+ *     idle gateway for S seconds (wakeups a second);
+ *   - --flood N: N connections from banned addresses (bound to --source
+ *     and the --sources - 1 addresses after it, in turn), at most
+ *     --inflight at once, each of which the gateway must close before
+ *     sending a byte: refused connections a second, connect -> close
+ *     times, any connection served (a loud failure), the gateway's RSS
+ *     and CPU around it. Each socket has SO_LINGER 0: closed with a
+ *     reset, it leaves no TIME_WAIT on either side.
  *
  * Raw non-blocking sockets and one epoll loop, so that it is not the
  * bottleneck: one read buffer for all sessions, frames and telnet
@@ -387,15 +394,16 @@ proc_sample (int pid)
   return s;
 }
 
-/* TcpExt ListenOverflows of the whole machine: connections a full
- * accept queue made wait (/proc/net/netstat). */
+/* TcpExt ListenOverflows of a network namespace: connections a full
+ * accept queue made wait (path: /proc/PID/net/netstat, the namespace of
+ * PID; NULL: /proc/net/netstat, ours). */
 static gint64
-listen_overflows (void)
+listen_overflows_in (const char *path)
 {
   g_autofree char *text = NULL;
   g_auto(GStrv) lines = NULL;
 
-  if (!g_file_get_contents ("/proc/net/netstat", &text, NULL, NULL))
+  if (!g_file_get_contents (path ? path : "/proc/net/netstat", &text, NULL, NULL))
     return -1;
   lines = g_strsplit (text, "\n", -1);
   /* Pairs of lines: names, then values. */
@@ -411,6 +419,12 @@ listen_overflows (void)
           return g_ascii_strtoll (values[j], NULL, 10);
     }
   return -1;
+}
+
+static gint64
+listen_overflows (void)
+{
+  return listen_overflows_in (NULL);
 }
 
 /* "Max open files" of pid. */
@@ -1818,6 +1832,362 @@ run_idle (void)
   return 0;
 }
 
+/* --- --flood: connections from banned addresses --- */
+
+/* One connection of the flood. */
+typedef struct
+{
+  int     fd;       /* -1: free slot */
+  guint8  kind;
+  gint64  t_start;
+} FloodConn;
+
+/* What became of the connections of one batch. */
+typedef struct
+{
+  guint64 started;
+  guint64 refused;          /* closed by the gateway before any byte */
+  guint64 refused_rst;      /* of which by a reset */
+  guint64 refused_kind[N_KINDS];
+  guint64 served;           /* got bytes: the gateway let them in */
+  guint64 served_bytes;
+  guint64 connect_errors;   /* never connected (refused port, no route...) */
+  guint64 local_errors;     /* socket, bind, connect here */
+  guint64 timeouts;         /* still open at --flood-timeout */
+  gboolean time_limit_hit;
+  gint64  t_first;
+  gint64  t_last;           /* last outcome */
+  GArray *latency;          /* guint32 µs, connect -> closed */
+} FloodStats;
+
+static int opt_flood = 0;
+static int opt_flood_warmup = 0;
+static char *opt_source = NULL;
+static int opt_sources = 1;
+static double opt_flood_timeout = 3;
+
+static guint32 flood_source_base;   /* host order */
+
+/* Starts connection number index in slot c. FALSE: a local error. */
+static gboolean
+flood_start (FloodConn  *c,
+             guint64     index,
+             FloodStats *st)
+{
+  struct sockaddr_in src = { 0 };
+  struct linger lg = { 1, 0 };
+  struct epoll_event ev = { 0 };
+  int one = 1;
+  int fd;
+
+  c->kind = opt_telnet_port > 0 && opt_ws_port > 0 ? index % 2 :
+            opt_telnet_port > 0 ? KIND_TELNET : KIND_WS;
+  fd = socket (AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    goto error;
+  /* Closed with a reset: no TIME_WAIT here, and none left at the
+   * gateway (its half-closed socket goes on the reset). */
+  setsockopt (fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+  /* The port is chosen at connect(), for the whole 4-tuple. */
+  setsockopt (fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+  src.sin_family = AF_INET;
+  src.sin_addr.s_addr = htonl (flood_source_base + (guint32) (index % (guint64) opt_sources));
+  if (bind (fd, (struct sockaddr *) &src, sizeof src) < 0)
+    goto error;
+  if (connect (fd, (struct sockaddr *) &gen.addr[c->kind], sizeof gen.addr[c->kind]) < 0 &&
+      errno != EINPROGRESS)
+    goto error;
+  ev.events = EPOLLIN | EPOLLRDHUP;
+  ev.data.ptr = c;
+  if (epoll_ctl (gen.epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+    goto error;
+  c->fd = fd;
+  c->t_start = now_ns ();
+  st->started++;
+  return TRUE;
+
+error:
+  if (st->local_errors++ < 5)
+    fprintf (stderr, "loadgen: flood: connection %" G_GUINT64_FORMAT ": %s\n", index,
+             g_strerror (errno));
+  if (fd >= 0)
+    close (fd);
+  return FALSE;
+}
+
+static void
+flood_end (FloodConn *c)
+{
+  close (c->fd);
+  c->fd = -1;
+}
+
+static void
+flood_event (FloodConn  *c,
+             FloodStats *st)
+{
+  gint64 now = now_ns ();
+  ssize_t n;
+
+  do
+    n = recv (c->fd, gen.read_buf, READ_BUF_SIZE, 0);
+  while (n < 0 && errno == EINTR);
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+    return;
+  if (n > 0)
+    {
+      if (st->served++ < 5)
+        fprintf (stderr, "loadgen: FLOOD SERVED: the gateway sent %zd bytes on a %s "
+                 "connection from a banned address (it must close it unserved)\n",
+                 n, kind_names[c->kind]);
+      st->served_bytes += n;
+    }
+  else if (n == 0 || errno == ECONNRESET || errno == EPIPE)
+    {
+      guint32 us = (guint32) MIN ((now - c->t_start) / 1000, G_MAXUINT32);
+
+      st->refused++;
+      st->refused_kind[c->kind]++;
+      if (n < 0)
+        st->refused_rst++;
+      g_array_append_val (st->latency, us);
+    }
+  else
+    {
+      if (st->connect_errors++ < 5)
+        fprintf (stderr, "loadgen: flood: %s connection failed: %s\n",
+                 kind_names[c->kind], g_strerror (errno));
+    }
+  st->t_last = now;
+  flood_end (c);
+}
+
+/* count connections, at most --inflight at once, each until the gateway
+ * closes it, it gets a byte, or --flood-timeout. */
+static void
+flood_batch (int         count,
+             FloodStats *st,
+             gint64      deadline)
+{
+  FloodConn *conns = g_new (FloodConn, opt_inflight);
+  struct epoll_event events[MAX_EVENTS];
+  gint64 timeout_ns = (gint64) (opt_flood_timeout * NS_PER_S);
+  gint64 next_scan;
+  guint64 next = 0;
+  int open = 0;
+
+  for (int i = 0; i < opt_inflight; i++)
+    conns[i].fd = -1;
+  st->t_first = st->t_last = now_ns ();
+  next_scan = st->t_first + CHECK_NS;
+  while (next < (guint64) count || open > 0)
+    {
+      gint64 now = now_ns ();
+      int n;
+
+      if (now >= deadline)
+        {
+          st->time_limit_hit = TRUE;
+          break;
+        }
+      /* Refill the free slots. */
+      open = 0;
+      for (int i = 0; i < opt_inflight; i++)
+        {
+          if (conns[i].fd < 0 && next < (guint64) count)
+            flood_start (&conns[i], next++, st);
+          open += conns[i].fd >= 0;
+        }
+      if (open == 0)
+        continue;
+      if (now >= next_scan)
+        {
+          next_scan = now + CHECK_NS;
+          for (int i = 0; i < opt_inflight; i++)
+            if (conns[i].fd >= 0 && now - conns[i].t_start >= timeout_ns)
+              {
+                if (st->timeouts++ < 5)
+                  fprintf (stderr, "loadgen: flood: a %s connection from a banned address "
+                           "still open after %.1f s\n", kind_names[conns[i].kind],
+                           opt_flood_timeout);
+                st->t_last = now;
+                flood_end (&conns[i]);
+              }
+        }
+      n = epoll_wait (gen.epfd, events, MAX_EVENTS, 10);
+      if (n < 0 && errno != EINTR)
+        {
+          fprintf (stderr, "loadgen: epoll_wait: %s\n", g_strerror (errno));
+          break;
+        }
+      for (int i = 0; i < n; i++)
+        {
+          FloodConn *c = events[i].data.ptr;
+
+          if (c->fd >= 0)
+            flood_event (c, st);
+        }
+    }
+  for (int i = 0; i < opt_inflight; i++)
+    if (conns[i].fd >= 0)
+      flood_end (&conns[i]);
+  g_free (conns);
+}
+
+/* Seconds pid has spent waiting on a run queue (runnable, not running:
+ * a busy machine), from /proc/PID/schedstat; -1 when unknown. */
+static double
+runq_wait_s (int pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/schedstat", pid);
+  g_autofree char *text = NULL;
+  g_auto(GStrv) fields = NULL;
+
+  if (pid <= 0 || !g_file_get_contents (path, &text, NULL, NULL))
+    return -1;
+  fields = g_strsplit (text, " ", 3);
+  if (g_strv_length (fields) < 2)
+    return -1;
+  return g_ascii_strtod (fields[1], NULL) / 1e9;
+}
+
+static int
+run_flood (void)
+{
+  FloodStats warm = { 0 }, st = { 0 };
+  ProcSample start, before, end, after;
+  gint64 deadline, t_end;
+  double elapsed, rate, gw_cpu = -1, self_before, self_end, wait_before, wait_end;
+  gint64 of_before, of_after;
+  gboolean failed;
+  g_autofree char *netstat = opt_pid > 0 ? g_strdup_printf ("/proc/%d/net/netstat", opt_pid) :
+                                           NULL;
+
+  gen.self_nofile = raise_fd_limit ();
+  gen.read_buf = g_malloc (READ_BUF_SIZE);
+  gen.epfd = epoll_create1 (EPOLL_CLOEXEC);
+  if (gen.epfd < 0)
+    {
+      fprintf (stderr, "loadgen: epoll_create1: %s\n", g_strerror (errno));
+      return 2;
+    }
+  warm.latency = g_array_new (FALSE, FALSE, sizeof (guint32));
+  st.latency = g_array_sized_new (FALSE, FALSE, sizeof (guint32), opt_flood);
+  deadline = now_ns () + (gint64) (opt_max_time * NS_PER_S);
+
+  start = proc_sample (opt_pid);
+  if (opt_flood_warmup > 0)
+    {
+      /* First use of the refusal path (classes, caches, arenas): not
+       * growth. */
+      flood_batch (opt_flood_warmup, &warm, deadline);
+      g_usleep ((gulong) (opt_after * G_USEC_PER_SEC));
+    }
+  before = proc_sample (opt_pid);
+  of_before = listen_overflows_in (netstat);
+  self_before = self_cpu ();
+  wait_before = runq_wait_s (opt_pid);
+  if (!opt_quiet)
+    printf ("%s%sflood: %d connections from %d banned addresses (%s), at most %d at once\n",
+            opt_label ? opt_label : "", opt_label ? ": " : "", opt_flood, opt_sources,
+            opt_telnet_port > 0 && opt_ws_port > 0 ? "Telnet and WebSocket" :
+            opt_telnet_port > 0 ? "Telnet" : "WebSocket", opt_inflight);
+  flood_batch (opt_flood, &st, deadline);
+  t_end = now_ns ();
+  self_end = self_cpu ();
+  wait_end = runq_wait_s (opt_pid);
+  end = proc_sample (opt_pid);
+  of_after = listen_overflows_in (netstat);
+  g_usleep ((gulong) (opt_after * G_USEC_PER_SEC));
+  after = proc_sample (opt_pid);
+
+  elapsed = (st.t_last - st.t_first) / 1e9;
+  rate = elapsed > 0 ? st.refused / elapsed : 0;
+  if (before.ok && end.ok)
+    gw_cpu = end.cpu_s - before.cpu_s;
+  g_array_sort (st.latency, cmp_u32);
+
+  if (opt_output != NULL)
+    out_file = fopen (opt_output, "w");
+  out_kv ("label", "%s", opt_label ? opt_label : "");
+  out_kv ("flood_n", "%d", opt_flood);
+  out_kv ("flood_sources", "%d", opt_sources);
+  out_kv ("flood_inflight", "%d", opt_inflight);
+  out_kv ("flood_warmup", "%d", opt_flood_warmup);
+  out_kv ("flood_started", "%" G_GUINT64_FORMAT, st.started);
+  out_kv ("flood_refused", "%" G_GUINT64_FORMAT, st.refused);
+  out_kv ("flood_refused_rst", "%" G_GUINT64_FORMAT, st.refused_rst);
+  out_kv ("flood_refused_telnet", "%" G_GUINT64_FORMAT, st.refused_kind[KIND_TELNET]);
+  out_kv ("flood_refused_ws", "%" G_GUINT64_FORMAT, st.refused_kind[KIND_WS]);
+  out_kv ("flood_served", "%" G_GUINT64_FORMAT, st.served + warm.served);
+  out_kv ("flood_served_bytes", "%" G_GUINT64_FORMAT, st.served_bytes + warm.served_bytes);
+  out_kv ("flood_connect_errors", "%" G_GUINT64_FORMAT, st.connect_errors + warm.connect_errors);
+  out_kv ("flood_local_errors", "%" G_GUINT64_FORMAT, st.local_errors + warm.local_errors);
+  out_kv ("flood_timeouts", "%" G_GUINT64_FORMAT, st.timeouts + warm.timeouts);
+  out_kv ("flood_time_limit_hit", "%d", st.time_limit_hit || warm.time_limit_hit);
+  out_kv ("flood_s", "%.3f", elapsed);
+  out_kv ("flood_refused_per_s", "%.0f", rate);
+  out_kv ("flood_close_p50_ms", "%.2f", percentile (st.latency, 50) / 1e3);
+  out_kv ("flood_close_p99_ms", "%.2f", percentile (st.latency, 99) / 1e3);
+  out_kv ("flood_close_max_ms", "%.2f", percentile (st.latency, 100) / 1e3);
+  if (of_before >= 0 && of_after >= 0)
+    out_kv ("flood_listen_overflows", "%" G_GINT64_FORMAT, of_after - of_before);
+  out_sample ("gw_start", &start);
+  out_sample ("gw_before", &before);
+  out_sample ("gw_flood_end", &end);
+  out_sample ("gw_after", &after);
+  if (gw_cpu >= 0)
+    {
+      out_kv ("gw_cpu_flood_s", "%.2f", gw_cpu);
+      out_kv ("gw_cpu_flood_pct", "%.0f", elapsed > 0 ? 100 * gw_cpu / elapsed : 0);
+      if (st.refused > 0)
+        out_kv ("gw_cpu_per_refusal_us", "%.1f", gw_cpu * 1e6 / st.refused);
+    }
+  if (wait_before >= 0 && wait_end >= 0)
+    out_kv ("gw_runq_wait_flood_s", "%.2f", wait_end - wait_before);
+  out_kv ("loadgen_cpu_flood_s", "%.2f", self_end - self_before);
+  out_kv ("loadgen_nofile", "%" G_GINT64_FORMAT, gen.self_nofile);
+  if (out_file != NULL)
+    fclose (out_file);
+
+  if (!opt_quiet)
+    {
+      printf ("  %" G_GUINT64_FORMAT "/%d refused (%" G_GUINT64_FORMAT " by a reset; %"
+              G_GUINT64_FORMAT " Telnet, %" G_GUINT64_FORMAT " WebSocket) in %.3f s: "
+              "%.0f refused/s; connect -> closed p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
+              st.refused, opt_flood, st.refused_rst, st.refused_kind[KIND_TELNET],
+              st.refused_kind[KIND_WS], elapsed, rate, percentile (st.latency, 50) / 1e3,
+              percentile (st.latency, 99) / 1e3, percentile (st.latency, 100) / 1e3);
+      printf ("  served %" G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT " bytes), connect errors %"
+              G_GUINT64_FORMAT ", local errors %" G_GUINT64_FORMAT ", still open at %.1f s %"
+              G_GUINT64_FORMAT "%s\n", st.served + warm.served,
+              st.served_bytes + warm.served_bytes, st.connect_errors + warm.connect_errors,
+              st.local_errors + warm.local_errors, opt_flood_timeout,
+              st.timeouts + warm.timeouts,
+              st.time_limit_hit || warm.time_limit_hit ? "; --max-time reached" : "");
+      if (before.ok && after.ok)
+        printf ("  gateway: RSS %" G_GINT64_FORMAT " KiB at start, %" G_GINT64_FORMAT
+                " KiB after %d warm-up connections, %" G_GINT64_FORMAT " KiB at the end, %"
+                G_GINT64_FORMAT " KiB %.1f s later; CPU %.2f s in %.2f s (%.0f%%), %.1f µs a "
+                "refusal\n", start.rss_kb, before.rss_kb, opt_flood_warmup, end.rss_kb,
+                after.rss_kb, opt_after, gw_cpu, elapsed,
+                elapsed > 0 ? 100 * gw_cpu / elapsed : 0,
+                st.refused > 0 ? gw_cpu * 1e6 / st.refused : 0);
+      if (wait_before >= 0 && wait_end >= 0)
+        printf ("  gateway runnable but waiting for a CPU: %.2f s of the %.2f s\n",
+                wait_end - wait_before, elapsed);
+      printf ("  loadgen CPU %.2f s\n", self_end - self_before);
+    }
+  (void) t_end;
+  failed = st.refused != (guint64) opt_flood || st.served + warm.served > 0 ||
+           st.connect_errors + warm.connect_errors + st.local_errors + warm.local_errors +
+           st.timeouts + warm.timeouts > 0 || st.time_limit_hit || warm.time_limit_hit;
+  if (st.served + warm.served > 0)
+    fprintf (stderr, "loadgen: FAILED: %" G_GUINT64_FORMAT " connections from banned "
+             "addresses were served\n", st.served + warm.served);
+  return failed ? 1 : 0;
+}
+
 static gboolean
 parse_checkpoints (GError **error)
 {
@@ -1867,6 +2237,29 @@ check_options (GError **error)
     opt_host = g_strdup ("127.0.0.1");
   if (opt_idle > 0)
     return TRUE;
+  if (opt_flood > 0)
+    {
+      struct in_addr src;
+
+      if (opt_telnet_port <= 0 && opt_ws_port <= 0)
+        {
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                       "--flood needs --telnet or --ws (or both)");
+          return FALSE;
+        }
+      if (opt_source == NULL || inet_pton (AF_INET, opt_source, &src) != 1 ||
+          opt_sources < 1 || opt_sources > 65536 || opt_inflight < 1 ||
+          opt_flood_warmup < 0 || opt_flood_timeout <= 0 || opt_after < 0)
+        {
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                       "--flood needs --source ADDR (IPv4) and sane --sources, --inflight, "
+                       "--flood-warmup, --flood-timeout");
+          return FALSE;
+        }
+      flood_source_base = ntohl (src.s_addr);
+      return set_address (&gen.addr[KIND_TELNET], opt_telnet_port, error) &&
+             set_address (&gen.addr[KIND_WS], opt_ws_port, error);
+    }
   if (opt_direct && opt_ws_port <= 0)
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
@@ -1951,6 +2344,16 @@ main (int    argc,
       "The echo server's PID, to read its CPU time", "PID" },
     { "after", 0, 0, G_OPTION_ARG_DOUBLE, &opt_after,
       "Seconds after closing before the last /proc reading (default 0)", "S" },
+    { "flood", 0, 0, G_OPTION_ARG_INT, &opt_flood,
+      "Open N connections from banned addresses, each to be closed unserved", "N" },
+    { "flood-warmup", 0, 0, G_OPTION_ARG_INT, &opt_flood_warmup,
+      "With --flood: W connections first, before the gateway's RSS is read (default 0)", "W" },
+    { "source", 0, 0, G_OPTION_ARG_STRING, &opt_source,
+      "With --flood: the first source address (IPv4) the connections bind to", "ADDR" },
+    { "sources", 0, 0, G_OPTION_ARG_INT, &opt_sources,
+      "With --flood: source addresses, from --source up, in turn (default 1)", "K" },
+    { "flood-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &opt_flood_timeout,
+      "With --flood: seconds a connection may stay open unrefused (default 3)", "S" },
     { "idle", 0, 0, G_OPTION_ARG_DOUBLE, &opt_idle,
       "Open nothing: watch the gateway idle for S seconds", "S" },
     { "max-time", 0, 0, G_OPTION_ARG_DOUBLE, &opt_max_time,
@@ -1982,6 +2385,8 @@ main (int    argc,
 
   if (opt_idle > 0)
     return run_idle ();
+  if (opt_flood > 0)
+    return run_flood ();
 
   gen.self_nofile = raise_fd_limit ();
   if (opt_pid > 0)
