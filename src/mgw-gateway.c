@@ -280,11 +280,17 @@ address_string (GSocketAddress *address,
 }
 
 /* Keystrokes and short screens must not wait for Nagle's algorithm
- * (40 ms); dead peers are found by TCP keepalive. */
+ * (40 ms). A user whose machine or network vanished without a word (a
+ * half-open connection) is found by TCP keepalive: probed after 2 min of
+ * silence, dropped after 5 unanswered probes 15 s apart, rather than the
+ * kernel's default of more than 2 h. */
 static void
 tune_socket (GSocket *socket)
 {
   g_socket_set_keepalive (socket, TRUE);
+  g_socket_set_option (socket, IPPROTO_TCP, TCP_KEEPIDLE, 120, NULL);
+  g_socket_set_option (socket, IPPROTO_TCP, TCP_KEEPINTVL, 15, NULL);
+  g_socket_set_option (socket, IPPROTO_TCP, TCP_KEEPCNT, 5, NULL);
   g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, TRUE, NULL);
 }
 

@@ -660,6 +660,28 @@ test_stalled_user (Fixture *f, gconstpointer data)
   mgw_test_peer_wait_closed (peer);
 }
 
+/* A Telnet user that shuts down its sending side (half-closed, as
+ * `nc -N` does after its input): what it typed before reaches the server,
+ * the session ends, and the gateway closes its side too instead of keeping
+ * a half-open socket. */
+static void
+test_half_closed_user (Fixture *f, gconstpointer data)
+{
+  g_autoptr(MgwTestTcp) tcp = NULL;
+  MgwTestPeer *peer;
+
+  start (f);
+  tcp = mgw_test_tcp_connect ("127.0.0.1", mgw_gateway_get_telnet_port (f->gateway));
+  peer = mgw_test_server_wait_peer (f->server, 0);
+  mgw_test_tcp_wait_for (tcp, S (STATUS ("CONNECT")));
+  mgw_test_tcp_send (tcp, S ("last keys"));
+  g_assert_true (g_socket_shutdown (tcp->socket, FALSE, TRUE, NULL));
+  mgw_test_peer_wait_for (peer, S ("last keys"));
+  mgw_test_peer_wait_closed (peer);
+  wait_no_sessions (f);
+  mgw_test_tcp_wait_closed (tcp);
+}
+
 #define ADD(path, setup, func, data) \
   g_test_add (path, Fixture, data, setup, func, teardown)
 
@@ -692,6 +714,7 @@ main (int argc, char **argv)
   ADD ("/gateway/timeout/server/ws", setup_server, test_timeout_server, GINT_TO_POINTER (MGW_ACCESS_WS));
   ADD ("/gateway/ipv6", setup_demo, test_ipv6, NULL);
   ADD ("/gateway/many-users", setup_demo, test_many_users, NULL);
+  ADD ("/gateway/failure/half-closed-user", setup_server, test_half_closed_user, NULL);
   ADD ("/gateway/failure/stalled-user/telnet", setup_server, test_stalled_user, GINT_TO_POINTER (MGW_ACCESS_TELNET));
   ADD ("/gateway/failure/stalled-user/ws", setup_server, test_stalled_user, GINT_TO_POINTER (MGW_ACCESS_WS));
   return g_test_run ();
