@@ -11,6 +11,7 @@
 #include "mgw-error.h"
 #include "mgw-link-telnet.h"
 #include "mgw-link-ws.h"
+#include "mgw-listener.h"
 #include "mgw-minitel.h"
 #include "mgw-profiles.h"
 #include "mgw-proxy.h"
@@ -21,6 +22,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/resource.h>
+#include <unistd.h>
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 #include <libsoup/soup.h>
@@ -45,8 +47,8 @@ struct _MgwGateway
   GHashTable       *per_address;    /* address -> number of sessions */
   guint             sweep_id;
   gulong            network_changed_id;
-  GSocketService   *telnet_service;
-  GSocketService   *ws_service;
+  MgwListener      *telnet_listener;
+  MgwListener      *ws_listener;
   GHashTable       *handshakes;     /* WebSocket upgrades: MgwLink -> Upgrade */
   guint16           telnet_port;
   guint16           ws_port;
@@ -253,32 +255,6 @@ add_session (MgwGateway *self,
   return session;
 }
 
-static char *
-address_string (GSocketAddress *address,
-                guint16        *port)
-{
-  GInetAddress *inet;
-
-  *port = 0;
-  if (!G_IS_INET_SOCKET_ADDRESS (address))
-    return g_strdup ("unknown");
-  inet = g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (address));
-  *port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (address));
-  /* An IPv4 client on an IPv6 socket: show it as IPv4. */
-  if (g_inet_address_get_family (inet) == G_SOCKET_FAMILY_IPV6)
-    {
-      const guint8 *b = g_inet_address_to_bytes (inet);
-      static const guint8 mapped[12] = { 0,0,0,0,0,0,0,0,0,0,0xff,0xff };
-      if (memcmp (b, mapped, 12) == 0)
-        {
-          g_autoptr(GInetAddress) v4 = g_inet_address_new_from_bytes (b + 12,
-                                                                      G_SOCKET_FAMILY_IPV4);
-          return g_inet_address_to_string (v4);
-        }
-    }
-  return g_inet_address_to_string (inet);
-}
-
 /* Keystrokes and short screens must not wait for Nagle's algorithm
  * (40 ms). A user whose machine or network vanished without a word (a
  * half-open connection) is found by TCP keepalive: probed after 2 min of
@@ -387,23 +363,18 @@ is_trusted (MgwGateway *self,
 /* --- Telnet listener --- */
 
 static void
-admit_telnet (MgwGateway        *self,
-              GSocketConnection *connection,
-              const char        *address,
-              guint16            port,
-              gboolean           trusted,
-              const guint8      *initial,
-              gsize              initial_len)
+admit_telnet_user (MgwGateway        *self,
+                   GSocketConnection *connection,
+                   const char        *address,
+                   guint16            port,
+                   gboolean           trusted,
+                   const guint8      *initial,
+                   gsize              initial_len)
 {
   g_autoptr(MgwLink) link = NULL;
   const char *full;
   MgwSession *session;
 
-  if (refuse_banned (self, address, MGW_ACCESS_TELNET))
-    {
-      g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
-      return;
-    }
   tune_socket (g_socket_connection_get_socket (connection));
   link = mgw_link_telnet_new_server (G_IO_STREAM (connection), self->config->telnet_start);
   full = refuse_full (self, address);
@@ -415,6 +386,25 @@ admit_telnet (MgwGateway        *self,
   session = add_session (self, MGW_ACCESS_TELNET, link, address, port, trusted);
   mgw_link_telnet_feed (MGW_LINK_TELNET (link), initial, initial_len);
   (void) session;
+}
+
+/* A Telnet user whose address a trusted proxy gave: checked for bans
+ * now. */
+static void
+admit_telnet (MgwGateway        *self,
+              GSocketConnection *connection,
+              const char        *address,
+              guint16            port,
+              gboolean           trusted,
+              const guint8      *initial,
+              gsize              initial_len)
+{
+  if (refuse_banned (self, address, MGW_ACCESS_TELNET))
+    {
+      g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+      return;
+    }
+  admit_telnet_user (self, connection, address, port, trusted, initial, initial_len);
 }
 
 /* Reading the PROXY header a trusted proxy sends first (v1 or v2). */
@@ -528,96 +518,83 @@ proxy_read_cb (GObject  *pollable,
     }
 }
 
-static gboolean
-telnet_incoming_cb (GSocketService    *service,
-                    GSocketConnection *connection,
-                    GObject           *source,
-                    MgwGateway        *self)
+/* A Telnet connection accepted. A banned address is closed at once, as
+ * a bare descriptor: a flood of them costs no object, no session, no
+ * upstream. A trusted proxy's connection first says whose it is. */
+static void
+telnet_accept_cb (int         fd,
+                  const char *address,
+                  guint16     port,
+                  gpointer    user_data)
 {
-  g_autoptr(GSocketAddress) remote = NULL;
-  g_autofree char *address = NULL;
-  guint16 port = 0;
+  MgwGateway *self = user_data;
+  g_autoptr(GSocketConnection) connection = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean trusted = is_trusted (self, address);
 
-  remote = g_socket_connection_get_remote_address (connection, NULL);
-  address = address_string (remote, &port);
-  if (is_trusted (self, address))
+  if (!trusted && refuse_banned (self, address, MGW_ACCESS_TELNET))
+    {
+      close (fd);
+      return;
+    }
+  connection = mgw_socket_connection_new_from_fd (fd, &error);
+  if (connection == NULL)
+    {
+      g_message ("Telnet connection from %s: %s", address, error->message);
+      return;
+    }
+  if (trusted)
     {
       ProxyRead *pr = g_new0 (ProxyRead, 1);
       GInputStream *in = g_io_stream_get_input_stream (G_IO_STREAM (connection));
 
       pr->gateway = g_object_ref (self);
       pr->connection = g_object_ref (connection);
-      pr->address = g_steal_pointer (&address);
+      pr->address = g_strdup (address);
       pr->port = port;
       pr->source = g_pollable_input_stream_create_source (G_POLLABLE_INPUT_STREAM (in), NULL);
       g_source_set_callback (pr->source, G_SOURCE_FUNC (proxy_read_cb), pr, NULL);
       g_source_attach (pr->source, NULL);
       pr->timeout_id = g_timeout_add (MAX (1, self->config->proxy_timeout_ms),
                                       proxy_timeout_cb, pr);
-      return TRUE;
+      return;
     }
-  admit_telnet (self, connection, address, port, FALSE, NULL, 0);
-  return TRUE;
+  admit_telnet_user (self, connection, address, port, FALSE, NULL, 0);
 }
 
-/* A GSocketService on the configured addresses (every address, IPv4
- * and IPv6, when none), `port` 0 letting the kernel choose. */
-static GSocketService *
-listen_service (MgwGateway  *self,
-                int          wanted,
-                const char  *what,
-                guint16     *port_out,
-                GError     **error)
+/* A listener on the configured addresses (every address, IPv4 and IPv6,
+ * when none), `port` 0 letting the kernel choose. */
+static MgwListener *
+listen_on (MgwGateway     *self,
+           int             wanted,
+           const char     *what,
+           MgwAcceptFunc   func,
+           guint16        *port_out,
+           GError        **error)
 {
-  g_autoptr(GSocketService) service = g_socket_service_new ();
-  GSocketListener *listener = G_SOCKET_LISTENER (service);
-  guint16 port = wanted;
   g_autoptr(GError) local = NULL;
+  MgwListener *listener;
 
-  g_socket_listener_set_backlog (listener, 1024);
-  if (self->config->listen_addresses == NULL)
-    {
-      if (port == 0)
-        port = g_socket_listener_add_any_inet_port (listener, NULL, &local);
-      else if (!g_socket_listener_add_inet_port (listener, port, NULL, &local))
-        port = 0;
-    }
-  for (guint i = 0; self->config->listen_addresses != NULL &&
-                    self->config->listen_addresses[i] != NULL && local == NULL; i++)
-    {
-      g_autoptr(GInetAddress) inet =
-        g_inet_address_new_from_string (self->config->listen_addresses[i]);
-      g_autoptr(GSocketAddress) addr = g_inet_socket_address_new (inet, port);
-      g_autoptr(GSocketAddress) effective = NULL;
-
-      if (g_socket_listener_add_address (listener, addr, G_SOCKET_TYPE_STREAM,
-                                         G_SOCKET_PROTOCOL_TCP, NULL, &effective, &local))
-        port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (effective));
-    }
-  if (local != NULL || port == 0)
+  listener = mgw_listener_new ((const char * const *) self->config->listen_addresses,
+                               wanted, 1024, func, self, port_out, &local);
+  if (listener == NULL)
     {
       g_set_error (error, MGW_ERROR, MGW_ERROR_FAILED,
                    _("cannot listen for %s users on port %d: %s"), what, wanted,
-                   local ? local->message : _("no port"));
+                   local->message);
       return NULL;
     }
-  g_message ("listening for %s users on port %u", what, port);
-  *port_out = port;
-  return g_steal_pointer (&service);
+  g_message ("listening for %s users on port %u", what, *port_out);
+  return listener;
 }
 
 static gboolean
 listen_telnet (MgwGateway  *self,
                GError     **error)
 {
-  self->telnet_service = listen_service (self, self->config->telnet_port, "Telnet",
-                                         &self->telnet_port, error);
-  if (self->telnet_service == NULL)
-    return FALSE;
-  g_signal_connect (self->telnet_service, "incoming",
-                    G_CALLBACK (telnet_incoming_cb), self);
-  g_socket_service_start (self->telnet_service);
-  return TRUE;
+  self->telnet_listener = listen_on (self, self->config->telnet_port, "Telnet",
+                                     telnet_accept_cb, &self->telnet_port, error);
+  return self->telnet_listener != NULL;
 }
 
 /* --- WebSocket listener --- */
@@ -709,30 +686,35 @@ ws_upgrade_failed_cb (MgwLink      *link,
   g_hash_table_remove (self->handshakes, link);
 }
 
-static gboolean
-ws_incoming_cb (GSocketService    *service,
-                GSocketConnection *connection,
-                GObject           *source,
-                MgwGateway        *self)
+static void
+ws_accept_cb (int         fd,
+              const char *address,
+              guint16     port,
+              gpointer    user_data)
 {
-  g_autoptr(GSocketAddress) remote = g_socket_connection_get_remote_address (connection, NULL);
-  g_autofree char *address = NULL;
+  MgwGateway *self = user_data;
+  g_autoptr(GSocketConnection) connection = NULL;
+  g_autoptr(GError) error = NULL;
   g_autofree char *description = NULL;
-  guint16 port = 0;
   Upgrade *up;
 
-  address = address_string (remote, &port);
   /* A proxy names the client in its headers: checked at the request. */
   if (!is_trusted (self, address) &&
       (refuse_banned (self, address, MGW_ACCESS_WS) || fds_short (self)))
     {
-      g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
-      return TRUE;
+      close (fd);
+      return;
+    }
+  connection = mgw_socket_connection_new_from_fd (fd, &error);
+  if (connection == NULL)
+    {
+      g_message ("WebSocket connection from %s: %s", address, error->message);
+      return;
     }
   tune_socket (g_socket_connection_get_socket (connection));
   up = g_new0 (Upgrade, 1);
   up->gateway = self;
-  up->address = g_steal_pointer (&address);
+  up->address = g_strdup (address);
   up->port = port;
   up->link = mgw_link_ws_accept (G_IO_STREAM (connection), self->config->ws_frame_type,
                                  MAX (1, self->config->connect_timeout),
@@ -743,20 +725,15 @@ ws_incoming_cb (GSocketService    *service,
   g_signal_connect (up->link, "opened", G_CALLBACK (ws_upgraded_cb), up);
   g_signal_connect (up->link, "closed", G_CALLBACK (ws_upgrade_failed_cb), up);
   g_hash_table_insert (self->handshakes, up->link, up);
-  return TRUE;
 }
 
 static gboolean
 listen_ws (MgwGateway  *self,
            GError     **error)
 {
-  self->ws_service = listen_service (self, self->config->ws_port, "WebSocket",
-                                     &self->ws_port, error);
-  if (self->ws_service == NULL)
-    return FALSE;
-  g_signal_connect (self->ws_service, "incoming", G_CALLBACK (ws_incoming_cb), self);
-  g_socket_service_start (self->ws_service);
-  return TRUE;
+  self->ws_listener = listen_on (self, self->config->ws_port, "WebSocket",
+                                 ws_accept_cb, &self->ws_port, error);
+  return self->ws_listener != NULL;
 }
 
 /* --- command channel --- */
@@ -1088,16 +1065,8 @@ mgw_gateway_stop (MgwGateway *self,
 {
   g_autoptr(GPtrArray) sessions = NULL;
 
-  if (self->telnet_service != NULL)
-    {
-      g_socket_service_stop (self->telnet_service);
-      g_socket_listener_close (G_SOCKET_LISTENER (self->telnet_service));
-    }
-  if (self->ws_service != NULL)
-    {
-      g_socket_service_stop (self->ws_service);
-      g_socket_listener_close (G_SOCKET_LISTENER (self->ws_service));
-    }
+  g_clear_pointer (&self->telnet_listener, mgw_listener_free);
+  g_clear_pointer (&self->ws_listener, mgw_listener_free);
   g_hash_table_remove_all (self->handshakes);
 
   GHashTableIter iter;
@@ -1197,18 +1166,8 @@ mgw_gateway_dispose (GObject *object)
         g_signal_handlers_disconnect_by_data (value, self);
       g_clear_pointer (&self->sessions, g_hash_table_unref);
     }
-  if (self->telnet_service != NULL)
-    {
-      g_socket_service_stop (self->telnet_service);
-      g_socket_listener_close (G_SOCKET_LISTENER (self->telnet_service));
-      g_clear_object (&self->telnet_service);
-    }
-  if (self->ws_service != NULL)
-    {
-      g_socket_service_stop (self->ws_service);
-      g_socket_listener_close (G_SOCKET_LISTENER (self->ws_service));
-      g_clear_object (&self->ws_service);
-    }
+  g_clear_pointer (&self->telnet_listener, mgw_listener_free);
+  g_clear_pointer (&self->ws_listener, mgw_listener_free);
   g_clear_pointer (&self->handshakes, g_hash_table_unref);
   if (self->command_link != NULL)
     {
