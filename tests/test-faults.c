@@ -309,7 +309,13 @@ test_server_dies_under_load (void)
   AllWait w = { users, "PYTHON TELETEL" };
   guint baseline;
 
-  mgw_test_run_for (200);
+  /* One user first: what the gateway sets up once, for its first
+   * session, is no leak. */
+  {
+    g_autoptr(MgwTestTcp) first = mgw_test_tcp_connect ("127.0.0.1", telnet_port);
+    mgw_test_tcp_wait_for (first, S ("PYTHON TELETEL"));
+  }
+  mgw_test_run_for (300);
   baseline = mgw_test_count_fds (pid);
   for (guint i = 0; i < 150; i++)
     {
@@ -541,21 +547,10 @@ test_redirect_target_stalls (void)
   }
   back = (StateWait) { gateway, 0, MGW_SESSION_TELETEL };
   begin = g_get_monotonic_time ();
-  while (!state_is (&back) && g_get_monotonic_time () - begin < 3 * G_USEC_PER_SEC)
-    g_main_context_iteration (NULL, TRUE);
-  if (!state_is (&back))
-    {
-      /* Known: the session stops reading the user while the target is
-       * congested, so the key waits behind what was typed. */
-      g_test_incomplete ("a user redirected to a stalled target cannot leave with "
-                         "Connexion/Fin once the target is congested");
-    }
-  else
-    {
-      mgw_test_server_wait_frame (command, "UserRedirectEnded,,,0,5");
-      mgw_test_tcp_send (tcp, S ("home"));
-      mgw_test_peer_wait_for (peer, S ("home"));
-    }
+  mgw_test_wait_until (state_is, &back, 3000, "Connexion/Fin to end the stalled redirection");
+  mgw_test_server_wait_frame (command, "UserRedirectEnded,,,0,5");
+  mgw_test_tcp_send (tcp, S ("home"));
+  mgw_test_peer_wait_for (peer, S ("home"));
   stop_gateway (gateway);
   stall_target_free (target);
 }
