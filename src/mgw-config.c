@@ -7,6 +7,7 @@
 
 #include "mgw-config.h"
 #include "mgw-error.h"
+#include "mgw-redirect-policy.h"
 
 #include <glib/gi18n.h>
 #include <errno.h>
@@ -76,6 +77,7 @@ mgw_config_new_default (void)
     config->state_dir = g_strdup (MGW_STATEDIR);
   config->config_path = g_strdup (MGW_SYSCONFDIR);
   config->command_uri = g_strdup ("ws://localhost:8764");
+  config->redirect_allow = g_strdup (MGW_REDIRECT_ALLOW_DEFAULT);
   config->display_port = 8999;
   config->teletel_backend = g_strdup ("none");
   config->teletel_grace_ms = 5000;
@@ -96,6 +98,7 @@ config_clear (MgwConfig *config)
   g_free (config->log_path);
   g_free (config->command_uri);
   g_free (config->profiles_file);
+  g_free (config->redirect_allow);
   g_free (config->tls_ca_file);
   g_strfreev (config->trusted_proxies);
   g_strfreev (config->console_addresses);
@@ -459,6 +462,7 @@ static const KeyDef keys[] = {
   { "command", "retry-interval", KEY_SECONDS_MS, F (command_retry_ms) },
   { "command", "queue-max", KEY_COUNT, F (command_queue_max) },
   { "redirect", "profiles", KEY_PATH, F (profiles_file) },
+  { "redirect", "allow", KEY_STRING, F (redirect_allow) },
   { "tls", "ca-file", KEY_PATH, F (tls_ca_file) },
   { "paths", "state-dir", KEY_PATH, F (state_dir) },
   { "paths", "config-path", KEY_PATH, F (config_path) },
@@ -818,6 +822,11 @@ mgw_config_validate (MgwConfig  *config,
       return FALSE;
     }
 
+  if (!mgw_redirect_policy_validate (config->redirect_allow, &local))
+    {
+      g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG, "[redirect] allow: %s", local->message);
+      return FALSE;
+    }
   if (config->metrics_listen != NULL)
     {
       g_strstrip (config->metrics_listen);

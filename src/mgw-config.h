@@ -77,6 +77,7 @@ typedef struct
   guint           command_retry_ms;
   guint           command_queue_max;
   char           *profiles_file;      /* NULL: <config_path>/profiles.json */
+  char           *redirect_allow;     /* allowed redirect targets (mgw-redirect-policy.c) */
   char           *tls_ca_file;        /* NULL: the system's trusted CAs */
   int             display_port;       /* the console; MGW_PORT_OFF: none */
   char          **console_addresses;  /* default loopback only */

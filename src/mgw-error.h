@@ -19,4 +19,14 @@ typedef enum {
 
 GQuark mgw_error_quark (void);
 
+/* The largest JSON file the gateway reads (neverbanned.json,
+ * GatewayConfig.json; banned.json has the same bound). */
+#define MGW_JSON_FILE_MAX (16 * 1024 * 1024)
+
+gboolean mgw_file_get_contents_max (const char  *path,
+                                    gsize        max,
+                                    char       **contents,
+                                    gsize       *length,
+                                    GError     **error);
+
 G_END_DECLS

@@ -155,7 +155,7 @@ mgw_legacy_config_load (MgwLegacyConfig  *config,
   g_return_val_if_fail (config != NULL, FALSE);
   g_return_val_if_fail (path != NULL, FALSE);
 
-  if (!g_file_get_contents (path, &data, &len, &local))
+  if (!mgw_file_get_contents_max (path, MGW_JSON_FILE_MAX, &data, &len, &local))
     {
       if (g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
         {

@@ -15,6 +15,7 @@
 #include "config.h"
 
 #include "mgw-session.h"
+#include "mgw-redirect-policy.h"
 #include "mgw-error.h"
 #include "mgw-link-telnet.h"
 #include "mgw-link-ws.h"
@@ -883,6 +884,13 @@ mgw_session_redirect (MgwSession        *self,
   set_state (self, MGW_SESSION_REDIRECTING);
   session_log (self, G_LOG_LEVEL_MESSAGE, "redirecting to '%s'", command->uri);
 
+  if (!mgw_redirect_policy_allows (self->config->redirect_allow, command->uri, &local))
+    {
+      session_log (self, G_LOG_LEVEL_WARNING, "redirection refused: %s", local->message);
+      end_redirection (self, local->message, _("SERVICE UNAVAILABLE"));
+      arm_timeout (self);
+      return TRUE;
+    }
   self->target = open_target (self, command->uri, ping, protocols, frame_type, &local);
   if (self->target == NULL)
     {

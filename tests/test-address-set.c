@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 static void
 add_ok (MgwAddressSet *set,
@@ -166,6 +167,26 @@ test_never_ban_fixture (void)
   g_assert_false (mgw_address_set_contains (set, "192.168.168.2"));
 }
 
+/* A never-ban file beyond MGW_JSON_FILE_MAX is refused unread (sparse
+ * here), the set in force kept. */
+static void
+test_never_ban_too_big (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("test-address-set-XXXXXX", &error);
+  g_autofree char *path = write_temp (dir, "neverbanned.json", "{}");
+  g_autoptr(MgwAddressSet) set = mgw_address_set_new ();
+
+  add_ok (set, "192.0.2.1");
+  g_assert_cmpint (truncate (path, MGW_JSON_FILE_MAX + 1), ==, 0);
+  g_assert_false (mgw_address_set_load_never_ban (set, path, &error));
+  g_assert_error (error, MGW_ERROR, MGW_ERROR_CONFIG);
+  g_assert_nonnull (strstr (error->message, "bigger than 16 MiB"));
+  g_assert_true (mgw_address_set_contains (set, "192.0.2.1"));
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 static void
 test_never_ban_files (void)
 {
@@ -286,6 +307,7 @@ main (int   argc,
   g_test_add_func ("/address-set/bad", test_bad);
   g_test_add_func ("/address-set/never-ban/fixture", test_never_ban_fixture);
   g_test_add_func ("/address-set/never-ban/files", test_never_ban_files);
+  g_test_add_func ("/address-set/never-ban/too-big", test_never_ban_too_big);
   g_test_add_func ("/address-set/local", test_local);
 
   return g_test_run ();

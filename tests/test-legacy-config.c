@@ -7,6 +7,7 @@
 
 #include <glib/gstdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 typedef struct
@@ -297,6 +298,31 @@ test_bad (Fixture       *f,
   g_assert_null (mgw_legacy_config_get_dump_path (config));
 }
 
+/* A file beyond MGW_JSON_FILE_MAX is refused without being read (the
+ * file here is sparse: its size, not its content, is what counts). */
+static void
+test_too_big (Fixture       *f,
+              gconstpointer  data)
+{
+  g_autoptr(MgwLegacyConfig) config = mgw_legacy_config_new ();
+  g_autoptr(GError) error = NULL;
+  FILE *out = fopen (f->path, "w");
+
+  g_assert_nonnull (out);
+  fputs ("{}", out);
+  g_assert_cmpint (ftruncate (fileno (out), MGW_JSON_FILE_MAX + 1), ==, 0);
+  fclose (out);
+  g_assert_false (mgw_legacy_config_load (config, f->path, &error));
+  g_assert_error (error, MGW_ERROR, MGW_ERROR_CONFIG);
+  g_assert_nonnull (strstr (error->message, "bigger than 16 MiB"));
+
+  /* One byte less is read (and is not JSON). */
+  g_clear_error (&error);
+  g_assert_cmpint (truncate (f->path, MGW_JSON_FILE_MAX), ==, 0);
+  g_assert_false (mgw_legacy_config_load (config, f->path, &error));
+  g_assert_null (strstr (error->message, "bigger than"));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -310,6 +336,7 @@ main (int   argc,
   ADD ("unknown-keys", test_unknown_keys);
   ADD ("missing", test_missing);
   ADD ("bad", test_bad);
+  ADD ("too-big", test_too_big);
 #undef ADD
 
   return g_test_run ();

@@ -498,6 +498,37 @@ test_channel_flaps (Fixture *f, gconstpointer data)
   g_assert_cmpuint (mgw_command_link_get_dropped (mgw_gateway_get_command_link (f->gateway)), ==, 0);
 }
 
+/* [redirect] allow: a target outside the list is refused as one that
+ * cannot be opened (Teletel hears UserRedirectEnded and redraws, the
+ * user gets SERVICE UNAVAILABLE), no connection is even tried; a target
+ * in the list is reached. */
+static void
+test_allow_list (Fixture *f, gconstpointer data)
+{
+  g_autoptr(User) u = NULL;
+  g_autoptr(MgwTestServer) other = mgw_test_server_new (TRUE, "OTHER PAGE");
+  MgwTestPeer *teletel;
+
+  g_free (f->config->redirect_allow);
+  f->config->redirect_allow = g_strdup_printf ("ws:127.0.0.1:%u, telnet:*.example", f->target->port);
+  start (f);
+  u = user_new (f, MGW_ACCESS_TELNET);
+  teletel = mgw_test_server_wait_peer (f->teletel, 0);
+
+  send_connect (f, 0, other->uri);
+  expect (f, "UserRedirectEnded,,,0,42");
+  user_wait_for (u, S (STATUS ("SERVICE UNAVAILABLE")));
+  wait_state (f, 0, MGW_SESSION_TELETEL);
+  g_assert_cmpuint (other->peers->len, ==, 0);
+  g_assert_false (mgw_test_server_has_frame (f->command, "UserRedirected,,,0,42"));
+  user_send (u, S ("stayed"));
+  mgw_test_peer_wait_for (teletel, S ("stayed"));
+
+  send_connect (f, 0, f->target->uri);
+  expect (f, "UserRedirected,,,0,42");
+  user_wait_for (u, S ("TARGET PAGE"));
+}
+
 /* Redirected inactivity and maximum time end the redirection, not the
  * session, and are counted. */
 static void
@@ -748,6 +779,7 @@ main (int argc, char **argv)
   ADD ("/redirect/target-dies", test_target_dies, NULL);
   ADD ("/redirect/bad-commands", test_bad_commands, NULL);
   ADD ("/redirect/timeouts", test_redirect_timeouts, NULL);
+  ADD ("/redirect/allow-list", test_allow_list, NULL);
   ADD ("/redirect/telnet-target", test_telnet_target, NULL);
   ADD ("/redirect/profiles", test_profiles, NULL);
   ADD ("/redirect/demo", test_demo, NULL);

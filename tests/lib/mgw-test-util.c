@@ -915,3 +915,294 @@ mgw_test_closed_port (void)
   bound = g_socket_get_local_address (socket, NULL);
   return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
 }
+
+/* --- a WebSocket client written by hand --- */
+
+void
+mgw_test_ws_frame_encode (GByteArray *out,
+                          guint8      first,
+                          const void *payload,
+                          gsize       len,
+                          gboolean    masked)
+{
+  guint8 head[14];
+  gsize n = 0;
+  guint32 key = g_random_int ();
+  guint8 mask[4];
+
+  head[n++] = first;
+  if (len < 126)
+    head[n++] = (masked ? 0x80 : 0) | (guint8) len;
+  else if (len <= G_MAXUINT16)
+    {
+      head[n++] = (masked ? 0x80 : 0) | 126;
+      head[n++] = (guint8) (len >> 8);
+      head[n++] = (guint8) len;
+    }
+  else
+    {
+      head[n++] = (masked ? 0x80 : 0) | 127;
+      for (int shift = 56; shift >= 0; shift -= 8)
+        head[n++] = (guint8) ((guint64) len >> shift);
+    }
+  g_byte_array_append (out, head, n);
+  if (!masked)
+    {
+      g_byte_array_append (out, payload, len);
+      return;
+    }
+  memcpy (mask, &key, 4);
+  g_byte_array_append (out, mask, 4);
+  for (gsize i = 0; i < len; i++)
+    {
+      guint8 b = ((const guint8 *) payload)[i] ^ mask[i % 4];
+      g_byte_array_append (out, &b, 1);
+    }
+}
+
+char *
+mgw_test_ws_accept_key (const char *key)
+{
+  g_autoptr(GChecksum) sha1 = g_checksum_new (G_CHECKSUM_SHA1);
+  guint8 digest[20];
+  gsize len = sizeof digest;
+
+  g_checksum_update (sha1, (const guchar *) key, -1);
+  g_checksum_update (sha1, (const guchar *) "258EAFA5-E914-47DA-95CA-C5AB0DC85B11", -1);
+  g_checksum_get_digest (sha1, digest, &len);
+  return g_base64_encode (digest, len);
+}
+
+typedef struct
+{
+  MgwTestTcp *tcp;
+  const char *needle;
+} TcpWait;
+
+static gboolean
+tcp_has_or_closed (gpointer data)
+{
+  TcpWait *w = data;
+  return w->tcp->closed ||
+         mgw_test_bytes_contain (w->tcp->received, w->needle, strlen (w->needle));
+}
+
+MgwTestRawWs *
+mgw_test_raw_ws_connect (guint16     port,
+                         const char *extra_headers)
+{
+  static const char key[] = "dGhlIHNhbXBsZSBub25jZQ==";
+  MgwTestRawWs *ws = g_new0 (MgwTestRawWs, 1);
+  g_autofree char *request = NULL;
+  g_autofree char *accept = mgw_test_ws_accept_key (key);
+  g_autofree char *expected = g_strdup_printf ("Sec-WebSocket-Accept: %s\r\n", accept);
+  TcpWait w;
+  const guint8 *end;
+
+  ws->tcp = mgw_test_tcp_connect ("127.0.0.1", port);
+  request = g_strdup_printf ("GET / HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nUpgrade: websocket\r\n"
+                             "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
+                             "Sec-WebSocket-Version: 13\r\n%s\r\n",
+                             port, key, extra_headers ? extra_headers : "");
+  mgw_test_tcp_send (ws->tcp, request, strlen (request));
+  w.tcp = ws->tcp;
+  w.needle = "\r\n\r\n";
+  mgw_test_wait_until (tcp_has_or_closed, &w, MGW_TEST_TIMEOUT_MS, "the upgrade's answer");
+  end = memmem (ws->tcp->received->data, ws->tcp->received->len, "\r\n\r\n", 4);
+  if (end == NULL || ws->tcp->received->len < 12 ||
+      memcmp (ws->tcp->received->data, "HTTP/1.1 101", 12) != 0)
+    g_error ("the upgrade was not accepted: %.*s", (int) ws->tcp->received->len,
+             (const char *) ws->tcp->received->data);
+  ws->offset = end + 4 - ws->tcp->received->data;
+  /* Header names are case-insensitive; this is how both libsoup and a
+   * careful implementation spell it. */
+  if (g_strstr_len ((const char *) ws->tcp->received->data, ws->offset, expected) == NULL &&
+      g_strstr_len ((const char *) ws->tcp->received->data, ws->offset, accept) == NULL)
+    g_error ("no valid Sec-WebSocket-Accept in: %.*s", (int) ws->offset,
+             (const char *) ws->tcp->received->data);
+  return ws;
+}
+
+void
+mgw_test_raw_ws_send (MgwTestRawWs *ws,
+                      guint8        first,
+                      const void   *payload,
+                      gsize         len,
+                      gboolean      masked)
+{
+  g_autoptr(GByteArray) frame = g_byte_array_new ();
+  gsize sent = 0;
+
+  mgw_test_ws_frame_encode (frame, first, payload, len, masked);
+  /* Large frames do not fit the socket's buffer at once: let the main
+   * loop run (the gateway is often in this process) until all is out. */
+  while (sent < frame->len)
+    {
+      g_autoptr(GError) error = NULL;
+      gssize n = g_socket_send (ws->tcp->socket, (const char *) frame->data + sent,
+                                frame->len - sent, NULL, &error);
+      if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        {
+          g_main_context_iteration (NULL, FALSE);
+          g_usleep (1000);
+          continue;
+        }
+      if (n < 0)
+        return;   /* the gateway closed on us: the test looks at what it said */
+      sent += n;
+    }
+}
+
+/* Parses one frame at ws->offset if it is all there. */
+static gboolean
+parse_frame (MgwTestRawWs *ws,
+             guint8       *opcode,
+             GByteArray   *payload)
+{
+  const guint8 *p = ws->tcp->received->data + ws->offset;
+  gsize avail = ws->tcp->received->len - ws->offset;
+  gsize head = 2;
+  guint64 len;
+
+  if (avail < 2)
+    return FALSE;
+  if (p[1] & 0x80)
+    g_error ("the gateway sent a masked frame (a server must not)");
+  len = p[1] & 0x7f;
+  if (len == 126)
+    {
+      if (avail < 4)
+        return FALSE;
+      len = ((guint64) p[2] << 8) | p[3];
+      head = 4;
+    }
+  else if (len == 127)
+    {
+      if (avail < 10)
+        return FALSE;
+      len = 0;
+      for (int i = 0; i < 8; i++)
+        len = (len << 8) | p[2 + i];
+      head = 10;
+    }
+  if (avail < head + len)
+    return FALSE;
+  *opcode = p[0] & 0x0f;
+  if (payload != NULL)
+    {
+      g_byte_array_set_size (payload, 0);
+      g_byte_array_append (payload, p + head, len);
+    }
+  ws->offset += head + len;
+  return TRUE;
+}
+
+typedef struct
+{
+  MgwTestRawWs *ws;
+  guint8       *opcode;
+  GByteArray   *payload;
+  gboolean      got;
+} FrameRead;
+
+static gboolean
+frame_or_closed (gpointer data)
+{
+  FrameRead *r = data;
+
+  r->got = parse_frame (r->ws, r->opcode, r->payload);
+  return r->got || r->ws->tcp->closed;
+}
+
+gboolean
+mgw_test_raw_ws_next_frame (MgwTestRawWs *ws,
+                            guint8       *opcode,
+                            GByteArray   *payload)
+{
+  FrameRead r = { ws, opcode, payload, FALSE };
+
+  mgw_test_wait_until (frame_or_closed, &r, MGW_TEST_TIMEOUT_MS, "a WebSocket frame");
+  /* Closed, with a last frame still in the buffer. */
+  if (!r.got)
+    r.got = parse_frame (ws, opcode, payload);
+  return r.got;
+}
+
+guint
+mgw_test_raw_ws_wait_close (MgwTestRawWs *ws,
+                            GByteArray   *data)
+{
+  g_autoptr(GByteArray) payload = g_byte_array_new ();
+  guint8 opcode;
+  guint code = 0;
+
+  while (mgw_test_raw_ws_next_frame (ws, &opcode, payload))
+    {
+      if (opcode == MGW_WS_OP_CLOSE)
+        {
+          code = payload->len >= 2 ? (guint) (payload->data[0] << 8 | payload->data[1]) : 1005;
+          break;
+        }
+      if (data != NULL && (opcode == MGW_WS_OP_TEXT || opcode == MGW_WS_OP_BINARY ||
+                           opcode == MGW_WS_OP_CONT))
+        g_byte_array_append (data, payload->data, payload->len);
+    }
+  mgw_test_tcp_wait_closed (ws->tcp);
+  return code;
+}
+
+void
+mgw_test_raw_ws_free (MgwTestRawWs *ws)
+{
+  mgw_test_tcp_free (ws->tcp);
+  g_free (ws);
+}
+
+GSocket *
+mgw_test_silent_listener (guint16 *port)
+{
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+  GSocket *socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+                                  G_SOCKET_PROTOCOL_TCP, NULL);
+
+  g_assert_true (g_socket_bind (socket, address, TRUE, NULL));
+  g_assert_true (g_socket_listen (socket, NULL));
+  bound = g_socket_get_local_address (socket, NULL);
+  *port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  return socket;
+}
+
+guint
+mgw_test_count_fds (GPid pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/fd", (int) pid);
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  guint n = 0;
+
+  g_assert_nonnull (dir);
+  while (g_dir_read_name (dir) != NULL)
+    n++;
+  return n;
+}
+
+GPid
+mgw_test_daemon_pid (MgwTestDaemon *d)
+{
+  const char *id = g_subprocess_get_identifier (d->process);
+
+  g_assert_nonnull (id);
+  return (GPid) g_ascii_strtoll (id, NULL, 10);
+}
+
+void
+mgw_test_daemon_wait_output (MgwTestDaemon *d,
+                             const char    *needle)
+{
+  MgwTestOutputWait w = { d, needle };
+
+  mgw_test_wait_until (mgw_test_daemon_output_has, &w, MGW_TEST_TIMEOUT_MS, needle);
+  if (strstr (d->err->str, needle) == NULL)
+    g_error ("moipgwd exited before saying '%s':\n%s", needle, d->err->str);
+}

@@ -173,6 +173,69 @@ guint16        mgw_test_daemon_port       (MgwTestDaemon *d,
 void           mgw_test_daemon_free       (MgwTestDaemon *d);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MgwTestDaemon, mgw_test_daemon_free)
 
+/* --- a WebSocket client written by hand over a raw TCP socket, to send
+ * any frame at all (bad opcodes, unmasked, oversized...) and read every
+ * frame the gateway answers, close codes included. */
+typedef struct
+{
+  MgwTestTcp *tcp;
+  gsize       offset;      /* bytes of tcp->received already parsed */
+} MgwTestRawWs;
+
+/* The first byte of a frame: FIN and the opcode. */
+#define MGW_WS_FIN          0x80
+#define MGW_WS_OP_CONT      0x0
+#define MGW_WS_OP_TEXT      0x1
+#define MGW_WS_OP_BINARY    0x2
+#define MGW_WS_OP_CLOSE     0x8
+#define MGW_WS_OP_PING      0x9
+#define MGW_WS_OP_PONG      0xa
+
+/* Appends one frame to `out`: `first` (FIN, RSV bits, opcode), the
+ * length, and when `masked` a mask key and the payload masked with it. */
+void          mgw_test_ws_frame_encode     (GByteArray   *out,
+                                            guint8        first,
+                                            const void   *payload,
+                                            gsize         len,
+                                            gboolean      masked);
+/* Sec-WebSocket-Accept for a Sec-WebSocket-Key. */
+char         *mgw_test_ws_accept_key       (const char   *key);
+/* Sends an upgrade request (with `extra_headers`, each ending in CRLF,
+ * may be NULL) and waits for the 101 answer; fails the test otherwise. */
+MgwTestRawWs *mgw_test_raw_ws_connect      (guint16       port,
+                                            const char   *extra_headers);
+/* One frame from the client: masked as a client's must be, or not. */
+void          mgw_test_raw_ws_send         (MgwTestRawWs *ws,
+                                            guint8        first,
+                                            const void   *payload,
+                                            gsize         len,
+                                            gboolean      masked);
+/* The next frame from the gateway (a server: never masked), waiting for
+ * it; FALSE when the connection closes first. `payload` may be NULL. */
+gboolean      mgw_test_raw_ws_next_frame   (MgwTestRawWs *ws,
+                                            guint8       *opcode,
+                                            GByteArray   *payload);
+/* Reads frames up to the gateway's close frame and then the end of the
+ * TCP connection; returns the close code (1005 for a close frame without
+ * one, 0 when the connection ended with no close frame). Data frames
+ * meanwhile are appended to `data` when not NULL. */
+guint         mgw_test_raw_ws_wait_close   (MgwTestRawWs *ws,
+                                            GByteArray   *data);
+void          mgw_test_raw_ws_free         (MgwTestRawWs *ws);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MgwTestRawWs, mgw_test_raw_ws_free)
+
+/* A listening TCP socket on 127.0.0.1 that never accepts: connections
+ * complete (the kernel's backlog) and then nothing is ever said. */
+GSocket    *mgw_test_silent_listener (guint16 *port);
+
+/* Open descriptors of a process (/proc/<pid>/fd). */
+guint       mgw_test_count_fds       (GPid     pid);
+GPid        mgw_test_daemon_pid      (MgwTestDaemon *d);
+/* Waits until the output of `d` holds `needle`; fails the test if the
+ * daemon exits or the time runs out first. */
+void        mgw_test_daemon_wait_output (MgwTestDaemon *d,
+                                         const char    *needle);
+
 /* A fresh directory, removed with its content when the test ends. */
 char       *mgw_test_tmp_dir        (void);
 

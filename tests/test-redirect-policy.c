@@ -1,0 +1,93 @@
+/* test-redirect-policy.c: the allow-list of redirect targets
+ * ([redirect] allow), a pure unit. */
+#include "config.h"
+
+#include "mgw-error.h"
+#include "mgw-redirect-policy.h"
+
+static gboolean
+allows (const char *allow, const char *uri)
+{
+  g_autoptr(GError) error = NULL;
+  gboolean ok = mgw_redirect_policy_allows (allow, uri, &error);
+
+  g_assert_true (ok == (error == NULL));
+  return ok;
+}
+
+/* The default: ws, wss and telnet anywhere; nothing else. */
+static void
+test_default (void)
+{
+  g_assert_true (mgw_redirect_policy_validate (NULL, NULL));
+  g_assert_true (mgw_redirect_policy_validate (MGW_REDIRECT_ALLOW_DEFAULT, NULL));
+  g_assert_true (allows (NULL, "ws://example.org/"));
+  g_assert_true (allows (NULL, "WSS://Example.org:8443/x?y"));
+  g_assert_true (allows (NULL, "telnet://192.0.2.1:2323"));
+  g_assert_true (allows (NULL, "ws://[2001:db8::1]:8080/"));
+  g_assert_false (allows (NULL, "http://example.org/"));
+  g_assert_false (allows (NULL, "gopher://example.org/"));
+  g_assert_false (allows (NULL, "file:///etc/passwd"));
+  g_assert_false (allows (NULL, "telnet://"));
+  g_assert_false (allows (NULL, "not a uri"));
+}
+
+static void
+test_hosts_and_ports (void)
+{
+  const char *allow = "wss:*.minitel.example, ws:127.0.0.1:8765, telnet:192.0.2.?:*, "
+                      "ws:[2001:db8::1], *:teletel.example:9000";
+
+  g_assert_true (mgw_redirect_policy_validate (allow, NULL));
+  g_assert_true (allows (allow, "wss://3615.minitel.example/"));
+  g_assert_true (allows (allow, "wss://3615.MINITEL.example:444/"));
+  g_assert_false (allows (allow, "ws://3615.minitel.example/"));       /* scheme */
+  g_assert_false (allows (allow, "wss://minitel.example.evil.org/"));   /* glob is whole */
+  g_assert_true (allows (allow, "ws://127.0.0.1:8765/"));
+  g_assert_false (allows (allow, "ws://127.0.0.1:8766/"));              /* port */
+  g_assert_false (allows (allow, "ws://127.0.0.1/"));                   /* port 80 */
+  g_assert_true (allows (allow, "telnet://192.0.2.7"));
+  g_assert_true (allows (allow, "telnet://192.0.2.7:23"));
+  g_assert_false (allows (allow, "telnet://192.0.2.77"));
+  g_assert_true (allows (allow, "ws://[2001:db8::1]/"));
+  g_assert_true (allows (allow, "ws://[2001:DB8::1]:9/"));
+  g_assert_false (allows (allow, "ws://[2001:db8::2]/"));
+  g_assert_true (allows (allow, "ws://teletel.example:9000/"));
+  g_assert_true (allows (allow, "telnet://teletel.example:9000"));
+  g_assert_false (allows (allow, "telnet://teletel.example"));
+  /* A userinfo part does not smuggle a host in. */
+  g_assert_false (allows (allow, "ws://127.0.0.1:8765@evil.example:8765/"));
+}
+
+/* Each bad list is refused whole, with an error naming the entry. */
+static void
+test_bad_lists (void)
+{
+  static const char *bad[] = {
+    "", " , ", "ws", "http:*", "ws:", "ws::80", "ws:*:0", "ws:*:65536", "ws:*:x",
+    "ws:[2001:db8::1", "ws:[::1]x", "ws:*, gopher:*", ":*",
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(GError) error = NULL;
+
+      g_test_message ("%s", bad[i]);
+      g_assert_false (mgw_redirect_policy_validate (bad[i], &error));
+      g_assert_error (error, MGW_ERROR, MGW_ERROR_CONFIG);
+      /* And it allows nothing. */
+      g_clear_error (&error);
+      g_assert_false (mgw_redirect_policy_allows (bad[i], "ws://example.org/", &error));
+      g_assert_nonnull (error);
+    }
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/redirect-policy/default", test_default);
+  g_test_add_func ("/redirect-policy/hosts-and-ports", test_hosts_and_ports);
+  g_test_add_func ("/redirect-policy/bad-lists", test_bad_lists);
+  return g_test_run ();
+}
