@@ -22,6 +22,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
@@ -255,6 +256,13 @@ add_session (MgwGateway *self,
   return session;
 }
 
+/* The kernel's send buffer for a user: far more than a Minitel displays
+ * in a round trip, small enough that a user who stops reading fills it
+ * at once (then the session's queue, then [session] stall-timeout) and
+ * that the kernel holds little for each user. Without it, autotuning lets
+ * it grow to megabytes. */
+#define USER_SNDBUF (64 * 1024)
+
 /* Keystrokes and short screens must not wait for Nagle's algorithm
  * (40 ms). A user whose machine or network vanished without a word (a
  * half-open connection) is found by TCP keepalive: probed after 2 min of
@@ -268,6 +276,7 @@ tune_socket (GSocket *socket)
   g_socket_set_option (socket, IPPROTO_TCP, TCP_KEEPINTVL, 15, NULL);
   g_socket_set_option (socket, IPPROTO_TCP, TCP_KEEPCNT, 5, NULL);
   g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, TRUE, NULL);
+  g_socket_set_option (socket, SOL_SOCKET, SO_SNDBUF, USER_SNDBUF, NULL);
 }
 
 /* --- admission --- */
