@@ -21,7 +21,7 @@ struct _MgwCommandLink
 {
   GObject      parent_instance;
 
-  SoupSession *soup;
+  GTlsDatabase *tls_database;   /* NULL: the system default */
   char        *uri;
   guint        retry_ms;
   guint        queue_max;
@@ -157,7 +157,7 @@ connect_now (MgwCommandLink *self)
   g_autoptr(GError) error = NULL;
 
   g_return_if_fail (self->link == NULL);
-  self->link = mgw_link_ws_connect (self->soup, self->uri, protocols,
+  self->link = mgw_link_ws_connect (self->tls_database, self->uri, protocols,
                                     MGW_FRAME_TEXT, self->retry_ms, &error);
   if (self->link == NULL)
     {
@@ -256,7 +256,7 @@ mgw_command_link_dispose (GObject *object)
       g_clear_object (&self->link);
     }
   g_queue_clear_full (&self->pending, g_free);
-  g_clear_object (&self->soup);
+  g_clear_object (&self->tls_database);
   G_OBJECT_CLASS (mgw_command_link_parent_class)->dispose (object);
 }
 
@@ -297,14 +297,14 @@ mgw_command_link_init (MgwCommandLink *self)
 }
 
 MgwCommandLink *
-mgw_command_link_new (SoupSession *soup,
-                      const char  *uri,
-                      guint        retry_ms,
-                      guint        queue_max)
+mgw_command_link_new (GTlsDatabase *tls_database,
+                      const char   *uri,
+                      guint         retry_ms,
+                      guint         queue_max)
 {
   MgwCommandLink *self = g_object_new (MGW_TYPE_COMMAND_LINK, NULL);
 
-  self->soup = g_object_ref (soup);
+  self->tls_database = tls_database ? g_object_ref (tls_database) : NULL;
   self->uri = g_strdup (uri);
   self->retry_ms = MAX (retry_ms, 10);
   self->queue_max = MAX (queue_max, 1);

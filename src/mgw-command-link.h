@@ -2,7 +2,7 @@
  * command channel. */
 #pragma once
 
-#include <libsoup/soup.h>
+#include <gio/gio.h>
 
 #include "mgw-command.h"
 
@@ -11,7 +11,7 @@ G_BEGIN_DECLS
 #define MGW_TYPE_COMMAND_LINK (mgw_command_link_get_type ())
 G_DECLARE_FINAL_TYPE (MgwCommandLink, mgw_command_link, MGW, COMMAND_LINK, GObject)
 
-MgwCommandLink *mgw_command_link_new           (SoupSession    *soup,
+MgwCommandLink *mgw_command_link_new           (GTlsDatabase   *tls_database,
                                                 const char     *uri,
                                                 guint           retry_ms,
                                                 guint           queue_max);

@@ -1,8 +1,9 @@
 /* mgw-gateway.c: the gateway object.
  *
  * Owns the listeners (Telnet and WebSocket, each a GSocketService), the
- * SoupSession whose TLS database upstream wss:// links trust and the
- * command channel goes through, the sessions by id and the counters. A
+ * TLS database upstream wss:// links and the command channel trust
+ * ([tls] ca-file; none: the system's), the sessions by id and the
+ * counters. A
  * new connection becomes a user link (a WebSocket one after its upgrade
  * request is read and accepted), then a session. */
 #include "config.h"
@@ -26,7 +27,6 @@
 #include <unistd.h>
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
-#include <libsoup/soup.h>
 
 /* Descriptors kept free for redirections, consoles, files, the bus. */
 #define FD_RESERVE 64
@@ -36,7 +36,7 @@ struct _MgwGateway
   GObject           parent_instance;
 
   MgwConfig        *config;
-  SoupSession      *soup;
+  GTlsDatabase     *tls_database;   /* [tls] ca-file; NULL: the system default */
   MgwCommandLink   *command_link;   /* NULL: disabled */
   MgwProfiles      *profiles;
   MgwBanList       *bans;
@@ -237,7 +237,7 @@ add_session (MgwGateway *self,
   guint id = self->next_id++;
 
   session = mgw_session_new (id, access, user, address, port, self->config,
-                             self->soup, self->command_link);
+                             self->tls_database, self->command_link);
   g_hash_table_insert (self->sessions, GUINT_TO_POINTER (id),
                        g_object_ref (session));
   self->n_by_access[access]++;
@@ -1038,8 +1038,7 @@ mgw_gateway_start (MgwGateway  *self,
   if (self->config->tls_ca_file != NULL)
     {
       g_autoptr(GError) local = NULL;
-      g_autoptr(GTlsDatabase) database =
-        g_tls_file_database_new (self->config->tls_ca_file, &local);
+      GTlsDatabase *database = g_tls_file_database_new (self->config->tls_ca_file, &local);
 
       if (database == NULL)
         {
@@ -1047,13 +1046,14 @@ mgw_gateway_start (MgwGateway  *self,
                        "[tls] ca-file: %s", local->message);
           return FALSE;
         }
-      soup_session_set_tls_database (self->soup, database);
+      g_clear_object (&self->tls_database);
+      self->tls_database = database;
     }
   if (!mgw_gateway_reload_profiles (self, error))
     return FALSE;
   if (!self->config->no_command_channel)
     {
-      self->command_link = mgw_command_link_new (self->soup, self->config->command_uri,
+      self->command_link = mgw_command_link_new (self->tls_database, self->config->command_uri,
                                                  self->config->command_retry_ms,
                                                  self->config->command_queue_max);
       g_signal_connect (self->command_link, "command", G_CALLBACK (command_cb), self);
@@ -1197,11 +1197,7 @@ mgw_gateway_dispose (GObject *object)
         g_warning ("cannot save the ban list: %s", error->message);
       g_clear_object (&self->bans);
     }
-  if (self->soup != NULL)
-    {
-      soup_session_abort (self->soup);
-      g_clear_object (&self->soup);
-    }
+  g_clear_object (&self->tls_database);
   G_OBJECT_CLASS (mgw_gateway_parent_class)->dispose (object);
 }
 
@@ -1260,14 +1256,5 @@ mgw_gateway_new (MgwConfig *config)
   MgwGateway *self = g_object_new (MGW_TYPE_GATEWAY, NULL);
 
   self->config = mgw_config_ref (config);
-  /* Every upstream is its own connection: no pooling limits, no HTTP
-   * idle timeout (WebSocket connections leave the pool once upgraded). */
-  self->soup = soup_session_new_with_options ("max-conns", G_MAXINT,
-                                              "max-conns-per-host", G_MAXINT,
-                                              "user-agent", PACKAGE_NAME "/" PACKAGE_VERSION,
-                                              NULL);
-  /* A system service: no desktop proxy settings (they would pull in
-   * GSettings and dconf); upstreams are reached directly. */
-  soup_session_set_proxy_resolver (self->soup, NULL);
   return self;
 }

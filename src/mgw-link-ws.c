@@ -622,9 +622,9 @@ connected_cb (GObject      *source,
 /* Opens a WebSocket client connection; "opened" or "closed" follows.
  * `timeout_ms` bounds the connection and the handshake together. Fails
  * at once only for a URI that cannot be used. wss:// trusts what
- * `session`'s TLS database trusts. */
+ * `tls_database` trusts (NULL: the system's default database). */
 MgwLink *
-mgw_link_ws_connect (SoupSession         *session,
+mgw_link_ws_connect (GTlsDatabase        *tls_database,
                      const char          *uri,
                      const char * const  *protocols,
                      MgwFrameType         frame_type,
@@ -676,8 +676,8 @@ mgw_link_ws_connect (SoupSession         *session,
     self->target = g_strdup_printf ("%s%s%s", *path ? path : "/",
                                     query ? "?" : "", query ? query : "");
   }
-  if (tls && session != NULL && soup_session_get_tls_database (session) != NULL)
-    self->tls_database = g_object_ref (soup_session_get_tls_database (session));
+  if (tls && tls_database != NULL)
+    self->tls_database = g_object_ref (tls_database);
 
   client = g_socket_client_new ();
   /* Straight to the server: no system proxy (its lookup costs a thread

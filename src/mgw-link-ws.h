@@ -1,7 +1,7 @@
 /* mgw-link-ws.h: a link over a WebSocket connection. */
 #pragma once
 
-#include <libsoup/soup.h>
+#include <gio/gio.h>
 
 #include "mgw-link.h"
 #include "mgw-ws-codec.h"
@@ -27,7 +27,7 @@ MgwLink    *mgw_link_ws_accept            (GIOStream               *stream,
                                            guint                    timeout_s,
                                            MgwLinkWsDecide          decide,
                                            gpointer                 user_data);
-MgwLink    *mgw_link_ws_connect           (SoupSession             *session,
+MgwLink    *mgw_link_ws_connect           (GTlsDatabase            *tls_database,
                                            const char              *uri,
                                            const char * const      *protocols,
                                            MgwFrameType             frame_type,

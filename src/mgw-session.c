@@ -40,7 +40,7 @@ struct _MgwSession
   char            *peer_address;
   guint16          peer_port;
   MgwConfig       *config;
-  SoupSession     *soup;
+  GTlsDatabase    *tls_database;   /* NULL: the system default */
   MgwCommandLink  *command_link;   /* NULL: no command channel */
 
   MgwLink         *user;
@@ -831,7 +831,7 @@ open_target (MgwSession       *self,
     }
   else
     {
-      link = mgw_link_ws_connect (self->soup, uri, (const char * const *) protocols,
+      link = mgw_link_ws_connect (self->tls_database, uri, (const char * const *) protocols,
                                   frame_type, c->connect_timeout * 1000, error);
       if (link == NULL)
         return NULL;
@@ -928,7 +928,7 @@ mgw_session_start (MgwSession *self)
                                             self->peer_address, self->peer_port,
                                             self->id));
 
-  self->server = mgw_link_ws_connect (self->soup, c->server_uri,
+  self->server = mgw_link_ws_connect (self->tls_database, c->server_uri,
                                       (const char * const *) c->server_subprotocols,
                                       c->server_frame_type,
                                       c->connect_timeout * 1000, &error);
@@ -976,7 +976,7 @@ mgw_session_dispose (GObject *object)
   release_link (self, &self->user);
   release_link (self, &self->server);
   release_link (self, &self->target);
-  g_clear_object (&self->soup);
+  g_clear_object (&self->tls_database);
   g_clear_object (&self->command_link);
   G_OBJECT_CLASS (mgw_session_parent_class)->dispose (object);
 }
@@ -1047,7 +1047,7 @@ mgw_session_new (guint           id,
                  const char     *peer_address,
                  guint16         peer_port,
                  MgwConfig      *config,
-                 SoupSession    *soup,
+                 GTlsDatabase   *tls_database,
                  MgwCommandLink *command_link)
 {
   MgwSession *self = g_object_new (MGW_TYPE_SESSION, NULL);
@@ -1059,7 +1059,7 @@ mgw_session_new (guint           id,
   self->peer_address = g_strdup (peer_address);
   self->peer_port = peer_port;
   self->config = mgw_config_ref (config);
-  self->soup = g_object_ref (soup);
+  self->tls_database = tls_database ? g_object_ref (tls_database) : NULL;
   self->command_link = command_link ? g_object_ref (command_link) : NULL;
   self->start_wall = g_get_real_time ();
   self->start_mono = g_get_monotonic_time ();

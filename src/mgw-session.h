@@ -2,7 +2,7 @@
  * default server, and what happens between them. */
 #pragma once
 
-#include <libsoup/soup.h>
+#include <gio/gio.h>
 
 #include "mgw-command.h"
 #include "mgw-command-link.h"
@@ -43,7 +43,7 @@ MgwSession      *mgw_session_new              (guint             id,
                                                const char       *peer_address,
                                                guint16           peer_port,
                                                MgwConfig        *config,
-                                               SoupSession      *soup,
+                                               GTlsDatabase     *tls_database,
                                                MgwCommandLink   *command_link);
 void             mgw_session_start            (MgwSession       *self);
 gboolean         mgw_session_redirect         (MgwSession       *self,
