@@ -818,6 +818,29 @@ mgw_http_head_get_target (MgwHttpHead *head)
   return head->target;
 }
 
+char *
+mgw_http_head_get_path (MgwHttpHead *head)
+{
+  const char *target;
+
+  g_return_val_if_fail (head != NULL, NULL);
+
+  target = head->target;
+  if (target == NULL)
+    return NULL;
+  /* absolute-form (RFC 9112 section 3.2.2): what follows the authority */
+  if (g_ascii_strncasecmp (target, "http://", 7) == 0 ||
+      g_ascii_strncasecmp (target, "https://", 8) == 0)
+    {
+      const char *authority = strstr (target, "//") + 2;
+
+      target = authority + strcspn (authority, "/?");
+      if (*target != '/')
+        return g_strdup ("/");
+    }
+  return g_strndup (target, strcspn (target, "?#"));
+}
+
 static HeadField *
 head_find (MgwHttpHead *head,
            const char  *name)
@@ -1192,6 +1215,67 @@ check_upgrade_request (MgwHttpHead  *head,
   return MGW_HTTP_COMPLETE;
 }
 
+/* The syntax of a request head, shared by both request parsers: on
+ * COMPLETE, *parsed is the head and *scanned its length. */
+static MgwHttpParse
+parse_request_head (const guint8  *buf,
+                    gsize          len,
+                    gsize          max_head,
+                    gsize         *scanned,
+                    MgwHttpHead  **parsed,
+                    guint         *status,
+                    GError       **error)
+{
+  g_autoptr(MgwHttpHead) head = NULL;
+  MgwHttpParse result;
+
+  result = head_scan (buf, len, max_head, scanned, status, error);
+  if (result != MGW_HTTP_COMPLETE)
+    return result;
+
+  head = head_new ();
+  result = parse_head (head, buf, *scanned, TRUE, status, error);
+  if (result != MGW_HTTP_COMPLETE)
+    return result;
+  *parsed = g_steal_pointer (&head);
+  return MGW_HTTP_COMPLETE;
+}
+
+MgwHttpParse
+mgw_http_parse_request (const guint8  *buf,
+                        gsize          len,
+                        gsize          max_head,
+                        gsize         *head_len,
+                        MgwHttpHead  **head,
+                        guint         *status,
+                        GError       **error)
+{
+  g_autoptr(MgwHttpHead) parsed = NULL;
+  MgwHttpParse result;
+  gsize scanned = 0;
+  HeadField *host;
+
+  g_return_val_if_fail (buf != NULL || len == 0, MGW_HTTP_INVALID);
+  g_return_val_if_fail (head_len != NULL, MGW_HTTP_INVALID);
+  g_return_val_if_fail (head != NULL, MGW_HTTP_INVALID);
+  g_return_val_if_fail (status != NULL, MGW_HTTP_INVALID);
+  g_return_val_if_fail (error == NULL || *error == NULL, MGW_HTTP_INVALID);
+
+  result = parse_request_head (buf, len, max_head, &scanned, &parsed, status, error);
+  if (result != MGW_HTTP_COMPLETE)
+    return result;
+  /* RFC 9112 section 3.2: exactly one Host in an HTTP/1.1 request. */
+  host = head_find (parsed, "Host");
+  if (parsed->minor >= 1 && host == NULL)
+    return head_error (error, status, 400, "no Host header");
+  if (host != NULL && host->count > 1)
+    return head_error (error, status, 400, "several Host headers");
+
+  *head_len = scanned;
+  *head = g_steal_pointer (&parsed);
+  return MGW_HTTP_COMPLETE;
+}
+
 MgwHttpParse
 mgw_ws_parse_request (const guint8  *buf,
                       gsize          len,
@@ -1211,12 +1295,7 @@ mgw_ws_parse_request (const guint8  *buf,
   g_return_val_if_fail (status != NULL, MGW_HTTP_INVALID);
   g_return_val_if_fail (error == NULL || *error == NULL, MGW_HTTP_INVALID);
 
-  result = head_scan (buf, len, max_head, &scanned, status, error);
-  if (result != MGW_HTTP_COMPLETE)
-    return result;
-
-  parsed = head_new ();
-  result = parse_head (parsed, buf, scanned, TRUE, status, error);
+  result = parse_request_head (buf, len, max_head, &scanned, &parsed, status, error);
   if (result != MGW_HTTP_COMPLETE)
     return result;
   result = check_upgrade_request (parsed, status, error);

@@ -2,6 +2,8 @@
  * for both ends of a link: users connecting to the gateway (server role)
  * and the gateway connecting to ws:// videotex servers (client role).
  *
+ * The request head parser also serves plain HTTP (the metrics endpoint).
+ *
  * Pure code, no I/O: the caller feeds the bytes read from the peer, takes
  * events out, and sends what the encoders append. No extensions (no
  * permessage-deflate) are ever negotiated. */
@@ -139,6 +141,18 @@ MgwHttpParse mgw_ws_parse_request (const guint8  *buf,
                                    MgwHttpHead  **head,
                                    guint         *status,
                                    GError       **error);
+/* Any request head, whatever its method: a plain HTTP server's parser
+ * (the metrics endpoint). The same syntax rules and results as
+ * mgw_ws_parse_request (400, 431), plus exactly one Host header in an
+ * HTTP/1.1 request (400); nothing about the method, the target or the
+ * upgrade headers is checked. A body, if any, follows the head. */
+MgwHttpParse mgw_http_parse_request (const guint8  *buf,
+                                     gsize          len,
+                                     gsize          max_head,
+                                     gsize         *head_len,
+                                     MgwHttpHead  **head,
+                                     guint         *status,
+                                     GError       **error);
 /* Client side: parses the server's response to our request; COMPLETE only
  * if it is a valid 101 for `key` (Sec-WebSocket-Accept checked,
  * Upgrade/Connection tokens, no extension) and the Sec-WebSocket-Protocol
@@ -155,6 +169,10 @@ MgwHttpParse mgw_ws_parse_response (const guint8       *buf,
 void         mgw_http_head_free (MgwHttpHead *head);
 const char  *mgw_http_head_get_method (MgwHttpHead *head);
 const char  *mgw_http_head_get_target (MgwHttpHead *head);   /* request-target as sent */
+/* The target's path: no query or fragment, and for an absolute-form
+ * target (http://host/path) what follows the authority ("/" if nothing
+ * does). Not percent-decoded. */
+char        *mgw_http_head_get_path   (MgwHttpHead *head);
 /* All values of a header, case-insensitive name, joined with ", " (like
  * soup_message_headers_get_list); NULL if absent. */
 const char  *mgw_http_head_get (MgwHttpHead *head,

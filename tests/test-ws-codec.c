@@ -1457,6 +1457,183 @@ test_request_too_long (void)
   g_assert_no_error (error);
 }
 
+/* --- plain HTTP requests (mgw_http_parse_request) --- */
+
+static MgwHttpHead *
+assert_http_ok (const char *text,
+                gsize       len,
+                gsize       expected_head_len,
+                const char *method,
+                const char *target)
+{
+  g_autoptr(GError) error = NULL;
+  MgwHttpHead *head = NULL;
+  gsize head_len = 0;
+  guint status = 0;
+
+  g_assert_cmpint (mgw_http_parse_request ((const guint8 *) text, len, 8192, &head_len, &head,
+                                           &status, &error), ==, MGW_HTTP_COMPLETE);
+  g_assert_no_error (error);
+  g_assert_cmpuint (head_len, ==, expected_head_len);
+  g_assert_nonnull (head);
+  g_assert_cmpstr (mgw_http_head_get_method (head), ==, method);
+  g_assert_cmpstr (mgw_http_head_get_target (head), ==, target);
+
+  /* Every prefix of the head is INCOMPLETE, with no error. */
+  for (gsize i = 0; i < expected_head_len; i++)
+    {
+      MgwHttpHead *none = NULL;
+
+      g_assert_cmpint (mgw_http_parse_request ((const guint8 *) text, i, 8192, &head_len, &none,
+                                               &status, &error), ==, MGW_HTTP_INCOMPLETE);
+      g_assert_no_error (error);
+      g_assert_null (none);
+    }
+  return head;
+}
+
+/* Any method; HTTP/1.0 needs no Host; a body is not part of the head. */
+static void
+test_http_request_good (void)
+{
+  /* What Prometheus 2.x sends (captured). */
+  static const char prometheus[] =
+    "GET /metrics HTTP/1.1\r\n"
+    "Host: 127.0.0.1:9002\r\n"
+    "User-Agent: Prometheus/2.42.0\r\n"
+    "Accept: application/openmetrics-text;version=1.0.0,application/openmetrics-text;"
+    "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1\r\n"
+    "Accept-Encoding: gzip\r\n"
+    "X-Prometheus-Scrape-Timeout-Seconds: 10\r\n"
+    "\r\n";
+  static const char post[] =
+    "POST /metrics?x=1 HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello";
+  static const char http10[] = "HEAD / HTTP/1.0\r\n\r\n";
+  static const char custom[] = "X-MOIP* * HTTP/1.1\r\nhost: h\r\nX: 1\r\nx: 2\r\n\r\n";
+  g_autoptr(MgwHttpHead) a = assert_http_ok (prometheus, sizeof prometheus - 1,
+                                             sizeof prometheus - 1, "GET", "/metrics");
+  g_autoptr(MgwHttpHead) b = assert_http_ok (post, sizeof post - 1, sizeof post - 1 - 5,
+                                             "POST", "/metrics?x=1");
+  g_autoptr(MgwHttpHead) c = assert_http_ok (http10, sizeof http10 - 1, sizeof http10 - 1,
+                                             "HEAD", "/");
+  g_autoptr(MgwHttpHead) d = assert_http_ok (custom, sizeof custom - 1, sizeof custom - 1,
+                                             "X-MOIP*", "*");
+
+  g_assert_cmpstr (mgw_http_head_get (a, "accept-encoding"), ==, "gzip");
+  g_assert_cmpstr (mgw_http_head_get (b, "Content-Length"), ==, "5");
+  g_assert_null (mgw_http_head_get (c, "Host"));
+  g_assert_cmpstr (mgw_http_head_get (d, "X"), ==, "1, 2");
+  /* Not a WebSocket upgrade: the WebSocket parser refuses what this one takes. */
+  {
+    g_autoptr(GError) error = NULL;
+    MgwHttpHead *head = NULL;
+    gsize head_len = 0;
+    guint status = 0;
+
+    g_assert_cmpint (parse_request (prometheus, sizeof prometheus - 1, &head_len, &head,
+                                    &status, &error), ==, MGW_HTTP_INVALID);
+    g_assert_cmpuint (status, ==, 426);
+    g_assert_null (head);
+  }
+}
+
+static const BadRequest bad_http_requests[] = {
+  BAD ("bare-lf", "GET / HTTP/1.1\nHost: h\r\n\r\n", 400),
+  BAD ("nul", "GET / HTTP/1.1\r\nHost: h\0\r\n\r\n", 400),
+  BAD ("obs-fold", "GET / HTTP/1.1\r\nHost: h\r\nX: a\r\n b\r\n\r\n", 400),
+  BAD ("space-before-colon", "GET / HTTP/1.1\r\nHost : h\r\n\r\n", 400),
+  BAD ("no-colon", "GET / HTTP/1.1\r\nHost: h\r\nNonsense\r\n\r\n", 400),
+  BAD ("leading-empty-line", "\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n", 400),
+  BAD ("no-target", "GET HTTP/1.1\r\nHost: h\r\n\r\n", 400),
+  BAD ("no-version", "GET /\r\nHost: h\r\n\r\n", 400),
+  BAD ("http09", "GET /\r\n\r\n", 400),
+  BAD ("http2-preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 400),
+  BAD ("method-not-token", "G(T / HTTP/1.1\r\nHost: h\r\n\r\n", 400),
+  BAD ("target-8bit", "GET /\xe9 HTTP/1.1\r\nHost: h\r\n\r\n", 400),
+  BAD ("no-host", "GET /metrics HTTP/1.1\r\nAccept: */*\r\n\r\n", 400),
+  BAD ("two-hosts", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400),
+  BAD ("two-hosts-http10", "GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n", 400),
+};
+
+static void
+test_http_request_invalid (gconstpointer data)
+{
+  const BadRequest *bad = data;
+  g_autoptr(GError) error = NULL;
+  MgwHttpHead *head = NULL;
+  gsize head_len = 0;
+  guint status = 0;
+
+  g_assert_cmpint (mgw_http_parse_request ((const guint8 *) bad->text, bad->len, 8192, &head_len,
+                                           &head, &status, &error), ==, MGW_HTTP_INVALID);
+  g_assert_error (error, MGW_ERROR, MGW_ERROR_BAD_INPUT);
+  g_test_message ("%s: %u %s", bad->name, status, error->message);
+  g_assert_cmpuint (status, ==, bad->status);
+  g_assert_null (head);
+}
+
+/* Garbage is refused before the head is complete; the head is bounded. */
+static void
+test_http_request_bounds (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GString) text = g_string_new ("GET /metrics HTTP/1.1\r\nHost: h\r\nX-Pad: ");
+  MgwHttpHead *head = NULL;
+  gsize head_len = 0;
+  guint status = 0;
+
+  g_assert_cmpint (mgw_http_parse_request ((const guint8 *) "\x16\x03\x01", 3, 8192, &head_len,
+                                           &head, &status, &error), ==, MGW_HTTP_INVALID);
+  g_assert_cmpuint (status, ==, 400);  /* a TLS ClientHello, at its first byte */
+  g_clear_error (&error);
+
+  for (guint i = 0; i < 100; i++)
+    g_string_append_c (text, 'p');
+  g_string_append (text, "\r\n\r\n");
+  g_assert_cmpint (mgw_http_parse_request ((const guint8 *) text->str, text->len, text->len,
+                                           &head_len, &head, &status, &error), ==,
+                   MGW_HTTP_COMPLETE);
+  g_assert_no_error (error);
+  g_clear_pointer (&head, mgw_http_head_free);
+  g_assert_cmpint (mgw_http_parse_request ((const guint8 *) text->str, text->len, text->len - 1,
+                                           &head_len, &head, &status, &error), ==,
+                   MGW_HTTP_INVALID);
+  g_assert_cmpuint (status, ==, 431);
+  g_assert_null (head);
+  g_clear_error (&error);
+  g_assert_cmpint (mgw_http_parse_request ((const guint8 *) text->str, text->len - 5,
+                                           text->len - 1, &head_len, &head, &status, &error), ==,
+                   MGW_HTTP_INCOMPLETE);
+  g_assert_no_error (error);
+}
+
+static void
+test_http_path (void)
+{
+  static const struct { const char *target; const char *path; } cases[] = {
+    { "/metrics", "/metrics" },
+    { "/metrics?name[]=x", "/metrics" },
+    { "/metrics#top", "/metrics" },
+    { "/metrics/", "/metrics/" },
+    { "/a%20b?c", "/a%20b" },
+    { "http://127.0.0.1:9002/metrics?x", "/metrics" },
+    { "HTTP://h", "/" },
+    { "http://h?x", "/" },
+    { "*", "*" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *text = g_strdup_printf ("OPTIONS %s HTTP/1.1\r\nHost: h\r\n\r\n",
+                                               cases[i].target);
+      g_autoptr(MgwHttpHead) head = assert_http_ok (text, strlen (text), strlen (text),
+                                                    "OPTIONS", cases[i].target);
+      g_autofree char *path = mgw_http_head_get_path (head);
+
+      g_assert_cmpstr (path, ==, cases[i].path);
+    }
+}
+
 static void
 test_accept_key (void)
 {
@@ -1748,6 +1925,15 @@ main (int    argc,
     }
   g_test_add_func ("/ws-codec/handshake/request/invalid-early", test_request_invalid_early);
   g_test_add_func ("/ws-codec/handshake/request/too-long", test_request_too_long);
+  g_test_add_func ("/ws-codec/http/request/good", test_http_request_good);
+  for (gsize i = 0; i < G_N_ELEMENTS (bad_http_requests); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/ws-codec/http/request/invalid/%s",
+                                               bad_http_requests[i].name);
+      g_test_add_data_func (path, &bad_http_requests[i], test_http_request_invalid);
+    }
+  g_test_add_func ("/ws-codec/http/request/bounds", test_http_request_bounds);
+  g_test_add_func ("/ws-codec/http/path", test_http_path);
   g_test_add_func ("/ws-codec/handshake/response/good", test_response_good);
   g_test_add_func ("/ws-codec/handshake/response/invalid", test_response_invalid);
   g_test_add_func ("/ws-codec/handshake/server-response", test_server_response);
