@@ -1,7 +1,8 @@
 /* mgw-metrics.c: the gateway's counters for Prometheus.
  *
- * A SoupServer of its own (not the WebSocket listener: users must not
- * reach it) answers GET /metrics with the OpenMetrics text format. Every
+ * A tiny HTTP/1.1 server of its own (not the WebSocket listener: users
+ * must not reach it) answers GET /metrics with the OpenMetrics text
+ * format. Every
  * number is read from the gateway at each scrape, except the session
  * duration histogram, fed by "session-removed". Numbers are written with
  * g_ascii_* so that the daemon's locale never turns a '.' into a ','. */
@@ -10,8 +11,10 @@
 #include "mgw-metrics.h"
 #include "mgw-error.h"
 
+#include "mgw-poller.h"
+#include "mgw-ws-codec.h"
+
 #include <glib/gi18n.h>
-#include <libsoup/soup.h>
 #include <string.h>
 
 /* Upper bounds of the session duration buckets, seconds; +Inf follows. */
@@ -20,16 +23,17 @@ static const double duration_bounds[] = { 1, 10, 60, 300, 1800, 3600, 7200 };
 
 struct _MgwMetrics
 {
-  GObject     parent_instance;
+  GObject         parent_instance;
 
-  MgwGateway *gateway;
-  gulong      session_removed_id;
-  SoupServer *server;
-  guint16     port;
+  MgwGateway     *gateway;
+  gulong          session_removed_id;
+  GSocketService *service;
+  GPtrArray      *clients;                      /* of Client, being served */
+  guint16         port;
 
-  guint64     duration_buckets[N_BUCKETS];  /* per bucket, not cumulative */
-  guint64     duration_count;
-  double      duration_sum;                 /* seconds */
+  guint64         duration_buckets[N_BUCKETS];  /* per bucket, not cumulative */
+  guint64         duration_count;
+  double          duration_sum;                 /* seconds */
 };
 
 G_DEFINE_FINAL_TYPE (MgwMetrics, mgw_metrics, G_TYPE_OBJECT)
@@ -223,39 +227,228 @@ mgw_metrics_render (MgwMetrics *self)
 
 /* --- the server ---------------------------------------------------------- */
 
+/* A scrape is one short request: its head is bounded, it has a deadline,
+ * and only a few are served at once (the others get 503 at once). Each
+ * answer ends with "Connection: close"; reading and writing are GIO's
+ * asynchronous calls on the socket's pollable streams (no thread). */
+#define HEAD_MAX          (8 * 1024)
+#define CLIENTS_MAX       16
+#define CLIENT_TIMEOUT_MS 10000
+#define READ_CHUNK        1024
+/* After the answer, what the client still sends is read and dropped (up
+ * to this much) before the socket is closed, so that the kernel does not
+ * answer unread bytes with a reset that could destroy the answer. */
+#define DRAIN_MAX         (64 * 1024)
+
 #define NOT_FOUND "Not found: the metrics are at /metrics\n"
+#define NOT_ALLOWED "Method not allowed: GET or HEAD\n"
+
+typedef struct
+{
+  MgwMetrics        *metrics;      /* NULL once the server is gone */
+  GSocketConnection *conn;
+  GCancellable      *cancellable;
+  GByteArray        *in;           /* the request head so far */
+  char              *answer;
+  gsize              answer_len;
+  gsize              drained;
+  MgwTimer           deadline;
+  guint8             chunk[READ_CHUNK];
+} Client;
 
 static void
-request_cb (SoupServer        *server,
-            SoupServerMessage *msg,
-            const char        *path,
-            GHashTable        *query,
-            MgwMetrics        *self)
+client_done (Client *client)
 {
-  const char *method = soup_server_message_get_method (msg);
-  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
+  mgw_timer_stop (&client->deadline);
+  if (client->metrics != NULL)
+    g_ptr_array_remove_fast (client->metrics->clients, client);
+  g_io_stream_close (G_IO_STREAM (client->conn), NULL, NULL);
+  g_object_unref (client->conn);
+  g_object_unref (client->cancellable);
+  g_byte_array_unref (client->in);
+  g_free (client->answer);
+  g_free (client);
+}
+
+static void
+client_deadline_cb (gpointer user_data)
+{
+  Client *client = user_data;
+
+  /* The pending read or write ends with G_IO_ERROR_CANCELLED. */
+  g_debug ("metrics: a client took more than %u s", CLIENT_TIMEOUT_MS / 1000);
+  g_cancellable_cancel (client->cancellable);
+}
+
+static void
+drain_cb (GObject      *source,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  Client *client = user_data;
+  gssize n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, NULL);
+
+  if (n <= 0 || client->metrics == NULL)
+    {
+      client_done (client);
+      return;
+    }
+  client->drained += (gsize) n;
+  if (client->drained >= DRAIN_MAX)
+    {
+      client_done (client);
+      return;
+    }
+  g_input_stream_read_async (G_INPUT_STREAM (source), client->chunk, sizeof client->chunk,
+                             G_PRIORITY_DEFAULT, client->cancellable, drain_cb, client);
+}
+
+static void
+written_cb (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  Client *client = user_data;
+  g_autoptr(GError) error = NULL;
+  GSocket *socket = g_socket_connection_get_socket (client->conn);
+
+  if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL, &error) ||
+      client->metrics == NULL)
+    {
+      if (error != NULL)
+        g_debug ("metrics: cannot answer: %s", error->message);
+      client_done (client);
+      return;
+    }
+  /* Our side is done: the client sees the end of the answer. */
+  g_socket_shutdown (socket, FALSE, TRUE, NULL);
+  g_input_stream_read_async (g_io_stream_get_input_stream (G_IO_STREAM (client->conn)),
+                             client->chunk, sizeof client->chunk, G_PRIORITY_DEFAULT,
+                             client->cancellable, drain_cb, client);
+}
+
+static void
+client_answer (Client *client,
+               char   *answer)
+{
+  client->answer = answer;
+  client->answer_len = strlen (answer);
+  g_output_stream_write_all_async (g_io_stream_get_output_stream (G_IO_STREAM (client->conn)),
+                                   client->answer, client->answer_len, G_PRIORITY_DEFAULT,
+                                   client->cancellable, written_cb, client);
+}
+
+static char *
+response (guint       status,
+          const char *reason,
+          const char *headers,
+          const char *content_type,
+          const char *body,
+          gboolean    with_body)
+{
+  gsize length = strlen (body);
+
+  return g_strdup_printf ("HTTP/1.1 %u %s\r\n"
+                          "%s"
+                          "Content-Type: %s\r\n"
+                          "Content-Length: %" G_GSIZE_FORMAT "\r\n"
+                          "Connection: close\r\n"
+                          "\r\n"
+                          "%s",
+                          status, reason, headers, content_type, length,
+                          with_body ? body : "");
+}
+
+/* GET or HEAD /metrics: the page; any other path: 404; any other
+ * method on /metrics: 405. */
+static char *
+answer_request (MgwMetrics  *self,
+                MgwHttpHead *head)
+{
+  const char *method = mgw_http_head_get_method (head);
+  g_autofree char *path = mgw_http_head_get_path (head);
+  gboolean is_head = strcmp (method, "HEAD") == 0;
   g_autofree char *text = NULL;
-  gsize length;
 
   if (strcmp (path, "/metrics") != 0)
-    {
-      soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
-      soup_server_message_set_response (msg, "text/plain; charset=utf-8", SOUP_MEMORY_STATIC,
-                                        NOT_FOUND, strlen (NOT_FOUND));
-      return;
-    }
-  if (method != SOUP_METHOD_GET && method != SOUP_METHOD_HEAD)
-    {
-      soup_server_message_set_status (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, NULL);
-      soup_message_headers_replace (headers, "Allow", "GET, HEAD");
-      return;
-    }
+    return response (404, "Not Found", "", "text/plain; charset=utf-8", NOT_FOUND, !is_head);
+  if (strcmp (method, "GET") != 0 && !is_head)
+    return response (405, "Method Not Allowed", "Allow: GET, HEAD\r\n",
+                     "text/plain; charset=utf-8", NOT_ALLOWED, TRUE);
   text = mgw_metrics_render (self);
-  length = strlen (text);
-  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
-  soup_message_headers_replace (headers, "Cache-Control", "no-store");
-  soup_server_message_set_response (msg, MGW_METRICS_CONTENT_TYPE, SOUP_MEMORY_TAKE,
-                                    g_steal_pointer (&text), length);
+  return response (200, "OK", "Cache-Control: no-store\r\n", MGW_METRICS_CONTENT_TYPE, text,
+                   !is_head);
+}
+
+static void
+read_cb (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  Client *client = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MgwHttpHead) head = NULL;
+  gssize n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, &error);
+  gsize head_len = 0;
+  guint status = 0;
+
+  if (n <= 0 || client->metrics == NULL)
+    {
+      /* An error, a deadline, the server gone, or the client left. */
+      client_done (client);
+      return;
+    }
+  g_byte_array_append (client->in, client->chunk, (guint) n);
+  switch (mgw_http_parse_request (client->in->data, client->in->len, HEAD_MAX, &head_len, &head,
+                                  &status, &error))
+    {
+    case MGW_HTTP_INCOMPLETE:
+      g_input_stream_read_async (G_INPUT_STREAM (source), client->chunk, sizeof client->chunk,
+                                 G_PRIORITY_DEFAULT, client->cancellable, read_cb, client);
+      break;
+    case MGW_HTTP_INVALID:
+      g_debug ("metrics: bad request (%u): %s", status, error->message);
+      client_answer (client, mgw_http_error_response (status));
+      break;
+    case MGW_HTTP_COMPLETE:
+      g_debug ("metrics: %s %s", mgw_http_head_get_method (head), mgw_http_head_get_target (head));
+      client_answer (client, answer_request (client->metrics, head));
+      break;
+    }
+}
+
+static gboolean
+incoming_cb (GSocketService    *service,
+             GSocketConnection *conn,
+             GObject           *source,
+             MgwMetrics        *self)
+{
+  Client *client;
+
+  if (self->clients->len >= CLIENTS_MAX)
+    {
+      g_autofree char *busy = mgw_http_error_response (503);
+      GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (conn));
+
+      /* A fresh socket takes a few bytes at once; never wait for it. */
+      g_debug ("metrics: %u clients already, one more turned away", CLIENTS_MAX);
+      g_pollable_output_stream_write_nonblocking (G_POLLABLE_OUTPUT_STREAM (out), busy,
+                                                  strlen (busy), NULL, NULL);
+      g_io_stream_close (G_IO_STREAM (conn), NULL, NULL);
+      return TRUE;
+    }
+  client = g_new0 (Client, 1);
+  client->metrics = self;
+  client->conn = g_object_ref (conn);
+  client->cancellable = g_cancellable_new ();
+  client->in = g_byte_array_new ();
+  mgw_timer_init (&client->deadline, client_deadline_cb, client);
+  mgw_timer_start (&client->deadline, CLIENT_TIMEOUT_MS);
+  g_ptr_array_add (self->clients, client);
+  g_input_stream_read_async (g_io_stream_get_input_stream (G_IO_STREAM (conn)), client->chunk,
+                             sizeof client->chunk, G_PRIORITY_DEFAULT, client->cancellable,
+                             read_cb, client);
+  return TRUE;
 }
 
 gboolean
@@ -266,11 +459,11 @@ mgw_metrics_listen (MgwMetrics  *self,
 {
   g_autoptr(GInetAddress) inet = NULL;
   g_autoptr(GSocketAddress) socket_address = NULL;
+  g_autoptr(GSocketAddress) bound = NULL;
   g_autoptr(GError) local = NULL;
-  GSList *listeners;
 
   g_return_val_if_fail (MGW_IS_METRICS (self), FALSE);
-  g_return_val_if_fail (self->server == NULL, FALSE);
+  g_return_val_if_fail (self->service == NULL, FALSE);
 
   if (address == NULL)
     address = "127.0.0.1";
@@ -283,23 +476,19 @@ mgw_metrics_listen (MgwMetrics  *self,
     }
   socket_address = g_inet_socket_address_new (inet, port);
 
-  self->server = soup_server_new ("server-header", NULL, NULL);
-  soup_server_add_handler (self->server, NULL, (SoupServerCallback) request_cb, self, NULL);
-  if (!soup_server_listen (self->server, socket_address, 0, &local))
+  self->service = g_socket_service_new ();
+  if (!g_socket_listener_add_address (G_SOCKET_LISTENER (self->service), socket_address,
+                                      G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL,
+                                      &bound, &local))
     {
       g_set_error (error, MGW_ERROR, MGW_ERROR_FAILED,
                    _("cannot serve metrics on %s port %u: %s"), address, port, local->message);
-      g_clear_object (&self->server);
+      g_clear_object (&self->service);
       return FALSE;
     }
-  listeners = soup_server_get_listeners (self->server);
-  if (listeners != NULL)
-    {
-      g_autoptr(GSocketAddress) bound = g_socket_get_local_address (listeners->data, NULL);
-      if (bound != NULL)
-        self->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-    }
-  g_slist_free (listeners);
+  self->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  g_signal_connect (self->service, "incoming", G_CALLBACK (incoming_cb), self);
+  g_socket_service_start (self->service);
   g_message ("serving metrics on http://%s%s%s:%u/metrics",
              strchr (address, ':') ? "[" : "", address, strchr (address, ':') ? "]" : "",
              self->port);
@@ -333,11 +522,23 @@ mgw_metrics_dispose (GObject *object)
 {
   MgwMetrics *self = MGW_METRICS (object);
 
-  if (self->server != NULL)
+  if (self->service != NULL)
     {
-      soup_server_disconnect (self->server);
-      g_clear_object (&self->server);
+      g_signal_handlers_disconnect_by_data (self->service, self);
+      g_socket_service_stop (self->service);
+      g_socket_listener_close (G_SOCKET_LISTENER (self->service));
+      g_clear_object (&self->service);
     }
+  /* Clients in flight end as their pending call returns, cancelled. */
+  for (guint i = 0; self->clients != NULL && i < self->clients->len; i++)
+    {
+      Client *client = g_ptr_array_index (self->clients, i);
+
+      client->metrics = NULL;
+      mgw_timer_stop (&client->deadline);
+      g_cancellable_cancel (client->cancellable);
+    }
+  g_clear_pointer (&self->clients, g_ptr_array_unref);
   if (self->gateway != NULL)
     {
       g_clear_signal_handler (&self->session_removed_id, self->gateway);
@@ -357,4 +558,5 @@ mgw_metrics_class_init (MgwMetricsClass *klass)
 static void
 mgw_metrics_init (MgwMetrics *self)
 {
+  self->clients = g_ptr_array_new ();
 }

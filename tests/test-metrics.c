@@ -470,6 +470,154 @@ test_not_found (Fixture *f, gconstpointer data)
   }
 }
 
+/* --- the HTTP server, byte by byte --------------------------------------- */
+
+/* Sends `request` (in two writes, split at `split` if non-zero) on a raw
+ * connection and returns all the server wrote before it closed. */
+static GByteArray *
+raw_exchange (guint16     port,
+              const char *request,
+              gsize       split)
+{
+  g_autoptr(MgwTestTcp) tcp = mgw_test_tcp_connect ("127.0.0.1", port);
+  gsize len = strlen (request);
+
+  if (split > 0 && split < len)
+    {
+      mgw_test_tcp_send (tcp, request, split);
+      mgw_test_run_for (20);
+      mgw_test_tcp_send (tcp, request + split, len - split);
+    }
+  else
+    mgw_test_tcp_send (tcp, request, len);
+  mgw_test_tcp_wait_closed (tcp);
+  return g_byte_array_ref (tcp->received);
+}
+
+/* The head of a raw answer (up to the blank line, included) and its
+ * Content-Length; *body the rest. */
+static char *
+split_answer (GByteArray  *answer,
+              const char **body,
+              gsize       *body_len,
+              guint64     *content_length)
+{
+  g_autofree char *text = g_strndup ((const char *) answer->data, answer->len);
+  const char *end = strstr (text, "\r\n\r\n");
+  const char *cl;
+  char *head;
+
+  g_assert_nonnull (end);
+  head = g_strndup (text, (gsize) (end + 4 - text));
+  *body = (const char *) answer->data + (end + 4 - text);
+  *body_len = answer->len - (gsize) (end + 4 - text);
+  cl = strstr (head, "\r\nContent-Length: ");
+  g_assert_nonnull (cl);
+  *content_length = g_ascii_strtoull (cl + 18, NULL, 10);
+  g_assert_nonnull (strstr (head, "\r\nConnection: close\r\n"));
+  return head;
+}
+
+static void
+test_raw_http (Fixture *f, gconstpointer data)
+{
+  guint16 port = mgw_metrics_get_port (f->metrics);
+  const char *body;
+  gsize body_len;
+  guint64 length;
+
+  /* A head in two pieces; the page with its exact length. */
+  {
+    g_autoptr(GByteArray) answer =
+      raw_exchange (port, "GET /metrics?x=1 HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: */*\r\n\r\n", 30);
+    g_autofree char *head = split_answer (answer, &body, &body_len, &length);
+
+    g_assert_true (g_str_has_prefix (head, "HTTP/1.1 200 OK\r\n"));
+    g_assert_nonnull (strstr (head, "\r\nContent-Type: application/openmetrics-text; version=1.0.0; "
+                                    "charset=utf-8\r\n"));
+    g_assert_cmpuint (length, ==, body_len);
+    g_assert_true (body_len > 6 && memcmp (body + body_len - 6, "# EOF\n", 6) == 0);
+  }
+  /* HEAD: the same length, no body; HTTP/1.0 needs no Host. */
+  {
+    g_autoptr(GByteArray) answer = raw_exchange (port, "HEAD /metrics HTTP/1.0\r\n\r\n", 0);
+    g_autofree char *head = split_answer (answer, &body, &body_len, &length);
+
+    g_assert_true (g_str_has_prefix (head, "HTTP/1.1 200 OK\r\n"));
+    g_assert_cmpuint (length, >, 100);
+    g_assert_cmpuint (body_len, ==, 0);
+  }
+  /* A method other than GET or HEAD, with a body the server never reads. */
+  {
+    g_autoptr(GByteArray) answer =
+      raw_exchange (port, "PUT /metrics HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello", 0);
+    g_autofree char *head = split_answer (answer, &body, &body_len, &length);
+
+    g_assert_true (g_str_has_prefix (head, "HTTP/1.1 405 Method Not Allowed\r\n"));
+    g_assert_nonnull (strstr (head, "\r\nAllow: GET, HEAD\r\n"));
+    g_assert_cmpuint (length, ==, body_len);
+  }
+  /* Not HTTP, no Host in HTTP/1.1, a head too large: 400, 400, 431. */
+  {
+    static const struct { const char *request; const char *status; } bad[] = {
+      { "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", "HTTP/1.1 400 " },
+      { "GET /metrics HTTP/1.1\r\n\r\n", "HTTP/1.1 400 " },
+      { "GET /metrics HTTP/2.0\r\nHost: h\r\n\r\n", "HTTP/1.1 400 " },
+    };
+    g_autoptr(GString) huge = g_string_new ("GET /metrics HTTP/1.1\r\nHost: h\r\nX-Pad: ");
+
+    for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+      {
+        g_autoptr(GByteArray) answer = raw_exchange (port, bad[i].request, 0);
+        g_autofree char *head = split_answer (answer, &body, &body_len, &length);
+
+        g_assert_true (g_str_has_prefix (head, bad[i].status));
+      }
+    while (huge->len < 9000)
+      g_string_append_c (huge, 'p');
+    {
+      g_autoptr(GByteArray) answer = raw_exchange (port, huge->str, 0);
+      g_autofree char *head = split_answer (answer, &body, &body_len, &length);
+
+      g_assert_true (g_str_has_prefix (head, "HTTP/1.1 431 "));
+    }
+  }
+}
+
+/* At most 16 clients at once: the next one gets 503 at once; when one
+ * leaves, scraping works again. */
+static void
+test_raw_cap (Fixture *f, gconstpointer data)
+{
+  guint16 port = mgw_metrics_get_port (f->metrics);
+  g_autoptr(GPtrArray) idle = g_ptr_array_new_with_free_func ((GDestroyNotify) mgw_test_tcp_free);
+  const char *body;
+  gsize body_len;
+  guint64 length;
+
+  for (guint i = 0; i < 16; i++)
+    {
+      g_ptr_array_add (idle, mgw_test_tcp_connect ("127.0.0.1", port));
+      mgw_test_tcp_send (idle->pdata[i], "GET /metrics HTTP/1.1\r\n", 23);  /* and no more */
+      mgw_test_run_for (5);  /* accepted: the listen backlog is short */
+    }
+  mgw_test_run_for (100);
+  {
+    g_autoptr(GByteArray) answer = raw_exchange (port, "GET /metrics HTTP/1.1\r\nHost: h\r\n\r\n", 0);
+    g_autofree char *head = split_answer (answer, &body, &body_len, &length);
+
+    g_assert_true (g_str_has_prefix (head, "HTTP/1.1 503 "));
+  }
+  for (guint i = 0; i < idle->len; i++)
+    g_assert_false (((MgwTestTcp *) idle->pdata[i])->closed);
+  g_ptr_array_remove_index (idle, 0);
+  mgw_test_run_for (100);
+  {
+    g_autoptr(Reply) reply = http_request ("GET", port, "/metrics");
+    g_assert_cmpuint (reply->status, ==, 200);
+  }
+}
+
 /* Numbers keep their '.' whatever the locale (moipgwd calls setlocale). */
 static void
 test_locale (Fixture *f, gconstpointer data)
@@ -709,6 +857,8 @@ main (int argc, char **argv)
   ADD ("/metrics/format", test_format);
   ADD ("/metrics/telnet-user", test_telnet_user);
   ADD ("/metrics/not-found", test_not_found);
+  ADD ("/metrics/raw-http", test_raw_http);
+  ADD ("/metrics/raw-cap", test_raw_cap);
   ADD ("/metrics/locale", test_locale);
   g_test_add_func ("/metrics/listen-errors", test_listen_errors);
   g_test_add_func ("/metrics/config", test_config);
