@@ -1,7 +1,8 @@
 /* mgw-demo.c: a small videotex service on a loopback port of its own.
  *
  * moipgwd --demo uses it as the default server, so a fresh install shows
- * a page at once; the tests use it as a known peer. On one SoupServer:
+ * a page at once; the tests use it as a known peer. One listener, each
+ * connection an MgwLinkWs (server side) routed by its request path:
  *
  *   /         a demo Teletel: a welcome page in real Minitel codes (clear
  *             screen, double-height title, colours, accents through G2),
@@ -12,52 +13,66 @@
  *             sends after ENQROM, sends CONNECT, and redraws its page on
  *             UserRedirectEnded
  *   /meteo    the second service, a weather page that echoes keys; the
- *             user comes back with Connexion/Fin, caught by the gateway */
+ *             user comes back with Connexion/Fin, caught by the gateway
+ *
+ * Any other path is refused with 404. */
 #include "config.h"
 
 #include "mgw-demo.h"
+#include "mgw-link-ws.h"
 #include "mgw-minitel.h"
 
-#include <libsoup/soup.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <string.h>
 
 #define FIELD_MAX 16
 #define IDENT_MAX 128
+/* A connection that sends no upgrade request within this: closed. */
+#define UPGRADE_TIMEOUT_S 10
+/* As libsoup's defaults were: 128 KiB messages in, no output limit to
+ * speak of (a demo page is 600 bytes). */
+#define MAX_INCOMING (128 * 1024)
+#define QUEUE_LIMIT  (1024 * 1024)
 
 typedef enum {
+  DEMO_UPGRADING,   /* the request not read yet */
   DEMO_TELETEL,
   DEMO_METEO,
+  DEMO_COMMAND,
 } DemoKind;
-
-struct _MgwDemo
-{
-  GObject                  parent_instance;
-
-  SoupServer              *server;
-  char                    *uri;
-  char                    *command_uri;
-  char                    *service_uri;
-  GPtrArray               *clients;       /* of DemoClient */
-  SoupWebsocketConnection *command;       /* the gateway's, when connected */
-  guint                    next_server_session;
-};
-
-G_DEFINE_FINAL_TYPE (MgwDemo, mgw_demo, G_TYPE_OBJECT)
 
 /* Per connection: where its reader is in the byte stream. */
 typedef struct
 {
-  MgwDemo                 *demo;
-  SoupWebsocketConnection *conn;
-  DemoKind                 kind;
-  gboolean                 in_sep;     /* last byte was SEP */
-  gboolean                 in_soh;     /* inside SOH ... EOT */
-  gboolean                 in_ident;   /* reading the PID=... line */
-  GString                 *soh;
-  GString                 *ident;
-  GString                 *field;      /* what the user typed */
-  gint64                   pid;        /* -1: not identified */
+  MgwDemo  *demo;
+  MgwLink  *link;
+  DemoKind  kind;
+  gboolean  closed;     /* removed at the next sweep */
+  gboolean  in_sep;     /* last byte was SEP */
+  gboolean  in_soh;     /* inside SOH ... EOT */
+  gboolean  in_ident;   /* reading the PID=... line */
+  GString  *soh;
+  GString  *ident;
+  GString  *field;      /* what the user typed */
+  gint64    pid;        /* -1: not identified */
 } DemoClient;
+
+struct _MgwDemo
+{
+  GObject         parent_instance;
+
+  GSocketService *service;
+  char           *uri;
+  char           *command_uri;
+  char           *service_uri;
+  GPtrArray      *clients;       /* of DemoClient, every connection */
+  DemoClient     *command;       /* the gateway's, when connected */
+  guint           sweep_id;      /* removes the closed clients */
+  guint           next_server_session;
+};
+
+G_DEFINE_FINAL_TYPE (MgwDemo, mgw_demo, G_TYPE_OBJECT)
 
 /* Minitel: FF clears, US r c moves (0x40 + row, 0x40 + column), ESC 0x4D
  * double height, ESC 0x4x colours, SS2 (0x19) + accent + letter for the
@@ -110,25 +125,23 @@ mgw_demo_get_service_page (void)
   return g_bytes_new_static (service_page, sizeof service_page - 1);
 }
 
+/* One text frame (latin-1 bytes as code points), if the link is open. */
 static void
-send_bytes (SoupWebsocketConnection *conn,
-            const void              *data,
-            gsize                    len)
+send_bytes (DemoClient *client,
+            const void *data,
+            gsize       len)
 {
-  g_autoptr(GBytes) text = NULL;
-
-  if (len == 0 || conn == NULL ||
-      soup_websocket_connection_get_state (conn) != SOUP_WEBSOCKET_STATE_OPEN)
+  if (len == 0 || client == NULL || client->closed ||
+      mgw_link_get_state (client->link) != MGW_LINK_OPEN)
     return;
-  text = mgw_latin1_to_utf8 (data, len);
-  soup_websocket_connection_send_message (conn, SOUP_WEBSOCKET_DATA_TEXT, text);
+  mgw_link_send_data (client->link, data, len);
 }
 
 static void
 send_string (DemoClient *client,
              const char *text)
 {
-  send_bytes (client->conn, text, strlen (text));
+  send_bytes (client, text, strlen (text));
 }
 
 static void
@@ -136,11 +149,11 @@ send_page (DemoClient *client)
 {
   if (client->kind == DEMO_TELETEL)
     {
-      send_bytes (client->conn, page, sizeof page - 1);
-      send_bytes (client->conn, enqrom, sizeof enqrom);
+      send_bytes (client, page, sizeof page - 1);
+      send_bytes (client, enqrom, sizeof enqrom);
     }
   else
-    send_bytes (client->conn, service_page, sizeof service_page - 1);
+    send_bytes (client, service_page, sizeof service_page - 1);
   g_string_truncate (client->field, 0);
 }
 
@@ -239,28 +252,18 @@ read_identification (DemoClient *client,
   return FALSE;
 }
 
+/* A message from a user of the demo Teletel or of METEO (text frames
+ * already turned back into bytes by the link). */
 static void
-message_cb (SoupWebsocketConnection *conn,
-            SoupWebsocketDataType    type,
-            GBytes                  *message,
-            DemoClient              *client)
+user_message (DemoClient   *client,
+              const guint8 *data,
+              gsize         len)
 {
-  gsize len;
-  const guint8 *data = g_bytes_get_data (message, &len);
-  g_autoptr(GByteArray) in = g_byte_array_new ();
   g_autoptr(GByteArray) out = g_byte_array_new ();
 
-  if (type == SOUP_WEBSOCKET_DATA_TEXT)
+  for (gsize i = 0; i < len; i++)
     {
-      if (!mgw_utf8_to_latin1 ((const char *) data, len, in, NULL))
-        return;
-    }
-  else
-    g_byte_array_append (in, data, len);
-
-  for (guint i = 0; i < in->len; i++)
-    {
-      guint8 b = in->data[i];
+      guint8 b = data[i];
 
       if (read_identification (client, b))
         continue;
@@ -273,14 +276,14 @@ message_cb (SoupWebsocketConnection *conn,
               b == MGW_MINITEL_KEY_CONNEXION_FIN_MODEM)
             {
               static const char bye[] = "\x0c\x1f\x43\x43" "Au revoir !";
-              send_bytes (conn, out->data, out->len);
-              send_bytes (conn, bye, sizeof bye - 1);
-              soup_websocket_connection_close (conn, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+              send_bytes (client, out->data, out->len);
+              send_bytes (client, bye, sizeof bye - 1);
+              mgw_link_close (client->link, TRUE);   /* close frame 1000 after the page */
               return;
             }
           if (b == 0x41)            /* Envoi */
             {
-              send_bytes (conn, out->data, out->len);
+              send_bytes (client, out->data, out->len);
               g_byte_array_set_size (out, 0);
               envoi (client);
             }
@@ -303,7 +306,7 @@ message_cb (SoupWebsocketConnection *conn,
         client->in_sep = TRUE;
       else if (b == '\r')
         {
-          send_bytes (conn, out->data, out->len);
+          send_bytes (client, out->data, out->len);
           g_byte_array_set_size (out, 0);
           envoi (client);
         }
@@ -314,77 +317,23 @@ message_cb (SoupWebsocketConnection *conn,
             g_string_append_c (client->field, (char) b);
         }
     }
-  send_bytes (conn, out->data, out->len);
-}
-
-static void
-demo_client_free (DemoClient *client)
-{
-  g_signal_handlers_disconnect_by_data (client->conn, client);
-  g_object_unref (client->conn);
-  g_string_free (client->soh, TRUE);
-  g_string_free (client->ident, TRUE);
-  g_string_free (client->field, TRUE);
-  g_free (client);
-}
-
-static void
-closed_cb (SoupWebsocketConnection *conn,
-           DemoClient              *client)
-{
-  g_ptr_array_remove_fast (client->demo->clients, client);
-}
-
-static void
-add_client (MgwDemo                 *self,
-            SoupWebsocketConnection *conn,
-            DemoKind                 kind)
-{
-  DemoClient *client = g_new0 (DemoClient, 1);
-
-  client->demo = self;
-  client->conn = g_object_ref (conn);
-  client->kind = kind;
-  client->pid = -1;
-  client->soh = g_string_new (NULL);
-  client->ident = g_string_new (NULL);
-  client->field = g_string_new (NULL);
-  g_ptr_array_add (self->clients, client);
-  g_signal_connect (conn, "message", G_CALLBACK (message_cb), client);
-  g_signal_connect (conn, "closed", G_CALLBACK (closed_cb), client);
-  send_page (client);
-}
-
-static void
-teletel_cb (SoupServer *server, SoupServerMessage *msg, const char *path,
-            SoupWebsocketConnection *conn, MgwDemo *self)
-{
-  add_client (self, conn, DEMO_TELETEL);
-}
-
-static void
-service_cb (SoupServer *server, SoupServerMessage *msg, const char *path,
-            SoupWebsocketConnection *conn, MgwDemo *self)
-{
-  add_client (self, conn, DEMO_METEO);
+  send_bytes (client, out->data, out->len);
 }
 
 /* UserRedirectEnded,,,<id>,<server session>: the user is back, redraw. */
 static void
-command_message_cb (SoupWebsocketConnection *conn,
-                    SoupWebsocketDataType    type,
-                    GBytes                  *message,
-                    MgwDemo                 *self)
+command_message (MgwDemo      *self,
+                 const guint8 *data,
+                 gsize         len)
 {
-  gsize len;
-  const char *data = g_bytes_get_data (message, &len);
-  g_autofree char *line = g_strndup (data, len);
+  g_autofree char *line = g_strndup ((const char *) data, len);
   g_auto(GStrv) fields = g_strsplit (line, ",", 5);
   guint64 pid;
 
   if (g_strv_length (fields) < 4 || strcmp (fields[0], "UserRedirectEnded") != 0 ||
       !g_ascii_string_to_unsigned (fields[3], 10, 0, G_MAXUINT, &pid, NULL))
     return;
+  /* A send may close a client: it stays in the array until the sweep. */
   for (guint i = 0; i < self->clients->len; i++)
     {
       DemoClient *client = self->clients->pdata[i];
@@ -394,28 +343,132 @@ command_message_cb (SoupWebsocketConnection *conn,
 }
 
 static void
-command_closed_cb (SoupWebsocketConnection *conn,
-                   MgwDemo                 *self)
+received_cb (MgwLink      *link,
+             const guint8 *data,
+             guint         len,
+             DemoClient   *client)
 {
-  if (self->command == conn)
+  if (client->closed)
+    return;
+  if (client->kind == DEMO_COMMAND)
     {
-      g_signal_handlers_disconnect_by_data (conn, self);
-      g_clear_object (&self->command);
+      if (client->demo->command == client)
+        command_message (client->demo, data, len);
     }
+  else
+    user_message (client, data, len);
 }
 
 static void
-command_cb (SoupServer *server, SoupServerMessage *msg, const char *path,
-            SoupWebsocketConnection *conn, MgwDemo *self)
+demo_client_free (DemoClient *client)
 {
-  if (self->command != NULL)
+  g_signal_handlers_disconnect_by_data (client->link, client);
+  /* The peer gets a close frame, if it still can. */
+  mgw_link_close (client->link, FALSE);
+  g_object_unref (client->link);
+  g_string_free (client->soh, TRUE);
+  g_string_free (client->ident, TRUE);
+  g_string_free (client->field, TRUE);
+  g_free (client);
+}
+
+static gboolean
+sweep_cb (gpointer user_data)
+{
+  MgwDemo *self = user_data;
+
+  self->sweep_id = 0;
+  for (guint i = self->clients->len; i > 0; i--)
     {
-      g_signal_handlers_disconnect_by_data (self->command, self);
-      g_clear_object (&self->command);
+      DemoClient *client = self->clients->pdata[i - 1];
+
+      if (client->closed)
+        g_ptr_array_remove_index_fast (self->clients, i - 1);
     }
-  self->command = g_object_ref (conn);
-  g_signal_connect (conn, "message", G_CALLBACK (command_message_cb), self);
-  g_signal_connect (conn, "closed", G_CALLBACK (command_closed_cb), self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Closed (or refused, or no upgrade in time). Not freed here: the
+ * client may be in the middle of a loop over the clients or its own
+ * message; the sweep frees it. */
+static void
+closed_cb (MgwLink      *link,
+           const GError *error,
+           DemoClient   *client)
+{
+  MgwDemo *self = client->demo;
+
+  client->closed = TRUE;
+  if (self->command == client)
+    self->command = NULL;
+  if (self->sweep_id == 0)
+    self->sweep_id = g_idle_add (sweep_cb, self);
+}
+
+static void
+opened_cb (MgwLink    *link,
+           DemoClient *client)
+{
+  MgwDemo *self = client->demo;
+
+  if (client->kind != DEMO_COMMAND)
+    {
+      send_page (client);
+      return;
+    }
+  /* The gateway reconnected: the newest channel is the one. */
+  if (self->command != NULL)
+    mgw_link_close (self->command->link, FALSE);
+  self->command = client;
+}
+
+/* The upgrade request: which service, by path. */
+static guint
+decide_cb (MgwLinkWs   *link,
+           MgwHttpHead *request,
+           gpointer     user_data)
+{
+  DemoClient *client = user_data;
+  g_autofree char *path = mgw_http_head_get_path (request);
+
+  if (strcmp (path, "/") == 0)
+    client->kind = DEMO_TELETEL;
+  else if (strcmp (path, "/meteo") == 0)
+    client->kind = DEMO_METEO;
+  else if (strcmp (path, "/command") == 0)
+    client->kind = DEMO_COMMAND;
+  else
+    return 404;
+  return 101;
+}
+
+static gboolean
+incoming_cb (GSocketService    *service,
+             GSocketConnection *conn,
+             GObject           *source,
+             MgwDemo           *self)
+{
+  DemoClient *client = g_new0 (DemoClient, 1);
+
+  /* Keys are echoed one by one: no Nagle delay. */
+  g_socket_set_option (g_socket_connection_get_socket (conn), IPPROTO_TCP, TCP_NODELAY, TRUE,
+                       NULL);
+  client->demo = self;
+  client->kind = DEMO_UPGRADING;
+  client->pid = -1;
+  client->soh = g_string_new (NULL);
+  client->ident = g_string_new (NULL);
+  client->field = g_string_new (NULL);
+  client->link = mgw_link_ws_accept (G_IO_STREAM (conn), MGW_FRAME_TEXT, UPGRADE_TIMEOUT_S,
+                                     decide_cb, client);
+  mgw_link_set_description (client->link, "demo service connection");
+  mgw_link_set_queue_limit (client->link, QUEUE_LIMIT);
+  mgw_link_ws_set_max_incoming (MGW_LINK_WS (client->link), MAX_INCOMING);
+  g_ptr_array_add (self->clients, client);
+  g_signal_connect (client->link, "opened", G_CALLBACK (opened_cb), client);
+  g_signal_connect (client->link, "received", G_CALLBACK (received_cb), client);
+  g_signal_connect (client->link, "closed", G_CALLBACK (closed_cb), client);
+  return TRUE;
 }
 
 gboolean
@@ -425,23 +478,18 @@ mgw_demo_start (MgwDemo  *self,
   g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
   g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
   g_autoptr(GSocketAddress) bound = NULL;
-  GSList *listeners;
   guint port;
 
-  self->server = soup_server_new ("server-header", NULL, NULL);
-  soup_server_add_websocket_handler (self->server, NULL, NULL, NULL,
-                                     (SoupServerWebsocketCallback) teletel_cb, self, NULL);
-  soup_server_add_websocket_handler (self->server, "/command", NULL, NULL,
-                                     (SoupServerWebsocketCallback) command_cb, self, NULL);
-  soup_server_add_websocket_handler (self->server, "/meteo", NULL, NULL,
-                                     (SoupServerWebsocketCallback) service_cb, self, NULL);
-  if (!soup_server_listen (self->server, address, 0, error))
-    return FALSE;
-  listeners = soup_server_get_listeners (self->server);
-  bound = g_socket_get_local_address (listeners->data, error);
-  g_slist_free (listeners);
-  if (bound == NULL)
-    return FALSE;
+  self->service = g_socket_service_new ();
+  if (!g_socket_listener_add_address (G_SOCKET_LISTENER (self->service), address,
+                                      G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL,
+                                      &bound, error))
+    {
+      g_clear_object (&self->service);
+      return FALSE;
+    }
+  g_signal_connect (self->service, "incoming", G_CALLBACK (incoming_cb), self);
+  g_socket_service_start (self->service);
   port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
   self->uri = g_strdup_printf ("ws://127.0.0.1:%u/", port);
   self->command_uri = g_strdup_printf ("ws://127.0.0.1:%u/command", port);
@@ -474,15 +522,16 @@ mgw_demo_dispose (GObject *object)
 {
   MgwDemo *self = MGW_DEMO (object);
 
-  g_clear_pointer (&self->clients, g_ptr_array_unref);
-  if (self->command != NULL)
+  if (self->service != NULL)
     {
-      g_signal_handlers_disconnect_by_data (self->command, self);
-      g_clear_object (&self->command);
+      g_signal_handlers_disconnect_by_data (self->service, self);
+      g_socket_service_stop (self->service);
+      g_socket_listener_close (G_SOCKET_LISTENER (self->service));
+      g_clear_object (&self->service);
     }
-  if (self->server != NULL)
-    soup_server_disconnect (self->server);
-  g_clear_object (&self->server);
+  g_clear_handle_id (&self->sweep_id, g_source_remove);
+  self->command = NULL;
+  g_clear_pointer (&self->clients, g_ptr_array_unref);
   G_OBJECT_CLASS (mgw_demo_parent_class)->dispose (object);
 }
 

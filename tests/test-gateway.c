@@ -74,6 +74,63 @@ wait_no_sessions (Fixture *f)
                        "every session to end");
 }
 
+/* The demo service alone, as a WebSocket client sees it: the page and
+ * ENQROM on "/" (text frames), echo, Connexion/Fin closes with "Au
+ * revoir"; the METEO page on "/meteo"; the command channel on "/command"
+ * (a query is fine); any other path refused. */
+static void
+test_demo_routes (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GBytes) page = mgw_demo_get_page ();
+  g_autoptr(GBytes) service_page = mgw_demo_get_service_page ();
+  const char *base = mgw_demo_get_uri (f->demo);   /* ws://127.0.0.1:PORT/ */
+  static const char *refused[] = { "other", "meteo/x", "command/", "Meteo" };
+
+  {
+    g_autoptr(MgwTestWs) ws = mgw_test_ws_connect (base, NULL);
+    g_autoptr(GByteArray) expected = g_byte_array_new ();
+
+    g_assert_no_error (ws->error);
+    g_byte_array_append (expected, g_bytes_get_data (page, NULL), g_bytes_get_size (page));
+    g_byte_array_append (expected, (const guint8 *) "\x1b\x39\x7b", 3);
+    mgw_test_ws_wait_for (ws, expected->data, expected->len);
+    g_assert_cmpuint (ws->received->len, ==, expected->len);
+    g_assert_cmpuint (ws->n_text, ==, 2);
+    g_assert_cmpuint (ws->n_binary, ==, 0);
+    mgw_test_ws_send (ws, SOUP_WEBSOCKET_DATA_TEXT, S ("k\xe9"));   /* é is not echoed */
+    mgw_test_ws_wait_for (ws, S ("\x7b" "k"));
+    mgw_test_ws_send (ws, SOUP_WEBSOCKET_DATA_BINARY, S ("\x13\x49"));
+    mgw_test_ws_wait_for (ws, S ("Au revoir !"));
+    mgw_test_ws_wait_closed (ws);
+    g_assert_cmpint (soup_websocket_connection_get_close_code (ws->conn), ==,
+                     SOUP_WEBSOCKET_CLOSE_NORMAL);
+  }
+  {
+    g_autoptr(MgwTestWs) ws = mgw_test_ws_connect (mgw_demo_get_service_uri (f->demo), NULL);
+
+    g_assert_no_error (ws->error);
+    mgw_test_ws_wait_for (ws, g_bytes_get_data (service_page, NULL),
+                          g_bytes_get_size (service_page));
+  }
+  {
+    g_autofree char *uri = g_strconcat (mgw_demo_get_command_uri (f->demo), "?v=1", NULL);
+    g_autoptr(MgwTestWs) ws = mgw_test_ws_connect (uri, NULL);
+
+    g_assert_no_error (ws->error);
+    mgw_test_run_for (50);
+    g_assert_cmpuint (ws->received->len, ==, 0);   /* the channel says nothing first */
+    g_assert_false (ws->closed);
+  }
+  for (gsize i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_autofree char *uri = g_strconcat (base, refused[i], NULL);
+      g_autoptr(MgwTestWs) ws = mgw_test_ws_connect (uri, NULL);
+
+      if (ws->error == NULL)
+        g_error ("%s accepted", uri);
+    }
+}
+
 /* A Telnet user sees negotiation, welcome, Connected, CONNECT, the page,
  * and the echo of a key typed without Enter. */
 static void
@@ -689,6 +746,7 @@ int
 main (int argc, char **argv)
 {
   mgw_test_init (&argc, &argv);
+  ADD ("/gateway/demo/routes", setup_demo, test_demo_routes, NULL);
   ADD ("/gateway/telnet/demo", setup_demo, test_telnet_demo, NULL);
   ADD ("/gateway/telnet/bytes", setup_server, test_telnet_bytes, NULL);
   ADD ("/gateway/telnet/do-echo", setup_demo, test_telnet_do_echo, NULL);
