@@ -14,6 +14,7 @@
 #include "mgw-link-ws.h"
 #include "mgw-listener.h"
 #include "mgw-minitel.h"
+#include "mgw-poller.h"
 #include "mgw-profiles.h"
 #include "mgw-proxy.h"
 #include "mgw-throttle.h"
@@ -23,6 +24,8 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/resource.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <glib/gi18n.h>
@@ -47,7 +50,9 @@ struct _MgwGateway
   MgwLegacyConfig  *legacy;         /* GatewayConfig.json */
   GHashTable       *per_address;    /* address -> number of sessions */
   guint             sweep_id;
-  gulong            network_changed_id;
+  int               netlink_fd;      /* address changes; -1: none */
+  MgwWatch         *netlink_watch;
+  MgwTimer          addresses_timer;
   MgwListener      *telnet_listener;
   MgwListener      *ws_listener;
   GHashTable       *handshakes;     /* WebSocket upgrades: MgwLink -> Upgrade */
@@ -803,12 +808,50 @@ load_local_addresses (MgwGateway *self)
     g_debug ("%u local addresses never banned", mgw_address_set_get_size (self->local));
 }
 
+/* The machine's addresses changed (netlink says so): read them again,
+ * once the burst of messages is over. */
 static void
-network_changed_cb (GNetworkMonitor *monitor,
-                    gboolean         available,
-                    MgwGateway      *self)
+addresses_settled_cb (gpointer user_data)
 {
-  load_local_addresses (self);
+  load_local_addresses (user_data);
+}
+
+static void
+netlink_cb (gpointer     user_data,
+            GIOCondition condition)
+{
+  MgwGateway *self = user_data;
+  char buf[8192];
+
+  while (recv (self->netlink_fd, buf, sizeof buf, MSG_DONTWAIT) > 0)
+    ;
+  mgw_timer_start (&self->addresses_timer, 200);
+}
+
+/* Listens to the kernel's address changes (RTMGRP_*_IFADDR) on a netlink
+ * socket in the poller. GNetworkMonitor would do, but asking for it makes
+ * GIO load its proxy modules (libproxy, libstdc++: 1.5 MB of a 8 MB
+ * gateway) for nothing. */
+static void
+watch_addresses (MgwGateway *self)
+{
+  struct sockaddr_nl sa = { 0 };
+  int fd;
+
+  fd = socket (AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
+  sa.nl_family = AF_NETLINK;
+  sa.nl_groups = RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR;
+  if (fd < 0 || bind (fd, (struct sockaddr *) &sa, sizeof sa) < 0)
+    {
+      g_warning ("cannot watch this machine's addresses (netlink): %s; "
+                 "changes are seen at the next reload", g_strerror (errno));
+      if (fd >= 0)
+        close (fd);
+      return;
+    }
+  self->netlink_fd = fd;
+  self->netlink_watch = mgw_watch_new (fd, G_IO_IN, netlink_cb, self);
+  mgw_timer_init (&self->addresses_timer, addresses_settled_cb, self);
 }
 
 static gboolean
@@ -896,9 +939,8 @@ start_bans (MgwGateway  *self,
       return FALSE;
     }
   load_local_addresses (self);
-  self->network_changed_id = g_signal_connect (g_network_monitor_get_default (),
-                                               "network-changed",
-                                               G_CALLBACK (network_changed_cb), self);
+  if (self->netlink_watch == NULL)
+    watch_addresses (self);
   if (!load_trusted (self->trusted, self->config->trusted_proxies, error))
     return FALSE;
 
@@ -1185,10 +1227,12 @@ mgw_gateway_dispose (GObject *object)
     }
   g_clear_handle_id (&self->sweep_id, g_source_remove);
   g_clear_handle_id (&self->trim_id, g_source_remove);
-  if (self->network_changed_id != 0)
+  g_clear_pointer (&self->netlink_watch, mgw_watch_free);
+  mgw_timer_stop (&self->addresses_timer);
+  if (self->netlink_fd >= 0)
     {
-      g_signal_handler_disconnect (g_network_monitor_get_default (), self->network_changed_id);
-      self->network_changed_id = 0;
+      close (self->netlink_fd);
+      self->netlink_fd = -1;
     }
   if (self->bans != NULL)
     {
@@ -1236,6 +1280,7 @@ mgw_gateway_class_init (MgwGatewayClass *klass)
 static void
 mgw_gateway_init (MgwGateway *self)
 {
+  self->netlink_fd = -1;
   self->sessions = g_hash_table_new_full (NULL, NULL, NULL, g_object_unref);
   self->profiles = mgw_profiles_new ();
   self->start_time = g_get_real_time ();
