@@ -464,9 +464,12 @@ keepalive_cb (gpointer user_data)
                                    (guint) (silent / G_USEC_PER_SEC)));
       return;
     }
+  /* A failed write closes the link, and "closed" may free it. */
+  g_object_ref (self);
   send_frame (self, MGW_WS_OP_PING, NULL, 0);
   if (mgw_link_get_state (MGW_LINK (self)) == MGW_LINK_OPEN)
     mgw_timer_start (&self->keepalive_timer, self->keepalive_interval * 1000);
+  g_object_unref (self);
 }
 
 static void

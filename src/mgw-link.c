@@ -621,9 +621,13 @@ do_close (MgwLink *self)
 {
   MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
 
+  /* "closed", emitted inside, may let go of the last reference while the
+   * implementation still looks at the link. */
+  g_object_ref (self);
   mgw_timer_stop (&priv->flush_timer);
   clear_queue (self);
   MGW_LINK_GET_CLASS (self)->close (self);
+  g_object_unref (self);
 }
 
 static void
