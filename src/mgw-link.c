@@ -75,6 +75,7 @@ enum {
 static guint signals[N_SIGNALS];
 
 static void update_watch (MgwLink *self);
+static void do_close (MgwLink *self);
 
 static void
 stop_pacing (MgwLink *self)
@@ -345,6 +346,12 @@ mgw_link_real_flush (MgwLink *self)
       else
         mgw_timer_stop (&priv->stall_timer);
       update_watch (self);
+      /* A close with flush waited for this: framed links empty their
+       * queue into `wire` before it is written, so the queue alone does
+       * not say when all is out. */
+      if (priv->state == MGW_LINK_CLOSING && mgw_timer_is_active (&priv->flush_timer) &&
+          priv->queued == 0 && !wire_pending (priv))
+        do_close (self);
     }
   g_object_unref (self);
 }
