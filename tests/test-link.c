@@ -434,6 +434,28 @@ test_peer_close (void)
   link_clear (&l);
 }
 
+/* Paused (the other side congested), then closed, then resumed: the
+ * peer's close frame is read at once, not after the close wait. */
+static void
+test_resume_while_closing (void)
+{
+  Link l = { 0 };
+  Peer *p = server_open (&l, 10);
+  gint64 start;
+
+  mgw_link_set_paused (l.link, TRUE);
+  mgw_link_close (l.link, FALSE);
+  mgw_test_wait_until (peer_has_close, p, MGW_TEST_TIMEOUT_MS, "the close frame");
+  mgw_link_set_paused (l.link, FALSE);
+  start = g_get_monotonic_time ();
+  peer_send_close (p, 1000);
+  mgw_test_wait_until (link_closed, &l, MGW_TEST_TIMEOUT_MS, "the link to close");
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 500 * 1000);
+  g_assert_no_error (l.error);
+  peer_free (p);
+  link_clear (&l);
+}
+
 /* --- client side --- */
 
 typedef struct
@@ -555,6 +577,7 @@ main (int argc, char **argv)
   g_test_add_func ("/link/ws/server/refused", test_refused);
   g_test_add_func ("/link/ws/server/deadline-after-open", test_deadline_after_open);
   g_test_add_func ("/link/ws/server/peer-close", test_peer_close);
+  g_test_add_func ("/link/ws/server/resume-while-closing", test_resume_while_closing);
   g_test_add_func ("/link/ws/client/data-with-101", test_client_data_with_101);
   g_test_add_func ("/link/ws/client/close-connecting", test_client_close_connecting);
   return g_test_run ();
