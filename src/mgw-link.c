@@ -783,6 +783,8 @@ mgw_link_set_paused (MgwLink  *self,
   priv->paused = paused;
   if (priv->state <= MGW_LINK_OPEN)
     MGW_LINK_GET_CLASS (self)->set_paused (self, paused);
+  else
+    update_watch (self);  /* closing: a WebSocket waits for the peer's close */
 }
 
 gboolean
