@@ -235,6 +235,40 @@ head_full (MgwLinkWs *self)
   return self->head->len >= MAX_HEAD;
 }
 
+/* Adds what was read to the head, at most one byte past MAX_HEAD (enough
+ * to tell it is too long); returns how much of `data` it took. */
+static gsize
+head_append (MgwLinkWs    *self,
+             const guint8 *data,
+             gsize         len)
+{
+  gsize room = MAX_HEAD + 1 - MIN (self->head->len, MAX_HEAD + 1);
+  gsize taken = MIN (len, room);
+
+  g_byte_array_append (self->head, data, taken);
+  return taken;
+}
+
+/* What came after the head: its end in `head`, then what head_append()
+ * did not take of `data` (frames sent with a 101 may be longer than any
+ * head). NULL if nothing. */
+static GByteArray *
+head_tail (MgwLinkWs    *self,
+           gsize         head_len,
+           const guint8 *data,
+           gsize         len,
+           gsize         taken)
+{
+  GByteArray *tail;
+
+  if (self->head->len == head_len && taken == len)
+    return NULL;
+  tail = g_byte_array_sized_new (self->head->len - head_len + len - taken);
+  g_byte_array_append (tail, self->head->data + head_len, self->head->len - head_len);
+  g_byte_array_append (tail, data + taken, len - taken);
+  return tail;
+}
+
 /* Server: the upgrade request. */
 static void
 request_input (MgwLinkWs    *self,
@@ -243,13 +277,13 @@ request_input (MgwLinkWs    *self,
 {
   g_autoptr(GError) error = NULL;
   MgwHttpHead *head = NULL;
-  gsize head_len = 0, rest;
+  gsize head_len = 0, taken;
   guint status = 0;
   g_autofree char *response = NULL;
   const char *offered;
   g_autoptr(GByteArray) tail = NULL;
 
-  g_byte_array_append (self->head, data, MIN (len, MAX_HEAD + 1 - MIN (self->head->len, MAX_HEAD + 1)));
+  taken = head_append (self, data, len);
   switch (mgw_ws_parse_request (self->head->data, self->head->len, MAX_HEAD,
                                 &head_len, &head, &status, &error))
     {
@@ -286,9 +320,7 @@ request_input (MgwLinkWs    *self,
                                      self->protocol);
   mgw_http_head_free (head);
 
-  rest = self->head->len - head_len;
-  if (rest > 0)
-    tail = g_byte_array_new_take (g_memdup2 (self->head->data + head_len, rest), rest);
+  tail = head_tail (self, head_len, data, len, taken);
   g_clear_pointer (&self->head, g_byte_array_unref);
   self->handshake = HANDSHAKE_DONE;
   mgw_timer_stop (&self->deadline);
@@ -309,9 +341,9 @@ response_input (MgwLinkWs    *self,
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GByteArray) tail = NULL;
-  gsize head_len = 0, rest;
+  gsize head_len = 0, taken;
 
-  g_byte_array_append (self->head, data, MIN (len, MAX_HEAD + 1 - MIN (self->head->len, MAX_HEAD + 1)));
+  taken = head_append (self, data, len);
   switch (mgw_ws_parse_response (self->head->data, self->head->len, MAX_HEAD, self->key,
                                  (const char * const *) self->protocols, &head_len,
                                  &self->protocol, &error))
@@ -330,9 +362,7 @@ response_input (MgwLinkWs    *self,
       break;
     }
 
-  rest = self->head->len - head_len;
-  if (rest > 0)
-    tail = g_byte_array_new_take (g_memdup2 (self->head->data + head_len, rest), rest);
+  tail = head_tail (self, head_len, data, len, taken);
   g_clear_pointer (&self->head, g_byte_array_unref);
   self->handshake = HANDSHAKE_DONE;
   mgw_timer_stop (&self->deadline);
@@ -464,9 +494,12 @@ keepalive_cb (gpointer user_data)
                                    (guint) (silent / G_USEC_PER_SEC)));
       return;
     }
+  /* A failed write closes the link, and "closed" may free it. */
+  g_object_ref (self);
   send_frame (self, MGW_WS_OP_PING, NULL, 0);
   if (mgw_link_get_state (MGW_LINK (self)) == MGW_LINK_OPEN)
     mgw_timer_start (&self->keepalive_timer, self->keepalive_interval * 1000);
+  g_object_unref (self);
 }
 
 static void

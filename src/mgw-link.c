@@ -75,6 +75,7 @@ enum {
 static guint signals[N_SIGNALS];
 
 static void update_watch (MgwLink *self);
+static void do_close (MgwLink *self);
 
 static void
 stop_pacing (MgwLink *self)
@@ -345,6 +346,12 @@ mgw_link_real_flush (MgwLink *self)
       else
         mgw_timer_stop (&priv->stall_timer);
       update_watch (self);
+      /* A close with flush waited for this: framed links empty their
+       * queue into `wire` before it is written, so the queue alone does
+       * not say when all is out. */
+      if (priv->state == MGW_LINK_CLOSING && mgw_timer_is_active (&priv->flush_timer) &&
+          priv->queued == 0 && !wire_pending (priv))
+        do_close (self);
     }
   g_object_unref (self);
 }
@@ -621,9 +628,13 @@ do_close (MgwLink *self)
 {
   MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
 
+  /* "closed", emitted inside, may let go of the last reference while the
+   * implementation still looks at the link. */
+  g_object_ref (self);
   mgw_timer_stop (&priv->flush_timer);
   clear_queue (self);
   MGW_LINK_GET_CLASS (self)->close (self);
+  g_object_unref (self);
 }
 
 static void
@@ -772,6 +783,8 @@ mgw_link_set_paused (MgwLink  *self,
   priv->paused = paused;
   if (priv->state <= MGW_LINK_OPEN)
     MGW_LINK_GET_CLASS (self)->set_paused (self, paused);
+  else
+    update_watch (self);  /* closing: a WebSocket waits for the peer's close */
 }
 
 gboolean

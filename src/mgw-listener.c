@@ -264,12 +264,12 @@ GSocketConnection *
 mgw_socket_connection_new_from_fd (int      fd,
                                    GError **error)
 {
+  /* On failure the half-made GSocket closes `fd` as it is finalized:
+   * closing it here too could close a descriptor opened meanwhile by
+   * another thread (GDBus, the resolver). */
   g_autoptr(GSocket) socket = g_socket_new_from_fd (fd, error);
 
   if (socket == NULL)
-    {
-      close (fd);
-      return NULL;
-    }
+    return NULL;
   return g_socket_connection_factory_create_connection (socket);
 }
