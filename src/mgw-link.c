@@ -55,6 +55,7 @@ typedef struct
   gint64       last_write;   /* monotonic µs */
   MgwTimer     stall_timer;
   MgwTimer     read_timer;   /* a TLS link resumed: read what TLS holds */
+  gboolean     closing_ref;  /* a reference held from closing to closed */
 } MgwLinkPrivate;
 
 G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE (MgwLink, mgw_link, G_TYPE_OBJECT)
@@ -75,6 +76,23 @@ enum {
 static guint signals[N_SIGNALS];
 
 static void update_watch (MgwLink *self);
+
+/* From closing until "closed" the link keeps itself alive, so that whoever
+ * drops it meanwhile does not cut its last words (a status line being
+ * written, the WebSocket closing handshake). The flush and close timeouts
+ * bound how long that lasts. */
+static void
+enter_closing (MgwLink *self)
+{
+  MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
+
+  priv->state = MGW_LINK_CLOSING;
+  if (!priv->closing_ref)
+    {
+      priv->closing_ref = TRUE;
+      g_object_ref (self);
+    }
+}
 static void do_close (MgwLink *self);
 
 static void
@@ -129,6 +147,21 @@ release_transport (MgwLink *self)
   mgw_timer_stop (&priv->read_timer);
   if (priv->stream != NULL)
     {
+      /* Closing a socket does not block; closing TLS would (its
+       * close_notify is a blocking write to a peer that may not read):
+       * close the socket under it, the WebSocket close frame has said
+       * goodbye. */
+      if (priv->tls)
+        shutdown (priv->fd, SHUT_RDWR);
+      else
+        {
+          /* Closing with unread input sends a reset, which may destroy
+           * our last words (a status line, an HTTP error) before the peer
+           * reads them: take what is there first. */
+          static guint8 sink[READ_SIZE];
+          for (int i = 0; i < 4 && recv (priv->fd, sink, sizeof sink, MSG_DONTWAIT) > 0; i++)
+            ;
+        }
       g_io_stream_close (priv->stream, NULL, NULL);
       g_clear_object (&priv->stream);
     }
@@ -657,7 +690,7 @@ enqueue (MgwLink *self,
         g_error_new (MGW_ERROR, MGW_ERROR_OVERFLOW,
                      "output queue full (%" G_GSIZE_FORMAT " bytes): peer does not read",
                      priv->queued);
-      priv->state = MGW_LINK_CLOSING;
+      enter_closing (self);
       do_close (self);
       return;
     }
@@ -731,7 +764,7 @@ mgw_link_abort (MgwLink *self,
       mgw_link_close_transport (self, NULL);
       return;
     }
-  priv->state = MGW_LINK_CLOSING;
+  enter_closing (self);
   do_close (self);
 }
 
@@ -762,7 +795,7 @@ mgw_link_close (MgwLink  *self,
   if (priv->state == MGW_LINK_CONNECTING)
     flush = FALSE;
 
-  priv->state = MGW_LINK_CLOSING;
+  enter_closing (self);
   if (flush && (priv->queued > 0 || wire_pending (priv)))
     {
       mgw_timer_start (&priv->flush_timer, CLOSE_FLUSH_TIMEOUT_MS);
@@ -1014,6 +1047,11 @@ mgw_link_emit_closed (MgwLink      *self,
   clear_queue (self);
   g_signal_emit (self, signals[SIGNAL_CLOSED], 0,
                  priv->close_error ? priv->close_error : error);
+  if (priv->closing_ref)
+    {
+      priv->closing_ref = FALSE;
+      g_object_unref (self);
+    }
 }
 
 void
