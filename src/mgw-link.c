@@ -17,10 +17,15 @@
 
 #include <errno.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 /* One read buffer for every link: the main loop is single-threaded and
  * what is read is handed on before the next read. */
 #define READ_SIZE (16 * 1024)
+/* Framed bytes gathered before one write. */
+#define WIRE_BATCH (64 * 1024)
+/* Queued chunks gathered into one write. */
+#define WRITE_IOV 16
 
 /* How long a close with flush waits for the peer to take the queue. */
 #define CLOSE_FLUSH_TIMEOUT_MS 2000
@@ -56,6 +61,7 @@ typedef struct
   MgwTimer     stall_timer;
   MgwTimer     read_timer;   /* a TLS link resumed: read what TLS holds */
   gboolean     closing_ref;  /* a reference held from closing to closed */
+  MgwTimer     flush_soon;   /* writes what this round queued, at its end */
 } MgwLinkPrivate;
 
 G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE (MgwLink, mgw_link, G_TYPE_OBJECT)
@@ -145,6 +151,7 @@ release_transport (MgwLink *self)
   g_clear_pointer (&priv->watch, mgw_watch_free);
   mgw_timer_stop (&priv->stall_timer);
   mgw_timer_stop (&priv->read_timer);
+  mgw_timer_stop (&priv->flush_soon);
   if (priv->stream != NULL)
     {
       /* Closing a socket does not block; closing TLS would (its
@@ -319,6 +326,54 @@ wire_pending (MgwLinkPrivate *priv)
   return priv->wire != NULL && priv->wire_offset < priv->wire->len;
 }
 
+/* Writes queued chunks (unframed), several in one system call when the
+ * link is not paced. Returns the bytes written, 0 when nothing may or can
+ * go now, -1 with `error` set. */
+static gssize
+write_queue (MgwLink  *self,
+             GError  **error)
+{
+  MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
+  struct iovec iov[WRITE_IOV];
+  struct msghdr msg = { 0 };
+  const guint8 *data;
+  gsize len;
+  guint n_iov = 0;
+  gssize n;
+
+  if (!mgw_link_queue_head (self, &data, &len))
+    return 0;
+  if (priv->tls || priv->throttle.rate > 0 || priv->queue.length == 1)
+    return transport_write (self, data, len, error);
+
+  for (GList *l = priv->queue.head; l != NULL && n_iov < WRITE_IOV; l = l->next)
+    {
+      gsize size;
+      const guint8 *p = g_bytes_get_data (l->data, &size);
+
+      if (n_iov == 0)
+        {
+          p += priv->head_offset;
+          size -= priv->head_offset;
+        }
+      iov[n_iov].iov_base = (void *) p;
+      iov[n_iov].iov_len = size;
+      n_iov++;
+    }
+  msg.msg_iov = iov;
+  msg.msg_iovlen = n_iov;
+  do
+    n = sendmsg (priv->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+  while (n < 0 && errno == EINTR);
+  if (n >= 0)
+    return n;
+  if (errno == EAGAIN || errno == EWOULDBLOCK)
+    return 0;
+  g_set_error_literal (error, G_IO_ERROR, g_io_error_from_errno (errno),
+                       g_strerror (errno));
+  return -1;
+}
+
 /* Writes the queue out, as far as the socket takes it now. */
 static void
 mgw_link_real_flush (MgwLink *self)
@@ -331,6 +386,7 @@ mgw_link_real_flush (MgwLink *self)
   if (priv->fd < 0)
     return;
 
+  mgw_timer_stop (&priv->flush_soon);
   g_object_ref (self);
   while (priv->fd >= 0)
     {
@@ -338,32 +394,37 @@ mgw_link_real_flush (MgwLink *self)
       gsize len;
       gssize n;
 
-      if (!write_wire (self, &error))
-        break;
+      /* Framed links: frame what may go now, a batch of chunks behind
+       * whatever is already waiting, and write them together. Before the
+       * link is open only the transport's own bytes go (an HTTP upgrade). */
+      if (klass->frame != NULL && priv->state >= MGW_LINK_OPEN)
+        while ((priv->wire == NULL || priv->wire->len - priv->wire_offset < WIRE_BATCH) &&
+               mgw_link_queue_head (self, &data, &len))
+          {
+            if (priv->wire == NULL)
+              priv->wire = g_byte_array_new ();
+            klass->frame (self, data, len, priv->wire);
+            mgw_link_queue_consume (self, len);
+          }
       if (wire_pending (priv))
         {
-          blocked = TRUE;
-          break;
-        }
-      /* Before it is open, only the transport's own bytes go (an HTTP
-       * upgrade request). */
-      if (priv->state < MGW_LINK_OPEN ||
-          !mgw_link_queue_head (self, &data, &len))
-        break;
-      if (klass->frame != NULL)
-        {
-          if (priv->wire == NULL)
-            priv->wire = g_byte_array_new ();
-          klass->frame (self, data, len, priv->wire);
-          mgw_link_queue_consume (self, len);
+          if (!write_wire (self, &error))
+            break;
+          if (wire_pending (priv))
+            {
+              blocked = TRUE;
+              break;
+            }
           continue;
         }
-      n = transport_write (self, data, len, &error);
+      if (klass->frame != NULL || priv->state < MGW_LINK_OPEN)
+        break;
+      n = write_queue (self, &error);
       if (n < 0)
         break;
       if (n == 0)
         {
-          blocked = TRUE;
+          blocked = mgw_link_get_queued (self) > 0 && !priv->pacing;
           break;
         }
       priv->last_write = g_get_monotonic_time ();
@@ -484,6 +545,14 @@ update_watch (MgwLink *self)
       (priv->queued > 0 && !priv->pacing && priv->state >= MGW_LINK_OPEN))
     events |= G_IO_OUT;
   mgw_watch_set_events (priv->watch, events);
+}
+
+static void
+flush_soon_cb (gpointer user_data)
+{
+  MgwLink *self = user_data;
+
+  MGW_LINK_GET_CLASS (self)->flush (self);
 }
 
 static void
@@ -654,6 +723,7 @@ mgw_link_init (MgwLink *self)
   mgw_timer_init (&priv->flush_timer, flush_timeout_cb, self);
   mgw_timer_init (&priv->stall_timer, stall_cb, self);
   mgw_timer_init (&priv->read_timer, read_timer_cb, self);
+  mgw_timer_init (&priv->flush_soon, flush_soon_cb, self);
 }
 
 static void
@@ -699,8 +769,11 @@ enqueue (MgwLink *self,
   priv->queued += len;
   update_congestion (self);
 
-  if (priv->state == MGW_LINK_OPEN)
-    MGW_LINK_GET_CLASS (self)->flush (self);
+  /* Written at the end of this round of the poller (a timer due now runs
+   * after the ready sockets): what a round queues for a peer goes out
+   * in one system call (and one TCP segment), not one per chunk. */
+  if (priv->state == MGW_LINK_OPEN && priv->fd >= 0 && !mgw_timer_is_active (&priv->flush_soon))
+    mgw_timer_start_at (&priv->flush_soon, 0);
 }
 
 /* Queues data for the peer. Never blocks: past the queue limit the link
@@ -794,6 +867,12 @@ mgw_link_close (MgwLink  *self,
 
   if (priv->state == MGW_LINK_CONNECTING)
     flush = FALSE;
+  /* What was sent before is written now, flush or not, as it would have
+   * been at once. */
+  if (mgw_timer_is_active (&priv->flush_soon))
+    MGW_LINK_GET_CLASS (self)->flush (self);
+  if (priv->state >= MGW_LINK_CLOSING)
+    return;
 
   enter_closing (self);
   if (flush && (priv->queued > 0 || wire_pending (priv)))
