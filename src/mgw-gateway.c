@@ -532,6 +532,20 @@ proxy_read_cb (GObject  *pollable,
     }
 }
 
+/* An accepted descriptor the gateway takes, wrapped for GIO. */
+static GSocketConnection *
+accepted_connection (int         fd,
+                     const char *address,
+                     const char *what)
+{
+  g_autoptr(GError) error = NULL;
+  GSocketConnection *connection = mgw_socket_connection_new_from_fd (fd, &error);
+
+  if (connection == NULL)
+    g_message ("%s connection from %s: %s", what, address, error->message);
+  return connection;
+}
+
 /* A Telnet connection accepted. A banned address is closed at once, as
  * a bare descriptor: a flood of them costs no object, no session, no
  * upstream. A trusted proxy's connection first says whose it is. */
@@ -543,7 +557,6 @@ telnet_accept_cb (int         fd,
 {
   MgwGateway *self = user_data;
   g_autoptr(GSocketConnection) connection = NULL;
-  g_autoptr(GError) error = NULL;
   gboolean trusted = is_trusted (self, address);
 
   if (!trusted && refuse_banned (self, address, MGW_ACCESS_TELNET))
@@ -551,12 +564,9 @@ telnet_accept_cb (int         fd,
       close (fd);
       return;
     }
-  connection = mgw_socket_connection_new_from_fd (fd, &error);
+  connection = accepted_connection (fd, address, "Telnet");
   if (connection == NULL)
-    {
-      g_message ("Telnet connection from %s: %s", address, error->message);
-      return;
-    }
+    return;
   if (trusted)
     {
       ProxyRead *pr = g_new0 (ProxyRead, 1);
@@ -708,7 +718,6 @@ ws_accept_cb (int         fd,
 {
   MgwGateway *self = user_data;
   g_autoptr(GSocketConnection) connection = NULL;
-  g_autoptr(GError) error = NULL;
   g_autofree char *description = NULL;
   Upgrade *up;
 
@@ -719,12 +728,9 @@ ws_accept_cb (int         fd,
       close (fd);
       return;
     }
-  connection = mgw_socket_connection_new_from_fd (fd, &error);
+  connection = accepted_connection (fd, address, "WebSocket");
   if (connection == NULL)
-    {
-      g_message ("WebSocket connection from %s: %s", address, error->message);
-      return;
-    }
+    return;
   tune_socket (g_socket_connection_get_socket (connection));
   up = g_new0 (Upgrade, 1);
   up->gateway = self;

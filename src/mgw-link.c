@@ -223,6 +223,29 @@ mgw_link_get_property (GObject    *object,
 
 /* --- the transport --- */
 
+/* Sends what the socket takes now: the bytes written (0: would block), or
+ * -1 with `error` set. */
+static gssize
+send_iov (int            fd,
+          struct iovec  *iov,
+          guint          n_iov,
+          GError       **error)
+{
+  struct msghdr msg = { .msg_iov = iov, .msg_iovlen = n_iov };
+  gssize n;
+
+  do
+    n = sendmsg (fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+  while (n < 0 && errno == EINTR);
+  if (n >= 0)
+    return n;
+  if (errno == EAGAIN || errno == EWOULDBLOCK)
+    return 0;
+  g_set_error_literal (error, G_IO_ERROR, g_io_error_from_errno (errno),
+                       g_strerror (errno));
+  return -1;
+}
+
 /* Writes as much as the socket takes now. Returns the bytes written
  * (possibly 0: would block), or -1 with `error` set. */
 static gssize
@@ -232,6 +255,7 @@ transport_write (MgwLink       *self,
                  GError       **error)
 {
   MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
+  struct iovec iov;
   gssize n;
 
   if (priv->tls)
@@ -248,16 +272,9 @@ transport_write (MgwLink       *self,
       return n;
     }
 
-  do
-    n = send (priv->fd, data, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-  while (n < 0 && errno == EINTR);
-  if (n >= 0)
-    return n;
-  if (errno == EAGAIN || errno == EWOULDBLOCK)
-    return 0;
-  g_set_error_literal (error, G_IO_ERROR, g_io_error_from_errno (errno),
-                       g_strerror (errno));
-  return -1;
+  iov.iov_base = (void *) data;
+  iov.iov_len = len;
+  return send_iov (priv->fd, &iov, 1, error);
 }
 
 static void
@@ -335,11 +352,9 @@ write_queue (MgwLink  *self,
 {
   MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
   struct iovec iov[WRITE_IOV];
-  struct msghdr msg = { 0 };
   const guint8 *data;
   gsize len;
   guint n_iov = 0;
-  gssize n;
 
   if (!mgw_link_queue_head (self, &data, &len))
     return 0;
@@ -360,18 +375,7 @@ write_queue (MgwLink  *self,
       iov[n_iov].iov_len = size;
       n_iov++;
     }
-  msg.msg_iov = iov;
-  msg.msg_iovlen = n_iov;
-  do
-    n = sendmsg (priv->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
-  while (n < 0 && errno == EINTR);
-  if (n >= 0)
-    return n;
-  if (errno == EAGAIN || errno == EWOULDBLOCK)
-    return 0;
-  g_set_error_literal (error, G_IO_ERROR, g_io_error_from_errno (errno),
-                       g_strerror (errno));
-  return -1;
+  return send_iov (priv->fd, iov, n_iov, error);
 }
 
 /* Writes the queue out, as far as the socket takes it now. */
