@@ -37,6 +37,21 @@ mgw_test_init (int    *argc,
   g_log_set_default_handler (quiet_log_handler, GINT_TO_POINTER (debug));
 }
 
+guint
+mgw_test_timeout_ms (void)
+{
+  static guint timeout_ms;
+
+  if (timeout_ms == 0)
+    {
+      const char *factor = g_getenv ("MOIPGW_TEST_TIMEOUT_FACTOR");
+      guint64 f = factor != NULL ? g_ascii_strtoull (factor, NULL, 10) : 1;
+
+      timeout_ms = 5000 * (guint) CLAMP (f, 1, 100);
+    }
+  return timeout_ms;
+}
+
 typedef struct
 {
   gboolean timed_out;
@@ -742,10 +757,20 @@ daemon_spawn_valist (const char * const *prefix,
   g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GError) error = NULL;
   g_autoptr(GDataInputStream) err = NULL;
+  const char *wrapper = g_getenv ("MOIPGW_TEST_WRAPPER");
 
   d->config_file = mgw_test_empty_config ();
   for (guint i = 0; prefix != NULL && prefix[i] != NULL; i++)
     g_ptr_array_add (argv, g_strdup (prefix[i]));
+  if (wrapper != NULL && *wrapper != '\0')
+    {
+      g_auto(GStrv) words = NULL;
+
+      if (!g_shell_parse_argv (wrapper, NULL, &words, &error))
+        g_error ("MOIPGW_TEST_WRAPPER: %s", error->message);
+      for (guint i = 0; words[i] != NULL; i++)
+        g_ptr_array_add (argv, g_strdup (words[i]));
+    }
   g_ptr_array_add (argv, g_strdup (g_getenv ("MOIPGWD")));
   g_ptr_array_add (argv, g_strdup_printf ("--config=%s", d->config_file));
   /* No admin console on its fixed port: tests run side by side. */

@@ -10,7 +10,10 @@
 
 G_BEGIN_DECLS
 
-#define MGW_TEST_TIMEOUT_MS 5000
+/* How long a wait may last: 5 s, times $MOIPGW_TEST_TIMEOUT_FACTOR when
+ * set (the valgrind test setup sets it: everything runs ~20x slower). */
+guint    mgw_test_timeout_ms   (void);
+#define MGW_TEST_TIMEOUT_MS (mgw_test_timeout_ms ())
 
 typedef gboolean (*MgwTestCondition) (gpointer data);
 
@@ -157,6 +160,8 @@ typedef struct
 } MgwTestOutputWait;
 
 char          *mgw_test_empty_config      (void);
+/* $MOIPGWD with the given arguments; when $MOIPGW_TEST_WRAPPER is set
+ * (a command line, e.g. "valgrind --log-file=..."), started through it. */
 MgwTestDaemon *mgw_test_daemon_spawn      (const char    *first,
                                            ...) G_GNUC_NULL_TERMINATED;
 MgwTestDaemon *mgw_test_daemon_spawn_wrapped (const char * const *prefix,
