@@ -26,6 +26,11 @@
  *     and CPU around it. Each socket has SO_LINGER 0: closed with a
  *     reset, it leaves no TIME_WAIT on either side.
  *
+ * --churn R (bench/soak): while holding, R sessions a second, picked at
+ * random, are closed by their user and replaced by a new connection (a
+ * session that failed or was dropped is replaced too), so that about N
+ * stay open while sessions come and go.
+ *
  * Raw non-blocking sockets and one epoll loop, so that it is not the
  * bottleneck: one read buffer for all sessions, frames and telnet
  * commands parsed as a stream, keystrokes scheduled round-robin at even
@@ -188,6 +193,7 @@ static int opt_echo_pid = 0;
 static double opt_after = 0;
 static double opt_idle = 0;
 static double opt_max_time = 900;
+static double opt_churn = 0;
 static char *opt_output = NULL;
 static char *opt_label = NULL;
 static gboolean opt_quiet = FALSE;
@@ -249,6 +255,12 @@ typedef struct
   guint64     keys_skipped;
   guint64     keys_lost;
   guint64     pages_lost;
+  gint64      next_churn;     /* --churn pacing */
+  guint64     churn_started;  /* replacements opened while holding */
+  guint64     churn_closed;   /* ready sessions closed by their user */
+  guint64     churn_revived;  /* failed or dropped ones replaced */
+  guint64     churn_ready;    /* replacements that got ready */
+  int         ready_hold_end; /* sessions ready when the hold ended */
   gboolean    time_limit_hit;
   int         kind_count[N_KINDS];
   int         kind_ready[N_KINDS];
@@ -658,6 +670,8 @@ set_ready (Session *s,
   s->state = ST_READY;
   gen.inflight--;
   gen.ready_count++;
+  if (gen.phase >= PH_HOLD)
+    gen.churn_ready++;
   gen.kind_ready[s->kind]++;
   gen.last_ready = now;
   g_array_append_val (gen.setup, us);
@@ -745,8 +759,13 @@ start_session (int    i,
   s->kind = kind_of (i);
   s->t_start = now;
   s->ws_hdr_need = 2;
-  gen.started++;
-  gen.kind_count[s->kind]++;
+  if (gen.phase == PH_HOLD)
+    gen.churn_started++;
+  else
+    {
+      gen.started++;
+      gen.kind_count[s->kind]++;
+    }
   gen.inflight++;
   s->state = ST_CONNECTING;
 
@@ -1195,31 +1214,60 @@ request_pages (Session *s,
   g_string_free (lines, TRUE);
 }
 
+/* The user leaves: a close frame on WebSocket, then the socket closed. */
 static void
-close_all (void)
+close_session (Session *s)
 {
   static const guint8 normal[] = { 0x03, 0xe8 };   /* 1000 */
 
-  for (int i = 0; i < gen.n; i++)
+  if (s->fd < 0)
+    return;
+  if (s->state == ST_READY && s->kind == KIND_WS && s->wlen == 0)
+    ws_send (s, 0x8, normal, sizeof normal);
+  if (in_setup (s))
+    gen.inflight--;
+  if (s->state == ST_READY)
     {
+      gen.ready_count--;
+      gen.kind_ready[s->kind]--;
+    }
+  if (s->fd >= 0)
+    {
+      s->state = ST_CLOSED;
+      release (s);
+    }
+}
+
+static void
+close_all (void)
+{
+  for (int i = 0; i < gen.n; i++)
+    close_session (&gen.sessions[i]);
+}
+
+/* --churn: one session, picked at random, leaves and a new one takes its
+ * place. Sessions being set up or with keys in flight are not picked
+ * (a few tries, then this turn is skipped). */
+static void
+churn_one (gint64 now)
+{
+  for (int tries = 0; tries < 8; tries++)
+    {
+      int i = (int) (rng_next () % (guint32) gen.n);
       Session *s = &gen.sessions[i];
 
-      if (s->fd < 0)
+      if (in_setup (s) || (s->state == ST_READY && s->ring_count > 0))
         continue;
-      if (s->state == ST_READY && s->kind == KIND_WS && s->wlen == 0)
-        ws_send (s, 0x8, normal, sizeof normal);
-      if (in_setup (s))
-        gen.inflight--;
       if (s->state == ST_READY)
-        {
-          gen.ready_count--;
-          gen.kind_ready[s->kind]--;
-        }
-      if (s->fd >= 0)
-        {
-          s->state = ST_CLOSED;
-          release (s);
-        }
+        gen.churn_closed++;
+      else
+        gen.churn_revived++;
+      close_session (s);
+      release (s);
+      memset (s, 0, sizeof *s);
+      s->fd = -1;
+      start_session (i, now);
+      return;
     }
 }
 
@@ -1230,6 +1278,7 @@ start_hold (gint64 now)
   gen.hold_start = now;
   gen.phase_end = now + (gint64) (opt_hold * NS_PER_S);
   gen.key_slot = 0;
+  gen.next_churn = now + (opt_churn > 0 ? (gint64) (NS_PER_S / opt_churn) : 0);
   if (opt_key_rate > 0 && gen.n > 0)
     gen.key_slot_ns = MAX (1, (gint64) (NS_PER_S / opt_key_rate / gen.n));
   gen.gw_hold_start = proc_sample (opt_pid);
@@ -1421,9 +1470,19 @@ advance (gint64 now)
             }
           due = MIN (due, slot_time);
         }
+      if (opt_churn > 0 && gen.n > 0)
+        {
+          while (gen.next_churn <= now && gen.next_churn < gen.phase_end)
+            {
+              churn_one (now);
+              gen.next_churn += (gint64) (NS_PER_S / opt_churn);
+            }
+          due = MIN (due, gen.next_churn);
+        }
       if (now >= gen.phase_end)
         {
           gen.hold_end_actual = now;
+          gen.ready_hold_end = gen.ready_count;
           gen.gw_hold_end = proc_sample (opt_pid);
           gen.echo_hold_end = proc_sample (opt_echo_pid);
           gen.self_cpu_hold_end = self_cpu ();
@@ -1614,7 +1673,8 @@ report (void)
   out_kv ("sessions", "%d", gen.n);
   out_kv ("sessions_telnet", "%d", gen.kind_count[KIND_TELNET]);
   out_kv ("sessions_ws", "%d", gen.kind_count[KIND_WS]);
-  out_kv ("established", "%d", gen.started - (int) failed);
+  out_kv ("established", "%" G_GINT64_FORMAT,
+          gen.started + (gint64) gen.churn_started - (gint64) failed);
   out_kv ("failed", "%" G_GUINT64_FORMAT, failed);
   out_kv ("connect_errors", "%" G_GUINT64_FORMAT, gen.connect_errors);
   out_kv ("handshake_errors", "%" G_GUINT64_FORMAT, gen.handshake_errors);
@@ -1656,6 +1716,15 @@ report (void)
   out_kv ("keys_echoed", "%" G_GUINT64_FORMAT, gen.keys_echoed);
   out_kv ("keys_lost", "%" G_GUINT64_FORMAT, gen.keys_lost);
   out_kv ("keys_skipped", "%" G_GUINT64_FORMAT, gen.keys_skipped);
+  if (opt_churn > 0)
+    {
+      out_kv ("churn_rate", "%.3f", opt_churn);
+      out_kv ("churn_started", "%" G_GUINT64_FORMAT, gen.churn_started);
+      out_kv ("churn_ready", "%" G_GUINT64_FORMAT, gen.churn_ready);
+      out_kv ("churn_closed", "%" G_GUINT64_FORMAT, gen.churn_closed);
+      out_kv ("churn_revived", "%" G_GUINT64_FORMAT, gen.churn_revived);
+      out_kv ("ready_at_hold_end", "%d", gen.ready_hold_end);
+    }
 
   if (!opt_quiet)
     {
@@ -1665,8 +1734,15 @@ report (void)
               "), %" G_GUINT64_FORMAT " dropped\n",
               opt_label ? opt_label : "", opt_direct ? " (direct)" : "", gen.n,
               gen.kind_count[KIND_TELNET], gen.kind_count[KIND_WS],
-              gen.started - (int) failed, failed, gen.connect_errors, gen.handshake_errors,
+              (int) (gen.started + gen.churn_started - failed), failed, gen.connect_errors,
+              gen.handshake_errors,
               gen.setup_timeouts, gen.preamble_closed, gen.drops);
+      if (opt_churn > 0)
+        printf ("  churn: %" G_GUINT64_FORMAT " replacements opened (%" G_GUINT64_FORMAT
+                " got ready) for %" G_GUINT64_FORMAT " sessions closed by their user and %"
+                G_GUINT64_FORMAT " failed or dropped; %d ready when the hold ended\n",
+                gen.churn_started, gen.churn_ready, gen.churn_closed, gen.churn_revived,
+                gen.ready_hold_end);
       if (gen.setup->len > 0)
         printf ("  setup: %.0f sessions/s over %.3f s; p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
                 setup_rate, ramp_s, percentile (gen.setup, 50) / 1e3,
@@ -2285,7 +2361,8 @@ check_options (GError **error)
     }
   if (opt_sessions < 0 || opt_inflight < 1 || opt_hold < 0 || opt_key_rate < 0 ||
       opt_page_size < 1 || opt_page_size > 1024 * 1024 || opt_bulk_window < 1 ||
-      opt_bulk_pages < 0 || opt_setup_timeout <= 0 || opt_drain < 0 || opt_after < 0)
+      opt_bulk_pages < 0 || opt_setup_timeout <= 0 || opt_drain < 0 || opt_after < 0 ||
+      opt_churn < 0)
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "a value is out of range");
       return FALSE;
@@ -2356,6 +2433,8 @@ main (int    argc,
       "With --flood: seconds a connection may stay open unrefused (default 3)", "S" },
     { "idle", 0, 0, G_OPTION_ARG_DOUBLE, &opt_idle,
       "Open nothing: watch the gateway idle for S seconds", "S" },
+    { "churn", 0, 0, G_OPTION_ARG_DOUBLE, &opt_churn,
+      "While holding, sessions a second closed and replaced by new ones (default 0)", "R" },
     { "max-time", 0, 0, G_OPTION_ARG_DOUBLE, &opt_max_time,
       "Seconds the whole run may take, at most (default 900)", "S" },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &opt_output,
