@@ -365,6 +365,16 @@ main (int    argc,
     }
   warn_ignored (&o);
 
+  /* The signal handlers first: a SIGTERM or SIGHUP that comes once the
+   * ports are open (a supervisor, a test reading the "listening" line)
+   * waits for the main loop instead of killing the process. */
+  loop = g_main_loop_new (NULL, FALSE);
+  daemon.loop = loop;
+  daemon.options = &o;
+  g_unix_signal_add (SIGTERM, signal_cb, &daemon);
+  g_unix_signal_add (SIGINT, signal_cb, &daemon);
+  g_unix_signal_add (SIGHUP, reload_cb, &daemon);
+
   if (config->demo)
     {
       demo = mgw_demo_new ();
@@ -415,15 +425,9 @@ main (int    argc,
       return EXIT_FAILURE;
     }
 
-  loop = g_main_loop_new (NULL, FALSE);
-  daemon.loop = loop;
   daemon.gateway = gateway;
   daemon.demo = demo;
-  daemon.options = &o;
   g_signal_connect (gateway, "session-removed", G_CALLBACK (n_sessions_cb), &daemon);
-  g_unix_signal_add (SIGTERM, signal_cb, &daemon);
-  g_unix_signal_add (SIGINT, signal_cb, &daemon);
-  g_unix_signal_add (SIGHUP, reload_cb, &daemon);
   if (!o.no_dbus)
     {
       dbus = mgw_dbus_service_new (gateway, o.session_bus ? G_BUS_TYPE_SESSION : G_BUS_TYPE_SYSTEM,
