@@ -238,7 +238,7 @@ answered (gpointer data)
 /* Near its limit on open files the gateway says so in its log and turns
  * users away with a status line, instead of failing obscurely. */
 static void
-test_fd_limit (void)
+fd_limit (void)
 {
   static const char * const prlimit[] = { "prlimit", "--nofile=110:110", NULL };
   g_autoptr(MgwTestDaemon) d = mgw_test_daemon_spawn_wrapped (prlimit, "--no-dbus", "--demo",
@@ -264,6 +264,19 @@ test_fd_limit (void)
   g_assert_cmpuint (refused, >, 0);
   mgw_test_wait_until (mgw_test_daemon_output_has, &warned, MGW_TEST_TIMEOUT_MS, "the warning");
   g_assert_false (d->exited);
+}
+
+static void
+test_fd_limit (void)
+{
+  /* valgrind keeps descriptors for itself under the limit it shows the
+   * daemon: the figures checked would not hold. */
+  if (g_getenv ("MOIPGW_TEST_WRAPPER") != NULL)
+    {
+      g_test_skip ("the daemon runs under $MOIPGW_TEST_WRAPPER");
+      return;
+    }
+  fd_limit ();
 }
 
 int
