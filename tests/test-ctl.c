@@ -273,13 +273,19 @@ setup_daemon (Fixture       *f,
   config_arg = g_strdup_printf ("--config=%s", f->config_file);
   confdir_arg = g_strdup_printf ("--configpath=%s", confdir);
   {
-    const char *argv[] = {
+    const char *args[] = {
       g_getenv ("MOIPGWD"), "--session-bus", "--demo", "--tcp", "0", "--ws", "0",
       "-i", "127.0.0.1", "--display=off", state_arg, config_arg, confdir_arg, NULL
     };
+    g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
 
-    g_assert_nonnull (argv[0]);
-    f->daemon = child_spawn (argv, f->bus_address, NULL, G_SUBPROCESS_FLAGS_STDERR_MERGE);
+    g_assert_nonnull (args[0]);
+    mgw_test_add_wrapper (argv);
+    for (guint i = 0; args[i] != NULL; i++)
+      g_ptr_array_add (argv, g_strdup (args[i]));
+    g_ptr_array_add (argv, NULL);
+    f->daemon = child_spawn ((const char * const *) argv->pdata, f->bus_address, NULL,
+                             G_SUBPROCESS_FLAGS_STDERR_MERGE);
   }
   w.c = f->daemon;
   mgw_test_wait_until (output_has, &w, CHILD_TIMEOUT_MS, needle);

@@ -747,6 +747,21 @@ die_with_parent (gpointer data)
   prctl (PR_SET_PDEATHSIG, SIGKILL);
 }
 
+void
+mgw_test_add_wrapper (GPtrArray *argv)
+{
+  const char *wrapper = g_getenv ("MOIPGW_TEST_WRAPPER");
+  g_auto(GStrv) words = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (wrapper == NULL || *wrapper == '\0')
+    return;
+  if (!g_shell_parse_argv (wrapper, NULL, &words, &error))
+    g_error ("MOIPGW_TEST_WRAPPER: %s", error->message);
+  for (guint i = 0; words[i] != NULL; i++)
+    g_ptr_array_add (argv, g_strdup (words[i]));
+}
+
 static MgwTestDaemon *
 daemon_spawn_valist (const char * const *prefix,
                      const char         *first,
@@ -757,20 +772,11 @@ daemon_spawn_valist (const char * const *prefix,
   g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GError) error = NULL;
   g_autoptr(GDataInputStream) err = NULL;
-  const char *wrapper = g_getenv ("MOIPGW_TEST_WRAPPER");
 
   d->config_file = mgw_test_empty_config ();
   for (guint i = 0; prefix != NULL && prefix[i] != NULL; i++)
     g_ptr_array_add (argv, g_strdup (prefix[i]));
-  if (wrapper != NULL && *wrapper != '\0')
-    {
-      g_auto(GStrv) words = NULL;
-
-      if (!g_shell_parse_argv (wrapper, NULL, &words, &error))
-        g_error ("MOIPGW_TEST_WRAPPER: %s", error->message);
-      for (guint i = 0; words[i] != NULL; i++)
-        g_ptr_array_add (argv, g_strdup (words[i]));
-    }
+  mgw_test_add_wrapper (argv);
   g_ptr_array_add (argv, g_strdup (g_getenv ("MOIPGWD")));
   g_ptr_array_add (argv, g_strdup_printf ("--config=%s", d->config_file));
   /* No admin console on its fixed port: tests run side by side. */

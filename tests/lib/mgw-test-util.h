@@ -160,8 +160,12 @@ typedef struct
 } MgwTestOutputWait;
 
 char          *mgw_test_empty_config      (void);
-/* $MOIPGWD with the given arguments; when $MOIPGW_TEST_WRAPPER is set
- * (a command line, e.g. "valgrind --log-file=..."), started through it. */
+/* Appends to `argv` (of g_strdup()ed strings) the words of
+ * $MOIPGW_TEST_WRAPPER, a command line (e.g. "valgrind --log-file=...")
+ * to put before moipgwd; nothing when it is unset. */
+void           mgw_test_add_wrapper       (GPtrArray     *argv);
+/* $MOIPGWD with the given arguments, through $MOIPGW_TEST_WRAPPER when
+ * set. */
 MgwTestDaemon *mgw_test_daemon_spawn      (const char    *first,
                                            ...) G_GNUC_NULL_TERMINATED;
 MgwTestDaemon *mgw_test_daemon_spawn_wrapped (const char * const *prefix,
