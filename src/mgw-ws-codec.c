@@ -974,7 +974,9 @@ head_scan (const guint8  *buf,
 
       if (c == '\r')
         {
-          if (i + 1 < len && buf[i + 1] != '\n')
+          /* Only what is within the limit decides, so the answer does not
+           * depend on how the bytes arrived. */
+          if (i + 1 < n && buf[i + 1] != '\n')
             return head_error (error, status, 400, "bare CR in the HTTP head");
         }
       else if (c == '\n')

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "mgw-legacy-config.h"
+#include "mgw-ws-codec.h"
 
 #include <glib/gstdio.h>
 #include <string.h>
@@ -103,6 +104,33 @@ test_legacy_config_octal_escape_key (void)
   legacy_config_round_trip ("octal-escape-key.json");
 }
 
+/* Found by fuzz-ws-codec (fuzz/crashes/ws-codec/bare-cr-at-limit.bin): a
+ * CR as the last byte within the head limit, followed by something else,
+ * was answered 431 when the head arrived cut at the limit and 400 (bare
+ * CR) when the next byte came with it. The same bytes must get the same
+ * answer however they arrive: the limit, 431. */
+static void
+test_ws_codec_bare_cr_at_limit (void)
+{
+  guint8 head[130];
+  const gsize limit = 65;
+
+  memset (head, 's', sizeof head);
+  head[limit - 1] = '\r';
+  for (gsize len = limit; len <= sizeof head; len++)
+    {
+      g_autoptr(GError) error = NULL;
+      MgwHttpHead *parsed = NULL;
+      gsize head_len = 0;
+      guint status = 0;
+
+      g_assert_cmpint (mgw_ws_parse_request (head, len, limit, &head_len, &parsed,
+                                             &status, &error), ==, MGW_HTTP_INVALID);
+      g_assert_cmpuint (status, ==, 431);
+      g_assert_null (parsed);
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -112,5 +140,7 @@ main (int   argc,
                    test_legacy_config_inf_unknown_key);
   g_test_add_func ("/fuzz-regressions/legacy-config/octal-escape-key",
                    test_legacy_config_octal_escape_key);
+  g_test_add_func ("/fuzz-regressions/ws-codec/bare-cr-at-limit",
+                   test_ws_codec_bare_cr_at_limit);
   return g_test_run ();
 }
