@@ -60,13 +60,18 @@ struct _MgwLinkWs
   MgwTimer         deadline;        /* handshake deadline, then close wait */
   gboolean         close_sent;
   gboolean         close_received;
+  gboolean         pong_pending;    /* the latest ping, not answered yet */
+  guint8           pong_payload[125];
+  gsize            pong_len;
 };
 
 G_DEFINE_FINAL_TYPE (MgwLinkWs, mgw_link_ws, MGW_TYPE_LINK)
 
 static void start_keepalive (MgwLinkWs *self);
 
-static void
+/* Control frames only. FALSE when the peer has not taken what waits
+ * already (the frame is dropped). */
+static gboolean
 send_frame (MgwLinkWs    *self,
             MgwWsOpcode   opcode,
             const guint8 *payload,
@@ -75,8 +80,32 @@ send_frame (MgwLinkWs    *self,
   g_autoptr(GByteArray) out = g_byte_array_sized_new (len + 14);
 
   mgw_ws_encode_frame (self->role, opcode, payload, len, out);
-  /* Control frames only; when the peer reads nothing, drop them. */
-  mgw_link_send_wire (MGW_LINK (self), out->data, out->len);
+  return mgw_link_send_wire (MGW_LINK (self), out->data, out->len);
+}
+
+/* Answers a ping; while the peer is behind on reading, only the latest
+ * ping is answered, once it has caught up (RFC 6455 §5.5.3). */
+static void
+send_pong (MgwLinkWs    *self,
+           const guint8 *payload,
+           gsize         len)
+{
+  /* Cleared first: writing may call drained() again. */
+  self->pong_pending = FALSE;
+  if (send_frame (self, MGW_WS_OP_PONG, payload, len))
+    return;
+  memmove (self->pong_payload, payload, MIN (len, sizeof self->pong_payload));
+  self->pong_len = MIN (len, sizeof self->pong_payload);
+  self->pong_pending = TRUE;
+}
+
+static void
+mgw_link_ws_drained (MgwLink *link)
+{
+  MgwLinkWs *self = MGW_LINK_WS (link);
+
+  if (self->pong_pending && !self->close_sent)
+    send_pong (self, self->pong_payload, self->pong_len);
 }
 
 static void
@@ -193,7 +222,7 @@ frames_input (MgwLinkWs    *self,
           break;
         case MGW_WS_EVENT_PING:
           if (!self->close_sent)
-            send_frame (self, MGW_WS_OP_PONG, event.payload, event.len);
+            send_pong (self, event.payload, event.len);
           break;
         case MGW_WS_EVENT_PONG:
           break;
@@ -554,6 +583,7 @@ mgw_link_ws_class_init (MgwLinkWsClass *klass)
   link_class->eof = mgw_link_ws_eof;
   link_class->frame = mgw_link_ws_frame;
   link_class->close = mgw_link_ws_close;
+  link_class->drained = mgw_link_ws_drained;
 }
 
 static void

@@ -450,6 +450,8 @@ mgw_link_real_flush (MgwLink *self)
       if (priv->state == MGW_LINK_CLOSING && mgw_timer_is_active (&priv->flush_timer) &&
           priv->queued == 0 && !wire_pending (priv))
         do_close (self);
+      else if (!blocked && klass->drained != NULL && priv->fd >= 0 && !wire_pending (priv))
+        klass->drained (self);
     }
   g_object_unref (self);
 }

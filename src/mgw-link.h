@@ -36,6 +36,9 @@ struct _MgwLinkClass
                       const guint8 *data,
                       gsize         len,
                       GByteArray   *wire);
+  /* Optional: everything written, nothing waits (a moment to send what
+   * had to wait, such as a pong). */
+  void (*drained)    (MgwLink      *self);
   /* Write what is queued, as far as the transport takes it now. */
   void (*flush)      (MgwLink  *self);
   /* Stop or resume reading from the peer (back-pressure). */

@@ -456,6 +456,67 @@ test_resume_while_closing (void)
   link_clear (&l);
 }
 
+static gboolean
+peer_has_pong (gpointer data)
+{
+  Peer *p = data;
+
+  peer_decode (p);
+  for (guint i = 0; i < p->events->len; i++)
+    {
+      gsize len;
+      const guint8 *e = g_bytes_get_data (p->events->pdata[i], &len);
+
+      if (e[0] == MGW_WS_OP_PONG && len == 6 && memcmp (e + 1, "49999", 5) == 0)
+        return TRUE;
+    }
+  return p->eof;
+}
+
+/* A peer that pings faster than it reads: the pongs it is behind on are
+ * dropped (bounded), but the latest ping is answered once it reads again
+ * (RFC 6455 §5.5.3). */
+static void
+test_ping_latest_answered (void)
+{
+  Link l = { 0 };
+  Peer *p = server_open (&l, 10);
+  guint pongs = 0;
+
+  g_clear_handle_id (&p->source, g_source_remove);   /* the peer stops reading */
+  for (guint i = 0; i < 50000; i++)
+    {
+      char payload[6];
+      g_autoptr(GByteArray) out = g_byte_array_new ();
+      gsize done = 0;
+
+      g_snprintf (payload, sizeof payload, "%05u", i);
+      mgw_ws_encode_frame (MGW_WS_ROLE_CLIENT, MGW_WS_OP_PING, (const guint8 *) payload, 5, out);
+      while (done < out->len)
+        {
+          gssize n = write (p->fd, out->data + done, out->len - done);
+
+          if (n < 0)
+            {
+              g_assert_cmpint (errno, ==, EAGAIN);
+              g_main_context_iteration (NULL, FALSE);
+              continue;
+            }
+          done += n;
+        }
+    }
+  p->source = g_unix_fd_add (p->fd, G_IO_IN | G_IO_HUP | G_IO_ERR, peer_read_cb, p);
+  mgw_test_wait_until (peer_has_pong, p, MGW_TEST_TIMEOUT_MS, "the pong to the last ping");
+  for (guint i = 0; i < p->events->len; i++)
+    if (((const guint8 *) g_bytes_get_data (p->events->pdata[i], NULL))[0] == MGW_WS_OP_PONG)
+      pongs++;
+  /* Some were dropped: the peer was behind by more than the link holds. */
+  g_assert_cmpuint (pongs, <, 50000);
+  g_assert_cmpuint (l.closed, ==, 0);
+  peer_free (p);
+  link_clear (&l);
+}
+
 /* --- client side --- */
 
 typedef struct
@@ -578,6 +639,7 @@ main (int argc, char **argv)
   g_test_add_func ("/link/ws/server/deadline-after-open", test_deadline_after_open);
   g_test_add_func ("/link/ws/server/peer-close", test_peer_close);
   g_test_add_func ("/link/ws/server/resume-while-closing", test_resume_while_closing);
+  g_test_add_func ("/link/ws/server/ping-latest-answered", test_ping_latest_answered);
   g_test_add_func ("/link/ws/client/data-with-101", test_client_data_with_101);
   g_test_add_func ("/link/ws/client/close-connecting", test_client_close_connecting);
   return g_test_run ();
