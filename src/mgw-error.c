@@ -5,14 +5,29 @@
 #include "mgw-error.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 G_DEFINE_QUARK (mgw-error-quark, mgw_error)
 
+static gboolean
+too_big (const char  *path,
+         gsize        max,
+         GError     **error)
+{
+  g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG, "%s is bigger than %" G_GSIZE_FORMAT
+               " MiB", path, max / (1024 * 1024));
+  return FALSE;
+}
+
 /* g_file_get_contents() that refuses (MGW_ERROR_CONFIG) a file of more
- * than `max` bytes without reading it: a file an attacker or an accident
- * made huge must not cost that much memory. A missing file is
- * G_FILE_ERROR_NOENT, as with g_file_get_contents(). */
+ * than `max` bytes: a regular file without reading it, anything else (a
+ * device, a pipe, a file that grows) once `max` bytes have come, so that
+ * a file an attacker or an accident made huge or endless never costs
+ * more memory than that. A missing file is G_FILE_ERROR_NOENT, as with
+ * g_file_get_contents(). */
 gboolean
 mgw_file_get_contents_max (const char  *path,
                            gsize        max,
@@ -20,23 +35,60 @@ mgw_file_get_contents_max (const char  *path,
                            gsize       *length,
                            GError     **error)
 {
+  g_autoptr(GByteArray) data = NULL;
   GStatBuf st;
+  gboolean regular;
+  int fd;
 
-  if (g_stat (path, &st) == 0 && S_ISREG (st.st_mode) && (guint64) st.st_size > max)
+  g_return_val_if_fail (path != NULL, FALSE);
+  g_return_val_if_fail (contents != NULL, FALSE);
+
+  fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
+  if (fd < 0)
     {
-      g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG, "%s is bigger than %" G_GSIZE_FORMAT
-                   " MiB", path, max / (1024 * 1024));
+      int saved = errno;
+
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
+                   "cannot open %s: %s", path, g_strerror (saved));
       return FALSE;
     }
-  if (!g_file_get_contents (path, contents, length, error))
-    return FALSE;
-  /* It grew between the two looks. */
-  if (*length > max)
+  regular = fstat (fd, &st) == 0 && S_ISREG (st.st_mode);
+  if (regular && (guint64) st.st_size > max)
     {
-      g_clear_pointer (contents, g_free);
-      g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG, "%s is bigger than %" G_GSIZE_FORMAT
-                   " MiB", path, max / (1024 * 1024));
-      return FALSE;
+      g_close (fd, NULL);
+      return too_big (path, max, error);
     }
+  data = g_byte_array_sized_new (regular ? (guint) st.st_size + 1 : 4096);
+  for (;;)
+    {
+      guint8 chunk[16 * 1024];
+      gssize n = read (fd, chunk, sizeof chunk);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          int saved = errno;
+
+          g_close (fd, NULL);
+          g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
+                       "cannot read %s: %s", path, g_strerror (saved));
+          return FALSE;
+        }
+      if (n == 0)
+        break;
+      /* It grew since fstat(), or it has no size to judge it by. */
+      if ((gsize) n > max - data->len)
+        {
+          g_close (fd, NULL);
+          return too_big (path, max, error);
+        }
+      g_byte_array_append (data, chunk, (guint) n);
+    }
+  g_close (fd, NULL);
+  if (length != NULL)
+    *length = data->len;
+  g_byte_array_append (data, (const guint8 *) "", 1);
+  *contents = (char *) g_byte_array_free (g_steal_pointer (&data), FALSE);
   return TRUE;
 }

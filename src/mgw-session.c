@@ -887,7 +887,8 @@ mgw_session_redirect (MgwSession        *self,
   if (!mgw_redirect_policy_allows (self->config->redirect_allow, command->uri, &local))
     {
       session_log (self, G_LOG_LEVEL_WARNING, "redirection refused: %s", local->message);
-      end_redirection (self, local->message, _("SERVICE UNAVAILABLE"));
+      /* TRANSLATORS: a Minitel status line, 39 places at most. */
+      end_redirection (self, local->message, N_("SERVICE UNAVAILABLE"));
       arm_timeout (self);
       return TRUE;
     }

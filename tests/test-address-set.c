@@ -187,6 +187,26 @@ test_never_ban_too_big (void)
   g_rmdir (dir);
 }
 
+/* Not a regular file (a device, a pipe): no size to judge it by, so it
+ * is read only up to the bound, never without end. */
+static void
+test_never_ban_endless (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("test-address-set-XXXXXX", &error);
+  g_autofree char *path = g_build_filename (dir, "neverbanned.json", NULL);
+  g_autoptr(MgwAddressSet) set = mgw_address_set_new ();
+
+  add_ok (set, "192.0.2.1");
+  g_assert_cmpint (symlink ("/dev/zero", path), ==, 0);
+  g_assert_false (mgw_address_set_load_never_ban (set, path, &error));
+  g_assert_error (error, MGW_ERROR, MGW_ERROR_CONFIG);
+  g_assert_nonnull (strstr (error->message, "bigger than 16 MiB"));
+  g_assert_true (mgw_address_set_contains (set, "192.0.2.1"));
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 static void
 test_never_ban_files (void)
 {
@@ -308,6 +328,7 @@ main (int   argc,
   g_test_add_func ("/address-set/never-ban/fixture", test_never_ban_fixture);
   g_test_add_func ("/address-set/never-ban/files", test_never_ban_files);
   g_test_add_func ("/address-set/never-ban/too-big", test_never_ban_too_big);
+  g_test_add_func ("/address-set/never-ban/endless", test_never_ban_endless);
   g_test_add_func ("/address-set/local", test_local);
 
   return g_test_run ();
