@@ -10,6 +10,7 @@
 #include <ifaddrs.h>
 #include <netinet/in.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -207,6 +208,26 @@ test_never_ban_endless (void)
   g_rmdir (dir);
 }
 
+/* A FIFO where the file should be: refused (nothing to parse), without
+ * waiting for a writer (a blocking open() would hang the daemon, at start
+ * or at every SIGHUP). */
+static void
+test_never_ban_fifo (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("test-address-set-XXXXXX", &error);
+  g_autofree char *path = g_build_filename (dir, "neverbanned.json", NULL);
+  g_autoptr(MgwAddressSet) set = mgw_address_set_new ();
+
+  add_ok (set, "192.0.2.1");
+  g_assert_cmpint (mkfifo (path, 0600), ==, 0);
+  g_assert_false (mgw_address_set_load_never_ban (set, path, &error));
+  g_assert_nonnull (error);
+  g_assert_true (mgw_address_set_contains (set, "192.0.2.1"));
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 static void
 test_never_ban_files (void)
 {
@@ -329,6 +350,7 @@ main (int   argc,
   g_test_add_func ("/address-set/never-ban/files", test_never_ban_files);
   g_test_add_func ("/address-set/never-ban/too-big", test_never_ban_too_big);
   g_test_add_func ("/address-set/never-ban/endless", test_never_ban_endless);
+  g_test_add_func ("/address-set/never-ban/fifo", test_never_ban_fifo);
   g_test_add_func ("/address-set/local", test_local);
 
   return g_test_run ();
