@@ -33,7 +33,8 @@ mgw_link_telnet_input (MgwLink      *link,
                        gsize         n)
 {
   MgwLinkTelnet *self = MGW_LINK_TELNET (link);
-  /* Scratch shared by every link: single-threaded, used up at once. */
+  /* Scratch shared by every link: single-threaded, used up at once;
+   * bounded by what one read gives. */
   static GByteArray *data, *reply;
 
   if (data == NULL)
@@ -49,8 +50,6 @@ mgw_link_telnet_input (MgwLink      *link,
     mgw_link_send_raw (link, reply->data, reply->len);
   if (data->len > 0)
     mgw_link_emit_received (link, data->data, data->len);
-  if (data->len > 64 * 1024)
-    g_byte_array_set_size (data, 0);
 }
 
 static void

@@ -151,7 +151,7 @@ message (MgwLinkWs          *self,
     }
   mgw_link_emit_received (MGW_LINK (self), text->data, text->len);
   if (text->len > 64 * 1024)
-    g_byte_array_set_size (text, 0);
+    g_clear_pointer (&text, g_byte_array_unref);  /* keep no big buffer */
 }
 
 /* The closing handshake is over (or cut short): let go of the socket. */
@@ -454,11 +454,17 @@ mgw_link_ws_frame (MgwLink      *link,
 
   if (self->frame_type == MGW_FRAME_TEXT)
     {
-      g_autoptr(GBytes) text = mgw_latin1_to_utf8 (data, len);
-      gsize size;
-      const guint8 *p = g_bytes_get_data (text, &size);
+      /* Scratch shared by every link: single-threaded, used up at once;
+       * no allocation a frame. */
+      static GByteArray *text;
 
-      mgw_ws_encode_frame (self->role, MGW_WS_OP_TEXT, p, size, wire);
+      if (text == NULL)
+        text = g_byte_array_new ();
+      g_byte_array_set_size (text, 0);
+      mgw_latin1_append_utf8 (data, len, text);
+      mgw_ws_encode_frame (self->role, MGW_WS_OP_TEXT, text->data, text->len, wire);
+      if (text->len > 64 * 1024)
+        g_clear_pointer (&text, g_byte_array_unref);  /* keep no big buffer */
     }
   else
     mgw_ws_encode_frame (self->role, MGW_WS_OP_BINARY, data, len, wire);

@@ -260,26 +260,40 @@ mgw_minitel_find_connexion_fin (const guint8 *data,
   return -1;
 }
 
-GBytes *
-mgw_latin1_to_utf8 (const guint8 *data,
-                    gsize         len)
+/* Appends the text frame of `data` (one code point per byte) to `out`. */
+void
+mgw_latin1_append_utf8 (const guint8 *data,
+                        gsize         len,
+                        GByteArray   *out)
 {
-  guint8 *out = g_malloc (len * 2 + 1);
-  gsize n = 0;
+  guint8 *p;
+  guint start = out->len;
 
+  g_byte_array_set_size (out, start + len * 2);
+  p = out->data + start;
   for (gsize i = 0; i < len; i++)
     {
       guint8 b = data[i];
 
       if (b < 0x80)
-        out[n++] = b;
+        *p++ = b;
       else
         {
-          out[n++] = 0xc0 | (b >> 6);
-          out[n++] = 0x80 | (b & 0x3f);
+          *p++ = 0xc0 | (b >> 6);
+          *p++ = 0x80 | (b & 0x3f);
         }
     }
-  return g_bytes_new_take (g_realloc (out, n ? n : 1), n);
+  g_byte_array_set_size (out, p - out->data);
+}
+
+GBytes *
+mgw_latin1_to_utf8 (const guint8 *data,
+                    gsize         len)
+{
+  GByteArray *out = g_byte_array_sized_new (len * 2 + 1);
+
+  mgw_latin1_append_utf8 (data, len, out);
+  return g_byte_array_free_to_bytes (out);
 }
 
 /* Decodes a text frame: each code point must be U+0000..U+00FF (NUL

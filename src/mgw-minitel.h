@@ -45,6 +45,9 @@ GBytes  *mgw_minitel_status_line (const char *text);
 /* Text frames carry one code point per byte (latin-1 inside UTF-8). */
 GBytes  *mgw_latin1_to_utf8 (const guint8 *data,
                              gsize         len);
+void     mgw_latin1_append_utf8 (const guint8 *data,
+                                 gsize         len,
+                                 GByteArray   *out);
 gboolean mgw_utf8_to_latin1 (const char   *text,
                              gsize         len,
                              GByteArray   *out,
