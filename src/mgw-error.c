@@ -93,3 +93,14 @@ mgw_file_get_contents_max (const char  *path,
   *contents = (char *) g_byte_array_free (g_steal_pointer (&data), FALSE);
   return TRUE;
 }
+
+/* Untrusted bytes (a header field, a request line), printable in an error
+ * message: the first 64, C-escaped. */
+char *
+mgw_error_escape (const char *text,
+                  gsize       len)
+{
+  g_autofree char *copy = g_strndup (text, MIN (len, 64));
+
+  return g_strescape (copy, NULL);
+}

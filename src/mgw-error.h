@@ -29,4 +29,8 @@ gboolean mgw_file_get_contents_max (const char  *path,
                                     gsize       *length,
                                     GError     **error);
 
+/* Untrusted bytes, printable in an error message (64 at most). */
+char    *mgw_error_escape (const char *text,
+                           gsize       len);
+
 G_END_DECLS

@@ -61,16 +61,6 @@ proxy_error (GError    **error,
   return FALSE;
 }
 
-/* A field of untrusted bytes, printable in an error message. */
-static char *
-escaped (const char *text,
-         gsize       len)
-{
-  g_autofree char *copy = g_strndup (text, MIN (len, 64));
-
-  return g_strescape (copy, NULL);
-}
-
 /* TRUE when the first MIN (len, signature_len) bytes of data match. */
 static gboolean
 prefix_matches (const guint8 *data,
@@ -241,7 +231,7 @@ v1_check_line (const char    *line,
       const char *space = memchr (text, ' ', len - start);
       gsize field_len = space != NULL ? (gsize) (space - text) : len - start;
       gboolean whole = space != NULL || complete;
-      g_autofree char *shown = escaped (text, field_len);
+      g_autofree char *shown = mgw_error_escape (text, field_len);
 
       if (field == 0)
         {

@@ -946,16 +946,6 @@ head_error (GError    **error,
   return MGW_HTTP_INVALID;
 }
 
-/* Untrusted bytes, printable in an error message. */
-static char *
-escaped (const char *text,
-         gsize       len)
-{
-  g_autofree char *copy = g_strndup (text, MIN (len, 64));
-
-  return g_strescape (copy, NULL);
-}
-
 /* Finds the end of the head ("\r\n\r\n"), refusing bytes that no head may
  * hold as soon as they are seen, so garbage is answered at once. */
 static MgwHttpParse
@@ -1033,7 +1023,7 @@ parse_field (MgwHttpHead  *head,
     name_len++;
   if (name_len == 0 || name_len == len || line[name_len] != ':')
     {
-      g_autofree char *text = escaped (line, len);
+      g_autofree char *text = mgw_error_escape (line, len);
 
       return head_error (error, status, 400, "malformed header line \"%s\"", text);
     }
@@ -1094,7 +1084,7 @@ parse_request_line (MgwHttpHead  *head,
   return MGW_HTTP_COMPLETE;
 
 malformed:
-  text = escaped (line, len);
+  text = mgw_error_escape (line, len);
   return head_error (error, status, 400, "malformed request line \"%s\"", text);
 }
 
@@ -1112,7 +1102,7 @@ parse_status_line (MgwHttpHead  *head,
       || !g_ascii_isdigit (line[9]) || !g_ascii_isdigit (line[10])
       || !g_ascii_isdigit (line[11]) || (len > 12 && line[12] != ' '))
     {
-      text = escaped (line, len);
+      text = mgw_error_escape (line, len);
       return head_error (error, NULL, 0, "malformed HTTP status line \"%s\"", text);
     }
   head->status = (guint) ((line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0'));
@@ -1181,7 +1171,7 @@ check_upgrade_request (MgwHttpHead  *head,
 
   if (strcmp (head->method, "GET") != 0)
     {
-      g_autofree char *text = escaped (head->method, strlen (head->method));
+      g_autofree char *text = mgw_error_escape (head->method, strlen (head->method));
 
       return head_error (error, status, 405, "method %s, not GET", text);
     }
@@ -1202,7 +1192,7 @@ check_upgrade_request (MgwHttpHead  *head,
     return head_error (error, status, 426, "no Sec-WebSocket-Version");
   if (strcmp (version, "13") != 0)
     {
-      g_autofree char *text = escaped (version, strlen (version));
+      g_autofree char *text = mgw_error_escape (version, strlen (version));
 
       return head_error (error, status, 426, "unsupported Sec-WebSocket-Version %s", text);
     }
@@ -1210,7 +1200,7 @@ check_upgrade_request (MgwHttpHead  *head,
     return head_error (error, status, 400, "no Sec-WebSocket-Key");
   if (!key_valid (key))
     {
-      g_autofree char *text = escaped (key, strlen (key));
+      g_autofree char *text = mgw_error_escape (key, strlen (key));
 
       return head_error (error, status, 400, "bad Sec-WebSocket-Key \"%s\"", text);
     }
@@ -1331,7 +1321,7 @@ check_upgrade_response (MgwHttpHead         *head,
 
   if (head->status != 101)
     {
-      g_autofree char *text = escaped (head->reason, strlen (head->reason));
+      g_autofree char *text = mgw_error_escape (head->reason, strlen (head->reason));
 
       return head_error (error, NULL, 0, "server answered %u %s", head->status, text);
     }
@@ -1345,7 +1335,7 @@ check_upgrade_response (MgwHttpHead         *head,
     return head_error (error, NULL, 0, "server chose an extension we did not offer");
   if (protocol != NULL && !strv_has (offered, protocol))
     {
-      g_autofree char *text = escaped (protocol, strlen (protocol));
+      g_autofree char *text = mgw_error_escape (protocol, strlen (protocol));
 
       return head_error (error, NULL, 0, "server chose subprotocol \"%s\", not offered", text);
     }
