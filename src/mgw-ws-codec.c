@@ -1233,19 +1233,39 @@ parse_request_head (const guint8  *buf,
   return MGW_HTTP_COMPLETE;
 }
 
-MgwHttpParse
-mgw_http_parse_request (const guint8  *buf,
-                        gsize          len,
-                        gsize          max_head,
-                        gsize         *head_len,
-                        MgwHttpHead  **head,
-                        guint         *status,
-                        GError       **error)
+/* RFC 9112 section 3.2: exactly one Host in an HTTP/1.1 request. */
+static MgwHttpParse
+check_host (MgwHttpHead  *head,
+            guint        *status,
+            GError      **error)
+{
+  HeadField *host = head_find (head, "Host");
+
+  if (head->minor >= 1 && host == NULL)
+    return head_error (error, status, 400, "no Host header");
+  if (host != NULL && host->count > 1)
+    return head_error (error, status, 400, "several Host headers");
+  return MGW_HTTP_COMPLETE;
+}
+
+typedef MgwHttpParse (*HeadCheck) (MgwHttpHead  *head,
+                                   guint        *status,
+                                   GError      **error);
+
+/* A request head, then what `check` asks of it. */
+static MgwHttpParse
+parse_checked_request (const guint8  *buf,
+                       gsize          len,
+                       gsize          max_head,
+                       gsize         *head_len,
+                       MgwHttpHead  **head,
+                       guint         *status,
+                       HeadCheck      check,
+                       GError       **error)
 {
   g_autoptr(MgwHttpHead) parsed = NULL;
   MgwHttpParse result;
   gsize scanned = 0;
-  HeadField *host;
 
   g_return_val_if_fail (buf != NULL || len == 0, MGW_HTTP_INVALID);
   g_return_val_if_fail (head_len != NULL, MGW_HTTP_INVALID);
@@ -1256,16 +1276,26 @@ mgw_http_parse_request (const guint8  *buf,
   result = parse_request_head (buf, len, max_head, &scanned, &parsed, status, error);
   if (result != MGW_HTTP_COMPLETE)
     return result;
-  /* RFC 9112 section 3.2: exactly one Host in an HTTP/1.1 request. */
-  host = head_find (parsed, "Host");
-  if (parsed->minor >= 1 && host == NULL)
-    return head_error (error, status, 400, "no Host header");
-  if (host != NULL && host->count > 1)
-    return head_error (error, status, 400, "several Host headers");
+  result = check (parsed, status, error);
+  if (result != MGW_HTTP_COMPLETE)
+    return result;
 
   *head_len = scanned;
   *head = g_steal_pointer (&parsed);
   return MGW_HTTP_COMPLETE;
+}
+
+MgwHttpParse
+mgw_http_parse_request (const guint8  *buf,
+                        gsize          len,
+                        gsize          max_head,
+                        gsize         *head_len,
+                        MgwHttpHead  **head,
+                        guint         *status,
+                        GError       **error)
+{
+  return parse_checked_request (buf, len, max_head, head_len, head, status,
+                                check_host, error);
 }
 
 MgwHttpParse
@@ -1277,26 +1307,8 @@ mgw_ws_parse_request (const guint8  *buf,
                       guint         *status,
                       GError       **error)
 {
-  g_autoptr(MgwHttpHead) parsed = NULL;
-  MgwHttpParse result;
-  gsize scanned = 0;
-
-  g_return_val_if_fail (buf != NULL || len == 0, MGW_HTTP_INVALID);
-  g_return_val_if_fail (head_len != NULL, MGW_HTTP_INVALID);
-  g_return_val_if_fail (head != NULL, MGW_HTTP_INVALID);
-  g_return_val_if_fail (status != NULL, MGW_HTTP_INVALID);
-  g_return_val_if_fail (error == NULL || *error == NULL, MGW_HTTP_INVALID);
-
-  result = parse_request_head (buf, len, max_head, &scanned, &parsed, status, error);
-  if (result != MGW_HTTP_COMPLETE)
-    return result;
-  result = check_upgrade_request (parsed, status, error);
-  if (result != MGW_HTTP_COMPLETE)
-    return result;
-
-  *head_len = scanned;
-  *head = g_steal_pointer (&parsed);
-  return MGW_HTTP_COMPLETE;
+  return parse_checked_request (buf, len, max_head, head_len, head, status,
+                                check_upgrade_request, error);
 }
 
 static gboolean
