@@ -188,10 +188,11 @@ test_never_ban_too_big (void)
   g_rmdir (dir);
 }
 
-/* Not a regular file (a device, a pipe): no size to judge it by, so it
- * is read only up to the bound, never without end. */
-static void
-test_never_ban_endless (void)
+/* neverbanned.json replaced by something that is not a regular file,
+ * made by `make` at the path: the load fails, the set is kept as it was,
+ * and the error is returned for the caller to judge. */
+static GError *
+load_not_a_file (gboolean (*make) (const char *path))
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *dir = g_dir_make_tmp ("test-address-set-XXXXXX", &error);
@@ -199,13 +200,36 @@ test_never_ban_endless (void)
   g_autoptr(MgwAddressSet) set = mgw_address_set_new ();
 
   add_ok (set, "192.0.2.1");
-  g_assert_cmpint (symlink ("/dev/zero", path), ==, 0);
+  g_assert_true (make (path));
   g_assert_false (mgw_address_set_load_never_ban (set, path, &error));
-  g_assert_error (error, MGW_ERROR, MGW_ERROR_CONFIG);
-  g_assert_nonnull (strstr (error->message, "bigger than 16 MiB"));
+  g_assert_nonnull (error);
   g_assert_true (mgw_address_set_contains (set, "192.0.2.1"));
   g_unlink (path);
   g_rmdir (dir);
+  return g_steal_pointer (&error);
+}
+
+static gboolean
+make_dev_zero_link (const char *path)
+{
+  return symlink ("/dev/zero", path) == 0;
+}
+
+static gboolean
+make_fifo (const char *path)
+{
+  return mkfifo (path, 0600) == 0;
+}
+
+/* Not a regular file (a device, a pipe): no size to judge it by, so it
+ * is read only up to the bound, never without end. */
+static void
+test_never_ban_endless (void)
+{
+  g_autoptr(GError) error = load_not_a_file (make_dev_zero_link);
+
+  g_assert_error (error, MGW_ERROR, MGW_ERROR_CONFIG);
+  g_assert_nonnull (strstr (error->message, "bigger than 16 MiB"));
 }
 
 /* A FIFO where the file should be: refused (nothing to parse), without
@@ -214,18 +238,7 @@ test_never_ban_endless (void)
 static void
 test_never_ban_fifo (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *dir = g_dir_make_tmp ("test-address-set-XXXXXX", &error);
-  g_autofree char *path = g_build_filename (dir, "neverbanned.json", NULL);
-  g_autoptr(MgwAddressSet) set = mgw_address_set_new ();
-
-  add_ok (set, "192.0.2.1");
-  g_assert_cmpint (mkfifo (path, 0600), ==, 0);
-  g_assert_false (mgw_address_set_load_never_ban (set, path, &error));
-  g_assert_nonnull (error);
-  g_assert_true (mgw_address_set_contains (set, "192.0.2.1"));
-  g_unlink (path);
-  g_rmdir (dir);
+  g_autoptr(GError) error = load_not_a_file (make_fifo);
 }
 
 static void
