@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* echo-server.c: the videotex server stand-in of moipgw's benchmark.
  *
  * A WebSocket server (RFC 6455, no extensions) on raw non-blocking

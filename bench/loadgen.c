@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* loadgen.c: the load generator of moipgw's benchmark.
  *
  * Opens N concurrent user sessions through moipgwd (Telnet, WebSocket or

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """soak-teletel.py: the Teletel side of bench/soak, and two trickles of users.
 
 - The command channel: a WebSocket server the gateway connects to

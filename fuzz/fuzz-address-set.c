@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* fuzz-address-set.c: neverbanned.json loading (from a temp file) and the
  * address set on strings from the input: each line of the input is added;
  * an address that was added must then be contained. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* fuzz-ban-list.c: banned.json loading. The input is written to
  * banned.json in a per-process scratch directory (recreated each run: a
  * corrupt file is renamed aside by the load), loaded with a fixed clock,

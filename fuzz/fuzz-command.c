@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* fuzz-command.c: mgw_command_parse on a Teletel command line; a parsed
  * command's fields must be usable to format every gateway -> Teletel
  * message. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* fuzz-common.h: shared set-up of the libFuzzer targets.
  *
  * GLib logs are silenced (bad input legitimately produces warnings), but a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* fuzz-legacy-config.c: GatewayConfig.json: load the input, save it to
  * another file, load that again: every value must survive. */
 #include "fuzz-common.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* fuzz-minitel.c: ENQROM scanning across chunks (same answer as a naive
  * search), Connexion/Fin search (same as a naive search), and the
  * latin-1 <-> UTF-8 text frame conversions (round trips are identities).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* fuzz-profiles.c: profiles.json loading (mgw_profiles_load_data) and
  * lookups, with fixed URIs and with text from the input. */
 #include "fuzz-common.h"

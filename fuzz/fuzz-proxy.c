@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* fuzz-proxy.c: the PROXY protocol parser and the Forwarded /
  * X-Forwarded-For parser.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* fuzz-telnet-codec.c: mgw_telnet_codec_decode with both roles and every
  * start mode, the input fed in chunks whose sizes come from the input;
  * the chunked decode must give what a one-shot decode gives (the codec

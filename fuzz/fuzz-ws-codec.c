@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* fuzz-ws-codec.c: the WebSocket decoder fed in pieces whose sizes come
  * from the input must give what a one-shot decode gives, never hold more
  * than max_message + 14 bytes, and give events within the limits; what it

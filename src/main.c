@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* main.c: moipgwd, the Minitel over IP gateway daemon.
  *
  * Reads the configuration (moipgw.conf, then the command line), starts

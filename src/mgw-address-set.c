@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mgw-address-set.c: a set of IP addresses and CIDR prefixes.
  *
  * Exact addresses live in a hash table keyed by their canonical text

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mgw-address-set.h: a set of IP addresses and CIDR prefixes (IPv4 and
  * IPv6): neverbanned.json and the machine's own addresses. */
 #pragma once

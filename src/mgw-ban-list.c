@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mgw-ban-list.c: banned addresses (SPEC §6).
  *
  * banned.json keeps the original's format so either gateway can read what

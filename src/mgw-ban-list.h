@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mgw-ban-list.h: banned addresses, persisted in the original's
  * banned.json (SPEC §6). */
 #pragma once

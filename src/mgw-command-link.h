@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mgw-command-link.h: the gateway's WebSocket client to the Teletel
  * command channel. */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mgw-command.c: parser and formatter of the Teletel command channel.
  *
  * Pure functions over strings (compat with PyMoIP, SPEC §7):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mgw-command.h: the Teletel command channel's wire format (compat). */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mgw-config.c: defaults, moipgw.conf (GKeyFile) and value parsing.
  *
  * One table lists every key of the file with its type and where it goes,

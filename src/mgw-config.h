@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mgw-config.h: the gateway's settings, from moipgw.conf and the command
  * line. */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mgw-console.c: the admin text console ("display", SPEC §8).
  *
  * A Telnet listener, loopback only unless configured otherwise (and then

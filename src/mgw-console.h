@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mgw-console.h: the admin text console ("display", SPEC §8). */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mgw-dbus-service.c: the gateway on D-Bus.
  *
  * Exports the generated skeletons of data/dbus/org.moipgw.Gateway1.xml:

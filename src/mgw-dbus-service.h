@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mgw-dbus-service.h: the gateway on D-Bus (org.moipgw.Gateway1). */
 #pragma once
 

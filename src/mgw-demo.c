@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mgw-demo.c: a small videotex service on a loopback port of its own.
  *
  * moipgwd --demo uses it as the default server, so a fresh install shows

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mgw-demo.h: the embedded demo videotex service (moipgwd --demo). */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mgw-error.c: the project's GError domain, and reading a file with a
  * bound on its size. */
 #include "config.h"

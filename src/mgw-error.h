@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mgw-error.h: the project's GError domain. */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mgw-gateway.c: the gateway object.
  *
  * Owns the listeners (Telnet and WebSocket, each a GSocketService), the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mgw-gateway.h: the gateway: listeners, sessions and their counters. */
 #pragma once
 

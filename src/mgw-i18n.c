@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mgw-i18n.c: gettext set-up shared by moipgwd and moipgwctl.
  *
  * What people read is translated: Minitel status lines, the console,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mgw-i18n.h: gettext set-up shared by moipgwd and moipgwctl. */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mgw-legacy-config.c: the original's GatewayConfig.json.
  *
  *   {"DumpData": false, "DumpDataPath": "/home/pi/PyMoIP_dir/Dumps/",

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mgw-legacy-config.h: the original's GatewayConfig.json (session dumps,
  * output speed limits, start counter). */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mgw-link-telnet.c: MgwLink over a TCP stream speaking Telnet.
  *
  * Server side for Telnet users (the codec negotiates character mode),

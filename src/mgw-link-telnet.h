@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mgw-link-telnet.h: a link over a Telnet TCP connection. */
 #pragma once
 

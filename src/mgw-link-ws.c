@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mgw-link-ws.c: MgwLink over a WebSocket (RFC 6455).
  *
  * Server side for WebSocket users (the listener hands over the accepted

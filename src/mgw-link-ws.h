@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mgw-link-ws.h: a link over a WebSocket connection. */
 #pragma once
 

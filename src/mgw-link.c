@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mgw-link.c: the abstract byte pipe every connection is.
  *
  * The base owns what all links share: the bounded output queue and its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mgw-link.h: a byte pipe to one peer (user, default server or redirect
  * target), Telnet or WebSocket, server or client side. */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mgw-listener.c: listening sockets accepted from the poller.
  *
  * GSocketService builds a GSocket and a GSocketConnection for every

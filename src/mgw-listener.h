@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mgw-listener.h: listening sockets accepted from the poller. */
 #pragma once
 

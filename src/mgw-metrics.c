@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mgw-metrics.c: the gateway's counters for Prometheus.
  *
  * A tiny HTTP/1.1 server of its own (not the WebSocket listener: users

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mgw-metrics.h: the gateway's counters for Prometheus, served as
  * OpenMetrics text on GET /metrics ([metrics] listen). */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mgw-minitel.c: Minitel status line, text to videotex bytes (accents
  * through the G2 set) and the byte <-> text frame mapping.
  *

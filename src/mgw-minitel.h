@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mgw-minitel.h: Minitel byte conventions used by the gateway. */
 #pragma once
 

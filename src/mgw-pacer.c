@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mgw-pacer.c: one coarse tick for every paced link.
  *
  * Links paced at a Minitel's speed that have output waiting for credit

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mgw-pacer.h: one coarse tick for every paced link. */
 #pragma once
 

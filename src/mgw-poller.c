@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mgw-poller.c: one GSource for every connection's socket and timer.
  *
  * GLib's main loop walks every attached GSource and polls every fd at

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mgw-poller.h: one GSource for every connection's socket and timer. */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mgw-proc-net.c: the kernel's table of TCP sockets.
  *
  * /proc/net/tcp and /proc/net/tcp6 list every socket with its ports,

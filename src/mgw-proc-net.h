@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mgw-proc-net.h: the kernel's table of TCP sockets (/proc/net/tcp{,6}). */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mgw-profiles.c: per-target profiles for redirections.
  *
  * Servers differ: one needs subprotocol tty and a 10 s ping, another

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mgw-profiles.h: per-target settings for redirections (profiles.json). */
 #pragma once
 

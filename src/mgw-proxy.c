@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mgw-proxy.c: the client's real address behind a load balancer or a
  * reverse proxy.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mgw-proxy.h: the client's real address when the gateway sits behind a
  * load balancer or reverse proxy -- HAProxy's PROXY protocol (v1 text,
  * v2 binary) in front of a raw TCP stream, and the Forwarded /

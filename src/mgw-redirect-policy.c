@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mgw-redirect-policy.c: the allow-list of redirect targets.
  *
  * `allow` is a comma-separated list of entries `scheme:host` or

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mgw-redirect-policy.h: which redirect targets Teletel may send users
  * to ([redirect] allow). */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mgw-session.c: one user's session.
  *
  * A session joins the user's link to a link to the default server, both

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mgw-session.h: one user's session: the user link, the link to the
  * default server, and what happens between them. */
 #pragma once

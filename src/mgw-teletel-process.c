@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mgw-teletel-process.c: the Teletel server as a plain process.
  *
  * As the original console did: the Teletel server is whatever process

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mgw-teletel-process.h: Teletel server control by process: the one
  * listening on the command channel's port, stopped with signals and
  * started again as it was started. */

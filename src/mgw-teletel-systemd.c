@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mgw-teletel-systemd.c: the Teletel server as a systemd unit.
  *
  * Talks to org.freedesktop.systemd1 on the system bus, asynchronously:

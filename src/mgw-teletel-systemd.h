@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mgw-teletel-systemd.h: Teletel server control through systemd: a unit
  * stopped and started with org.freedesktop.systemd1 on the system bus. */
 #pragma once

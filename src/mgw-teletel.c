@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mgw-teletel.c: the abstract Teletel server control.
  *
  * The original console's k key stops the Teletel server (the process

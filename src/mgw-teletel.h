@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mgw-teletel.h: control of the Teletel server (the process behind the
  * command channel), as the original console's k and r keys. */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mgw-telnet-codec.c: Telnet codec for the Telnet listeners (users, admin
  * console) and the telnet:// redirect client.
  *

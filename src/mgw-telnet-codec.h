@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mgw-telnet-codec.h: Telnet codec (RFC 854 commands, RFC 1143 option
  * negotiation) shared by the Telnet listeners and the telnet:// client.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mgw-throttle.c: a token bucket pacing output to a user.
  *
  * Credit grows at `rate` bytes a second up to one tick and a half of

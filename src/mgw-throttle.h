@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mgw-throttle.h: output pacing at a Minitel's speed (pure, clock given). */
 #pragma once
 

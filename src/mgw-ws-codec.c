@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mgw-ws-codec.c: WebSocket framing (RFC 6455 section 5) and the HTTP/1.1
  * opening handshakes (section 4), without I/O, for MgwLinkWs.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mgw-ws-codec.h: WebSocket (RFC 6455) framing and opening handshakes,
  * for both ends of a link: users connecting to the gateway (server role)
  * and the gateway connecting to ws:// videotex servers (client role).

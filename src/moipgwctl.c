@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* moipgwctl.c: moipgwctl, the command-line admin client of moipgwd.
  *
  * Talks to the gateway over D-Bus (org.moipgw.Gateway1 on the system

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-abuse.c: abuse protection end to end: bans (min-session, typing
  * too fast, manual), never-ban prefixes, caps, the anti-garbage filter,
  * real client addresses through PROXY protocol and X-Forwarded-For from

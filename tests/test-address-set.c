@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-address-set.c: sets of addresses and prefixes (neverbanned.json,
  * the machine's own addresses). */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-ban-list.c: the ban list: expiry and renewal on an injected clock,
  * escalation, addresses never banned, banned.json as the original writes
  * it, corrupt files kept aside, and coalesced writes. */

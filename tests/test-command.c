@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-command.c: the Teletel command channel's wire format (SPEC §7) --
  * the CONNECT parser and the gateway -> Teletel formatters -- and the two
  * Minitel byte scanners the redirection relies on (ENQROM, Connexion/Fin,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-config.c: moipgw.conf parsing and the shared value parsers. */
 #include "config.h"
 

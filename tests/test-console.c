@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-console.c: the admin console driven with raw telnet bytes: the
  * negotiation and welcome, the content of every key's output, trace
  * lines for other clients' sessions, prompts (unban, disconnect, watch),

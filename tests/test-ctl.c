@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-ctl.c: moipgwctl against a real moipgwd on a private bus: every
  * command, its human and --json output, exit statuses and messages,
  * usage errors, a bus where the gateway is not running, and French.

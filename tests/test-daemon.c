@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-daemon.c: moipgwd as an operator runs it: the command line, its
  * errors and exit statuses, --demo serving a page, SIGTERM with users
  * connected. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-dbus.c: moipgwd on D-Bus, on a private dbus-daemon: the
  * introspection matches data/dbus/org.moipgw.Gateway1.xml, properties
  * follow real Telnet and WebSocket sessions, session objects come and go

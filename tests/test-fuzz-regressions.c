@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-fuzz-regressions.c: inputs found by the fuzz targets (fuzz/),
  * minimised and saved under fuzz/crashes/<target>/, replayed through the
  * same code path as the target that found them. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-gateway.c: the gateway end to end, in process: real listeners on
  * 127.0.0.1 (ports from the kernel), raw TCP Telnet clients and libsoup
  * WebSocket clients, the demo service or a scripted upstream server. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-hostile.c: hostile input, each case a test (issue 8): what a
  * scanner, a broken client or a malicious peer can send on each door of
  * the gateway, and what must happen then: the input is bounded, the

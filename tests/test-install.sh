@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # test-install.sh: `meson install` puts every file where Debian expects it.
 #
 # Builds the project as debian/rules does (prefix /usr, /etc, /var; no

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-interop.c: the gateway against peers written by others: a Teletel
  * stand-in and a WebSocket user on python3-websockets, the real telnet
  * client on a pseudo-terminal, and headless Chromium's own WebSocket.

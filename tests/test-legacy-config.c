@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-legacy-config.c: the original's GatewayConfig.json: reading it,
  * the start counter, and writing it back as the original would. */
 #include "config.h"

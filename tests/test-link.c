@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-link.c: MgwLinkWs on real sockets, against a raw peer written
  * here byte by byte: the server side on a socketpair (upgrade, refusal,
  * closing handshakes, closes that fail), the client side against a

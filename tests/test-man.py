@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """test-man.py: the man pages render without a single groff warning, and
 say what the code does: every key of mgw-config.c's table is in
 moipgw.conf(5) under its group, every option of `moipgwd --help` in

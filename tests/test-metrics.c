@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-metrics.c: the Prometheus metrics end to end: an in-process
  * gateway with the demo service, its metrics on 127.0.0.1 (port from the
  * kernel) scraped with libsoup; the OpenMetrics format checked line by

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-minitel.c: the status line, text to videotex bytes and the byte <->
  * text frame mapping. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-poller.c: the poller's deadline heap (random operations, checked
  * against the heap property after each one, also from timer callbacks)
  * and its level-triggered watches on a real socketpair. */

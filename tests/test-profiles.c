@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-profiles.c: profiles.json, the per-target settings of redirections:
  * loading (all or nothing), the settings' values, and the lookup order. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-proxy.c: the client's real address behind a proxy -- the PROXY
  * protocol parser (v1 text, v2 binary; every prefix of a valid header asks
  * for more, every malformed one is refused, garbage never crashes), the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-redirect-policy.c: the allow-list of redirect targets
  * ([redirect] allow), a pure unit. */
 #include "config.h"

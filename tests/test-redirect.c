@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-redirect.c: the Teletel handshake end to end (SPEC §7): the
  * command channel's messages in order, ENQROM identification, redirection
  * to ws:// and telnet:// targets, Connexion/Fin, every way a redirection

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # test-systemd.sh: checks the files that install moipgwd as a system
 # service: the systemd unit (systemd-analyze verify, and an exposure of
 # at most 2.0 by systemd-analyze security), the bus policy (well-formed,

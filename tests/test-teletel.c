@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-teletel.c: control of the Teletel server (the console's k and r
  * keys, the D-Bus Teletel interface).
  *

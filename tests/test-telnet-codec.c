@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-telnet-codec.c: unit tests for the Telnet codec (mgw-telnet-codec.c):
  * start bytes, RFC 1143 negotiation in both roles, loop safety, command
  * stripping, split input, floods, bounded subnegotiation, 0xFF escaping. */

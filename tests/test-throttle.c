@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-throttle.c: output pacing, on a simulated clock. */
 #include "config.h"
 

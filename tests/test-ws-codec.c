@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-ws-codec.c: unit tests for the WebSocket codec (mgw-ws-codec.c):
  * RFC 6455 section 5.7 frames, length boundaries, every protocol error and
  * its close code, input split at every byte (with the caller's bytes

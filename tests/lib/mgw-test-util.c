@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mgw-test-util.c: helpers shared by the end-to-end tests. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mgw-test-util.h: helpers for the end-to-end tests: main-loop waits,
  * a raw TCP client, a libsoup WebSocket client, a scripted upstream
  * WebSocket server, and a gateway on loopback with ephemeral ports. */

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """teletel-server.py: a stand-in for a Teletel videotex server, written
 with python3-websockets (10.x asyncio API), for tests/test-interop.c.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """ws-user.py: a WebSocket *user* of the gateway, written with
 python3-websockets (10.x asyncio API), for tests/test-interop.c.
 
