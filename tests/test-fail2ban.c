@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-fail2ban.c: the fail2ban filter (data/fail2ban/filter.d/moipgw.conf)
  * against what moipgwd really logs. A real moipgwd (--demo, a trusted
  * "proxy" on 127.0.0.1 naming public addresses from the documentation
@@ -186,14 +187,28 @@ sorted (const char *lines)
 }
 
 /* The same messages as rsyslog writes them to a file on a collecting
- * host: "Nov 25 18:23:06 gw1 moipgwd[4242]: MESSAGE". */
+ * host, on `day`: "Nov 25 18:23:06 gw1 moipgwd[4242]: MESSAGE", the
+ * month in English whatever the locale and the day padded to two places
+ * with an ASCII space ("Dec  2"), as rsyslog's traditional format has
+ * it. (GLib's "%e" pads with U+2007 FIGURE SPACE and "%b" follows the
+ * locale: neither is what a syslog file holds.) */
 static char *
-as_syslog (const char *log)
+syslog_stamp (GDateTime *day)
+{
+  static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                        "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+
+  return g_strdup_printf ("%s %2d", months[g_date_time_get_month (day) - 1],
+                          g_date_time_get_day_of_month (day));
+}
+
+static char *
+as_syslog (const char *log,
+           GDateTime  *day)
 {
   g_auto(GStrv) lines = g_strsplit (log, "\n", -1);
   g_autoptr(GString) out = g_string_new (NULL);
-  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
-  g_autofree char *day = g_date_time_format (now, "%b %e");
+  g_autofree char *stamp = syslog_stamp (day);
   g_autoptr(GRegex) re = g_regex_new ("^moipgw-[A-Za-z]+: (\\d\\d:\\d\\d:\\d\\d)\\.\\d+: (.*)$",
                                       0, 0, NULL);
 
@@ -206,11 +221,32 @@ as_syslog (const char *log)
           g_autofree char *time = g_match_info_fetch (match, 1);
           g_autofree char *message = g_match_info_fetch (match, 2);
 
-          g_string_append_printf (out, "%s %s gw1 moipgwd[4242]: %s\n", day, time, message);
+          g_string_append_printf (out, "%s %s gw1 moipgwd[4242]: %s\n", stamp, time, message);
         }
     }
   return g_string_free (g_steal_pointer (&out), FALSE);
 }
+
+/* The stamp alone, for days of one and two digits. */
+static void
+test_syslog_stamp (void)
+{
+  static const struct { int month, day; const char *stamp; } cases[] = {
+    { 12, 2, "Dec  2" }, { 1, 9, "Jan  9" }, { 11, 10, "Nov 10" }, { 2, 29, "Feb 29" },
+    { 5, 31, "May 31" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GDateTime) day = g_date_time_new_utc (2028, cases[i].month, cases[i].day,
+                                                      18, 23, 6);
+      g_autofree char *stamp = syslog_stamp (day);
+
+      g_assert_cmpstr (stamp, ==, cases[i].stamp);
+    }
+}
+
+static const struct { int month, day; } syslog_days[] = { { 12, 2 }, { 11, 25 } };
 
 static void
 test_filter (Fixture *f, gconstpointer data)
@@ -250,17 +286,30 @@ test_filter (Fixture *f, gconstpointer data)
   aggressive = fail2ban_regex (f, f->daemon->err->str, "[mode=aggressive]");
   g_assert_cmpstr (aggressive, ==, expect_aggressive);
 
-  syslog = as_syslog (f->daemon->err->str);
-  syslog_normal = fail2ban_regex (f, syslog, "");
-  g_assert_cmpstr (syslog_normal, ==, expect_normal);
-  syslog_aggressive = fail2ban_regex (f, syslog, "[mode=aggressive]");
-  g_assert_cmpstr (syslog_aggressive, ==, expect_aggressive);
+  /* Syslog files of a day of one digit and of a day of two, fixed
+   * dates rather than today's, so that both forms are read every day. */
+  for (gsize i = 0; i < G_N_ELEMENTS (syslog_days); i++)
+    {
+      g_autoptr(GDateTime) day = g_date_time_new_utc (2026, syslog_days[i].month,
+                                                      syslog_days[i].day, 12, 0, 0);
+
+      syslog = as_syslog (f->daemon->err->str, day);
+      g_test_message ("as a syslog file:\n%s", syslog);
+      syslog_normal = fail2ban_regex (f, syslog, "");
+      g_assert_cmpstr (syslog_normal, ==, expect_normal);
+      syslog_aggressive = fail2ban_regex (f, syslog, "[mode=aggressive]");
+      g_assert_cmpstr (syslog_aggressive, ==, expect_aggressive);
+      g_clear_pointer (&syslog, g_free);
+      g_clear_pointer (&syslog_normal, g_free);
+      g_clear_pointer (&syslog_aggressive, g_free);
+    }
 }
 
 int
 main (int argc, char **argv)
 {
   mgw_test_init (&argc, &argv);
+  g_test_add_func ("/fail2ban/syslog-stamp", test_syslog_stamp);
   g_test_add ("/fail2ban/filter", Fixture, NULL, setup, test_filter, teardown);
   return g_test_run ();
 }
