@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mgw-command-link.c: the Teletel command channel.
  *
  * One WebSocket client (an MgwLinkWs, subprotocols binary and tty, ping
@@ -29,6 +30,8 @@ struct _MgwCommandLink
   MgwLink     *link;
   gboolean     connected;
   gboolean     was_connected;   /* for logging each change once */
+  gboolean     outage_told;     /* this outage's first failure logged */
+  guint        failures;        /* attempts failed in this outage */
   guint        retry_id;
   GQueue       pending;         /* of char *, while down */
   guint64      dropped;
@@ -119,9 +122,15 @@ static void
 opened_cb (MgwLink        *link,
            MgwCommandLink *self)
 {
-  g_message ("command channel connected to %s (%u queued messages to send)",
-             self->uri, self->pending.length);
+  if (self->failures > 0)
+    g_message ("command channel connected to %s after %u failed attempts "
+               "(%u queued messages to send)", self->uri, self->failures, self->pending.length);
+  else
+    g_message ("command channel connected to %s (%u queued messages to send)",
+               self->uri, self->pending.length);
   self->was_connected = TRUE;
+  self->outage_told = FALSE;
+  self->failures = 0;
   set_connected (self, TRUE);
   while (!g_queue_is_empty (&self->pending) &&
          mgw_link_get_state (link) == MGW_LINK_OPEN)
@@ -139,11 +148,19 @@ closed_cb (MgwLink        *link,
   g_autoptr(MgwLink) old = g_steal_pointer (&self->link);
 
   g_signal_handlers_disconnect_by_data (old, self);
+  /* The first failure of an outage is told, with the reason; the
+   * retries that follow stay at debug level until it comes back. */
   if (self->was_connected)
     g_message ("command channel to %s lost%s%s; retrying every %u ms", self->uri,
                error ? ": " : "", error ? error->message : "", self->retry_ms);
+  else if (!self->outage_told)
+    g_message ("command channel: cannot connect to %s: %s; retrying every %u ms", self->uri,
+               error ? error->message : "closed", self->retry_ms);
   else
     g_debug ("command channel to %s: %s", self->uri, error ? error->message : "closed");
+  if (!self->was_connected)
+    self->failures++;
+  self->outage_told = TRUE;
   self->was_connected = FALSE;
   set_connected (self, FALSE);
   g_clear_handle_id (&self->retry_id, g_source_remove);

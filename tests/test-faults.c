@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-faults.c: fault injection (issue 8): servers that are down, die,
  * stall or never finish a handshake, a command channel that flaps for
  * 30 s, signals at bad moments. Real processes and sockets on 127.0.0.1;
@@ -719,6 +720,67 @@ test_channel_flapping (void)
   g_assert_false (d->exited);
 }
 
+/* --- a wrong or unreachable command channel is told --- */
+
+static guint
+count_output (MgwTestDaemon *d, const char *needle)
+{
+  guint n = 0;
+
+  for (const char *at = strstr (d->err->str, needle); at != NULL;
+       at = strstr (at + 1, needle))
+    n++;
+  return n;
+}
+
+/* moipgwd started with -c naming a port where nothing listens: the log
+ * says so within a second, with the URI and the reason, once for the
+ * whole outage however often it retries; it says when the channel comes
+ * back, and the next loss is told once again. A default server that is
+ * down is told with its reason when the first user meets it. */
+static void
+test_channel_unreachable_told (void)
+{
+  g_autoptr(MgwTestServer) command = mgw_test_server_new (FALSE, NULL);
+  g_autofree char *conf = write_conf ("[command]\nretry-interval=1\n");
+  g_autofree char *conf_arg = g_strdup_printf ("--config=%s", conf);
+  g_autofree char *state_arg = state_dir_arg ();
+  g_autofree char *uri = g_strdup_printf ("ws://127.0.0.1:%u", command->port);
+  g_autofree char *cannot = g_strdup_printf ("command channel: cannot connect to %s", uri);
+  g_autofree char *back = g_strdup_printf ("command channel connected to %s after ", uri);
+  g_autofree char *lost = g_strdup_printf ("command channel to %s lost", uri);
+  g_autofree char *server = g_strdup_printf ("ws://127.0.0.1:%u", mgw_test_closed_port ());
+  g_autofree char *unreachable = g_strdup_printf ("default server '%s' unreachable: ", server);
+  g_autoptr(MgwTestDaemon) d = NULL;
+  g_autoptr(MgwTestTcp) user = NULL;
+  gint64 started;
+
+  mgw_test_server_stop (command);
+  started = g_get_monotonic_time ();
+  d = mgw_test_daemon_spawn ("--no-dbus", "--tcp", "0", "--ws", "off", "-i", "127.0.0.1",
+                             "-v", server, "-c", uri, conf_arg, state_arg, NULL);
+  mgw_test_daemon_wait_output (d, cannot);
+  g_assert_cmpint (g_get_monotonic_time () - started, <, G_USEC_PER_SEC);
+  g_assert_nonnull (strstr (d->err->str, "refused"));
+  /* Two retries later, still one line. */
+  mgw_test_run_for (2500);
+  g_assert_cmpuint (count_output (d, cannot), ==, 1);
+
+  /* The default server down too: the first user's failure says why. */
+  user = mgw_test_tcp_connect ("127.0.0.1", mgw_test_daemon_port (d, "Telnet"));
+  mgw_test_daemon_wait_output (d, unreachable);
+  mgw_test_tcp_wait_closed (user);
+
+  mgw_test_server_start (command);
+  mgw_test_daemon_wait_output (d, back);
+  mgw_test_server_stop (command);
+  mgw_test_daemon_wait_output (d, lost);
+  mgw_test_run_for (2500);
+  g_assert_cmpuint (count_output (d, lost), ==, 1);
+  g_assert_cmpuint (count_output (d, cannot), ==, 1);
+  g_assert_false (d->exited);
+}
+
 /* --- signals --- */
 
 /* Bans made just before SIGTERM (inside the 200 ms during which saves
@@ -845,6 +907,7 @@ main (int argc, char **argv)
   g_test_add_func ("/faults/server-dies-under-200-sessions", test_server_dies_under_load);
   g_test_add_func ("/faults/redirect-target-stalls", test_redirect_target_stalls);
   g_test_add_func ("/faults/channel-flapping-30s", test_channel_flapping);
+  g_test_add_func ("/faults/channel-unreachable-told", test_channel_unreachable_told);
   g_test_add_func ("/faults/sigterm-saves-bans", test_sigterm_saves_bans);
   g_test_add_func ("/faults/sighup-broken-config", test_sighup_broken_config);
   return g_test_run ();
