@@ -496,14 +496,35 @@ mgw_proxy_parse (const guint8  *data,
   return MGW_PROXY_ABSENT;
 }
 
-gboolean
-mgw_proxy_looks_like_header (const guint8 *data,
-                             gsize         len)
-{
-  g_return_val_if_fail (data != NULL || len == 0, FALSE);
+/* What starts a header for mgw_proxy_detect(): the v1 signature with
+ * its protocol word, or the whole v2 signature. */
+static const struct {
+  const char *text;
+  gsize       len;
+} header_starts[] = {
+  { V1_SIGNATURE "TCP4 ", V1_SIGNATURE_LEN + 5 },
+  { V1_SIGNATURE "TCP6 ", V1_SIGNATURE_LEN + 5 },
+  { V1_SIGNATURE "UNKNOWN", V1_SIGNATURE_LEN + 7 },
+  { V2_SIGNATURE, V2_SIGNATURE_LEN },
+};
 
-  return prefix_matches (data, len, V1_SIGNATURE, V1_SIGNATURE_LEN)
-         || prefix_matches (data, len, V2_SIGNATURE, V2_SIGNATURE_LEN);
+MgwProxyResult
+mgw_proxy_detect (const guint8 *data,
+                  gsize         len)
+{
+  MgwProxyResult result = MGW_PROXY_ABSENT;
+
+  g_return_val_if_fail (data != NULL || len == 0, MGW_PROXY_ABSENT);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (header_starts); i++)
+    {
+      if (!prefix_matches (data, len, header_starts[i].text, header_starts[i].len))
+        continue;
+      if (len >= header_starts[i].len)
+        return MGW_PROXY_DONE;
+      result = MGW_PROXY_NEED_MORE;
+    }
+  return result;
 }
 
 /* Forwarded / X-Forwarded-For */

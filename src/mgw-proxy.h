@@ -34,11 +34,17 @@ MgwProxyResult mgw_proxy_parse (const guint8  *data,
                                 MgwProxyInfo  *info,
                                 GError       **error);
 
-/* TRUE when data starts with (a prefix of) either signature: lets the
- * gateway refuse a PROXY header from an untrusted peer. len may be short;
- * len 0 gives TRUE, as mgw_proxy_parse() then gives MGW_PROXY_NEED_MORE. */
-gboolean       mgw_proxy_looks_like_header (const guint8 *data,
-                                            gsize         len);
+/* Whether data, the first bytes a peer sent, is a PROXY header, to
+ * refuse one from a peer not trusted to send it: MGW_PROXY_DONE when it
+ * starts with a whole v1 signature and protocol word ("PROXY TCP4 ",
+ * "PROXY TCP6 ", "PROXY UNKNOWN") or the whole 12-byte v2 signature;
+ * MGW_PROXY_NEED_MORE while it is a shorter prefix of one (a lone "P",
+ * "\r\n": user data so far, look again with more bytes);
+ * MGW_PROXY_ABSENT otherwise. Never more than MGW_PROXY_DETECT_MAX bytes
+ * are needed to decide. */
+#define MGW_PROXY_DETECT_MAX 13
+MgwProxyResult mgw_proxy_detect (const guint8 *data,
+                                 gsize         len);
 
 /* The client address from HTTP headers set by a trusted reverse proxy:
  * RFC 7239 Forwarded (the `for=` of the LAST element; quoted, IPv6 in

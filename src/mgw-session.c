@@ -76,6 +76,8 @@ struct _MgwSession
   gint64           typing_last;
   guint            typing_excess;
   gboolean         check_proxy;      /* refuse a PROXY header: untrusted peer */
+  guint8           proxy_probe[MGW_PROXY_DETECT_MAX];   /* the first bytes, while they may start one */
+  guint8           proxy_probe_len;
   gboolean         user_left;        /* the user ended the session */
 
   FILE            *dump;             /* DumpData: what the user sends */
@@ -506,8 +508,18 @@ user_input_allowed (MgwSession    *self,
 
   if (self->check_proxy)
     {
-      self->check_proxy = FALSE;
-      if (mgw_proxy_looks_like_header (*data, *len))
+      /* Only the first bytes of the stream, taken together however they
+       * were split, and only a whole signature: a user's first "P" or
+       * Enter is relayed as it comes. */
+      guint take = MIN (*len, sizeof self->proxy_probe - self->proxy_probe_len);
+      MgwProxyResult found;
+
+      memcpy (self->proxy_probe + self->proxy_probe_len, *data, take);
+      self->proxy_probe_len += take;
+      found = mgw_proxy_detect (self->proxy_probe, self->proxy_probe_len);
+      if (found != MGW_PROXY_NEED_MORE)
+        self->check_proxy = FALSE;
+      if (found == MGW_PROXY_DONE)
         {
           abuse (self, "untrusted-proxy", "PROXY header from a peer not trusted to send one",
                  FALSE);

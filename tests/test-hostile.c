@@ -774,6 +774,86 @@ test_proxy_untrusted (Fixture *f, gconstpointer data)
   assert_serves_next_user (f);
 }
 
+/* What a user may type first is not a PROXY header: every strict
+ * prefix of a header start ("P", "PROXY TCP", half the v2 signature,
+ * Enter), sent as the first bytes or later, alone or a byte at a time,
+ * reaches the server and the session goes on. A whole header split in
+ * single bytes is still refused. */
+static void
+test_proxy_prefixes (Fixture *f, gconstpointer data)
+{
+  static const char *const starts[] = { "PROXY TCP4 ", "PROXY TCP6 ", "PROXY UNKNOWN",
+                                        "\r\n\r\n\0\r\nQUIT\n" };
+  static const char *const enters[] = { "\r", "\r\n", "\r\0" };
+  static const char v1[] = "PROXY TCP4 203.0.113.1 192.0.2.1 1 2\r\n";
+  g_autoptr(GPtrArray) cases = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  guint served = 0;
+
+  for (guint i = 0; i < G_N_ELEMENTS (starts); i++)
+    {
+      gsize full = i == 3 ? 12 : strlen (starts[i]);
+      for (gsize n = 1; n < full; n++)
+        if (i == 0 || n > 7)   /* the shared "PROXY T" once */
+          g_ptr_array_add (cases, g_bytes_new (starts[i], n));
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (enters); i++)
+    g_ptr_array_add (cases, g_bytes_new (enters[i], i == 0 ? 1 : 2));
+
+  start (f);
+  for (guint i = 0; i < cases->len; i++)
+    for (guint mode = 0; mode < 3; mode++)   /* at once, after the greeting, a byte at a time */
+      {
+        g_autoptr(MgwTestTcp) tcp = mgw_test_tcp_connect ("127.0.0.1",
+                                                          mgw_gateway_get_telnet_port (f->gateway));
+        g_autoptr(GByteArray) expected = g_byte_array_new ();
+        gsize len;
+        const guint8 *p = g_bytes_get_data (cases->pdata[i], &len);
+        MgwTestPeer *peer;
+
+        if (mode == 1)
+          mgw_test_tcp_wait_for (tcp, S (STATUS ("CONNECT")));
+        if (mode == 2)
+          for (gsize k = 0; k < len; k++)
+            {
+              mgw_test_tcp_send (tcp, p + k, 1);
+              mgw_test_run_for (5);
+            }
+        else
+          mgw_test_tcp_send (tcp, p, len);
+        mgw_test_tcp_send (tcp, S ("-key"));
+        g_byte_array_append (expected, p, len);
+        g_byte_array_append (expected, (const guint8 *) "-key", 4);
+        peer = mgw_test_server_wait_peer (f->server, served++);
+        mgw_test_peer_wait_for (peer, expected->data, expected->len);
+        mgw_test_tcp_wait_for (tcp, S ("-key"));
+      }
+  g_assert_cmpuint (counters (f)->proxy_refused, ==, 0);
+
+  /* A whole header, a byte at a time, from the start: refused. */
+  {
+    g_autoptr(MgwTestTcp) tcp = mgw_test_tcp_connect ("127.0.0.1",
+                                                      mgw_gateway_get_telnet_port (f->gateway));
+    for (gsize k = 0; k < strlen ("PROXY TCP4 "); k++)   /* refused there */
+      {
+        mgw_test_tcp_send (tcp, v1 + k, 1);
+        mgw_test_run_for (2);
+      }
+    mgw_test_tcp_wait_closed (tcp);
+    g_assert_cmpuint (counters (f)->proxy_refused, ==, 1);
+  }
+  /* After other keys, the same text is the user's: relayed. */
+  {
+    g_autoptr(MgwTestTcp) tcp = telnet_user (f);
+
+    mgw_test_tcp_send (tcp, S ("x"));
+    mgw_test_tcp_send (tcp, v1, sizeof v1 - 1);
+    /* Echoed: the server had it. */
+    mgw_test_tcp_wait_for (tcp, S ("x" "PROXY TCP4 203.0.113.1"));
+    g_assert_cmpuint (counters (f)->proxy_refused, ==, 1);
+  }
+  assert_serves_next_user (f);
+}
+
 /* --- the command channel --- */
 
 static gboolean
@@ -1117,6 +1197,7 @@ main (int argc, char **argv)
   ADD ("/hostile/http/slowloris", setup, test_http_slowloris, NULL);
   ADD ("/hostile/proxy/bad-headers", setup, test_proxy_bad_headers, NULL);
   ADD ("/hostile/proxy/untrusted", setup, test_proxy_untrusted, NULL);
+  ADD ("/hostile/proxy/prefixes", setup, test_proxy_prefixes, NULL);
   ADD ("/hostile/command/junk", setup_command, test_command_junk, NULL);
   for (gsize i = 0; i < G_N_ELEMENTS (file_cases); i++)
     g_test_add_data_func (file_cases[i].path, &file_cases[i], test_file);

@@ -738,7 +738,9 @@ check_invariants (const guint8 *data,
       result = parse_len (data, n, &info, NULL);
       g_assert_cmpint (result, >=, MGW_PROXY_NEED_MORE);
       g_assert_cmpint (result, <=, MGW_PROXY_ERROR);
-      g_assert_cmpint (!!mgw_proxy_looks_like_header (data, n), ==, result != MGW_PROXY_ABSENT);
+      /* What detect() calls a header (or the start of one), parse() does too. */
+      if (mgw_proxy_detect (data, n) != MGW_PROXY_ABSENT)
+        g_assert_cmpint (result, !=, MGW_PROXY_ABSENT);
       if (result == MGW_PROXY_NEED_MORE)
         {
           g_assert_cmpint (settled, ==, MGW_PROXY_NEED_MORE);
@@ -848,31 +850,61 @@ test_mutations (void)
 /* Untrusted peers */
 
 static void
-test_looks_like_header (void)
+assert_detect (const char     *data,
+               gsize           len,
+               MgwProxyResult  expected)
+{
+  g_autofree char *raw = g_strndup (data, len);
+  g_autofree char *shown = g_strescape (raw, NULL);
+
+  g_test_message ("detect \"%s\" (%zu bytes)", shown, len);
+  g_assert_cmpint (mgw_proxy_detect ((const guint8 *) data, len), ==, expected);
+}
+
+static void
+test_detect (void)
 {
   g_autoptr(GByteArray) v2 = v2_tcp4 ();
+  static const struct {
+    const char *header;
+    gsize       start;   /* the signature and protocol word */
+  } v1[] = {
+    { "PROXY TCP4 1.2.3.4 5.6.7.8 1 2\r\n", 11 },
+    { "PROXY TCP6 ::1 ::1 1 2\r\n", 11 },
+    { "PROXY UNKNOWN\r\n", 13 },
+  };
   static const guint8 iac[] = { 0xff, 0xfb, 0x01 };
 
-  g_assert_true (mgw_proxy_looks_like_header ((const guint8 *) "PROXY TCP4 1.2.3.4 5.6.7.8 1 2\r\n", 32));
-  /* Even a malformed header is one to refuse. */
-  g_assert_true (mgw_proxy_looks_like_header ((const guint8 *) "PROXY garbage", 13));
-  g_assert_true (mgw_proxy_looks_like_header ((const guint8 *) "PROXY ", 6));
-  g_assert_true (mgw_proxy_looks_like_header ((const guint8 *) "PRO", 3));
-  g_assert_true (mgw_proxy_looks_like_header ((const guint8 *) "P", 1));
-  g_assert_true (mgw_proxy_looks_like_header (v2->data, v2->len));
-  g_assert_true (mgw_proxy_looks_like_header (v2->data, 12));
-  g_assert_true (mgw_proxy_looks_like_header (v2->data, 5));
-  g_assert_true (mgw_proxy_looks_like_header (v2->data, 1));
-  /* Nothing read yet: could still be either. */
-  g_assert_true (mgw_proxy_looks_like_header (NULL, 0));
+  /* Every strict prefix of a header start is user data so far, and
+   * asks for more bytes; the whole start is a header, even when what
+   * follows is malformed. */
+  for (gsize i = 0; i < G_N_ELEMENTS (v1); i++)
+    {
+      for (gsize n = 0; n < v1[i].start; n++)
+        assert_detect (v1[i].header, n, MGW_PROXY_NEED_MORE);
+      for (gsize n = v1[i].start; n <= strlen (v1[i].header); n++)
+        assert_detect (v1[i].header, n, MGW_PROXY_DONE);
+    }
+  for (gsize n = 0; n < 12; n++)
+    assert_detect ((const char *) v2->data, n, MGW_PROXY_NEED_MORE);
+  for (gsize n = 12; n <= v2->len; n++)
+    assert_detect ((const char *) v2->data, n, MGW_PROXY_DONE);
+  assert_detect ("PROXY TCP4 garbage", 18, MGW_PROXY_DONE);
+  g_assert_cmpint (strlen ("PROXY UNKNOWN"), ==, MGW_PROXY_DETECT_MAX);
 
-  g_assert_false (mgw_proxy_looks_like_header ((const guint8 *) "GET / HTTP/1.1\r\n", 16));
-  g_assert_false (mgw_proxy_looks_like_header ((const guint8 *) "PROXX", 5));
-  g_assert_false (mgw_proxy_looks_like_header ((const guint8 *) "proxy ", 6));
-  g_assert_false (mgw_proxy_looks_like_header ((const guint8 *) "PROXY\r\n", 7));
-  g_assert_false (mgw_proxy_looks_like_header ((const guint8 *) "\r\n\r\nX", 5));
-  g_assert_false (mgw_proxy_looks_like_header (iac, sizeof iac));
-  g_assert_false (mgw_proxy_looks_like_header ((const guint8 *) "x", 1));
+  /* What a user types first is not a header. */
+  assert_detect ("PROXY garbage", 13, MGW_PROXY_ABSENT);
+  assert_detect ("PROXY \r\n", 8, MGW_PROXY_ABSENT);
+  assert_detect ("PROXY\r\n", 7, MGW_PROXY_ABSENT);
+  assert_detect ("PROXX", 5, MGW_PROXY_ABSENT);
+  assert_detect ("proxy tcp4 ", 11, MGW_PROXY_ABSENT);
+  assert_detect ("Pa", 2, MGW_PROXY_ABSENT);
+  assert_detect ("\r\n\r\nX", 5, MGW_PROXY_ABSENT);
+  assert_detect ("\r\n\r", 3, MGW_PROXY_NEED_MORE);
+  assert_detect ("\r\0", 2, MGW_PROXY_ABSENT);
+  assert_detect ("GET / HTTP/1.1\r\n", 16, MGW_PROXY_ABSENT);
+  assert_detect ((const char *) iac, sizeof iac, MGW_PROXY_ABSENT);
+  assert_detect ("x", 1, MGW_PROXY_ABSENT);
 }
 
 /* Forwarded / X-Forwarded-For */
@@ -1191,7 +1223,7 @@ main (int    argc,
   g_test_add_func ("/proxy/absent", test_absent);
   g_test_add_func ("/proxy/garbage", test_garbage);
   g_test_add_func ("/proxy/mutations", test_mutations);
-  g_test_add_func ("/proxy/looks-like-header", test_looks_like_header);
+  g_test_add_func ("/proxy/detect", test_detect);
   g_test_add_func ("/proxy/forwarded/single", test_forwarded_single);
   g_test_add_func ("/proxy/forwarded/multiple", test_forwarded_multiple);
   g_test_add_func ("/proxy/forwarded/ipv6", test_forwarded_ipv6);
