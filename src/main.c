@@ -18,6 +18,7 @@
 #include "mgw-gateway.h"
 #include "mgw-i18n.h"
 #include "mgw-metrics.h"
+#include "mgw-redirect-policy.h"
 
 #define EXIT_USAGE 2
 #define DEFAULT_CONFIG_FILE MGW_SYSCONFDIR "/moipgw.conf"
@@ -72,6 +73,23 @@ set_str (char       **field,
 {
   g_free (*field);
   *field = g_strdup (value);
+}
+
+/* The demo as the default server, its METEO service a redirect target:
+ * on loopback, so the allow-list must name it. */
+static void
+use_demo (MgwConfig *config,
+          MgwDemo   *demo)
+{
+  g_autoptr(GUri) service = g_uri_parse (mgw_demo_get_service_uri (demo), G_URI_FLAGS_NONE, NULL);
+  g_autofree char *allow =
+    g_strdup_printf ("%s, ws:127.0.0.1:%d",
+                     config->redirect_allow ? config->redirect_allow : MGW_REDIRECT_ALLOW_DEFAULT,
+                     g_uri_get_port (service));
+
+  set_str (&config->server_uri, mgw_demo_get_uri (demo));
+  set_str (&config->command_uri, mgw_demo_get_command_uri (demo));
+  set_str (&config->redirect_allow, allow);
 }
 
 static gboolean
@@ -234,10 +252,7 @@ reload (gpointer   user_data,
   if (config == NULL)
     return FALSE;
   if (daemon->demo != NULL)
-    {
-      set_str (&config->server_uri, mgw_demo_get_uri (daemon->demo));
-      set_str (&config->command_uri, mgw_demo_get_command_uri (daemon->demo));
-    }
+    use_demo (config, daemon->demo);
   return mgw_gateway_reload (daemon->gateway, config, error);
 }
 
@@ -384,9 +399,8 @@ main (int    argc,
           g_printerr (_("moipgwd: cannot start the demo service: %s\n"), error->message);
           return EXIT_FAILURE;
         }
-      set_str (&config->server_uri, mgw_demo_get_uri (demo));
       /* The demo's command channel, unless -n turned it off. */
-      set_str (&config->command_uri, mgw_demo_get_command_uri (demo));
+      use_demo (config, demo);
     }
 
   gateway = mgw_gateway_new (config);
@@ -408,6 +422,7 @@ main (int    argc,
                       config->metrics_listen, error->message);
           return EXIT_FAILURE;
         }
+      mgw_gateway_add_own_port (gateway, mgw_metrics_get_port (metrics));
     }
 
   teletel = mgw_teletel_new_from_config (config, &error);
@@ -425,6 +440,8 @@ main (int    argc,
       g_printerr ("moipgwd: %s\n", error->message);
       return EXIT_FAILURE;
     }
+  if (mgw_console_get_port (console) != 0)
+    mgw_gateway_add_own_port (gateway, mgw_console_get_port (console));
 
   daemon.gateway = gateway;
   daemon.demo = demo;

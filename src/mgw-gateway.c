@@ -18,6 +18,7 @@
 #include "mgw-poller.h"
 #include "mgw-profiles.h"
 #include "mgw-proxy.h"
+#include "mgw-redirect-policy.h"
 #include "mgw-throttle.h"
 
 #include <errno.h>
@@ -59,6 +60,7 @@ struct _MgwGateway
   GHashTable       *handshakes;     /* WebSocket upgrades: MgwLink -> Upgrade */
   guint16           telnet_port;
   guint16           ws_port;
+  GArray           *own_ports;      /* guint16: console, metrics */
 
   GHashTable       *sessions;      /* id -> MgwSession */
   guint64           ended_bad_input;
@@ -759,6 +761,44 @@ listen_ws (MgwGateway  *self,
 
 /* --- command channel --- */
 
+static gboolean
+is_own_port (MgwGateway *self,
+             int         port)
+{
+  if (port <= 0)
+    return FALSE;
+  if (port == self->telnet_port || port == self->ws_port)
+    return TRUE;
+  for (guint i = 0; i < self->own_ports->len; i++)
+    if (g_array_index (self->own_ports, guint16, i) == port)
+      return TRUE;
+  return FALSE;
+}
+
+/* TRUE when uri names one of our own listeners: one of our ports on a
+ * loopback, unspecified or local address (as written: a name is not
+ * resolved). */
+static gboolean
+targets_gateway (MgwGateway *self,
+                 const char *uri)
+{
+  g_autoptr(GUri) parsed = g_uri_parse (uri, G_URI_FLAGS_NONE, NULL);
+  const char *scheme;
+  const char *host;
+  int port;
+
+  if (parsed == NULL || (host = g_uri_get_host (parsed)) == NULL)
+    return FALSE;
+  scheme = g_uri_get_scheme (parsed);
+  port = g_uri_get_port (parsed);
+  if (port < 0)
+    port = g_ascii_strcasecmp (scheme, "wss") == 0 ? 443 :
+           g_ascii_strcasecmp (scheme, "telnet") == 0 ? 23 : 80;
+  return is_own_port (self, port) &&
+         (mgw_redirect_policy_is_guarded_host (host) ||
+          mgw_address_set_contains (self->local, host));
+}
+
 static void
 command_cb (MgwCommandLink *link,
             MgwCommand     *command,
@@ -774,7 +814,8 @@ command_cb (MgwCommandLink *link,
       return;
     }
   if (!mgw_session_redirect (session, command,
-                             mgw_profiles_lookup (self->profiles, command->uri), &error))
+                             mgw_profiles_lookup (self->profiles, command->uri),
+                             targets_gateway (self, command->uri), &error))
     {
       self->counters.bad_commands++;
       g_message ("command channel: %s", error->message);
@@ -1150,6 +1191,16 @@ mgw_gateway_get_ws_port (MgwGateway *self)
   return self->ws_port;
 }
 
+void
+mgw_gateway_add_own_port (MgwGateway *self,
+                          guint16     port)
+{
+  g_return_if_fail (MGW_IS_GATEWAY (self));
+
+  if (!is_own_port (self, port))
+    g_array_append_val (self->own_ports, port);
+}
+
 guint
 mgw_gateway_get_n_sessions (MgwGateway *self)
 {
@@ -1261,6 +1312,7 @@ mgw_gateway_finalize (GObject *object)
   g_clear_pointer (&self->profiles, mgw_profiles_free);
   g_clear_pointer (&self->never_ban, mgw_address_set_free);
   g_clear_pointer (&self->local, mgw_address_set_free);
+  g_clear_pointer (&self->own_ports, g_array_unref);
   g_clear_pointer (&self->trusted, mgw_address_set_free);
   g_clear_pointer (&self->legacy, mgw_legacy_config_free);
   g_clear_pointer (&self->per_address, g_hash_table_unref);
@@ -1293,6 +1345,7 @@ mgw_gateway_init (MgwGateway *self)
   self->start_time = g_get_real_time ();
   self->never_ban = mgw_address_set_new ();
   self->local = mgw_address_set_new ();
+  self->own_ports = g_array_new (FALSE, FALSE, sizeof (guint16));
   self->trusted = mgw_address_set_new ();
   self->legacy = mgw_legacy_config_new ();
   self->per_address = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);

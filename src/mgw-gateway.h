@@ -35,6 +35,10 @@ void               mgw_gateway_stop             (MgwGateway  *self,
                                                  const char  *status);
 guint16            mgw_gateway_get_telnet_port  (MgwGateway  *self);
 guint16            mgw_gateway_get_ws_port      (MgwGateway  *self);
+/* A port this machine serves for the gateway besides Telnet and
+ * WebSocket (console, metrics): never a redirect target. */
+void               mgw_gateway_add_own_port     (MgwGateway  *self,
+                                                 guint16      port);
 guint              mgw_gateway_get_n_sessions   (MgwGateway  *self);
 guint              mgw_gateway_get_n_sessions_by_access (MgwGateway *self,
                                                  MgwAccess    access);

@@ -7,7 +7,9 @@
  * host name or address as written in the URI (an IPv6 address in
  * brackets, `[2001:db8::1]`), the port a number or *. A target without
  * a port has its scheme's (80, 443, 23). A target is allowed when an
- * entry matches it. Pure: no I/O, nothing kept between calls (a CONNECT
+ * entry matches it. A guarded host (loopback, link-local, unspecified:
+ * services of this machine or its link, never meant for users) matches
+ * only an entry that names it without a wildcard. Pure: no I/O, nothing kept between calls (a CONNECT
  * is rare, the list short). */
 #include "config.h"
 
@@ -127,11 +129,51 @@ mgw_redirect_policy_validate (const char  *allow,
   return each_entry (allow, NULL, NULL, error);
 }
 
+gboolean
+mgw_redirect_policy_is_guarded_host (const char *host)
+{
+  g_autoptr(GInetAddress) address = NULL;
+  g_autofree char *bare = NULL;
+  gsize len;
+
+  g_return_val_if_fail (host != NULL, FALSE);
+
+  len = strlen (host);
+  if (len >= 2 && host[0] == '[' && host[len - 1] == ']')
+    host = bare = g_strndup (host + 1, len - 2);
+  address = g_inet_address_new_from_string (host);
+  if (address == NULL)
+    {
+      gsize n = strlen (host);
+      /* RFC 6761: localhost and its subdomains are this machine. */
+      if (n > 0 && host[n - 1] == '.')
+        n--;
+      return (n == 9 && g_ascii_strncasecmp (host, "localhost", 9) == 0) ||
+             (n > 10 && g_ascii_strncasecmp (host + n - 10, ".localhost", 10) == 0);
+    }
+  if (g_inet_address_get_family (address) == G_SOCKET_FAMILY_IPV6)
+    {
+      const guint8 *b = g_inet_address_to_bytes (address);
+      static const guint8 mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+      if (memcmp (b, mapped, sizeof mapped) == 0)
+        {
+          GInetAddress *v4 = g_inet_address_new_from_bytes (b + 12, G_SOCKET_FAMILY_IPV4);
+          g_object_unref (address);
+          address = v4;
+        }
+    }
+  return g_inet_address_get_is_loopback (address) ||
+         g_inet_address_get_is_link_local (address) ||
+         g_inet_address_get_is_any (address);
+}
+
 typedef struct
 {
   const char *scheme;
   char       *host;
   int         port;
+  gboolean    guarded;
 } Target;
 
 static gboolean
@@ -140,6 +182,8 @@ target_matches (const Entry *e,
 {
   Target *t = data;
 
+  if (t->guarded && strpbrk (e->host, "*?") != NULL)
+    return FALSE;
   return (g_str_equal (e->scheme, "*") || g_str_equal (e->scheme, t->scheme)) &&
          (e->port < 0 || e->port == t->port) &&
          g_pattern_match_simple (e->host, t->host);
@@ -178,6 +222,7 @@ mgw_redirect_policy_allows (const char  *allow,
     g_free (t.host);
     t.host = lower;
   }
+  t.guarded = mgw_redirect_policy_is_guarded_host (host);
   t.port = g_uri_get_port (parsed);
   if (t.port < 0)
     t.port = g_str_equal (scheme, "wss") ? 443 : g_str_equal (scheme, "telnet") ? 23 : 80;
@@ -188,7 +233,11 @@ mgw_redirect_policy_allows (const char  *allow,
       g_propagate_error (error, g_steal_pointer (&local));
       return FALSE;
     }
-  if (!allowed)
+  if (!allowed && t.guarded)
+    g_set_error (error, MGW_ERROR, MGW_ERROR_BAD_INPUT,
+                 "'%s' is a loopback, link-local or unspecified address: only a "
+                 "[redirect] allow entry naming its host without a wildcard allows it", uri);
+  else if (!allowed)
     g_set_error (error, MGW_ERROR, MGW_ERROR_BAD_INPUT,
                  "'%s' is not in the redirect allow-list ([redirect] allow)", uri);
   return allowed;

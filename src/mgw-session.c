@@ -864,6 +864,7 @@ gboolean
 mgw_session_redirect (MgwSession        *self,
                       const MgwCommand  *command,
                       const MgwProfile  *profile,
+                      gboolean           to_gateway,
                       GError           **error)
 {
   g_autoptr(GError) local = NULL;
@@ -897,7 +898,11 @@ mgw_session_redirect (MgwSession        *self,
   set_state (self, MGW_SESSION_REDIRECTING);
   session_log (self, G_LOG_LEVEL_MESSAGE, "redirecting to '%s'", command->uri);
 
-  if (!mgw_redirect_policy_allows (self->config->redirect_allow, command->uri, &local))
+  if (to_gateway)
+    g_set_error (&local, MGW_ERROR, MGW_ERROR_BAD_INPUT,
+                 "'%s' is one of this gateway's own listeners", command->uri);
+  if (local != NULL ||
+      !mgw_redirect_policy_allows (self->config->redirect_allow, command->uri, &local))
     {
       session_log (self, G_LOG_LEVEL_WARNING, "redirection refused: %s", local->message);
       /* TRANSLATORS: a Minitel status line, 39 places at most. */

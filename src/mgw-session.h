@@ -47,9 +47,13 @@ MgwSession      *mgw_session_new              (guint             id,
                                                GTlsDatabase     *tls_database,
                                                MgwCommandLink   *command_link);
 void             mgw_session_start            (MgwSession       *self);
+/* to_gateway: the target is one of the gateway's own listeners (the
+ * gateway knows them, the session does not): refused as a target the
+ * allow-list does not allow. */
 gboolean         mgw_session_redirect         (MgwSession       *self,
                                                const MgwCommand *command,
                                                const MgwProfile *profile,
+                                               gboolean          to_gateway,
                                                GError          **error);
 /* `status`: the English text marked N_(), translated for the user's
  * status line, kept in English as the end reason; NULL: none. */

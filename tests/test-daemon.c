@@ -110,8 +110,9 @@ test_port_in_use (void)
     g_error ("no '%s' in:\n%s", needle, d->err->str);
 }
 
-/* --demo serves its page to Telnet and WebSocket users; SIGTERM tells
- * the connected users and exits 0 promptly. */
+/* --demo serves its page to Telnet and WebSocket users, its METEO
+ * service is a redirect target though on loopback; SIGTERM tells the
+ * connected users and exits 0 promptly. */
 static void
 test_demo_and_sigterm (void)
 {
@@ -130,6 +131,8 @@ test_demo_and_sigterm (void)
   ws = mgw_test_ws_connect (uri, NULL);
   g_assert_no_error (ws->error);
   mgw_test_ws_wait_for (ws, S ("service de d\x19\x42" "emonstration"));
+  mgw_test_ws_send (ws, SOUP_WEBSOCKET_DATA_TEXT, S ("METEO\x13\x41"));
+  mgw_test_ws_wait_for (ws, S ("Paris : ensoleill"));
 
   sent = g_get_monotonic_time ();
   g_subprocess_send_signal (d->process, SIGTERM);

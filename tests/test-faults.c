@@ -640,7 +640,10 @@ test_channel_flapping (void)
   g_autoptr(MgwTestServer) target = mgw_test_server_new (TRUE, "TARGET");
   g_autofree char *conf_text = g_strdup_printf ("[command]\nuri=%s\nretry-interval=1\n"
                                                 "[session]\nmax-sessions-per-address=0\n"
-                                                "[bans]\nmin-session=0\n", command->uri);
+                                                "[bans]\nmin-session=0\n"
+                                                /* the target is on loopback */
+                                                "[redirect]\nallow=ws:127.0.0.1:*\n",
+                                                command->uri);
   g_autofree char *conf = write_conf (conf_text);
   g_autofree char *conf_arg = g_strdup_printf ("--config=%s", conf);
   g_autofree char *state_arg = state_dir_arg ();

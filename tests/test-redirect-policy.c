@@ -6,6 +6,8 @@
 #include "mgw-error.h"
 #include "mgw-redirect-policy.h"
 
+#include <string.h>
+
 static gboolean
 allows (const char *allow, const char *uri)
 {
@@ -31,6 +33,51 @@ test_default (void)
   g_assert_false (allows (NULL, "file:///etc/passwd"));
   g_assert_false (allows (NULL, "telnet://"));
   g_assert_false (allows (NULL, "not a uri"));
+}
+
+/* Loopback, link-local and unspecified hosts: never by a wildcard,
+ * only by an entry that names them. */
+static void
+test_guarded (void)
+{
+  static const char *const guarded[] = {
+    "127.0.0.1", "127.8.9.1", "localhost", "LocalHost.", "admin.localhost", "[::1]", "::1",
+    "0.0.0.0", "[::]", "169.254.1.2", "[fe80::1]", "[::ffff:127.0.0.1]", "[::ffff:169.254.0.9]",
+  };
+  static const char *const open[] = {
+    "192.0.2.1", "[2001:db8::1]", "example.org", "localhost.example.org", "mylocalhost",
+    "[::ffff:192.0.2.1]", "10.0.0.1",
+  };
+  const char *named = "ws:127.0.0.1:8000, telnet:localhost, ws:[::1]:*, ws:*";
+
+  for (gsize i = 0; i < G_N_ELEMENTS (guarded); i++)
+    g_assert_true (mgw_redirect_policy_is_guarded_host (guarded[i]));
+  for (gsize i = 0; i < G_N_ELEMENTS (open); i++)
+    g_assert_false (mgw_redirect_policy_is_guarded_host (open[i]));
+
+  g_assert_false (allows (NULL, "ws://127.0.0.1:8000/"));
+  g_assert_false (allows (NULL, "telnet://127.0.0.1:8999"));
+  g_assert_false (allows (NULL, "ws://localhost/"));
+  g_assert_false (allows (NULL, "ws://[::1]:8000/"));
+  g_assert_false (allows (NULL, "ws://[::ffff:127.0.0.1]:8000/"));
+  g_assert_false (allows (NULL, "ws://169.254.169.254/"));
+  g_assert_false (allows (NULL, "ws://0.0.0.0:8000/"));
+  g_assert_false (allows ("*:*", "ws://127.0.0.1:8000/"));
+  g_assert_false (allows ("ws:127.0.0.*:*", "ws://127.0.0.1:8000/"));
+
+  g_assert_true (allows (named, "ws://127.0.0.1:8000/"));
+  g_assert_false (allows (named, "ws://127.0.0.1:8001/"));
+  g_assert_true (allows (named, "telnet://localhost"));
+  g_assert_true (allows (named, "telnet://localhost:2323"));   /* no port: any */
+  g_assert_false (allows (named, "ws://localhost/"));           /* not by ws:* */
+  g_assert_true (allows (named, "ws://[::1]:1234/"));
+  g_assert_true (allows (named, "ws://example.org/"));
+
+  {
+    g_autoptr(GError) error = NULL;
+    g_assert_false (mgw_redirect_policy_allows (NULL, "telnet://127.0.0.1:8999", &error));
+    g_assert_nonnull (strstr (error->message, "loopback"));
+  }
 }
 
 static void
@@ -89,6 +136,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/redirect-policy/default", test_default);
   g_test_add_func ("/redirect-policy/hosts-and-ports", test_hosts_and_ports);
+  g_test_add_func ("/redirect-policy/guarded", test_guarded);
   g_test_add_func ("/redirect-policy/bad-lists", test_bad_lists);
   return g_test_run ();
 }

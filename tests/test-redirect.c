@@ -10,6 +10,7 @@
 
 #include "mgw-demo.h"
 #include "mgw-gateway.h"
+#include "mgw-redirect-policy.h"
 #include "mgw-test-util.h"
 
 #include <glib/gstdio.h>
@@ -530,6 +531,100 @@ test_allow_list (Fixture *f, gconstpointer data)
   user_wait_for (u, S ("TARGET PAGE"));
 }
 
+static guint
+count_frames (MgwTestServer *server,
+              const char    *line)
+{
+  g_autofree char *frames = mgw_test_server_frames (server);
+  g_auto(GStrv) lines = g_strsplit (frames, "\n", -1);
+  guint n = 0;
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    n += g_str_equal (lines[i], line);
+  return n;
+}
+
+typedef struct
+{
+  Fixture *f;
+  guint    ended;
+} Refusal;
+
+static gboolean
+redirect_ended (gpointer data)
+{
+  Refusal *r = data;
+  return count_frames (r->f->command, "UserRedirectEnded,,,0,42") > r->ended;
+}
+
+/* Refused as one the list does not allow: Teletel hears it ended, the
+ * user stays on Teletel with SERVICE UNAVAILABLE, nothing is reached. */
+static void
+assert_refused (Fixture    *f,
+                User       *u,
+                const char *uri)
+{
+  guint n = mgw_gateway_get_n_sessions (f->gateway);
+  Refusal r = { f, count_frames (f->command, "UserRedirectEnded,,,0,42") };
+
+  g_test_message ("CONNECT to %s", uri);
+  send_connect (f, 0, uri);
+  mgw_test_wait_until (redirect_ended, &r, MGW_TEST_TIMEOUT_MS, "the redirection to be refused");
+  user_wait_for (u, S (STATUS ("SERVICE UNAVAILABLE")));
+  wait_state (f, 0, MGW_SESSION_TELETEL);
+  g_assert_cmpuint (count_frames (f->command, "UserRedirected,,,0,42"), ==, 0);
+  mgw_test_run_for (50);
+  g_assert_cmpuint (mgw_gateway_get_n_sessions (f->gateway), ==, n);
+}
+
+/* The default list allows no loopback target: Teletel cannot send users
+ * to services of the gateway's machine unless the list names them. */
+static void
+test_loopback_default (Fixture *f, gconstpointer data)
+{
+  g_autoptr(User) u = NULL;
+  g_autofree char *localhost = g_strdup_printf ("ws://localhost:%u/", f->target->port);
+  g_autofree char *mapped = g_strdup_printf ("ws://[::ffff:127.0.0.1]:%u/", f->target->port);
+
+  g_free (f->config->redirect_allow);
+  f->config->redirect_allow = g_strdup (MGW_REDIRECT_ALLOW_DEFAULT);
+  start (f);
+  u = user_new (f, MGW_ACCESS_TELNET);
+  assert_refused (f, u, f->target->uri);
+  assert_refused (f, u, localhost);
+  assert_refused (f, u, mapped);
+  g_assert_cmpuint (f->target->peers->len, ==, 0);
+}
+
+/* The gateway's own listeners are never targets, even when the list
+ * names them: a Teletel server (or whoever reaches the unauthenticated
+ * command channel) cannot loop a user back in or into the console. */
+static void
+test_own_listeners (Fixture *f, gconstpointer data)
+{
+  g_autoptr(User) u = NULL;
+  g_autoptr(MgwTestServer) console = mgw_test_server_new (TRUE, "CONSOLE");
+  g_autofree char *telnet = NULL;
+  g_autofree char *ws = NULL;
+  g_autofree char *own = NULL;
+
+  start (f);
+  mgw_gateway_add_own_port (f->gateway, console->port);
+  telnet = g_strdup_printf ("telnet://127.0.0.1:%u", mgw_gateway_get_telnet_port (f->gateway));
+  ws = g_strdup_printf ("ws://127.0.0.1:%u/", mgw_gateway_get_ws_port (f->gateway));
+  own = g_strdup_printf ("ws://[::ffff:127.0.0.1]:%u/", console->port);
+  u = user_new (f, MGW_ACCESS_TELNET);
+  assert_refused (f, u, telnet);
+  assert_refused (f, u, ws);
+  assert_refused (f, u, console->uri);
+  assert_refused (f, u, own);
+  g_assert_cmpuint (console->peers->len, ==, 0);
+
+  send_connect (f, 0, f->target->uri);
+  expect (f, "UserRedirected,,,0,42");
+  user_wait_for (u, S ("TARGET PAGE"));
+}
+
 /* Redirected inactivity and maximum time end the redirection, not the
  * session, and are counted. */
 static void
@@ -781,6 +876,8 @@ main (int argc, char **argv)
   ADD ("/redirect/bad-commands", test_bad_commands, NULL);
   ADD ("/redirect/timeouts", test_redirect_timeouts, NULL);
   ADD ("/redirect/allow-list", test_allow_list, NULL);
+  ADD ("/redirect/loopback-default", test_loopback_default, NULL);
+  ADD ("/redirect/own-listeners", test_own_listeners, NULL);
   ADD ("/redirect/telnet-target", test_telnet_target, NULL);
   ADD ("/redirect/profiles", test_profiles, NULL);
   ADD ("/redirect/demo", test_demo, NULL);

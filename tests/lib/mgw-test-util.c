@@ -909,6 +909,10 @@ mgw_test_config_new (const char *server_uri)
   config->typing_rate = 0;
   /* Every test user comes from 127.0.0.1. */
   config->max_sessions_per_address = 0;
+  /* Every test target is on loopback, which the default list refuses. */
+  g_free (config->redirect_allow);
+  config->redirect_allow = g_strdup ("ws:127.0.0.1:*, wss:127.0.0.1:*, telnet:127.0.0.1:*, "
+                                     "ws:localhost:*, wss:localhost:*, ws:[::1]:*");
   return config;
 }
 
