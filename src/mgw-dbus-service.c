@@ -681,9 +681,12 @@ mgw_dbus_service_dispose (GObject *object)
       self->owner_id = 0;
     }
   g_clear_pointer (&self->sessions, g_hash_table_unref);
-  if (self->iface != NULL)
+  /* Exported only once the bus was reached. */
+  if (self->iface != NULL &&
+      g_dbus_interface_skeleton_get_connection (G_DBUS_INTERFACE_SKELETON (self->iface)) != NULL)
     g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (self->iface));
-  if (self->teletel != NULL)
+  if (self->teletel != NULL &&
+      g_dbus_interface_skeleton_get_connection (G_DBUS_INTERFACE_SKELETON (self->teletel)) != NULL)
     g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (self->teletel));
   g_clear_object (&self->manager);
   g_clear_object (&self->iface);

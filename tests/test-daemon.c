@@ -145,6 +145,32 @@ test_demo_and_sigterm (void)
   g_assert_cmpint (g_subprocess_get_exit_status (d->process), ==, 0);
 }
 
+/* Without a system bus the daemon serves, and stops cleanly: no
+ * CRITICAL about interfaces it never exported. */
+static void
+test_no_bus_stop (void)
+{
+  g_autoptr(MgwTestDaemon) d = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("moipgw-test-XXXXXX", NULL);
+  g_autofree char *bus = g_strdup_printf ("unix:path=%s/no-such-bus", dir);
+  g_autofree char *saved = g_strdup (g_getenv ("DBUS_SYSTEM_BUS_ADDRESS"));
+
+  g_setenv ("DBUS_SYSTEM_BUS_ADDRESS", bus, TRUE);
+  d = mgw_test_daemon_spawn ("--demo", "--tcp", "0", "--ws", "off", "--display", "off",
+                             "-i", "127.0.0.1", NULL);
+  if (saved != NULL)
+    g_setenv ("DBUS_SYSTEM_BUS_ADDRESS", saved, TRUE);
+  else
+    g_unsetenv ("DBUS_SYSTEM_BUS_ADDRESS");
+  g_assert_cmpuint (mgw_test_daemon_port (d, "Telnet"), >, 0);
+  g_subprocess_send_signal (d->process, SIGTERM);
+  mgw_test_daemon_wait_exit (d, MGW_TEST_TIMEOUT_MS);
+  g_assert_true (g_subprocess_get_if_exited (d->process));
+  g_assert_cmpint (g_subprocess_get_exit_status (d->process), ==, 0);
+  g_assert_null (strstr (d->err->str, "CRITICAL"));
+  g_rmdir (dir);
+}
+
 /* SIGHUP reads profiles.json again; a broken file is reported and the
  * profiles in force are kept, the daemon goes on. */
 static void
@@ -293,6 +319,7 @@ main (int argc, char **argv)
   g_test_add_func ("/daemon/bad-config-file", test_bad_config_file);
   g_test_add_func ("/daemon/port-in-use", test_port_in_use);
   g_test_add_func ("/daemon/demo-and-sigterm", test_demo_and_sigterm);
+  g_test_add_func ("/daemon/no-bus-stop", test_no_bus_stop);
   g_test_add_func ("/daemon/sighup-profiles", test_sighup_profiles);
   g_test_add_func ("/daemon/kill-during-bans", test_kill_during_bans);
   g_test_add_func ("/daemon/fd-limit", test_fd_limit);
