@@ -769,50 +769,104 @@ validate_teletel (MgwConfig  *config,
   return TRUE;
 }
 
+/* Two listeners on one port: refused before anything is bound, naming
+ * both (addresses are not compared: the console's loopback is inside the
+ * users' "every address"). Port 0 (the kernel's choice) never clashes. */
+static gboolean
+check_listener_clash (const MgwConfig  *config,
+                      GError          **error)
+{
+  struct { const char *name; int port; } listeners[] = {
+    /* TRANSLATORS: listener names in "the %s and %s listeners cannot share port %d". */
+    { N_("Telnet"), config->telnet_port },
+    { N_("WebSocket"), config->ws_port },
+    { N_("console"), config->display_port },
+    { N_("metrics"), MGW_PORT_OFF },
+  };
+
+  if (config->metrics_listen != NULL)
+    {
+      guint16 port = 0;
+      if (mgw_config_parse_listen (config->metrics_listen, NULL, &port, NULL))
+        listeners[3].port = port;
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (listeners); i++)
+    for (gsize j = i + 1; j < G_N_ELEMENTS (listeners); j++)
+      if (listeners[i].port > 0 && listeners[i].port == listeners[j].port)
+        {
+          g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
+                       _("the %s and %s listeners cannot share port %d"),
+                       _(listeners[i].name), _(listeners[j].name), listeners[i].port);
+          return FALSE;
+        }
+  return TRUE;
+}
+
+/* What is wrong with text as the URI of a WebSocket server (translated,
+ * to follow "is not a ws:// or wss:// URI: "), or NULL when it is one:
+ * ws or wss, a host, a port 1..65535 if one is written. */
+static char *
+uri_problem (const char *text)
+{
+  g_autoptr(GUri) uri = NULL;
+  g_autoptr(GError) local = NULL;
+  const char *authority;
+  gsize end;
+
+  if (text == NULL || *text == '\0')
+    return g_strdup (_("it is empty"));
+  uri = g_uri_parse (text, G_URI_FLAGS_NONE, &local);
+  if (uri == NULL)
+    return g_strdup (local->message);
+  if (g_ascii_strcasecmp (g_uri_get_scheme (uri), "ws") != 0 &&
+      g_ascii_strcasecmp (g_uri_get_scheme (uri), "wss") != 0)
+    return g_strdup_printf (_("the scheme '%s' is not ws or wss"), g_uri_get_scheme (uri));
+  if (g_uri_get_host (uri) == NULL || *g_uri_get_host (uri) == '\0')
+    return g_strdup (_("it names no host"));
+  /* GUri takes "host:" for no port; a user meant one. */
+  authority = strstr (text, "://");
+  if (authority != NULL)
+    {
+      authority += 3;
+      end = strcspn (authority, "/?#");
+      if (end > 0 && authority[end - 1] == ':')
+        return g_strdup (_("the port after ':' is missing"));
+    }
+  if (g_uri_get_port (uri) == 0)
+    return g_strdup (_("port 0 cannot be connected to"));
+  return NULL;
+}
+
 /* Settles what depends on several values; call after every source. */
 gboolean
 mgw_config_validate (MgwConfig  *config,
                      GError    **error)
 {
-  g_autoptr(GUri) uri = NULL;
   g_autoptr(GError) local = NULL;
 
   if (config->telnet_port == MGW_PORT_OFF && config->ws_port == MGW_PORT_OFF)
     config->ws_port = 9001;  /* the original's default */
 
-  if (config->telnet_port != MGW_PORT_OFF && config->telnet_port != 0 &&
-      config->telnet_port == config->ws_port)
-    {
-      g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
-                   _("the Telnet and WebSocket listeners cannot share port %d"),
-                   config->telnet_port);
-      return FALSE;
-    }
-
   if (!config->demo)
     {
-      uri = g_uri_parse (config->server_uri, G_URI_FLAGS_NONE, &local);
-      if (uri == NULL ||
-          (g_ascii_strcasecmp (g_uri_get_scheme (uri), "ws") != 0 &&
-           g_ascii_strcasecmp (g_uri_get_scheme (uri), "wss") != 0))
+      g_autofree char *why = uri_problem (config->server_uri);
+      if (why != NULL)
         {
           g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
-                       _("default server '%s' is not a ws:// or wss:// URI"),
-                       config->server_uri);
+                       _("default server '%s' is not a ws:// or wss:// URI: %s"),
+                       config->server_uri, why);
           return FALSE;
         }
     }
 
   if (!config->no_command_channel)
     {
-      g_autoptr(GUri) command = g_uri_parse (config->command_uri, G_URI_FLAGS_NONE, NULL);
-      if (command == NULL ||
-          (g_ascii_strcasecmp (g_uri_get_scheme (command), "ws") != 0 &&
-           g_ascii_strcasecmp (g_uri_get_scheme (command), "wss") != 0))
+      g_autofree char *why = uri_problem (config->command_uri);
+      if (why != NULL)
         {
           g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
-                       _("command channel '%s' is not a ws:// or wss:// URI"),
-                       config->command_uri);
+                       _("command channel '%s' is not a ws:// or wss:// URI: %s"),
+                       config->command_uri, why);
           return FALSE;
         }
     }
@@ -840,6 +894,8 @@ mgw_config_validate (MgwConfig  *config,
           return FALSE;
         }
     }
+  if (!check_listener_clash (config, error))
+    return FALSE;
 
   if (!validate_teletel (config, error))
     return FALSE;
