@@ -407,14 +407,15 @@ typedef struct
   const char *key;
   KeyType     type;
   gsize       offset;
+  gboolean    restart;   /* read at start only: a reload keeps the running value */
 } KeyDef;
 
 #define F(field) offsetof (MgwConfig, field)
 
 static const KeyDef keys[] = {
-  { "listen", "address", KEY_ADDRESSES, F (listen_addresses) },
-  { "listen", "telnet-port", KEY_PORT, F (telnet_port) },
-  { "listen", "websocket-port", KEY_PORT, F (ws_port) },
+  { "listen", "address", KEY_ADDRESSES, F (listen_addresses), TRUE },
+  { "listen", "telnet-port", KEY_PORT, F (telnet_port), TRUE },
+  { "listen", "websocket-port", KEY_PORT, F (ws_port), TRUE },
   { "telnet", "negotiation", KEY_TELNET_START, F (telnet_start) },
   { "telnet", "welcome", KEY_STRING, F (telnet_welcome) },
   { "telnet", "garbage-bytes", KEY_UINT, F (garbage_bytes) },
@@ -444,8 +445,8 @@ static const KeyDef keys[] = {
   { "bans", "max-duration", KEY_SECONDS, F (ban_max_duration) },
   { "bans", "sweep-interval", KEY_SECONDS, F (ban_sweep_interval) },
   { "proxy", "trusted", KEY_PREFIXES, F (trusted_proxies) },
-  { "console", "port", KEY_PORT, F (display_port) },
-  { "console", "address", KEY_ADDRESSES, F (console_addresses) },
+  { "console", "port", KEY_PORT, F (display_port), TRUE },
+  { "console", "address", KEY_ADDRESSES, F (console_addresses), TRUE },
   { "proxy", "header-timeout", KEY_FRACTION_MS, F (proxy_timeout_ms) },
   { "proxy", "http-header", KEY_HTTP_HEADER, F (proxy_forwarded) },
   { "timeouts", "user-inactivity-telnet", KEY_SECONDS, F (user_inactivity[MGW_ACCESS_TELNET]) },
@@ -458,23 +459,112 @@ static const KeyDef keys[] = {
   { "timeouts", "redirect-inactivity-websocket", KEY_SECONDS, F (redirect_inactivity[MGW_ACCESS_WS]) },
   { "timeouts", "redirect-max-telnet", KEY_SECONDS, F (redirect_max[MGW_ACCESS_TELNET]) },
   { "timeouts", "redirect-max-websocket", KEY_SECONDS, F (redirect_max[MGW_ACCESS_WS]) },
-  { "command", "enabled", KEY_NOT, F (no_command_channel) },
-  { "command", "uri", KEY_STRING, F (command_uri) },
-  { "command", "retry-interval", KEY_SECONDS_MS, F (command_retry_ms) },
-  { "command", "queue-max", KEY_COUNT, F (command_queue_max) },
+  { "command", "enabled", KEY_NOT, F (no_command_channel), TRUE },
+  { "command", "uri", KEY_STRING, F (command_uri), TRUE },
+  { "command", "retry-interval", KEY_SECONDS_MS, F (command_retry_ms), TRUE },
+  { "command", "queue-max", KEY_COUNT, F (command_queue_max), TRUE },
   { "redirect", "profiles", KEY_PATH, F (profiles_file) },
   { "redirect", "allow", KEY_STRING, F (redirect_allow) },
-  { "tls", "ca-file", KEY_PATH, F (tls_ca_file) },
-  { "paths", "state-dir", KEY_PATH, F (state_dir) },
+  { "tls", "ca-file", KEY_PATH, F (tls_ca_file), TRUE },
+  { "paths", "state-dir", KEY_PATH, F (state_dir), TRUE },
   { "paths", "config-path", KEY_PATH, F (config_path) },
-  { "metrics", "listen", KEY_STRING, F (metrics_listen) },
-  { "teletel", "backend", KEY_STRING, F (teletel_backend) },
-  { "teletel", "command", KEY_STRING, F (teletel_command) },
-  { "teletel", "grace", KEY_FRACTION_MS, F (teletel_grace_ms) },
-  { "teletel", "unit", KEY_STRING, F (teletel_unit) },
+  { "metrics", "listen", KEY_STRING, F (metrics_listen), TRUE },
+  { "teletel", "backend", KEY_STRING, F (teletel_backend), TRUE },
+  { "teletel", "command", KEY_STRING, F (teletel_command), TRUE },
+  { "teletel", "grace", KEY_FRACTION_MS, F (teletel_grace_ms), TRUE },
+  { "teletel", "unit", KEY_STRING, F (teletel_unit), TRUE },
 };
 
 #undef F
+
+/* Whether a key's value is the same in a and b; with copy, b's value
+ * becomes a's too. */
+static gboolean
+same_value (const KeyDef    *def,
+            MgwConfig       *a,
+            const MgwConfig *b,
+            gboolean         copy)
+{
+  gpointer fa = G_STRUCT_MEMBER_P (a, def->offset);
+  gconstpointer fb = G_STRUCT_MEMBER_P (b, def->offset);
+
+  switch (def->type)
+    {
+    case KEY_STRING:
+    case KEY_PATH:
+      if (g_strcmp0 (*(char **) fa, *(char * const *) fb) == 0)
+        return TRUE;
+      if (copy)
+        {
+          g_free (*(char **) fa);
+          *(char **) fa = g_strdup (*(char * const *) fb);
+        }
+      return FALSE;
+    case KEY_ADDRESSES:
+    case KEY_PREFIXES:
+      {
+        const char * const *va = *(const char * const **) fa;
+        const char * const *vb = *(const char * const * const *) fb;
+        static const char *const none[] = { NULL };
+
+        if (g_strv_equal (va ? va : none, vb ? vb : none))
+          return TRUE;
+        if (copy)
+          {
+            g_strfreev (*(char ***) fa);
+            *(char ***) fa = g_strdupv ((char **) vb);
+          }
+        return FALSE;
+      }
+    case KEY_PORT:
+      if (*(int *) fa == *(const int *) fb)
+        return TRUE;
+      if (copy)
+        *(int *) fa = *(const int *) fb;
+      return FALSE;
+    case KEY_BOOL:
+    case KEY_NOT:
+      if (!*(gboolean *) fa == !*(const gboolean *) fb)
+        return TRUE;
+      if (copy)
+        *(gboolean *) fa = *(const gboolean *) fb;
+      return FALSE;
+    case KEY_SECONDS:
+    case KEY_MS:
+    case KEY_SECONDS_MS:
+    case KEY_COUNT:
+    case KEY_FRACTION_MS:
+    case KEY_UINT:
+      if (*(guint *) fa == *(const guint *) fb)
+        return TRUE;
+      if (copy)
+        *(guint *) fa = *(const guint *) fb;
+      return FALSE;
+    case KEY_SIZE:
+    case KEY_FRAME:
+    case KEY_PING:
+    case KEY_SUBPROTOCOLS:
+    case KEY_TELNET_START:
+    case KEY_HTTP_HEADER:
+    default:
+      g_assert_not_reached ();   /* no such key is read at start only */
+    }
+}
+
+char **
+mgw_config_keep_restart_keys (MgwConfig       *config,
+                              const MgwConfig *running)
+{
+  GPtrArray *names = g_ptr_array_new ();
+
+  g_return_val_if_fail (config != NULL && running != NULL, NULL);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (keys); i++)
+    if (keys[i].restart && !same_value (&keys[i], config, running, TRUE))
+      g_ptr_array_add (names, g_strdup_printf ("[%s] %s", keys[i].group, keys[i].key));
+  g_ptr_array_add (names, NULL);
+  return (char **) g_ptr_array_free (names, FALSE);
+}
 
 static const KeyDef *
 find_key (const char *group,

@@ -102,6 +102,11 @@ gboolean   mgw_config_load_file    (MgwConfig   *config,
 gboolean   mgw_config_load_keyfile (MgwConfig   *config,
                                     GKeyFile    *keyfile,
                                     GError     **error);
+/* For a reload: the keys read at start only whose value differs in
+ * config from the running configuration, as "[group] key" (empty when
+ * none); config gets the running values of those keys. */
+char     **mgw_config_keep_restart_keys (MgwConfig       *config,
+                                         const MgwConfig *running);
 gboolean   mgw_config_validate     (MgwConfig   *config,
                                     GError     **error);
 

@@ -272,6 +272,7 @@ set_static_properties (MgwDbusService *self)
   mgw_dbus_gateway_set_listen_addresses (self->iface, (const char * const *) listen->pdata);
   mgw_dbus_gateway_set_default_server (self->iface, config->server_uri);
   mgw_dbus_gateway_set_command_channel (self->iface, link ? mgw_command_link_get_uri (link) : "");
+  mgw_dbus_gateway_set_restart_pending (self->iface, mgw_gateway_get_restart_pending (self->gateway));
   refresh_teletel (self);
 }
 
@@ -488,6 +489,7 @@ do_reload (MgwDbusService        *self,
                                                   error ? error->message : _("Reload is not available"));
       return;
     }
+  set_static_properties (self);   /* RestartPending, before the caller reads it */
   mgw_dbus_gateway_complete_reload (self->iface, invocation);
 }
 

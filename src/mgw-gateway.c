@@ -61,6 +61,7 @@ struct _MgwGateway
   guint16           telnet_port;
   guint16           ws_port;
   GArray           *own_ports;      /* guint16: console, metrics */
+  char            **restart_pending; /* keys a reload read but could not apply */
 
   GHashTable       *sessions;      /* id -> MgwSession */
   guint64           ended_bad_input;
@@ -1025,11 +1026,6 @@ mgw_gateway_reload (MgwGateway  *self,
   g_autoptr(MgwProfiles) profiles = mgw_profiles_new ();
   g_autoptr(MgwConfig) old = NULL;
 
-  if (config != NULL &&
-      (config->telnet_port != self->config->telnet_port ||
-       config->ws_port != self->config->ws_port ||
-       g_strcmp0 (config->state_dir, self->config->state_dir) != 0))
-    g_message ("reload: listening ports and the state directory change only at restart");
   if (config != NULL && !load_trusted (trusted, config->trusted_proxies, error))
     return FALSE;
   never_path = g_build_filename (config ? config->config_path : self->config->config_path,
@@ -1043,15 +1039,17 @@ mgw_gateway_reload (MgwGateway  *self,
   /* Everything read: now apply. */
   if (config != NULL)
     {
+      /* Listeners, paths, links already in use stay as they are. */
+      g_auto(GStrv) pending = mgw_config_keep_restart_keys (config, self->config);
+
       old = self->config;
       self->config = mgw_config_ref (config);
-      /* Ports and paths already in use stay as they are. */
-      if (self->config != old)
+      g_strfreev (self->restart_pending);
+      self->restart_pending = g_steal_pointer (&pending);
+      if (self->restart_pending[0] != NULL)
         {
-          self->config->telnet_port = old->telnet_port;
-          self->config->ws_port = old->ws_port;
-          g_free (self->config->state_dir);
-          self->config->state_dir = g_strdup (old->state_dir);
+          g_autofree char *names = g_strjoinv (", ", self->restart_pending);
+          g_message ("reload: %s wait for a restart of moipgwd", names);
         }
       load_trusted (self->trusted, config->trusted_proxies, NULL);
       apply_ban_settings (self);
@@ -1191,6 +1189,14 @@ mgw_gateway_get_ws_port (MgwGateway *self)
   return self->ws_port;
 }
 
+const char * const *
+mgw_gateway_get_restart_pending (MgwGateway *self)
+{
+  g_return_val_if_fail (MGW_IS_GATEWAY (self), NULL);
+
+  return (const char * const *) self->restart_pending;
+}
+
 void
 mgw_gateway_add_own_port (MgwGateway *self,
                           guint16     port)
@@ -1313,6 +1319,7 @@ mgw_gateway_finalize (GObject *object)
   g_clear_pointer (&self->never_ban, mgw_address_set_free);
   g_clear_pointer (&self->local, mgw_address_set_free);
   g_clear_pointer (&self->own_ports, g_array_unref);
+  g_clear_pointer (&self->restart_pending, g_strfreev);
   g_clear_pointer (&self->trusted, mgw_address_set_free);
   g_clear_pointer (&self->legacy, mgw_legacy_config_free);
   g_clear_pointer (&self->per_address, g_hash_table_unref);
@@ -1346,6 +1353,7 @@ mgw_gateway_init (MgwGateway *self)
   self->never_ban = mgw_address_set_new ();
   self->local = mgw_address_set_new ();
   self->own_ports = g_array_new (FALSE, FALSE, sizeof (guint16));
+  self->restart_pending = g_new0 (char *, 1);
   self->trusted = mgw_address_set_new ();
   self->legacy = mgw_legacy_config_new ();
   self->per_address = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);

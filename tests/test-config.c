@@ -113,6 +113,43 @@ test_bad_files (void)
     }
 }
 
+/* A reload keeps the running value of keys read at start only, and
+ * names them; the others are taken. */
+static void
+test_restart_keys (void)
+{
+  g_autoptr(MgwConfig) running = load ("[listen]\ntelnet-port=9000\naddress=127.0.0.1\n"
+                                       "[console]\nport=8999\n", NULL);
+  g_autoptr(MgwConfig) same = load ("[listen]\ntelnet-port=9000\naddress=127.0.0.1\n"
+                                    "[console]\nport=8999\n[session]\nmax-sessions=7\n", NULL);
+  g_autoptr(MgwConfig) changed = load ("[listen]\ntelnet-port=9100\naddress=127.0.0.1;::1\n"
+                                       "[console]\nport=off\n[paths]\nstate-dir=/tmp/elsewhere\n"
+                                       "[command]\nenabled=false\n[session]\nmax-sessions=7\n",
+                                       NULL);
+  g_auto(GStrv) none = NULL;
+  g_auto(GStrv) pending = NULL;
+  static const char *const expected[] = {
+    "[listen] address", "[listen] telnet-port", "[console] port", "[command] enabled",
+    "[paths] state-dir", NULL,
+  };
+
+  g_assert_nonnull (running);
+  g_assert_nonnull (same);
+  g_assert_nonnull (changed);
+  none = mgw_config_keep_restart_keys (same, running);
+  g_assert_cmpstrv (none, (const char *const[]) { NULL });
+  g_assert_cmpuint (same->max_sessions, ==, 7);
+
+  pending = mgw_config_keep_restart_keys (changed, running);
+  g_assert_cmpstrv (pending, expected);
+  g_assert_cmpint (changed->telnet_port, ==, 9000);
+  g_assert_cmpint (changed->display_port, ==, 8999);
+  g_assert_cmpstrv (changed->listen_addresses, running->listen_addresses);
+  g_assert_cmpstr (changed->state_dir, ==, running->state_dir);
+  g_assert_cmpint (changed->no_command_channel, ==, running->no_command_channel);
+  g_assert_cmpuint (changed->max_sessions, ==, 7);   /* applied */
+}
+
 static void
 test_subprotocols (void)
 {
@@ -188,6 +225,7 @@ main (int argc, char **argv)
   g_test_add_func ("/config/full-file", test_full_file);
   g_test_add_func ("/config/bad-files", test_bad_files);
   g_test_add_func ("/config/subprotocols", test_subprotocols);
+  g_test_add_func ("/config/restart-keys", test_restart_keys);
   g_test_add_func ("/config/ping-and-port", test_ping_and_port);
   g_test_add_func ("/config/sample-file", test_sample_file);
   return g_test_run ();

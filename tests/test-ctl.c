@@ -836,7 +836,7 @@ test_bans (Fixture       *f,
 }
 
 /* Reload: fine with a good moipgw.conf, refused (status 1, the reason)
- * with a broken one. */
+ * with a broken one; keys that need a restart are named. */
 static void
 test_reload (Fixture       *f,
              gconstpointer  data)
@@ -845,6 +845,9 @@ test_reload (Fixture       *f,
   g_autoptr(Result) json = NULL;
   g_autoptr(Result) broken = NULL;
   g_autoptr(Result) again = NULL;
+  g_autoptr(Result) restart = NULL;
+  g_autoptr(Result) restart_json = NULL;
+  g_autoptr(Result) back = NULL;
 
   if (f->bus == NULL)
     return;
@@ -863,6 +866,24 @@ test_reload (Fixture       *f,
   g_assert_true (g_file_set_contents (f->config_file, "", 0, NULL));
   again = run_ctl (f, "reload", NULL);
   assert_ok (again, "reload after the fix");
+
+  /* Settings read at start only are named, and wait. */
+  g_assert_true (g_file_set_contents (f->config_file,
+                                      "[metrics]\nlisten=127.0.0.1:9\n"
+                                      "[command]\nretry-interval=7\n", -1, NULL));
+  restart = run_ctl (f, "reload", NULL);
+  assert_ok (restart, "reload with restart-only keys");
+  g_assert_cmpstr (restart->out, ==, "Configuration reloaded.\n"
+                   "Waiting for a restart of moipgwd: [command] retry-interval, [metrics] listen.\n");
+  restart_json = run_ctl (f, "reload", "--json", NULL);
+  assert_ok (restart_json, "reload --json with restart-only keys");
+  g_assert_nonnull (strstr (restart_json->out, "\"[command] retry-interval\""));
+  g_assert_nonnull (strstr (restart_json->out, "\"[metrics] listen\""));
+
+  g_assert_true (g_file_set_contents (f->config_file, "", 0, NULL));
+  back = run_ctl (f, "reload", NULL);
+  assert_ok (back, "reload back to the running values");
+  g_assert_cmpstr (back->out, ==, "Configuration reloaded.\n");
 }
 
 /* Teletel: status works, the actions say NotSupported (no backend). */
