@@ -26,7 +26,7 @@ LLVMFuzzerTestOneInput (const guint8 *buf, size_t size)
   fuzz_write_file (in_path, buf, size);
 
   MgwLegacyConfig *config = mgw_legacy_config_new ();
-  if (!mgw_legacy_config_load (config, in_path, &error))
+  if (!mgw_legacy_config_load (config, in_path, MGW_FILE_DEFAULT, &error))
     {
       FUZZ_CHECK (error != NULL);
       g_clear_error (&error);
@@ -42,7 +42,7 @@ LLVMFuzzerTestOneInput (const guint8 *buf, size_t size)
     }
 
   MgwLegacyConfig *again = mgw_legacy_config_new ();
-  if (!mgw_legacy_config_load (again, out_path, &error))
+  if (!mgw_legacy_config_load (again, out_path, MGW_FILE_DEFAULT, &error))
     {
       fprintf (stderr, "fuzz: reload of the saved file failed: %s\n", error->message);
       abort ();
@@ -60,7 +60,7 @@ LLVMFuzzerTestOneInput (const guint8 *buf, size_t size)
   if (mgw_legacy_config_save (again, out_path, &error))
     {
       MgwLegacyConfig *third = mgw_legacy_config_new ();
-      FUZZ_CHECK (mgw_legacy_config_load (third, out_path, NULL));
+      FUZZ_CHECK (mgw_legacy_config_load (third, out_path, MGW_FILE_DEFAULT, NULL));
       FUZZ_CHECK (mgw_legacy_config_get_exec_count (third) == mgw_legacy_config_get_exec_count (again));
       mgw_legacy_config_free (third);
     }

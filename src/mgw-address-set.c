@@ -286,7 +286,7 @@ mgw_address_set_load_never_ban (MgwAddressSet  *set,
   g_return_val_if_fail (set != NULL, FALSE);
   g_return_val_if_fail (path != NULL, FALSE);
 
-  if (!mgw_file_get_contents_max (path, MGW_JSON_FILE_MAX, &data, &len, &local))
+  if (!mgw_file_get_contents_max (path, MGW_JSON_FILE_MAX, MGW_FILE_DEFAULT, &data, &len, &local))
     {
       if (g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
         {
@@ -298,7 +298,7 @@ mgw_address_set_load_never_ban (MgwAddressSet  *set,
     }
   if (!json_parser_load_from_data (parser, data, (gssize) len, &local))
     {
-      g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG, "%s: %s", path, local->message);
+      mgw_error_set_in_file (error, path, local);
       return FALSE;
     }
   /* An empty file parses to no root at all. */

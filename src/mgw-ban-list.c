@@ -643,7 +643,7 @@ load_extra (MgwBanList *self,
   gboolean bad = FALSE;
   gsize len;
 
-  if (g_stat (self->extra_path, &st) != 0)
+  if (g_lstat (self->extra_path, &st) != 0)
     {
       int saved_errno = errno;
 
@@ -658,11 +658,14 @@ load_extra (MgwBanList *self,
                  self->extra_path, MAX_FILE_SIZE);
       return;
     }
-  if (!g_file_get_contents (self->extra_path, &data, &len, &error) ||
+  if (!mgw_file_get_contents_max (self->extra_path, MAX_FILE_SIZE, MGW_FILE_NO_SYMLINK,
+                                  &data, &len, &error) ||
       !json_parser_load_from_data (parser, data, (gssize) len, &error))
     {
-      g_warning ("%s: %s, ignored (default reasons and durations)",
-                 self->extra_path, error->message);
+      g_autoptr(GError) named = NULL;
+
+      mgw_error_set_in_file (&named, self->extra_path, error);
+      g_warning ("%s, ignored (default reasons and durations)", named->message);
       return;
     }
   root = json_parser_get_root (parser);
@@ -763,7 +766,7 @@ mgw_ban_list_load (MgwBanList  *self,
   if (self->path == NULL)
     return TRUE;
 
-  if (g_stat (self->path, &st) != 0)
+  if (g_lstat (self->path, &st) != 0)
     {
       int saved_errno = errno;
 
@@ -776,6 +779,10 @@ mgw_ban_list_load (MgwBanList  *self,
                    self->path, g_strerror (saved_errno));
       return FALSE;
     }
+  /* Our own file: a link put in its place is not followed (it could
+   * point at a file of root's, and quote it in the log). */
+  if (S_ISLNK (st.st_mode))
+    return move_aside (self, "a symbolic link, not followed", error);
   if (!S_ISREG (st.st_mode))
     {
       g_set_error (error, MGW_ERROR, MGW_ERROR_FAILED,
@@ -785,16 +792,20 @@ mgw_ban_list_load (MgwBanList  *self,
     }
   if (st.st_size > MAX_FILE_SIZE)
     return move_aside (self, "bigger than 16 MiB", error);
-  if (!g_file_get_contents (self->path, &data, &len, &local))
+  if (!mgw_file_get_contents_max (self->path, MAX_FILE_SIZE, MGW_FILE_NO_SYMLINK,
+                                  &data, &len, &local))
     {
+      if (g_error_matches (local, MGW_ERROR, MGW_ERROR_CONFIG))   /* swapped, grown */
+        return move_aside (self, local->message, error);
       g_set_error (error, MGW_ERROR, MGW_ERROR_FAILED, _("Cannot read the ban list: %s"),
                    local->message);
       return FALSE;
     }
-  if (len > MAX_FILE_SIZE)
-    return move_aside (self, "bigger than 16 MiB", error);
   if (!json_parser_load_from_data (parser, data, (gssize) len, &local))
-    return move_aside (self, local->message, error);
+    {
+      g_autofree char *problem = mgw_error_describe (local);
+      return move_aside (self, problem, error);
+    }
   root = json_parser_get_root (parser);
   if (root == NULL)
     return move_aside (self, "empty file", error);
@@ -817,20 +828,22 @@ mgw_ban_list_load (MgwBanList  *self,
 
       if (address == NULL)
         {
-          g_warning ("%s: \"%s\" is not an IP address, entry ignored", self->path, key);
+          g_autofree char *shown = mgw_error_escape (key, strlen (key));
+          g_warning ("%s: \"%s\" is not an IP address, entry ignored", self->path, shown);
           continue;
         }
       if (json_node_get_value_type (value) != G_TYPE_STRING)
         {
           g_warning ("%s: the timestamp of %s is not a string, entry ignored",
-                     self->path, key);
+                     self->path, address);
           continue;
         }
       text = json_node_get_string (value);
       if (!parse_stamp (text, zone, &since))
         {
+          g_autofree char *shown = mgw_error_escape (text, strlen (text));
           g_warning ("%s: the timestamp of %s, \"%s\", is not a date, entry ignored",
-                     self->path, key, text);
+                     self->path, address, shown);
           continue;
         }
       /* "::ffff:192.0.2.7" and "192.0.2.7" are one address: the latest wins. */

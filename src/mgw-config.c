@@ -799,19 +799,20 @@ mgw_config_load_file (MgwConfig   *config,
 {
   g_autoptr(GKeyFile) keyfile = g_key_file_new ();
   g_autoptr(GError) local = NULL;
+  g_autofree char *data = NULL;
+  gsize len;
 
-  if (!g_key_file_load_from_file (keyfile, path, G_KEY_FILE_NONE, &local))
+  if (!mgw_file_get_contents_max (path, MGW_CONFIG_FILE_MAX, MGW_FILE_DEFAULT, &data, &len, &local))
     {
       if (!must_exist && g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
         return TRUE;
-      g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG, "%s: %s", path,
-                   local->message);
+      mgw_error_set_in_file (error, path, local);
       return FALSE;
     }
-  if (!mgw_config_load_keyfile (config, keyfile, &local))
+  if (!g_key_file_load_from_data (keyfile, data, len, G_KEY_FILE_NONE, &local) ||
+      !mgw_config_load_keyfile (config, keyfile, &local))
     {
-      g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG, "%s: %s", path,
-                   local->message);
+      mgw_error_set_in_file (error, path, local);
       return FALSE;
     }
   return TRUE;

@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* mgw-error.c: the project's GError domain, and reading a file with a
- * bound on its size. */
+/* mgw-error.c: the project's GError domain, reading a file with a bound
+ * on its size, and errors about files that never quote them. */
 #include "config.h"
 
 #include "mgw-error.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <glib/gi18n.h>
+#include <json-glib/json-glib.h>
+#include <string.h>
 #include <glib/gstdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -23,16 +26,18 @@ too_big (const char  *path,
   return FALSE;
 }
 
-/* g_file_get_contents() that refuses (MGW_ERROR_CONFIG) a file of more
- * than `max` bytes: a regular file without reading it, anything else (a
- * device, a pipe, a file that grows) once `max` bytes have come, so that
- * a file an attacker or an accident made huge or endless never costs
- * more memory than that. A missing file is G_FILE_ERROR_NOENT, as with
+/* g_file_get_contents() for the gateway's own files: only a regular file
+ * (MGW_ERROR_CONFIG otherwise: a device, a pipe, a directory), never
+ * through a symbolic link with MGW_FILE_NO_SYMLINK, and never more than
+ * `max` bytes (a file bigger, or that grows past it while read, is
+ * refused), so that a file an attacker or an accident put there costs
+ * nothing. A missing file is G_FILE_ERROR_NOENT, as with
  * g_file_get_contents(). */
 gboolean
-mgw_file_get_contents_max (const char  *path,
-                           gsize        max,
-                           char       **contents,
+mgw_file_get_contents_max (const char    *path,
+                           gsize          max,
+                           MgwFileFlags   flags,
+                           char         **contents,
                            gsize       *length,
                            GError     **error)
 {
@@ -45,22 +50,33 @@ mgw_file_get_contents_max (const char  *path,
   g_return_val_if_fail (contents != NULL, FALSE);
 
   /* O_NONBLOCK: a FIFO put there does not hang the daemon in open(). */
-  fd = g_open (path, O_RDONLY | O_CLOEXEC | O_NONBLOCK, 0);
+  fd = g_open (path, O_RDONLY | O_CLOEXEC | O_NONBLOCK |
+               ((flags & MGW_FILE_NO_SYMLINK) ? O_NOFOLLOW : 0), 0);
   if (fd < 0)
     {
       int saved = errno;
 
-      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
-                   "cannot open %s: %s", path, g_strerror (saved));
+      if (saved == ELOOP && (flags & MGW_FILE_NO_SYMLINK))
+        g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
+                     _("%s is a symbolic link, not followed"), path);
+      else
+        g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
+                     "cannot open %s: %s", path, g_strerror (saved));
       return FALSE;
     }
   regular = fstat (fd, &st) == 0 && S_ISREG (st.st_mode);
-  if (regular && (guint64) st.st_size > max)
+  if (!regular)
+    {
+      g_close (fd, NULL);
+      g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG, _("%s is not a regular file"), path);
+      return FALSE;
+    }
+  if ((guint64) st.st_size > max)
     {
       g_close (fd, NULL);
       return too_big (path, max, error);
     }
-  data = g_byte_array_sized_new (regular ? (guint) st.st_size + 1 : 4096);
+  data = g_byte_array_sized_new ((guint) st.st_size + 1);
   for (;;)
     {
       guint8 chunk[16 * 1024];
@@ -104,4 +120,71 @@ mgw_error_escape (const char *text,
   g_autofree char *copy = g_strndup (text, MIN (len, 64));
 
   return g_strescape (copy, NULL);
+}
+
+/* What json-glib found wrong, without its quote of the text: "line 3,
+ * column 7: " and our own words for its code. */
+static char *
+json_problem (const GError *cause)
+{
+  const char *what;
+  unsigned line = 0, column = 0;
+  const char *at = strstr (cause->message, ">:");
+
+  switch (cause->code)
+    {
+    case JSON_PARSER_ERROR_TRAILING_COMMA:
+      what = _("a comma before a closing bracket");
+      break;
+    case JSON_PARSER_ERROR_MISSING_COMMA:
+      what = _("a comma is missing");
+      break;
+    case JSON_PARSER_ERROR_MISSING_COLON:
+      what = _("a colon is missing");
+      break;
+    case JSON_PARSER_ERROR_INVALID_BAREWORD:
+      what = _("a word that is not JSON");
+      break;
+    case JSON_PARSER_ERROR_EMPTY_MEMBER_NAME:
+      what = _("an empty member name");
+      break;
+    case JSON_PARSER_ERROR_INVALID_DATA:
+      what = _("not UTF-8 text");
+      break;
+    default:
+      what = _("not valid JSON");
+      break;
+    }
+  /* "<data>:3:7: Parse error: ..." */
+  if (at != NULL && sscanf (at + 2, "%u:%u:", &line, &column) == 2)
+    /* TRANSLATORS: where a JSON file is wrong, then what. */
+    return g_strdup_printf (_("line %u, column %u: %s"), line, column, what);
+  return g_strdup (what);
+}
+
+char *
+mgw_error_describe (const GError *cause)
+{
+  g_return_val_if_fail (cause != NULL, NULL);
+
+  if (cause->domain == JSON_PARSER_ERROR)
+    return json_problem (cause);
+  return g_strdup (cause->message);
+}
+
+void
+mgw_error_set_in_file (GError       **error,
+                       const char    *path,
+                       const GError  *cause)
+{
+  g_autofree char *problem = NULL;
+
+  g_return_if_fail (path != NULL && cause != NULL);
+
+  problem = mgw_error_describe (cause);
+  /* The reading functions name the file already. */
+  if (strstr (problem, path) != NULL)
+    g_set_error_literal (error, MGW_ERROR, MGW_ERROR_CONFIG, problem);
+  else
+    g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG, "%s: %s", path, problem);
 }

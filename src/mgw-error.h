@@ -23,12 +23,30 @@ GQuark mgw_error_quark (void);
 /* The largest JSON file the gateway reads (neverbanned.json,
  * GatewayConfig.json; banned.json has the same bound). */
 #define MGW_JSON_FILE_MAX (16 * 1024 * 1024)
+/* moipgw.conf: a few kilobytes, written by hand. */
+#define MGW_CONFIG_FILE_MAX (1024 * 1024)
 
-gboolean mgw_file_get_contents_max (const char  *path,
-                                    gsize        max,
-                                    char       **contents,
-                                    gsize       *length,
-                                    GError     **error);
+typedef enum {
+  MGW_FILE_DEFAULT    = 0,
+  MGW_FILE_NO_SYMLINK = 1 << 0,   /* state files: a symbolic link is refused (O_NOFOLLOW) */
+} MgwFileFlags;
+
+gboolean mgw_file_get_contents_max (const char    *path,
+                                    gsize          max,
+                                    MgwFileFlags   flags,
+                                    char         **contents,
+                                    gsize         *length,
+                                    GError       **error);
+
+/* cause->message, but a JSON parser error in our words ("line 3,
+ * column 7: a comma is missing"), never quoting the text it read. */
+char    *mgw_error_describe        (const GError  *cause);
+/* error (MGW_ERROR_CONFIG): "PATH: what cause says", the path once even
+ * when cause names it already, and a JSON parser error in our words,
+ * with its line and column but never the file's text. */
+void     mgw_error_set_in_file     (GError       **error,
+                                    const char    *path,
+                                    const GError  *cause);
 
 /* Untrusted bytes, printable in an error message (64 at most). */
 char    *mgw_error_escape (const char *text,

@@ -935,9 +935,11 @@ load_legacy_config (MgwGateway  *self,
   const char *path = g_file_test (state_path, G_FILE_TEST_EXISTS) ? state_path : etc_path;
   g_autoptr(GError) local = NULL;
 
-  if (!mgw_legacy_config_load (self->legacy, path, &local))
+  if (!mgw_legacy_config_load (self->legacy, path,
+                               path == state_path ? MGW_FILE_NO_SYMLINK : MGW_FILE_DEFAULT,
+                               &local))
     {
-      g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG, "%s: %s", path, local->message);
+      mgw_error_set_in_file (error, path, local);
       return FALSE;
     }
   mgw_legacy_config_set_exec_count (self->legacy,

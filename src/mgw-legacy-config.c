@@ -139,6 +139,7 @@ can_write_back (JsonNode *node)
 gboolean
 mgw_legacy_config_load (MgwLegacyConfig  *config,
                         const char       *path,
+                        MgwFileFlags      flags,
                         GError          **error)
 {
   g_autofree char *data = NULL;
@@ -156,7 +157,7 @@ mgw_legacy_config_load (MgwLegacyConfig  *config,
   g_return_val_if_fail (config != NULL, FALSE);
   g_return_val_if_fail (path != NULL, FALSE);
 
-  if (!mgw_file_get_contents_max (path, MGW_JSON_FILE_MAX, &data, &len, &local))
+  if (!mgw_file_get_contents_max (path, MGW_JSON_FILE_MAX, flags, &data, &len, &local))
     {
       if (g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
         {
@@ -173,7 +174,7 @@ mgw_legacy_config_load (MgwLegacyConfig  *config,
     }
   if (!json_parser_load_from_data (parser, data, (gssize) len, &local))
     {
-      g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG, "%s: %s", path, local->message);
+      mgw_error_set_in_file (error, path, local);
       return FALSE;
     }
   root = json_parser_get_root (parser);

@@ -5,6 +5,8 @@
 
 #include <glib.h>
 
+#include "mgw-error.h"
+
 G_BEGIN_DECLS
 
 typedef struct _MgwLegacyConfig MgwLegacyConfig;
@@ -12,9 +14,11 @@ typedef struct _MgwLegacyConfig MgwLegacyConfig;
 MgwLegacyConfig *mgw_legacy_config_new             (void);
 void             mgw_legacy_config_free            (MgwLegacyConfig  *config);
 /* A missing file gives the defaults; a corrupt one or a known key of the
- * wrong type fails (naming the key) and leaves the config as it was. */
+ * wrong type fails (naming the key) and leaves the config as it was.
+ * flags: MGW_FILE_NO_SYMLINK for the copy in the state directory. */
 gboolean         mgw_legacy_config_load            (MgwLegacyConfig  *config,
                                                     const char       *path,
+                                                    MgwFileFlags      flags,
                                                     GError          **error);
 /* Atomic. Keys we do not know are written back as they were, in order. */
 gboolean         mgw_legacy_config_save            (MgwLegacyConfig  *config,

@@ -198,7 +198,7 @@ mgw_profiles_load_file (MgwProfiles  *profiles,
   g_autoptr(GError) local = NULL;
   gsize len;
 
-  if (!g_file_get_contents (path, &data, &len, &local))
+  if (!mgw_file_get_contents_max (path, MGW_JSON_FILE_MAX, MGW_FILE_DEFAULT, &data, &len, &local))
     {
       if (g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
         {
@@ -210,7 +210,7 @@ mgw_profiles_load_file (MgwProfiles  *profiles,
     }
   if (!mgw_profiles_load_data (profiles, data, len, &local))
     {
-      g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG, "%s: %s", path, local->message);
+      mgw_error_set_in_file (error, path, local);
       return FALSE;
     }
   return TRUE;

@@ -222,15 +222,38 @@ make_fifo (const char *path)
   return mkfifo (path, 0600) == 0;
 }
 
-/* Not a regular file (a device, a pipe): no size to judge it by, so it
- * is read only up to the bound, never without end. */
+/* Not a regular file (a device, a pipe): refused before a byte is read,
+ * never read without end. */
 static void
 test_never_ban_endless (void)
 {
   g_autoptr(GError) error = load_not_a_file (make_dev_zero_link);
 
   g_assert_error (error, MGW_ERROR, MGW_ERROR_CONFIG);
-  g_assert_nonnull (strstr (error->message, "bigger than 16 MiB"));
+  g_assert_nonnull (strstr (error->message, "is not a regular file"));
+}
+
+/* A file that is not JSON: the path once, where and what in our words,
+ * never its text. */
+static void
+test_never_ban_not_quoted (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("test-address-set-XXXXXX", NULL);
+  g_autofree char *path = write_temp (dir, "neverbanned.json",
+                                      "{\"192.0.2.1\": \"a\",\n root:x:0:0:SECRET}");
+  g_autoptr(MgwAddressSet) set = mgw_address_set_new ();
+  g_autofree char *expected = g_strdup_printf ("%s: line ", path);
+
+  g_assert_false (mgw_address_set_load_never_ban (set, path, &error));
+  g_assert_error (error, MGW_ERROR, MGW_ERROR_CONFIG);
+  g_test_message ("%s", error->message);
+  g_assert_true (g_str_has_prefix (error->message, expected));
+  g_assert_null (strstr (error->message + strlen (path), path));
+  g_assert_null (strstr (error->message, "SECRET"));
+  g_assert_null (strstr (error->message, "root"));
+  g_unlink (path);
+  g_rmdir (dir);
 }
 
 /* A FIFO where the file should be: refused (nothing to parse), without
@@ -365,6 +388,7 @@ main (int   argc,
   g_test_add_func ("/address-set/never-ban/too-big", test_never_ban_too_big);
   g_test_add_func ("/address-set/never-ban/endless", test_never_ban_endless);
   g_test_add_func ("/address-set/never-ban/fifo", test_never_ban_fifo);
+  g_test_add_func ("/address-set/never-ban/not-quoted", test_never_ban_not_quoted);
   g_test_add_func ("/address-set/local", test_local);
 
   return g_test_run ();

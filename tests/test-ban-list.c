@@ -753,6 +753,88 @@ count_aside (Fixture    *f,
   return n;
 }
 
+/* banned.json and its sidecar replaced by links to a file of root's: not
+ * followed, nothing of the target in the log; the link is moved aside
+ * (not its target), the list starts empty and saves a real file. */
+static void
+test_symlink (Fixture       *f,
+              gconstpointer  data)
+{
+  g_autofree char *secret = g_build_filename (f->dir, "shadow", NULL);
+  g_autofree char *extra = g_strconcat (f->path, ".extra.json", NULL);
+  g_autoptr(MgwBanList) list = new_list (f, f->path);
+  g_autoptr(MgwBanList) again = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *kept = NULL;
+  GStatBuf st;
+
+  write_data (secret, "root:$6$SECRET:19000:0:99999:7:::\n", -1);
+  g_assert_cmpint (symlink (secret, f->path), ==, 0);
+  /* The whole message: our words and paths, nothing of the target. */
+  g_test_expect_message ("moipgw", G_LOG_LEVEL_WARNING,
+                         "The ban list /*/banned.json is corrupt (a symbolic link, not followed): "
+                         "renamed to /*/banned.json.corrupt-20210908-000000, starting with no bans");
+  g_assert_true (mgw_ban_list_load (list, &error));
+  g_test_assert_expected_messages ();
+  g_assert_no_error (error);
+  g_assert_cmpuint (mgw_ban_list_get_size (list), ==, 0);
+  /* The link went aside, the target is untouched. */
+  g_assert_cmpint (g_lstat (f->path, &st), !=, 0);
+  kept = read_text (secret);
+  g_assert_cmpstr (kept, ==, "root:$6$SECRET:19000:0:99999:7:::\n");
+  {
+    g_autoptr(GDir) dir = g_dir_open (f->dir, 0, NULL);
+    const char *name;
+    guint links = 0;
+
+    while ((name = g_dir_read_name (dir)) != NULL)
+      if (g_str_has_prefix (name, "banned.json.corrupt-"))
+        {
+          g_autofree char *path = g_build_filename (f->dir, name, NULL);
+          g_assert_cmpint (g_lstat (path, &st), ==, 0);
+          g_assert_true (S_ISLNK (st.st_mode));
+          links++;
+        }
+    g_assert_cmpuint (links, ==, 1);
+  }
+  ban_ok (list, "192.0.2.1");
+  g_assert_true (mgw_ban_list_flush (list, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (g_lstat (f->path, &st), ==, 0);
+  g_assert_true (S_ISREG (st.st_mode));
+  kept = (g_free (kept), read_text (secret));
+  g_assert_cmpstr (kept, ==, "root:$6$SECRET:19000:0:99999:7:::\n");
+
+  /* The sidecar as a link: ignored, said in our words. */
+  g_assert_cmpint (g_unlink (extra), ==, 0);
+  g_assert_cmpint (symlink (secret, extra), ==, 0);
+  again = new_list (f, f->path);
+  g_test_expect_message ("moipgw", G_LOG_LEVEL_WARNING,
+                         "/*/banned.json.extra.json is a symbolic link, not followed, "
+                         "ignored (default reasons and durations)");
+  g_assert_true (mgw_ban_list_load (again, &error));
+  g_test_assert_expected_messages ();
+  g_assert_no_error (error);
+  g_assert_true (mgw_ban_list_check (again, "192.0.2.1"));
+}
+
+/* The parser's words about a corrupt file, not the file's text. */
+static void
+test_corrupt_not_quoted (Fixture       *f,
+                         gconstpointer  data)
+{
+  g_autoptr(MgwBanList) list = new_list (f, f->path);
+  g_autoptr(GError) error = NULL;
+
+  write_data (f->path, "root:x:0:0:SECRET:/root:/bin/bash\n", -1);
+  g_test_expect_message ("moipgw", G_LOG_LEVEL_WARNING,
+                         "The ban list /*/banned.json is corrupt (line 1, column 4: a word that "
+                         "is not JSON): renamed to /*, starting with no bans");
+  g_assert_true (mgw_ban_list_load (list, &error));
+  g_test_assert_expected_messages ();
+  g_assert_no_error (error);
+}
+
 /* A corrupt file is said once, kept aside, and the gateway starts. */
 static void
 test_corrupt (Fixture       *f,
@@ -1023,6 +1105,8 @@ main (int   argc,
   ADD ("fixture", test_fixture);
   ADD ("sidecar", test_sidecar);
   ADD ("corrupt", test_corrupt);
+  ADD ("symlink", test_symlink);
+  ADD ("corrupt-not-quoted", test_corrupt_not_quoted);
   ADD ("too-big", test_too_big);
   ADD ("bad-entries", test_bad_entries);
   ADD ("unreadable", test_unreadable);

@@ -100,6 +100,32 @@ test_bad_config_file (void)
   g_unlink (path);
 }
 
+/* A broken GatewayConfig.json: its path once, the parser's finding in
+ * our words, nothing of its text. */
+static void
+test_bad_legacy_config (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("moipgw-test-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "GatewayConfig.json", NULL);
+  g_autofree char *state = g_build_filename (dir, "state", NULL);
+  g_autofree char *state_arg = g_strdup_printf ("--state-dir=%s", state);
+  g_autoptr(MgwTestDaemon) d = NULL;
+  const char *first;
+
+  g_assert_true (g_file_set_contents (path, "{\"DumpData\": SECRET", -1, NULL));
+  d = daemon_spawn_no_dbus ("--demo", "--tcp", "0", "--ws", "off", "--display", "off",
+                            "-g", dir, state_arg, NULL);
+  mgw_test_daemon_wait_exit (d, MGW_TEST_TIMEOUT_MS);
+  g_assert_cmpint (g_subprocess_get_exit_status (d->process), !=, 0);
+  first = strstr (d->err->str, path);
+  if (first == NULL || strstr (first + 1, path) != NULL || strstr (d->err->str, "SECRET") != NULL ||
+      strstr (d->err->str, "line 1, column") == NULL)
+    g_error ("the path not once, or the text quoted:\n%s", d->err->str);
+  g_unlink (path);
+  g_rmdir (state);
+  g_rmdir (dir);
+}
+
 /* A port already taken: a clear message and a failure status. */
 static void
 test_port_in_use (void)
@@ -329,6 +355,7 @@ main (int argc, char **argv)
   g_test_add_func ("/daemon/port-in-use", test_port_in_use);
   g_test_add_func ("/daemon/demo-and-sigterm", test_demo_and_sigterm);
   g_test_add_func ("/daemon/no-bus-stop", test_no_bus_stop);
+  g_test_add_func ("/daemon/bad-legacy-config", test_bad_legacy_config);
   g_test_add_func ("/daemon/sighup-profiles", test_sighup_profiles);
   g_test_add_func ("/daemon/kill-during-bans", test_kill_during_bans);
   g_test_add_func ("/daemon/fd-limit", test_fd_limit);

@@ -57,11 +57,11 @@ legacy_config_round_trip (const char *crash)
   g_file_set_contents (in_path, data, (gssize) len, &error);
   g_assert_no_error (error);
 
-  if (mgw_legacy_config_load (config, in_path, &error))
+  if (mgw_legacy_config_load (config, in_path, MGW_FILE_DEFAULT, &error))
     {
       mgw_legacy_config_save (config, out_path, &error);
       g_assert_no_error (error);
-      mgw_legacy_config_load (again, out_path, &error);
+      mgw_legacy_config_load (again, out_path, MGW_FILE_DEFAULT, &error);
       g_assert_no_error (error);
       g_assert_cmpint (mgw_legacy_config_get_dump_data (config), ==,
                        mgw_legacy_config_get_dump_data (again));

@@ -94,7 +94,7 @@ test_fixture (Fixture       *f,
   g_autoptr(MgwLegacyConfig) again = mgw_legacy_config_new ();
   g_autoptr(GError) error = NULL;
 
-  g_assert_true (mgw_legacy_config_load (config, original, &error));
+  g_assert_true (mgw_legacy_config_load (config, original, MGW_FILE_DEFAULT, &error));
   g_assert_no_error (error);
   assert_fixture_values (config, 0);
 
@@ -113,7 +113,7 @@ test_fixture (Fixture       *f,
   g_assert_cmpstr (saved, ==,
                    "{\"DumpData\": false, \"DumpDataPath\": \"/home/pi/PyMoIP_dir/Dumps/\", "
                    "\"LimitTcpSpeed\": 1.2, \"LimitWsSpeed\": 1.2, \"GatewayExecCount\": 1}");
-  g_assert_true (mgw_legacy_config_load (again, f->path, &error));
+  g_assert_true (mgw_legacy_config_load (again, f->path, MGW_FILE_DEFAULT, &error));
   g_assert_no_error (error);
   assert_fixture_values (again, 1);
 }
@@ -139,7 +139,7 @@ test_unknown_keys (Fixture       *f,
   g_autofree char *saved = NULL;
 
   write_text (f->path, input);
-  g_assert_true (mgw_legacy_config_load (config, f->path, &error));
+  g_assert_true (mgw_legacy_config_load (config, f->path, MGW_FILE_DEFAULT, &error));
   g_assert_no_error (error);
   g_assert_true (mgw_legacy_config_get_dump_data (config));
   g_assert_cmpstr (mgw_legacy_config_get_dump_path (config), ==, "/var/dumps/");
@@ -169,7 +169,7 @@ test_fixture_extra_key (Fixture       *f,
   g_assert_true (g_str_has_suffix (text, "}"));
   copy = g_strdup_printf ("%.*s, \"MyOwnKey\": [\"kept\", 1]}", (int) strlen (text) - 1, text);
   write_text (f->path, copy);
-  g_assert_true (mgw_legacy_config_load (config, f->path, &error));
+  g_assert_true (mgw_legacy_config_load (config, f->path, MGW_FILE_DEFAULT, &error));
   g_assert_no_error (error);
   assert_fixture_values (config, 0);
   mgw_legacy_config_set_exec_count (config, 1);
@@ -194,8 +194,8 @@ test_missing (Fixture       *f,
   GStatBuf st;
 
   /* Values of a previous file are forgotten too. */
-  g_assert_true (mgw_legacy_config_load (config, original, &error));
-  g_assert_true (mgw_legacy_config_load (config, f->path, &error));
+  g_assert_true (mgw_legacy_config_load (config, original, MGW_FILE_DEFAULT, &error));
+  g_assert_true (mgw_legacy_config_load (config, f->path, MGW_FILE_DEFAULT, &error));
   g_assert_no_error (error);
   g_assert_false (mgw_legacy_config_get_dump_data (config));
   g_assert_null (mgw_legacy_config_get_dump_path (config));
@@ -213,7 +213,7 @@ test_missing (Fixture       *f,
                    "\"LimitWsSpeed\": 0, \"GatewayExecCount\": 1}");
   g_assert_cmpint (g_stat (f->path, &st), ==, 0);
   g_assert_cmpint (st.st_mode & 0777, ==, 0644);
-  g_assert_true (mgw_legacy_config_load (again, f->path, &error));
+  g_assert_true (mgw_legacy_config_load (again, f->path, MGW_FILE_DEFAULT, &error));
   g_assert_no_error (error);
   g_assert_null (mgw_legacy_config_get_dump_path (again));
   g_assert_cmpuint (mgw_legacy_config_get_exec_count (again), ==, 1);
@@ -259,7 +259,7 @@ test_bad (Fixture       *f,
   g_autoptr(MgwLegacyConfig) config = mgw_legacy_config_new ();
   g_autoptr(GError) error = NULL;
 
-  g_assert_true (mgw_legacy_config_load (config, original, &error));
+  g_assert_true (mgw_legacy_config_load (config, original, MGW_FILE_DEFAULT, &error));
   g_assert_no_error (error);
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
@@ -267,7 +267,7 @@ test_bad (Fixture       *f,
 
       g_test_message ("%s", cases[i].text);
       write_text (f->path, cases[i].text);
-      g_assert_false (mgw_legacy_config_load (config, f->path, &load_error));
+      g_assert_false (mgw_legacy_config_load (config, f->path, MGW_FILE_DEFAULT, &load_error));
       g_assert_error (load_error, MGW_ERROR, MGW_ERROR_CONFIG);
       g_assert_nonnull (strstr (load_error->message, f->path));
       if (cases[i].key != NULL)
@@ -280,21 +280,21 @@ test_bad (Fixture       *f,
     }
 
   /* Unreadable. */
-  g_assert_false (mgw_legacy_config_load (config, f->dir, &error));
+  g_assert_false (mgw_legacy_config_load (config, f->dir, MGW_FILE_DEFAULT, &error));
   g_assert_nonnull (error);
   g_clear_error (&error);
   assert_fixture_values (config, 0);
 
   /* Fine: an empty path is no path, null too, integers as speeds. */
   write_text (f->path, "{\"DumpDataPath\": \"\", \"LimitTcpSpeed\": 0, \"LimitWsSpeed\": 3}");
-  g_assert_true (mgw_legacy_config_load (config, f->path, &error));
+  g_assert_true (mgw_legacy_config_load (config, f->path, MGW_FILE_DEFAULT, &error));
   g_assert_no_error (error);
   g_assert_null (mgw_legacy_config_get_dump_path (config));
   g_assert_cmpfloat (mgw_legacy_config_get_limit_tcp_speed (config), ==, 0);
   g_assert_cmpfloat (mgw_legacy_config_get_limit_ws_speed (config), ==, 3);
   g_assert_cmpuint (mgw_legacy_config_get_exec_count (config), ==, 0);
   write_text (f->path, "{\"DumpDataPath\": null}");
-  g_assert_true (mgw_legacy_config_load (config, f->path, &error));
+  g_assert_true (mgw_legacy_config_load (config, f->path, MGW_FILE_DEFAULT, &error));
   g_assert_no_error (error);
   g_assert_null (mgw_legacy_config_get_dump_path (config));
 }
@@ -313,14 +313,14 @@ test_too_big (Fixture       *f,
   fputs ("{}", out);
   g_assert_cmpint (ftruncate (fileno (out), MGW_JSON_FILE_MAX + 1), ==, 0);
   fclose (out);
-  g_assert_false (mgw_legacy_config_load (config, f->path, &error));
+  g_assert_false (mgw_legacy_config_load (config, f->path, MGW_FILE_DEFAULT, &error));
   g_assert_error (error, MGW_ERROR, MGW_ERROR_CONFIG);
   g_assert_nonnull (strstr (error->message, "bigger than 16 MiB"));
 
   /* One byte less is read (and is not JSON). */
   g_clear_error (&error);
   g_assert_cmpint (truncate (f->path, MGW_JSON_FILE_MAX), ==, 0);
-  g_assert_false (mgw_legacy_config_load (config, f->path, &error));
+  g_assert_false (mgw_legacy_config_load (config, f->path, MGW_FILE_DEFAULT, &error));
   g_assert_null (strstr (error->message, "bigger than"));
 }
 
