@@ -25,6 +25,7 @@
 #include <pwd.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define CONSOLE_QUEUE_LIMIT (256 * 1024)
@@ -716,26 +717,34 @@ closed_cb (MgwLink       *link,
   g_idle_add_full (G_PRIORITY_DEFAULT, free_client_idle, client, NULL);
 }
 
-typedef struct
-{
-  guint16 peer_port;
-  guint16 console_port;
-  gint64  uid;
-} PeerSearch;
-
+/* Callers pass addresses normalized (mgw_address_normalize ()): a
+ * connection from 127.0.0.1 to a console on "::" comes from
+ * ::ffff:127.0.0.1, loopback too. */
 static gboolean
-find_peer (const MgwTcpSocket *socket,
-           gpointer            data)
+is_loopback (const char *address)
 {
-  PeerSearch *search = data;
+  g_autoptr(GInetAddress) inet = g_inet_address_new_from_string (address);
+  return inet != NULL && g_inet_address_get_is_loopback (inet);
+}
 
-  if (socket->local_port == search->peer_port && socket->remote_port == search->console_port &&
-      socket->state == MGW_TCP_ESTABLISHED)
-    {
-      search->uid = socket->uid;
-      return FALSE;
-    }
-  return TRUE;
+/* The owner of the socket at the other end of `connection` (on
+ * loopback, the kernel's socket table knows it): the socket whose
+ * addresses and ports are ours reversed, never our own (by its inode),
+ * and no answer when two users' sockets claim the same tuple. */
+static MgwTcpPeer
+peer_uid (GSocketConnection *connection,
+          guint             *uid)
+{
+  GSocket *socket = g_socket_connection_get_socket (connection);
+  g_autoptr(GSocketAddress) local = g_socket_get_local_address (socket, NULL);
+  g_autoptr(GSocketAddress) remote = g_socket_get_remote_address (socket, NULL);
+  MgwTcpEndpoint ours, theirs;
+  struct stat st;
+
+  if (local == NULL || remote == NULL || !mgw_tcp_endpoint_set (&ours, local) ||
+      !mgw_tcp_endpoint_set (&theirs, remote) || fstat (g_socket_get_fd (socket), &st) < 0)
+    return MGW_TCP_PEER_UNKNOWN;
+  return mgw_proc_net_find_peer (&ours, &theirs, (guint64) st.st_ino, uid);
 }
 
 /* The console can do what the D-Bus methods reserved to root and the
@@ -744,24 +753,29 @@ find_peer (const MgwTcpSocket *socket,
  * other addresses cannot know who connects: that is the operator's
  * explicit, logged choice.) */
 static gboolean
-peer_allowed (MgwConsole *self,
-              guint16     peer_port,
-              char      **who)
+peer_allowed (GSocketConnection *connection,
+              char             **who)
 {
-  PeerSearch search = { peer_port, self->port, -1 };
   struct passwd *pw;
   struct group *group;
+  guint uid = 0;
 
-  mgw_proc_net_tcp_foreach (find_peer, &search);
-  if (search.uid < 0)
+  switch (peer_uid (connection, &uid))
     {
+    case MGW_TCP_PEER_UNKNOWN:
       *who = g_strdup ("an unknown user");
       return FALSE;
+    case MGW_TCP_PEER_AMBIGUOUS:
+      *who = g_strdup ("an unknown user (sockets of several users match the connection)");
+      return FALSE;
+    case MGW_TCP_PEER_FOUND:
+    default:
+      break;
     }
-  if (search.uid == 0 || search.uid == (gint64) getuid ())
+  if (uid == 0 || uid == getuid ())
     return TRUE;
-  pw = getpwuid ((uid_t) search.uid);
-  *who = pw ? g_strdup (pw->pw_name) : g_strdup_printf ("uid %" G_GINT64_FORMAT, search.uid);
+  pw = getpwuid ((uid_t) uid);
+  *who = pw ? g_strdup (pw->pw_name) : g_strdup_printf ("uid %u", uid);
   group = getgrnam ("moipgw");
   if (pw == NULL || group == NULL)
     return FALSE;
@@ -796,12 +810,11 @@ incoming_cb (GSocketService    *service,
       g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
       return TRUE;
     }
-  if (inet != NULL && g_inet_address_get_is_loopback (inet))
+  if (inet != NULL && is_loopback (address))
     {
       g_autofree char *who = NULL;
-      guint16 peer_port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (remote));
 
-      if (!peer_allowed (self, peer_port, &who))
+      if (!peer_allowed (connection, &who))
         {
           static const char refusal[] =
             N_("Permission denied: only root and members of the moipgw group may use the console.\n");
@@ -832,13 +845,6 @@ incoming_cb (GSocketService    *service,
   g_message ("console %s: connected", client->address);
   say (client, "Welcome to PyMoIP Telnet/WS gateway [display] (press 'h' for Help)\n");
   return TRUE;
-}
-
-static gboolean
-is_loopback (const char *address)
-{
-  g_autoptr(GInetAddress) inet = g_inet_address_new_from_string (address);
-  return inet != NULL && g_inet_address_get_is_loopback (inet);
 }
 
 gboolean

@@ -11,6 +11,7 @@
 #include "mgw-teletel-process.h"
 #include "mgw-test-util.h"
 
+#include <pwd.h>
 #include <string.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -275,6 +276,148 @@ test_refused_user (Fixture *f, gconstpointer data)
   g_free (c.out);
 }
 
+/* The console's own log lines ("console: nobody refused ..."). */
+static void
+capture_log (const char     *domain,
+             GLogLevelFlags  level,
+             const char     *message,
+             gpointer        user_data)
+{
+  if (g_str_has_prefix (message, "console"))
+    g_ptr_array_add (user_data, g_strdup (message));
+  g_log_default_handler (domain, level, message, NULL);
+}
+
+static guint
+count_lines (GPtrArray  *lines,
+             const char *text)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < lines->len; i++)
+    n += strstr (lines->pdata[i], text) != NULL;
+  return n;
+}
+
+/* Runs tests/lib/console-peers.py against `console` (as `uid`, or as
+ * this process's user when -1) and returns its verdicts, one a line. */
+static GPtrArray *
+run_peers (MgwConsole *console,
+           gint64      uid,
+           gboolean    ipv6)
+{
+  g_autofree char *script = g_test_build_filename (G_TEST_DIST, "lib", "console-peers.py", NULL);
+  g_autofree char *port = g_strdup_printf ("%u", mgw_console_get_port (console));
+  g_autofree char *user = g_strdup_printf ("%" G_GINT64_FORMAT, uid);
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GSubprocess) child = NULL;
+  g_autoptr(GError) error = NULL;
+  GPtrArray *verdicts = g_ptr_array_new_with_free_func (g_free);
+  g_auto(GStrv) lines = NULL;
+  Communicate c = { 0 };
+
+  g_ptr_array_add (argv, "/usr/bin/python3");
+  g_ptr_array_add (argv, script);
+  g_ptr_array_add (argv, "--port");
+  g_ptr_array_add (argv, port);
+  if (uid >= 0)
+    {
+      g_ptr_array_add (argv, "--user");
+      g_ptr_array_add (argv, user);
+    }
+  if (ipv6)
+    g_ptr_array_add (argv, "--ipv6");
+  g_ptr_array_add (argv, NULL);
+  child = g_subprocess_newv ((const char * const *) argv->pdata, G_SUBPROCESS_FLAGS_STDOUT_PIPE,
+                             &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8_async (child, NULL, NULL, communicated_cb, &c);
+  mgw_test_wait_until (communicated, &c, 4 * MGW_TEST_TIMEOUT_MS, "console-peers.py");
+  g_assert_nonnull (c.out);
+  lines = g_strsplit (c.out, "\n", -1);
+  g_free (c.out);
+  for (char **line = lines; *line != NULL; line++)
+    if (**line != '\0')
+      {
+        g_test_message ("%s", *line);
+        g_ptr_array_add (verdicts, g_strdup (*line));
+      }
+  return verdicts;
+}
+
+/* Every connection that was made got `verdict`; at least `min` were. */
+static void
+assert_verdicts (GPtrArray  *verdicts,
+                 const char *verdict,
+                 guint       min)
+{
+  guint made = 0;
+
+  for (guint i = 0; i < verdicts->len; i++)
+    {
+      const char *line = verdicts->pdata[i];
+      const char *space = strchr (line, ' ');
+
+      g_assert_nonnull (space);
+      if (g_str_has_prefix (space + 1, "skipped"))
+        continue;
+      made++;
+      if (!g_str_has_prefix (space + 1, verdict))
+        g_error ("expected \"%s\", got: %s", verdict, line);
+    }
+  g_assert_cmpuint (made, >=, min);
+}
+
+/* A local user who binds its source port to the console's port number on
+ * another loopback address (127.0.0.4) makes the ports of its connection
+ * those of the daemon's own socket reversed: matched on ports alone, it
+ * passed for root. Neither that nor IPv4 over IPv6, IPv6, nor many
+ * connections at once get nobody in; root gets in all the same ways. On
+ * a console on 127.0.0.1 and ::1, and on one on "::" (IPv4 arrives
+ * mapped). */
+static void
+test_impostors (Fixture *f, gconstpointer data)
+{
+  static const char *const listen[] = { "127.0.0.1;::1", "::" };
+  struct passwd *pw = getpwuid (65534);
+  g_autofree char *refused = g_strdup_printf ("console: %s refused", pw ? pw->pw_name : "uid 65534");
+  g_autoptr(GPtrArray) log = g_ptr_array_new_with_free_func (g_free);
+  guint handler = g_log_set_handler ("moipgw", G_LOG_LEVEL_MESSAGE, capture_log, log);
+
+  /* Quick admitted sessions would ban 127.0.0.1. */
+  f->config->min_session_ms = 0;
+  for (gsize i = 0; i < G_N_ELEMENTS (listen); i++)
+    {
+      g_autoptr(MgwConsole) console = mgw_console_new (f->gateway, NULL);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GPtrArray) verdicts = NULL;
+      g_auto(GStrv) saved = f->config->console_addresses;
+
+      g_test_message ("console on %s", listen[i]);
+      f->config->console_addresses = g_strsplit (listen[i], ";", -1);
+      g_assert_true (mgw_console_start (console, &error));
+      g_assert_no_error (error);
+      g_strfreev (f->config->console_addresses);
+      f->config->console_addresses = g_steal_pointer (&saved);
+
+      verdicts = run_peers (console, -1, TRUE);
+      assert_verdicts (verdicts, "admitted", 10);
+      g_clear_pointer (&verdicts, g_ptr_array_unref);
+      if (getuid () != 0)
+        continue;
+      g_ptr_array_set_size (log, 0);
+      verdicts = run_peers (console, 65534, TRUE);
+      /* Every connection made refused, and logged with the user's name. */
+      assert_verdicts (verdicts, "refused", 10);
+      g_assert_cmpuint (count_lines (log, refused), ==,
+                        verdicts->len - count_lines (verdicts, " skipped"));
+      g_assert_cmpuint (count_lines (log, "connected"), ==, 0);
+    }
+  g_log_remove_handler ("moipgw", handler);
+  if (getuid () != 0)
+    g_test_skip ("not root: cannot connect as another user (only root's side was run)");
+}
+
 static gboolean
 no_console_clients (gpointer data)
 {
@@ -474,6 +617,7 @@ main (int argc, char **argv)
   ADD ("/console/slow-console", test_slow_console);
   ADD ("/console/overflow-mid-command", test_overflow_mid_command);
   ADD ("/console/refused-user", test_refused_user);
+  ADD ("/console/impostors", test_impostors);
   g_test_add_func ("/console/teletel-process", test_teletel_process);
   g_test_add_func ("/console/french", test_french);
   return g_test_run ();
