@@ -2,8 +2,12 @@
 /* mgw-console.c: the admin text console ("display", SPEC §8).
  *
  * A Telnet listener, loopback only unless configured otherwise (and then
- * with a warning), speaking the original's IAC DO ECHO through the same
- * MgwLinkTelnet as users. Single-key commands, each key echoed:
+ * with a warning), through the same MgwLinkTelnet as users and with their
+ * negotiation (IAC WILL ECHO, IAC WILL SGA): a stock telnet client goes to
+ * character mode, so a key acts without Enter and shows once (the
+ * original's IAC DO ECHO alone left it in line mode). Enter is one key
+ * however it is spelled: CR LF, CR NUL, CR or LF. Single-key commands,
+ * each key echoed:
  *   h help, PIDs        i local addresses      t timeouts
  *   s sessions, totals  k stop Teletel         r start Teletel
  *   b bans              u unban (prompts)      d disconnect (prompts)
@@ -63,6 +67,8 @@ struct _ConsoleClient
   gint64      start;
   Mode        mode;
   GString    *line;
+  gboolean    fresh_prompt;    /* nothing typed since the prompt */
+  gboolean    after_cr;        /* an LF or NUL next is the same Enter */
   MgwSession *watched;
   guint64     lost;            /* trace lines not sent: queue full */
 };
@@ -595,6 +601,7 @@ prompt (ConsoleClient *client,
         const char    *question)
 {
   client->mode = mode;
+  client->fresh_prompt = TRUE;
   g_string_truncate (client->line, 0);
   say (client, question);
 }
@@ -625,7 +632,14 @@ key (ConsoleClient *client,
     }
   if (client->mode != MODE_KEYS)
     {
-      if (k == '\r' || k == '\n')
+      gboolean fresh = client->fresh_prompt;
+
+      client->fresh_prompt = FALSE;
+      /* An Enter straight after u, d or w is that key's own (typed out of
+       * a line-mode habit), not an empty answer. */
+      if (k == '\r' && fresh)
+        return;
+      if (k == '\r')
         finish_prompt (client);
       else if ((k == 0x7f || k == 0x08) && client->line->len > 0)
         {
@@ -640,7 +654,7 @@ key (ConsoleClient *client,
       return;
     }
   if (k < 0x20)
-    return;   /* Enter, NUL after CR... */
+    return;   /* Enter, controls */
   say (client, echo);
   say (client, "\n");
   switch (k)
@@ -671,7 +685,20 @@ received_cb (MgwLink       *link,
              ConsoleClient *client)
 {
   for (guint i = 0; i < len && mgw_link_get_state (link) == MGW_LINK_OPEN; i++)
-    key (client, data[i]);
+    {
+      guint8 k = data[i];
+
+      /* Telnet's Enter is CR LF or CR NUL (RFC 854), possibly split
+       * between reads; some clients send a lone CR or LF. One Enter, so
+       * that an LF does not also answer a prompt or stop watching. */
+      if (client->after_cr && (k == '\n' || k == '\0'))
+        {
+          client->after_cr = FALSE;
+          continue;
+        }
+      client->after_cr = k == '\r';
+      key (client, k == '\n' ? '\r' : k);
+    }
 }
 
 static guint
@@ -836,7 +863,7 @@ incoming_cb (GSocketService    *service,
    * rest (and tells it what it lost). */
   g_socket_set_option (g_socket_connection_get_socket (connection), SOL_SOCKET, SO_SNDBUF,
                        CONSOLE_SNDBUF, NULL);
-  client->link = mgw_link_telnet_new_server (G_IO_STREAM (connection), MGW_TELNET_START_DO_ECHO);
+  client->link = mgw_link_telnet_new_server (G_IO_STREAM (connection), MGW_TELNET_START_WILL_ECHO);
   mgw_link_set_queue_limit (client->link, CONSOLE_QUEUE_LIMIT);
   mgw_link_set_description (client->link, "console");
   g_signal_connect (client->link, "received", G_CALLBACK (received_cb), client);

@@ -11,14 +11,21 @@
 #include "mgw-teletel-process.h"
 #include "mgw-test-util.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <glib-unix.h>
 #include <pwd.h>
 #include <string.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #define S(lit) lit, sizeof lit - 1
+
+#define TELNET "/usr/bin/telnet"
 
 typedef struct
 {
@@ -74,11 +81,12 @@ contains (Fixture *f, const char *text)
   return mgw_test_bytes_contain (f->tcp->received, text, strlen (text));
 }
 
-/* The original's negotiation (IAC DO ECHO) and welcome line. */
+/* The users' negotiation (IAC WILL ECHO, IAC WILL SGA: character mode)
+ * and the original's welcome line. */
 static void
 test_welcome (Fixture *f, gconstpointer data)
 {
-  static const char welcome[] = "\xff\xfd\x01"
+  static const char welcome[] = "\xff\xfb\x01\xff\xfb\x03"
     "Welcome to PyMoIP Telnet/WS gateway [display] (press 'h' for Help)\r\n";
 
   g_assert_cmpmem (f->tcp->received->data, f->tcp->received->len, welcome, sizeof welcome - 1);
@@ -179,6 +187,290 @@ test_disconnect_and_watch (Fixture *f, gconstpointer data)
   press (f, "d", "Session to disconnect: ");
   press (f, "77\r", "No session 77");
   (void) other;
+}
+
+/* Watches session `id` with `keys` after w, sent in pieces, and checks
+ * that watching goes on after the Enter, whatever its spelling, until a
+ * key is pressed. */
+static void
+watch_with (Fixture    *f,
+            MgwSession *session,
+            const char *const *pieces)
+{
+  press (f, "w", "Session to watch: ");
+  g_byte_array_set_size (f->tcp->received, 0);
+  for (const char *const *p = pieces; *p != NULL; p++)
+    {
+      /* A piece may be a lone NUL: sent as one byte. */
+      mgw_test_tcp_send (f->tcp, *p, **p == '\0' ? 1 : strlen (*p));
+      mgw_test_run_for (30);
+    }
+  mgw_test_tcp_wait_for (f->tcp, S ("Watching session 0"));
+  mgw_test_run_for (200);
+  g_assert_true (mgw_session_get_watched (session));
+  g_assert_false (contains (f, "stopped watching"));
+  press (f, " ", "stopped watching");
+  g_assert_false (mgw_session_get_watched (session));
+}
+
+/* Enter is one key, CR LF, CR NUL, CR or LF, even split between reads:
+ * its LF does not stop the watching it started (it did: "w0" and Enter
+ * started and at once stopped watching). */
+static void
+test_enter_once (Fixture *f, gconstpointer data)
+{
+  g_autoptr(MgwTestTcp) user = mgw_test_tcp_connect ("127.0.0.1",
+                                                     mgw_gateway_get_telnet_port (f->gateway));
+  static const char *const crlf[] = { "0\r\n", NULL };
+  static const char *const split[] = { "0\r", "\n", NULL };
+  static const char *const crnul[] = { "0\r", "", NULL };
+  static const char *const lf[] = { "0\n", NULL };
+  static const char *const cr[] = { "0\r", NULL };
+  MgwSession *session;
+
+  mgw_test_tcp_wait_for (user, S ("\x1b\x39\x7b"));
+  session = mgw_gateway_lookup_session (f->gateway, 0);
+  watch_with (f, session, crlf);
+  watch_with (f, session, split);
+  watch_with (f, session, crnul);
+  watch_with (f, session, lf);
+  watch_with (f, session, cr);
+}
+
+/* "u" and Enter (a line-mode habit, or a line-mode client's "u\r\n" in
+ * one read) opens the prompt and waits for the answer: the CR LF is not
+ * an empty answer. Enter on the empty prompt after that cancels it. */
+static void
+test_prompt_enter (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (mgw_gateway_ban (f->gateway, "203.0.113.8", "test", &error));
+  press (f, "u\r\n", "Address to unban: ");
+  mgw_test_run_for (100);
+  press (f, "203.0.113.8\r\n", "203.0.113.8 unbanned");
+  g_assert_false (contains (f, "Unknown key"));
+  g_assert_cmpuint (mgw_ban_list_get_size (mgw_gateway_get_ban_list (f->gateway)), ==, 0);
+
+  /* The same with CR NUL, Enter in a read of its own. */
+  press (f, "d", "Session to disconnect: ");
+  mgw_test_tcp_send (f->tcp, S ("\r\0"));
+  mgw_test_run_for (100);
+  mgw_test_tcp_send (f->tcp, S ("77\r\0"));
+  mgw_test_tcp_wait_for (f->tcp, S ("No session 77"));
+
+  /* Enter, then Enter again: cancelled, keys are commands again. */
+  press (f, "u", "Address to unban: ");
+  mgw_test_tcp_send (f->tcp, S ("\r\n"));
+  mgw_test_run_for (100);
+  press (f, "\r\n", "\r\n");
+  press (f, "x", "Unknown key");
+}
+
+/* --- the stock telnet client on a pseudo-terminal --- */
+
+typedef struct
+{
+  GSubprocess *process;
+  gboolean     exited;
+  int          master;
+  guint        source;
+  GByteArray  *screen;     /* everything telnet wrote on its terminal */
+} Telnet;
+
+static void
+telnet_exited_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
+  *(gboolean *) user_data = TRUE;
+}
+
+static gboolean
+flag_set (gpointer data)
+{
+  return *(gboolean *) data;
+}
+
+/* In the child: a session of its own with the pty slave (its stdin) as
+ * controlling terminal, as a login shell would have. */
+static void
+telnet_child_setup (gpointer data)
+{
+  setsid ();
+  ioctl (STDIN_FILENO, TIOCSCTTY, 0);
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
+static gboolean
+pty_read_cb (int fd, GIOCondition condition, gpointer user_data)
+{
+  Telnet *t = user_data;
+  guint8 buf[4096];
+
+  for (;;)
+    {
+      ssize_t n = read (fd, buf, sizeof buf);
+
+      if (n > 0)
+        g_byte_array_append (t->screen, buf, n);
+      else if (n < 0 && errno == EINTR)
+        continue;
+      else if (n < 0 && errno == EAGAIN)
+        return G_SOURCE_CONTINUE;
+      else   /* EIO: telnet is gone */
+        {
+          t->source = 0;
+          return G_SOURCE_REMOVE;
+        }
+    }
+}
+
+/* `telnet 127.0.0.1 PORT` as an administrator runs it. */
+static Telnet *
+telnet_spawn (guint16 port)
+{
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+  g_autofree char *port_arg = g_strdup_printf ("%u", port);
+  g_autofree char *home = mgw_test_tmp_dir ();
+  g_autoptr(GError) error = NULL;
+  Telnet *t = g_new0 (Telnet, 1);
+  char slave_name[128];
+  int slave;
+
+  t->screen = g_byte_array_new ();
+  t->master = posix_openpt (O_RDWR | O_NOCTTY | O_CLOEXEC);
+  g_assert_cmpint (t->master, >=, 0);
+  g_assert_cmpint (grantpt (t->master), ==, 0);
+  g_assert_cmpint (unlockpt (t->master), ==, 0);
+  g_assert_cmpint (ptsname_r (t->master, slave_name, sizeof slave_name), ==, 0);
+  slave = open (slave_name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  g_assert_cmpint (slave, >=, 0);
+  g_assert_true (g_unix_set_fd_nonblocking (t->master, TRUE, NULL));
+  t->source = g_unix_fd_add (t->master, G_IO_IN | G_IO_HUP | G_IO_ERR, pty_read_cb, t);
+  g_subprocess_launcher_take_stdin_fd (launcher, dup (slave));
+  g_subprocess_launcher_take_stdout_fd (launcher, dup (slave));
+  g_subprocess_launcher_take_stderr_fd (launcher, dup (slave));
+  close (slave);
+  /* No ~/.telnetrc of the machine's. */
+  g_subprocess_launcher_setenv (launcher, "HOME", home, TRUE);
+  g_subprocess_launcher_setenv (launcher, "TERM", "dumb", TRUE);
+  g_subprocess_launcher_set_child_setup (launcher, telnet_child_setup, NULL, NULL);
+  t->process = g_subprocess_launcher_spawn (launcher, &error, TELNET, "127.0.0.1", port_arg, NULL);
+  g_assert_no_error (error);
+  g_subprocess_wait_async (t->process, NULL, telnet_exited_cb, &t->exited);
+  return t;
+}
+
+static void
+telnet_free (Telnet *t)
+{
+  if (!t->exited)
+    g_subprocess_force_exit (t->process);
+  mgw_test_wait_until (flag_set, &t->exited, MGW_TEST_TIMEOUT_MS, "telnet to exit");
+  g_clear_object (&t->process);
+  if (t->source != 0)
+    g_source_remove (t->source);
+  close (t->master);
+  g_byte_array_unref (t->screen);
+  g_free (t);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Telnet, telnet_free)
+
+static guint
+count (GByteArray *bytes,
+       gsize       from,
+       const char *needle)
+{
+  gsize len = strlen (needle);
+  guint n = 0;
+
+  for (gsize i = from; i + len <= bytes->len; i++)
+    n += memcmp (bytes->data + i, needle, len) == 0;
+  return n;
+}
+
+typedef struct
+{
+  GByteArray *bytes;
+  gsize       from;
+  const char *needle;
+} ScreenWait;
+
+static gboolean
+screen_has (gpointer data)
+{
+  ScreenWait *w = data;
+  return count (w->bytes, w->from, w->needle) > 0;
+}
+
+/* Types `keys` on telnet's terminal, then waits up to `ms` for `needle`
+ * on its screen after what was already there. */
+static void
+type (Telnet *t, const char *keys, const char *needle, guint ms)
+{
+  ScreenWait w = { t->screen, t->screen->len, needle };
+
+  g_assert_cmpint (write (t->master, keys, strlen (keys)), ==, (gssize) strlen (keys));
+  mgw_test_wait_until (screen_has, &w, ms, needle);
+}
+
+/* The stock telnet client: the console's negotiation puts it in
+ * character mode, so a key acts without Enter (in line mode, 'h' waited
+ * for Enter) and shows once; `w`, `0` and Enter start watching, which
+ * goes on until a key (the LF of telnet's CR LF stopped it at once). */
+static void
+test_telnet_client (Fixture *f, gconstpointer data)
+{
+  g_autoptr(MgwTestTcp) user = NULL;
+  g_autoptr(Telnet) t = NULL;
+  g_autofree char *pid = g_strdup_printf ("Gateway PID: %d", (int) getpid ());
+  ScreenWait welcome;
+  MgwSession *session;
+  gsize mark;
+
+  if (!g_file_test (TELNET, G_FILE_TEST_IS_EXECUTABLE))
+    {
+      g_test_fail_printf ("%s is missing: install the Debian package inetutils-telnet", TELNET);
+      return;
+    }
+  user = mgw_test_tcp_connect ("127.0.0.1", mgw_gateway_get_telnet_port (f->gateway));
+  mgw_test_tcp_wait_for (user, S ("\x1b\x39\x7b"));
+  session = mgw_gateway_lookup_session (f->gateway, 0);
+  t = telnet_spawn (mgw_console_get_port (f->console));
+  welcome = (ScreenWait) { t->screen, 0, "(press 'h' for Help)" };
+  mgw_test_wait_until (screen_has, &welcome, MGW_TEST_TIMEOUT_MS, "the welcome line");
+  /* Let the negotiation settle. */
+  mgw_test_run_for (300);
+
+  /* One key, no Enter: it acts within 2 s, echoed once (the console's
+   * echo; telnet's own would make two). */
+  mark = t->screen->len;
+  type (t, "h", pid, 2000);
+  g_assert_cmpuint (count (t->screen, mark, "h\r\n"), ==, 1);
+  g_assert_cmpuint (count (t->screen, mark, "hh"), ==, 0);
+
+  /* w 0 Enter: watching, and still watching a while later. */
+  type (t, "w", "Session to watch: ", 2000);
+  mark = t->screen->len;
+  type (t, "0\r", "Watching session 0", 2000);
+  mgw_test_run_for (500);
+  g_assert_true (mgw_session_get_watched (session));
+  g_assert_cmpuint (count (t->screen, mark, "stopped watching"), ==, 0);
+  /* The user's screen shows on the console's. */
+  {
+    ScreenWait mirrored = { t->screen, mark, "Z" };
+
+    mgw_test_tcp_send (user, S ("Z"));
+    mgw_test_wait_until (screen_has, &mirrored, MGW_TEST_TIMEOUT_MS, "the mirrored screen");
+  }
+  /* The 0 typed at the prompt showed once. */
+  g_assert_cmpuint (count (t->screen, mark, "0\r\nWatching"), ==, 1);
+  g_assert_cmpuint (count (t->screen, mark, "00"), ==, 0);
+  type (t, " ", "stopped watching", 2000);
+  g_assert_false (mgw_session_get_watched (session));
+
+  type (t, "q", "Bye.", 2000);
+  mgw_test_wait_until (flag_set, &t->exited, MGW_TEST_TIMEOUT_MS, "telnet to exit");
 }
 
 /* A console that does not read: its trace lines are dropped and counted,
@@ -614,6 +906,9 @@ main (int argc, char **argv)
   ADD ("/console/trace-and-sessions", test_trace_and_sessions);
   ADD ("/console/bans", test_bans);
   ADD ("/console/disconnect-and-watch", test_disconnect_and_watch);
+  ADD ("/console/enter-once", test_enter_once);
+  ADD ("/console/prompt-enter", test_prompt_enter);
+  ADD ("/console/telnet-client", test_telnet_client);
   ADD ("/console/slow-console", test_slow_console);
   ADD ("/console/overflow-mid-command", test_overflow_mid_command);
   ADD ("/console/refused-user", test_refused_user);
