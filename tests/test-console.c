@@ -2,8 +2,10 @@
 /* test-console.c: the admin console driven with raw telnet bytes: the
  * negotiation and welcome, the content of every key's output, trace
  * lines for other clients' sessions, prompts (unban, disconnect, watch),
- * a console that does not read losing trace lines without slowing
- * anyone, and all of it in French. */
+ * Enter counted once however it is spelled, a console that does not read
+ * losing trace lines without slowing anyone, and all of it in French;
+ * the stock telnet client on a pty (character mode); local users who try
+ * to pass for root (tests/lib/console-peers.py) refused. */
 #include "config.h"
 
 #include "mgw-console.h"
