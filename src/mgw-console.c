@@ -2,8 +2,12 @@
 /* mgw-console.c: the admin text console ("display", SPEC §8).
  *
  * A Telnet listener, loopback only unless configured otherwise (and then
- * with a warning), speaking the original's IAC DO ECHO through the same
- * MgwLinkTelnet as users. Single-key commands, each key echoed:
+ * with a warning), through the same MgwLinkTelnet as users and with their
+ * negotiation (IAC WILL ECHO, IAC WILL SGA): a stock telnet client goes to
+ * character mode, so a key acts without Enter and shows once (the
+ * original's IAC DO ECHO alone left it in line mode). Enter is one key
+ * however it is spelled: CR LF, CR NUL, CR or LF. Single-key commands,
+ * each key echoed:
  *   h help, PIDs        i local addresses      t timeouts
  *   s sessions, totals  k stop Teletel         r start Teletel
  *   b bans              u unban (prompts)      d disconnect (prompts)
@@ -25,6 +29,7 @@
 #include <pwd.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define CONSOLE_QUEUE_LIMIT (256 * 1024)
@@ -62,6 +67,8 @@ struct _ConsoleClient
   gint64      start;
   Mode        mode;
   GString    *line;
+  gboolean    fresh_prompt;    /* nothing typed since the prompt */
+  gboolean    after_cr;        /* an LF or NUL next is the same Enter */
   MgwSession *watched;
   guint64     lost;            /* trace lines not sent: queue full */
 };
@@ -594,6 +601,7 @@ prompt (ConsoleClient *client,
         const char    *question)
 {
   client->mode = mode;
+  client->fresh_prompt = TRUE;
   g_string_truncate (client->line, 0);
   say (client, question);
 }
@@ -624,7 +632,14 @@ key (ConsoleClient *client,
     }
   if (client->mode != MODE_KEYS)
     {
-      if (k == '\r' || k == '\n')
+      gboolean fresh = client->fresh_prompt;
+
+      client->fresh_prompt = FALSE;
+      /* An Enter straight after u, d or w is that key's own (typed out of
+       * a line-mode habit), not an empty answer. */
+      if (k == '\r' && fresh)
+        return;
+      if (k == '\r')
         finish_prompt (client);
       else if ((k == 0x7f || k == 0x08) && client->line->len > 0)
         {
@@ -639,7 +654,7 @@ key (ConsoleClient *client,
       return;
     }
   if (k < 0x20)
-    return;   /* Enter, NUL after CR... */
+    return;   /* Enter, controls */
   say (client, echo);
   say (client, "\n");
   switch (k)
@@ -670,7 +685,20 @@ received_cb (MgwLink       *link,
              ConsoleClient *client)
 {
   for (guint i = 0; i < len && mgw_link_get_state (link) == MGW_LINK_OPEN; i++)
-    key (client, data[i]);
+    {
+      guint8 k = data[i];
+
+      /* Telnet's Enter is CR LF or CR NUL (RFC 854), possibly split
+       * between reads; some clients send a lone CR or LF. One Enter, so
+       * that an LF does not also answer a prompt or stop watching. */
+      if (client->after_cr && (k == '\n' || k == '\0'))
+        {
+          client->after_cr = FALSE;
+          continue;
+        }
+      client->after_cr = k == '\r';
+      key (client, k == '\n' ? '\r' : k);
+    }
 }
 
 static guint
@@ -716,26 +744,34 @@ closed_cb (MgwLink       *link,
   g_idle_add_full (G_PRIORITY_DEFAULT, free_client_idle, client, NULL);
 }
 
-typedef struct
-{
-  guint16 peer_port;
-  guint16 console_port;
-  gint64  uid;
-} PeerSearch;
-
+/* Callers pass addresses normalized (mgw_address_normalize ()): a
+ * connection from 127.0.0.1 to a console on "::" comes from
+ * ::ffff:127.0.0.1, loopback too. */
 static gboolean
-find_peer (const MgwTcpSocket *socket,
-           gpointer            data)
+is_loopback (const char *address)
 {
-  PeerSearch *search = data;
+  g_autoptr(GInetAddress) inet = g_inet_address_new_from_string (address);
+  return inet != NULL && g_inet_address_get_is_loopback (inet);
+}
 
-  if (socket->local_port == search->peer_port && socket->remote_port == search->console_port &&
-      socket->state == MGW_TCP_ESTABLISHED)
-    {
-      search->uid = socket->uid;
-      return FALSE;
-    }
-  return TRUE;
+/* The owner of the socket at the other end of `connection` (on
+ * loopback, the kernel's socket table knows it): the socket whose
+ * addresses and ports are ours reversed, never our own (by its inode),
+ * and no answer when two users' sockets claim the same tuple. */
+static MgwTcpPeer
+peer_uid (GSocketConnection *connection,
+          guint             *uid)
+{
+  GSocket *socket = g_socket_connection_get_socket (connection);
+  g_autoptr(GSocketAddress) local = g_socket_get_local_address (socket, NULL);
+  g_autoptr(GSocketAddress) remote = g_socket_get_remote_address (socket, NULL);
+  MgwTcpEndpoint ours, theirs;
+  struct stat st;
+
+  if (local == NULL || remote == NULL || !mgw_tcp_endpoint_set (&ours, local) ||
+      !mgw_tcp_endpoint_set (&theirs, remote) || fstat (g_socket_get_fd (socket), &st) < 0)
+    return MGW_TCP_PEER_UNKNOWN;
+  return mgw_proc_net_find_peer (&ours, &theirs, (guint64) st.st_ino, uid);
 }
 
 /* The console can do what the D-Bus methods reserved to root and the
@@ -744,24 +780,29 @@ find_peer (const MgwTcpSocket *socket,
  * other addresses cannot know who connects: that is the operator's
  * explicit, logged choice.) */
 static gboolean
-peer_allowed (MgwConsole *self,
-              guint16     peer_port,
-              char      **who)
+peer_allowed (GSocketConnection *connection,
+              char             **who)
 {
-  PeerSearch search = { peer_port, self->port, -1 };
   struct passwd *pw;
   struct group *group;
+  guint uid = 0;
 
-  mgw_proc_net_tcp_foreach (find_peer, &search);
-  if (search.uid < 0)
+  switch (peer_uid (connection, &uid))
     {
+    case MGW_TCP_PEER_UNKNOWN:
       *who = g_strdup ("an unknown user");
       return FALSE;
+    case MGW_TCP_PEER_AMBIGUOUS:
+      *who = g_strdup ("an unknown user (sockets of several users match the connection)");
+      return FALSE;
+    case MGW_TCP_PEER_FOUND:
+    default:
+      break;
     }
-  if (search.uid == 0 || search.uid == (gint64) getuid ())
+  if (uid == 0 || uid == getuid ())
     return TRUE;
-  pw = getpwuid ((uid_t) search.uid);
-  *who = pw ? g_strdup (pw->pw_name) : g_strdup_printf ("uid %" G_GINT64_FORMAT, search.uid);
+  pw = getpwuid ((uid_t) uid);
+  *who = pw ? g_strdup (pw->pw_name) : g_strdup_printf ("uid %u", uid);
   group = getgrnam ("moipgw");
   if (pw == NULL || group == NULL)
     return FALSE;
@@ -796,12 +837,11 @@ incoming_cb (GSocketService    *service,
       g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
       return TRUE;
     }
-  if (inet != NULL && g_inet_address_get_is_loopback (inet))
+  if (inet != NULL && is_loopback (address))
     {
       g_autofree char *who = NULL;
-      guint16 peer_port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (remote));
 
-      if (!peer_allowed (self, peer_port, &who))
+      if (!peer_allowed (connection, &who))
         {
           static const char refusal[] =
             N_("Permission denied: only root and members of the moipgw group may use the console.\n");
@@ -823,7 +863,7 @@ incoming_cb (GSocketService    *service,
    * rest (and tells it what it lost). */
   g_socket_set_option (g_socket_connection_get_socket (connection), SOL_SOCKET, SO_SNDBUF,
                        CONSOLE_SNDBUF, NULL);
-  client->link = mgw_link_telnet_new_server (G_IO_STREAM (connection), MGW_TELNET_START_DO_ECHO);
+  client->link = mgw_link_telnet_new_server (G_IO_STREAM (connection), MGW_TELNET_START_WILL_ECHO);
   mgw_link_set_queue_limit (client->link, CONSOLE_QUEUE_LIMIT);
   mgw_link_set_description (client->link, "console");
   g_signal_connect (client->link, "received", G_CALLBACK (received_cb), client);
@@ -832,13 +872,6 @@ incoming_cb (GSocketService    *service,
   g_message ("console %s: connected", client->address);
   say (client, "Welcome to PyMoIP Telnet/WS gateway [display] (press 'h' for Help)\n");
   return TRUE;
-}
-
-static gboolean
-is_loopback (const char *address)
-{
-  g_autoptr(GInetAddress) inet = g_inet_address_new_from_string (address);
-  return inet != NULL && g_inet_address_get_is_loopback (inet);
 }
 
 gboolean

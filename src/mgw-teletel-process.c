@@ -102,7 +102,7 @@ collect_listener (const MgwTcpSocket *socket,
 {
   ListenSearch *search = data;
 
-  if (socket->state == MGW_TCP_LISTEN && socket->local_port == search->port &&
+  if (socket->state == MGW_TCP_LISTEN && socket->local.port == search->port &&
       socket->inode != 0)
     g_array_append_val (search->inodes, socket->inode);
   return TRUE;

@@ -2,8 +2,10 @@
 /* test-console.c: the admin console driven with raw telnet bytes: the
  * negotiation and welcome, the content of every key's output, trace
  * lines for other clients' sessions, prompts (unban, disconnect, watch),
- * a console that does not read losing trace lines without slowing
- * anyone, and all of it in French. */
+ * Enter counted once however it is spelled, a console that does not read
+ * losing trace lines without slowing anyone, and all of it in French;
+ * the stock telnet client on a pty (character mode); local users who try
+ * to pass for root (tests/lib/console-peers.py) refused. */
 #include "config.h"
 
 #include "mgw-console.h"
@@ -11,13 +13,21 @@
 #include "mgw-teletel-process.h"
 #include "mgw-test-util.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <glib-unix.h>
+#include <pwd.h>
 #include <string.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #define S(lit) lit, sizeof lit - 1
+
+#define TELNET "/usr/bin/telnet"
 
 typedef struct
 {
@@ -73,11 +83,12 @@ contains (Fixture *f, const char *text)
   return mgw_test_bytes_contain (f->tcp->received, text, strlen (text));
 }
 
-/* The original's negotiation (IAC DO ECHO) and welcome line. */
+/* The users' negotiation (IAC WILL ECHO, IAC WILL SGA: character mode)
+ * and the original's welcome line. */
 static void
 test_welcome (Fixture *f, gconstpointer data)
 {
-  static const char welcome[] = "\xff\xfd\x01"
+  static const char welcome[] = "\xff\xfb\x01\xff\xfb\x03"
     "Welcome to PyMoIP Telnet/WS gateway [display] (press 'h' for Help)\r\n";
 
   g_assert_cmpmem (f->tcp->received->data, f->tcp->received->len, welcome, sizeof welcome - 1);
@@ -180,6 +191,290 @@ test_disconnect_and_watch (Fixture *f, gconstpointer data)
   (void) other;
 }
 
+/* Watches session `id` with `keys` after w, sent in pieces, and checks
+ * that watching goes on after the Enter, whatever its spelling, until a
+ * key is pressed. */
+static void
+watch_with (Fixture    *f,
+            MgwSession *session,
+            const char *const *pieces)
+{
+  press (f, "w", "Session to watch: ");
+  g_byte_array_set_size (f->tcp->received, 0);
+  for (const char *const *p = pieces; *p != NULL; p++)
+    {
+      /* A piece may be a lone NUL: sent as one byte. */
+      mgw_test_tcp_send (f->tcp, *p, **p == '\0' ? 1 : strlen (*p));
+      mgw_test_run_for (30);
+    }
+  mgw_test_tcp_wait_for (f->tcp, S ("Watching session 0"));
+  mgw_test_run_for (200);
+  g_assert_true (mgw_session_get_watched (session));
+  g_assert_false (contains (f, "stopped watching"));
+  press (f, " ", "stopped watching");
+  g_assert_false (mgw_session_get_watched (session));
+}
+
+/* Enter is one key, CR LF, CR NUL, CR or LF, even split between reads:
+ * its LF does not stop the watching it started (it did: "w0" and Enter
+ * started and at once stopped watching). */
+static void
+test_enter_once (Fixture *f, gconstpointer data)
+{
+  g_autoptr(MgwTestTcp) user = mgw_test_tcp_connect ("127.0.0.1",
+                                                     mgw_gateway_get_telnet_port (f->gateway));
+  static const char *const crlf[] = { "0\r\n", NULL };
+  static const char *const split[] = { "0\r", "\n", NULL };
+  static const char *const crnul[] = { "0\r", "", NULL };
+  static const char *const lf[] = { "0\n", NULL };
+  static const char *const cr[] = { "0\r", NULL };
+  MgwSession *session;
+
+  mgw_test_tcp_wait_for (user, S ("\x1b\x39\x7b"));
+  session = mgw_gateway_lookup_session (f->gateway, 0);
+  watch_with (f, session, crlf);
+  watch_with (f, session, split);
+  watch_with (f, session, crnul);
+  watch_with (f, session, lf);
+  watch_with (f, session, cr);
+}
+
+/* "u" and Enter (a line-mode habit, or a line-mode client's "u\r\n" in
+ * one read) opens the prompt and waits for the answer: the CR LF is not
+ * an empty answer. Enter on the empty prompt after that cancels it. */
+static void
+test_prompt_enter (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (mgw_gateway_ban (f->gateway, "203.0.113.8", "test", &error));
+  press (f, "u\r\n", "Address to unban: ");
+  mgw_test_run_for (100);
+  press (f, "203.0.113.8\r\n", "203.0.113.8 unbanned");
+  g_assert_false (contains (f, "Unknown key"));
+  g_assert_cmpuint (mgw_ban_list_get_size (mgw_gateway_get_ban_list (f->gateway)), ==, 0);
+
+  /* The same with CR NUL, Enter in a read of its own. */
+  press (f, "d", "Session to disconnect: ");
+  mgw_test_tcp_send (f->tcp, S ("\r\0"));
+  mgw_test_run_for (100);
+  mgw_test_tcp_send (f->tcp, S ("77\r\0"));
+  mgw_test_tcp_wait_for (f->tcp, S ("No session 77"));
+
+  /* Enter, then Enter again: cancelled, keys are commands again. */
+  press (f, "u", "Address to unban: ");
+  mgw_test_tcp_send (f->tcp, S ("\r\n"));
+  mgw_test_run_for (100);
+  press (f, "\r\n", "\r\n");
+  press (f, "x", "Unknown key");
+}
+
+/* --- the stock telnet client on a pseudo-terminal --- */
+
+typedef struct
+{
+  GSubprocess *process;
+  gboolean     exited;
+  int          master;
+  guint        source;
+  GByteArray  *screen;     /* everything telnet wrote on its terminal */
+} Telnet;
+
+static void
+telnet_exited_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
+  *(gboolean *) user_data = TRUE;
+}
+
+static gboolean
+flag_set (gpointer data)
+{
+  return *(gboolean *) data;
+}
+
+/* In the child: a session of its own with the pty slave (its stdin) as
+ * controlling terminal, as a login shell would have. */
+static void
+telnet_child_setup (gpointer data)
+{
+  setsid ();
+  ioctl (STDIN_FILENO, TIOCSCTTY, 0);
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
+static gboolean
+pty_read_cb (int fd, GIOCondition condition, gpointer user_data)
+{
+  Telnet *t = user_data;
+  guint8 buf[4096];
+
+  for (;;)
+    {
+      ssize_t n = read (fd, buf, sizeof buf);
+
+      if (n > 0)
+        g_byte_array_append (t->screen, buf, n);
+      else if (n < 0 && errno == EINTR)
+        continue;
+      else if (n < 0 && errno == EAGAIN)
+        return G_SOURCE_CONTINUE;
+      else   /* EIO: telnet is gone */
+        {
+          t->source = 0;
+          return G_SOURCE_REMOVE;
+        }
+    }
+}
+
+/* `telnet 127.0.0.1 PORT` as an administrator runs it. */
+static Telnet *
+telnet_spawn (guint16 port)
+{
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+  g_autofree char *port_arg = g_strdup_printf ("%u", port);
+  g_autofree char *home = mgw_test_tmp_dir ();
+  g_autoptr(GError) error = NULL;
+  Telnet *t = g_new0 (Telnet, 1);
+  char slave_name[128];
+  int slave;
+
+  t->screen = g_byte_array_new ();
+  t->master = posix_openpt (O_RDWR | O_NOCTTY | O_CLOEXEC);
+  g_assert_cmpint (t->master, >=, 0);
+  g_assert_cmpint (grantpt (t->master), ==, 0);
+  g_assert_cmpint (unlockpt (t->master), ==, 0);
+  g_assert_cmpint (ptsname_r (t->master, slave_name, sizeof slave_name), ==, 0);
+  slave = open (slave_name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  g_assert_cmpint (slave, >=, 0);
+  g_assert_true (g_unix_set_fd_nonblocking (t->master, TRUE, NULL));
+  t->source = g_unix_fd_add (t->master, G_IO_IN | G_IO_HUP | G_IO_ERR, pty_read_cb, t);
+  g_subprocess_launcher_take_stdin_fd (launcher, dup (slave));
+  g_subprocess_launcher_take_stdout_fd (launcher, dup (slave));
+  g_subprocess_launcher_take_stderr_fd (launcher, dup (slave));
+  close (slave);
+  /* No ~/.telnetrc of the machine's. */
+  g_subprocess_launcher_setenv (launcher, "HOME", home, TRUE);
+  g_subprocess_launcher_setenv (launcher, "TERM", "dumb", TRUE);
+  g_subprocess_launcher_set_child_setup (launcher, telnet_child_setup, NULL, NULL);
+  t->process = g_subprocess_launcher_spawn (launcher, &error, TELNET, "127.0.0.1", port_arg, NULL);
+  g_assert_no_error (error);
+  g_subprocess_wait_async (t->process, NULL, telnet_exited_cb, &t->exited);
+  return t;
+}
+
+static void
+telnet_free (Telnet *t)
+{
+  if (!t->exited)
+    g_subprocess_force_exit (t->process);
+  mgw_test_wait_until (flag_set, &t->exited, MGW_TEST_TIMEOUT_MS, "telnet to exit");
+  g_clear_object (&t->process);
+  if (t->source != 0)
+    g_source_remove (t->source);
+  close (t->master);
+  g_byte_array_unref (t->screen);
+  g_free (t);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Telnet, telnet_free)
+
+static guint
+count (GByteArray *bytes,
+       gsize       from,
+       const char *needle)
+{
+  gsize len = strlen (needle);
+  guint n = 0;
+
+  for (gsize i = from; i + len <= bytes->len; i++)
+    n += memcmp (bytes->data + i, needle, len) == 0;
+  return n;
+}
+
+typedef struct
+{
+  GByteArray *bytes;
+  gsize       from;
+  const char *needle;
+} ScreenWait;
+
+static gboolean
+screen_has (gpointer data)
+{
+  ScreenWait *w = data;
+  return count (w->bytes, w->from, w->needle) > 0;
+}
+
+/* Types `keys` on telnet's terminal, then waits up to `ms` for `needle`
+ * on its screen after what was already there. */
+static void
+type (Telnet *t, const char *keys, const char *needle, guint ms)
+{
+  ScreenWait w = { t->screen, t->screen->len, needle };
+
+  g_assert_cmpint (write (t->master, keys, strlen (keys)), ==, (gssize) strlen (keys));
+  mgw_test_wait_until (screen_has, &w, ms, needle);
+}
+
+/* The stock telnet client: the console's negotiation puts it in
+ * character mode, so a key acts without Enter (in line mode, 'h' waited
+ * for Enter) and shows once; `w`, `0` and Enter start watching, which
+ * goes on until a key (the LF of telnet's CR LF stopped it at once). */
+static void
+test_telnet_client (Fixture *f, gconstpointer data)
+{
+  g_autoptr(MgwTestTcp) user = NULL;
+  g_autoptr(Telnet) t = NULL;
+  g_autofree char *pid = g_strdup_printf ("Gateway PID: %d", (int) getpid ());
+  ScreenWait welcome;
+  MgwSession *session;
+  gsize mark;
+
+  if (!g_file_test (TELNET, G_FILE_TEST_IS_EXECUTABLE))
+    {
+      g_test_fail_printf ("%s is missing: install the Debian package inetutils-telnet", TELNET);
+      return;
+    }
+  user = mgw_test_tcp_connect ("127.0.0.1", mgw_gateway_get_telnet_port (f->gateway));
+  mgw_test_tcp_wait_for (user, S ("\x1b\x39\x7b"));
+  session = mgw_gateway_lookup_session (f->gateway, 0);
+  t = telnet_spawn (mgw_console_get_port (f->console));
+  welcome = (ScreenWait) { t->screen, 0, "(press 'h' for Help)" };
+  mgw_test_wait_until (screen_has, &welcome, MGW_TEST_TIMEOUT_MS, "the welcome line");
+  /* Let the negotiation settle. */
+  mgw_test_run_for (300);
+
+  /* One key, no Enter: it acts within 2 s, echoed once (the console's
+   * echo; telnet's own would make two). */
+  mark = t->screen->len;
+  type (t, "h", pid, 2000);
+  g_assert_cmpuint (count (t->screen, mark, "h\r\n"), ==, 1);
+  g_assert_cmpuint (count (t->screen, mark, "hh"), ==, 0);
+
+  /* w 0 Enter: watching, and still watching a while later. */
+  type (t, "w", "Session to watch: ", 2000);
+  mark = t->screen->len;
+  type (t, "0\r", "Watching session 0", 2000);
+  mgw_test_run_for (500);
+  g_assert_true (mgw_session_get_watched (session));
+  g_assert_cmpuint (count (t->screen, mark, "stopped watching"), ==, 0);
+  /* The user's screen shows on the console's. */
+  {
+    ScreenWait mirrored = { t->screen, mark, "Z" };
+
+    mgw_test_tcp_send (user, S ("Z"));
+    mgw_test_wait_until (screen_has, &mirrored, MGW_TEST_TIMEOUT_MS, "the mirrored screen");
+  }
+  /* The 0 typed at the prompt showed once. */
+  g_assert_cmpuint (count (t->screen, mark, "0\r\nWatching"), ==, 1);
+  g_assert_cmpuint (count (t->screen, mark, "00"), ==, 0);
+  type (t, " ", "stopped watching", 2000);
+  g_assert_false (mgw_session_get_watched (session));
+
+  type (t, "q", "Bye.", 2000);
+  mgw_test_wait_until (flag_set, &t->exited, MGW_TEST_TIMEOUT_MS, "telnet to exit");
+}
+
 /* A console that does not read: its trace lines are dropped and counted,
  * users are served as fast as ever, and it is told what it missed. */
 static void
@@ -273,6 +568,148 @@ test_refused_user (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (c.out, "Permission denied"));
   g_assert_null (strstr (c.out, "Welcome"));
   g_free (c.out);
+}
+
+/* The console's own log lines ("console: nobody refused ..."). */
+static void
+capture_log (const char     *domain,
+             GLogLevelFlags  level,
+             const char     *message,
+             gpointer        user_data)
+{
+  if (g_str_has_prefix (message, "console"))
+    g_ptr_array_add (user_data, g_strdup (message));
+  g_log_default_handler (domain, level, message, NULL);
+}
+
+static guint
+count_lines (GPtrArray  *lines,
+             const char *text)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < lines->len; i++)
+    n += strstr (lines->pdata[i], text) != NULL;
+  return n;
+}
+
+/* Runs tests/lib/console-peers.py against `console` (as `uid`, or as
+ * this process's user when -1) and returns its verdicts, one a line. */
+static GPtrArray *
+run_peers (MgwConsole *console,
+           gint64      uid,
+           gboolean    ipv6)
+{
+  g_autofree char *script = g_test_build_filename (G_TEST_DIST, "lib", "console-peers.py", NULL);
+  g_autofree char *port = g_strdup_printf ("%u", mgw_console_get_port (console));
+  g_autofree char *user = g_strdup_printf ("%" G_GINT64_FORMAT, uid);
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GSubprocess) child = NULL;
+  g_autoptr(GError) error = NULL;
+  GPtrArray *verdicts = g_ptr_array_new_with_free_func (g_free);
+  g_auto(GStrv) lines = NULL;
+  Communicate c = { 0 };
+
+  g_ptr_array_add (argv, "/usr/bin/python3");
+  g_ptr_array_add (argv, script);
+  g_ptr_array_add (argv, "--port");
+  g_ptr_array_add (argv, port);
+  if (uid >= 0)
+    {
+      g_ptr_array_add (argv, "--user");
+      g_ptr_array_add (argv, user);
+    }
+  if (ipv6)
+    g_ptr_array_add (argv, "--ipv6");
+  g_ptr_array_add (argv, NULL);
+  child = g_subprocess_newv ((const char * const *) argv->pdata, G_SUBPROCESS_FLAGS_STDOUT_PIPE,
+                             &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8_async (child, NULL, NULL, communicated_cb, &c);
+  mgw_test_wait_until (communicated, &c, 4 * MGW_TEST_TIMEOUT_MS, "console-peers.py");
+  g_assert_nonnull (c.out);
+  lines = g_strsplit (c.out, "\n", -1);
+  g_free (c.out);
+  for (char **line = lines; *line != NULL; line++)
+    if (**line != '\0')
+      {
+        g_test_message ("%s", *line);
+        g_ptr_array_add (verdicts, g_strdup (*line));
+      }
+  return verdicts;
+}
+
+/* Every connection that was made got `verdict`; at least `min` were. */
+static void
+assert_verdicts (GPtrArray  *verdicts,
+                 const char *verdict,
+                 guint       min)
+{
+  guint made = 0;
+
+  for (guint i = 0; i < verdicts->len; i++)
+    {
+      const char *line = verdicts->pdata[i];
+      const char *space = strchr (line, ' ');
+
+      g_assert_nonnull (space);
+      if (g_str_has_prefix (space + 1, "skipped"))
+        continue;
+      made++;
+      if (!g_str_has_prefix (space + 1, verdict))
+        g_error ("expected \"%s\", got: %s", verdict, line);
+    }
+  g_assert_cmpuint (made, >=, min);
+}
+
+/* A local user who binds its source port to the console's port number on
+ * another loopback address (127.0.0.4) makes the ports of its connection
+ * those of the daemon's own socket reversed: matched on ports alone, it
+ * passed for root. Neither that nor IPv4 over IPv6, IPv6, nor many
+ * connections at once get nobody in; root gets in all the same ways. On
+ * a console on 127.0.0.1 and ::1, and on one on "::" (IPv4 arrives
+ * mapped). */
+static void
+test_impostors (Fixture *f, gconstpointer data)
+{
+  static const char *const listen[] = { "127.0.0.1;::1", "::" };
+  struct passwd *pw = getpwuid (65534);
+  g_autofree char *refused = g_strdup_printf ("console: %s refused", pw ? pw->pw_name : "uid 65534");
+  g_autoptr(GPtrArray) log = g_ptr_array_new_with_free_func (g_free);
+  guint handler = g_log_set_handler ("moipgw", G_LOG_LEVEL_MESSAGE, capture_log, log);
+
+  /* Quick admitted sessions would ban 127.0.0.1. */
+  f->config->min_session_ms = 0;
+  for (gsize i = 0; i < G_N_ELEMENTS (listen); i++)
+    {
+      g_autoptr(MgwConsole) console = mgw_console_new (f->gateway, NULL);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GPtrArray) verdicts = NULL;
+      g_auto(GStrv) saved = f->config->console_addresses;
+
+      g_test_message ("console on %s", listen[i]);
+      f->config->console_addresses = g_strsplit (listen[i], ";", -1);
+      g_assert_true (mgw_console_start (console, &error));
+      g_assert_no_error (error);
+      g_strfreev (f->config->console_addresses);
+      f->config->console_addresses = g_steal_pointer (&saved);
+
+      verdicts = run_peers (console, -1, TRUE);
+      assert_verdicts (verdicts, "admitted", 10);
+      g_clear_pointer (&verdicts, g_ptr_array_unref);
+      if (getuid () != 0)
+        continue;
+      g_ptr_array_set_size (log, 0);
+      verdicts = run_peers (console, 65534, TRUE);
+      /* Every connection made refused, and logged with the user's name. */
+      assert_verdicts (verdicts, "refused", 10);
+      g_assert_cmpuint (count_lines (log, refused), ==,
+                        verdicts->len - count_lines (verdicts, " skipped"));
+      g_assert_cmpuint (count_lines (log, "connected"), ==, 0);
+    }
+  g_log_remove_handler ("moipgw", handler);
+  if (getuid () != 0)
+    g_test_skip ("not root: cannot connect as another user (only root's side was run)");
 }
 
 static gboolean
@@ -471,9 +908,13 @@ main (int argc, char **argv)
   ADD ("/console/trace-and-sessions", test_trace_and_sessions);
   ADD ("/console/bans", test_bans);
   ADD ("/console/disconnect-and-watch", test_disconnect_and_watch);
+  ADD ("/console/enter-once", test_enter_once);
+  ADD ("/console/prompt-enter", test_prompt_enter);
+  ADD ("/console/telnet-client", test_telnet_client);
   ADD ("/console/slow-console", test_slow_console);
   ADD ("/console/overflow-mid-command", test_overflow_mid_command);
   ADD ("/console/refused-user", test_refused_user);
+  ADD ("/console/impostors", test_impostors);
   g_test_add_func ("/console/teletel-process", test_teletel_process);
   g_test_add_func ("/console/french", test_french);
   return g_test_run ();
