@@ -118,6 +118,15 @@ unmap (GInetAddress *address)
 }
 
 char *
+mgw_address_with_port (const char *address,
+                       guint       port)
+{
+  g_return_val_if_fail (address != NULL, NULL);
+
+  return g_strdup_printf (strchr (address, ':') != NULL ? "[%s]:%u" : "%s:%u", address, port);
+}
+
+char *
 mgw_address_normalize (const char *address)
 {
   g_autoptr(GInetAddress) raw = parse_raw (address);

@@ -37,6 +37,10 @@ gboolean       mgw_address_set_load_local     (MgwAddressSet  *set,
 /* The canonical text of an address (IPv4-mapped IPv6 as IPv4, zone
  * dropped); NULL when the text is not an address. */
 char          *mgw_address_normalize          (const char     *address);
+/* "192.0.2.1:80", "[2001:db8::5]:80": an address and port as logs and
+ * URIs write them, IPv6 in brackets. */
+char          *mgw_address_with_port          (const char     *address,
+                                               guint           port);
 GPtrArray     *mgw_local_addresses            (GError        **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MgwAddressSet, mgw_address_set_free)

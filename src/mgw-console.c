@@ -247,8 +247,11 @@ session_added_cb (MgwGateway *gateway,
                   MgwSession *session,
                   MgwConsole *self)
 {
-  trace_printf (self, _("session %u %s:%u (%s): start"), mgw_session_get_id (session),
-                mgw_session_get_peer_address (session), mgw_session_get_peer_port (session),
+  g_autofree char *peer = mgw_address_with_port (mgw_session_get_peer_address (session),
+                                                 mgw_session_get_peer_port (session));
+
+  /* TRANSLATORS: session number, address and port, access. */
+  trace_printf (self, _("session %u %s (%s): start"), mgw_session_get_id (session), peer,
                 mgw_access_to_string (mgw_session_get_access (session)));
   g_signal_connect_object (session, "timed-out", G_CALLBACK (session_timed_out_cb), self, 0);
   g_signal_connect_object (session, "state-changed", G_CALLBACK (session_state_cb), self, 0);

@@ -16,6 +16,7 @@
 #include "config.h"
 
 #include "mgw-session.h"
+#include "mgw-address-set.h"
 #include "mgw-redirect-policy.h"
 #include "mgw-error.h"
 #include "mgw-link-telnet.h"
@@ -141,6 +142,7 @@ session_log (MgwSession     *self,
 {
   g_autofree char *text = NULL;
   g_autofree char *message = NULL;
+  g_autofree char *peer = NULL;
   char id[16];
   va_list args;
 
@@ -151,9 +153,9 @@ session_log (MgwSession     *self,
   text = g_strdup_vprintf (format, args);
   va_end (args);
   g_snprintf (id, sizeof id, "%u", self->id);
-  message = g_strdup_printf ("session %u (%s %s:%u): %s", self->id,
-                             mgw_access_to_string (self->access),
-                             self->peer_address, self->peer_port, text);
+  peer = mgw_address_with_port (self->peer_address, self->peer_port);
+  message = g_strdup_printf ("session %u (%s %s): %s", self->id,
+                             mgw_access_to_string (self->access), peer, text);
 
   const GLogField fields[] = {
     { "GLIB_DOMAIN", G_LOG_DOMAIN, -1 },
@@ -1071,6 +1073,7 @@ mgw_session_new (guint           id,
 {
   MgwSession *self = g_object_new (MGW_TYPE_SESSION, NULL);
   g_autofree char *description = NULL;
+  g_autofree char *peer = NULL;
 
   self->id = id;
   self->access = access;
@@ -1085,7 +1088,8 @@ mgw_session_new (guint           id,
   self->last_user = self->start_mono;
   self->last_server = self->start_mono;
 
-  description = g_strdup_printf ("session %u user %s:%u", id, peer_address, peer_port);
+  peer = mgw_address_with_port (peer_address, peer_port);
+  description = g_strdup_printf ("session %u user %s", id, peer);
   mgw_link_set_description (user, description);
   mgw_link_set_queue_limit (user, config->queue_limit);
   mgw_link_set_stall_timeout (user, config->stall_timeout);

@@ -49,7 +49,9 @@ proxied (Fixture    *f,
   g_autofree char *header = g_strdup_printf ("PROXY %s %s %s %u 9000\r\n",
                                              v6 ? "TCP6" : "TCP4", address,
                                              v6 ? "2001:db8::1" : "192.0.2.1", port);
-  g_autofree char *started = g_strdup_printf ("(Telnet %s:%u): started", address, port);
+  /* IPv6 in brackets, as logged. */
+  g_autofree char *started = g_strdup_printf (strchr (address, ':') ? "(Telnet [%s]:%u): started"
+                                              : "(Telnet %s:%u): started", address, port);
 
   mgw_test_tcp_send (tcp, header, strlen (header));
   wait_output (f->daemon, started);
@@ -79,7 +81,8 @@ short_ws_session (Fixture    *f,
     "GET / HTTP/1.1\r\nHost: gateway\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
     "X-Forwarded-For: %s\r\n\r\n", address);
-  g_autofree char *started = g_strdup_printf ("(WS %s:", address);
+  g_autofree char *started = g_strdup_printf (strchr (address, ':') ? "(WS [%s]:" : "(WS %s:",
+                                              address);
   g_autofree char *banned = g_strdup_printf ("Banned %s for ", address);
 
   mgw_test_tcp_send (tcp, request, strlen (request));
