@@ -117,6 +117,20 @@ unmap (GInetAddress *address)
   return g_object_ref (address);
 }
 
+gboolean
+mgw_address_is_peer (const char *address)
+{
+  g_autofree char *canonical = address != NULL ? mgw_address_normalize (address) : NULL;
+  g_autoptr(GInetAddress) inet = canonical ? g_inet_address_new_from_string (canonical) : NULL;
+
+  if (inet == NULL)
+    return FALSE;
+  if (g_inet_address_get_is_any (inet) || g_inet_address_get_is_multicast (inet))
+    return FALSE;
+  return !(g_inet_address_get_family (inet) == G_SOCKET_FAMILY_IPV4 &&
+           g_str_equal (canonical, "255.255.255.255"));
+}
+
 char *
 mgw_address_with_port (const char *address,
                        guint       port)

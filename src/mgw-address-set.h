@@ -37,6 +37,11 @@ gboolean       mgw_address_set_load_local     (MgwAddressSet  *set,
 /* The canonical text of an address (IPv4-mapped IPv6 as IPv4, zone
  * dropped); NULL when the text is not an address. */
 char          *mgw_address_normalize          (const char     *address);
+/* FALSE for an address no connection comes from: unspecified (0.0.0.0,
+ * ::), the IPv4 broadcast 255.255.255.255, multicast (224.0.0.0/4,
+ * ff00::/8), IPv4-mapped forms too; and for text that is not an
+ * address. */
+gboolean       mgw_address_is_peer            (const char     *address);
 /* "192.0.2.1:80", "[2001:db8::5]:80": an address and port as logs and
  * URIs write them, IPv6 in brackets. */
 char          *mgw_address_with_port          (const char     *address,

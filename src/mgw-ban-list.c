@@ -866,6 +866,13 @@ exempt (MgwBanList *self,
         const char *address,
         GError    **error)
 {
+  if (!mgw_address_is_peer (address))
+    {
+      g_set_error (error, MGW_ERROR, MGW_ERROR_FAILED,
+                   _("%s cannot be a user's address (unspecified, broadcast or multicast)"),
+                   address);
+      return TRUE;
+    }
   if (self->never_ban != NULL && mgw_address_set_contains (self->never_ban, address))
     {
       g_set_error (error, MGW_ERROR, MGW_ERROR_FAILED,
@@ -1040,7 +1047,15 @@ mgw_ban_list_unban (MgwBanList  *self,
 
   g_return_val_if_fail (MGW_IS_BAN_LIST (self), FALSE);
 
-  entry = address != NULL ? lookup (self->bans, address, &canonical) : NULL;
+  canonical = address != NULL ? mgw_address_normalize (address) : NULL;
+  if (canonical == NULL)
+    {
+      g_set_error (error, MGW_ERROR, MGW_ERROR_FAILED, _("“%s” is not an IP address"),
+                   address != NULL ? address : "(null)");
+      return FALSE;
+    }
+  g_clear_pointer (&canonical, g_free);
+  entry = lookup (self->bans, address, &canonical);
   if (entry == NULL)
     {
       g_set_error (error, MGW_ERROR, MGW_ERROR_FAILED, _("%s is not banned"),

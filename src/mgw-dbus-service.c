@@ -28,6 +28,7 @@
 
 #include <glib/gi18n.h>
 #include <grp.h>
+#include <pwd.h>
 #include <string.h>
 
 #define OBJECT_PATH "/org/moipgw/Gateway1"
@@ -107,6 +108,31 @@ credentials_allowed (MgwDbusService *self,
   return FALSE;
 }
 
+/* "alice (uid 1000)", or the bus name when the bus did not say. */
+static char *
+describe_user (GVariant   *credentials,
+               const char *sender)
+{
+  struct passwd *pw;
+  guint32 uid;
+
+  if (credentials == NULL || !g_variant_lookup (credentials, "UnixUserID", "u", &uid))
+    return g_strdup (sender);
+  pw = getpwuid (uid);
+  if (pw == NULL)
+    return g_strdup_printf ("uid %u", uid);
+  return g_strdup_printf ("%s (uid %u)", pw->pw_name, uid);
+}
+
+/* Who called, for the log and a manual ban's reason: set by authorize(). */
+static const char *
+caller (GDBusMethodInvocation *invocation)
+{
+  const char *who = g_object_get_data (G_OBJECT (invocation), "mgw-caller");
+
+  return who != NULL ? who : g_dbus_method_invocation_get_sender (invocation);
+}
+
 static void
 credentials_cb (GObject      *source,
                 GAsyncResult *result,
@@ -120,11 +146,15 @@ credentials_cb (GObject      *source,
 
   if (reply != NULL)
     g_variant_get (reply, "(@a{sv})", &credentials);
+  g_object_set_data_full (G_OBJECT (req->invocation), "mgw-caller",
+                          describe_user (credentials,
+                                         g_dbus_method_invocation_get_sender (req->invocation)),
+                          g_free);
   if (credentials == NULL || !credentials_allowed (req->self, credentials))
     {
       const char *method = g_dbus_method_invocation_get_method_name (req->invocation);
       g_message ("D-Bus: %s refused to %s: not root, not in group %s", method,
-                 g_dbus_method_invocation_get_sender (req->invocation), ADMIN_GROUP);
+                 caller (req->invocation), ADMIN_GROUP);
       g_dbus_method_invocation_return_dbus_error (req->invocation,
                                                   "org.freedesktop.DBus.Error.AccessDenied",
                                                   _("Permission denied: only root and "
@@ -352,8 +382,7 @@ do_disconnect (MgwDbusService        *self,
                                              _("No session %u"), id);
       return;
     }
-  g_message ("D-Bus: session %u disconnected by %s", id,
-             g_dbus_method_invocation_get_sender (invocation));
+  g_message ("D-Bus: session %u disconnected by %s", id, caller (invocation));
   /* TRANSLATORS: a Minitel status line, 39 places at most. */
   mgw_session_end (session, N_("DISCONNECTED BY THE OPERATOR"));
   g_dbus_method_invocation_return_value (invocation, NULL);
@@ -411,8 +440,7 @@ do_ban (MgwDbusService        *self,
   BanArgs *args = data;
   g_autoptr(GError) error = NULL;
   g_autoptr(GList) sessions = NULL;
-  g_autofree char *reason = g_strdup_printf ("manual, by %s",
-                                             g_dbus_method_invocation_get_sender (invocation));
+  g_autofree char *reason = g_strdup_printf ("manual, by %s", caller (invocation));
 
   if (!mgw_ban_list_ban_for (mgw_gateway_get_ban_list (self->gateway), args->address,
                              reason, "manual", (gint64) args->duration * G_USEC_PER_SEC,
@@ -521,14 +549,13 @@ teletel_done_cb (GObject      *source,
     ok = mgw_teletel_restart_finish (control, result, &error);
   if (!ok)
     {
-      g_message ("D-Bus: Teletel %s by %s failed: %s", method,
-                 g_dbus_method_invocation_get_sender (invocation), error->message);
+      g_message ("D-Bus: Teletel %s by %s failed: %s", method, caller (invocation),
+                 error->message);
       g_dbus_method_invocation_return_dbus_error (invocation, "org.freedesktop.DBus.Error.Failed",
                                                   error->message);
       return;
     }
-  g_message ("D-Bus: Teletel %s by %s done", method,
-             g_dbus_method_invocation_get_sender (invocation));
+  g_message ("D-Bus: Teletel %s by %s done", method, caller (invocation));
   g_dbus_method_invocation_return_value (invocation, NULL);
 }
 

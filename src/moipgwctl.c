@@ -892,9 +892,16 @@ cmd_unban (Ctl   *ctl,
            char **args)
 {
   int status = EXIT_FAILURE;
-  g_autoptr(MgwDBusGateway) gateway = get_gateway (ctl, &status);
+  g_autoptr(MgwDBusGateway) gateway = NULL;
   g_autoptr(GError) error = NULL;
+  g_autoptr(GInetAddress) address = g_inet_address_new_from_string (args[0]);
 
+  if (address == NULL)
+    {
+      print_error (_("'%s' is not an IP address"), args[0]);
+      return EXIT_USAGE;
+    }
+  gateway = get_gateway (ctl, &status);
   if (gateway == NULL)
     return status;
   if (!mgw_dbus_gateway_call_unban_sync (gateway, args[0], NULL, &error))

@@ -210,6 +210,33 @@ load_not_a_file (gboolean (*make) (const char *path))
   return g_steal_pointer (&error);
 }
 
+/* Addresses no connection comes from; addresses with ports as logs
+ * write them. */
+static void
+test_peer_addresses (void)
+{
+  static const char *const nobody[] = {
+    "0.0.0.0", "255.255.255.255", "224.0.0.1", "239.1.2.3", "::", "ff02::1", "ff05::2",
+    "::ffff:0.0.0.0", "::ffff:224.0.0.9", "not an address", "",
+  };
+  static const char *const peers[] = {
+    "192.0.2.1", "127.0.0.1", "10.255.255.255", "223.255.255.255", "240.0.0.1", "2001:db8::1",
+    "::1", "::ffff:192.0.2.1", "fe80::1",
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (nobody); i++)
+    g_assert_false (mgw_address_is_peer (nobody[i]));
+  for (gsize i = 0; i < G_N_ELEMENTS (peers); i++)
+    g_assert_true (mgw_address_is_peer (peers[i]));
+
+  {
+    g_autofree char *v4 = mgw_address_with_port ("192.0.2.1", 80);
+    g_autofree char *v6 = mgw_address_with_port ("2001:db8::5", 80);
+    g_assert_cmpstr (v4, ==, "192.0.2.1:80");
+    g_assert_cmpstr (v6, ==, "[2001:db8::5]:80");
+  }
+}
+
 static gboolean
 make_dev_zero_link (const char *path)
 {
@@ -390,6 +417,7 @@ main (int   argc,
   g_test_add_func ("/address-set/never-ban/fifo", test_never_ban_fifo);
   g_test_add_func ("/address-set/never-ban/not-quoted", test_never_ban_not_quoted);
   g_test_add_func ("/address-set/local", test_local);
+  g_test_add_func ("/address-set/peer-addresses", test_peer_addresses);
 
   return g_test_run ();
 }

@@ -311,8 +311,17 @@ test_unban (Fixture       *f,
   g_assert_false (mgw_ban_list_check (list, "192.0.2.9"));
   g_assert_false (mgw_ban_list_unban (list, "192.0.2.9", &error));
   g_assert_error (error, MGW_ERROR, MGW_ERROR_FAILED);
+  g_assert_cmpstr (error->message, ==, "192.0.2.9 is not banned");
   g_clear_error (&error);
   g_assert_false (mgw_ban_list_unban (list, "not an address", &error));
+  g_assert_error (error, MGW_ERROR, MGW_ERROR_FAILED);
+  g_assert_cmpstr (error->message, ==, "“not an address” is not an IP address");
+  g_clear_error (&error);
+  /* Nobody connects from these: never banned. */
+  g_assert_false (mgw_ban_list_ban (list, "0.0.0.0", "x", "manual", &error));
+  g_assert_error (error, MGW_ERROR, MGW_ERROR_FAILED);
+  g_clear_error (&error);
+  g_assert_false (mgw_ban_list_ban (list, "ff02::1", "x", "manual", &error));
   g_assert_error (error, MGW_ERROR, MGW_ERROR_FAILED);
   g_clear_error (&error);
   assert_events (f, (const char *[]) { "banned 192.0.2.9 short session",

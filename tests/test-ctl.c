@@ -18,6 +18,7 @@
 #include <string.h>
 #include <grp.h>
 #include <sys/prctl.h>
+#include <pwd.h>
 #include <unistd.h>
 
 #define S(lit) lit, sizeof lit - 1
@@ -801,7 +802,16 @@ test_bans (Fixture       *f,
   g_assert_cmpuint (json_array_get_length (json_node_get_array (root)), ==, 1);
   o = json_array_get_object_element (json_node_get_array (root), 0);
   g_assert_cmpstr (json_object_get_string_member (o, "Address"), ==, "203.0.113.7");
-  g_assert_nonnull (strstr (json_object_get_string_member (o, "Reason"), "manual"));
+  /* The caller by name and uid, not its bus name. */
+  {
+    struct passwd *pw = getpwuid (getuid ());
+    g_autofree char *by = g_strdup_printf ("manual, by %s (uid %u)", pw ? pw->pw_name : "?",
+                                           (guint) getuid ());
+    if (pw != NULL)
+      g_assert_cmpstr (json_object_get_string_member (o, "Reason"), ==, by);
+    else
+      g_assert_true (g_str_has_prefix (json_object_get_string_member (o, "Reason"), "manual, by uid "));
+  }
   since = assert_json_time (o, "Since");
   expires = assert_json_time (o, "Expires");
   g_assert_cmpint (expires, >, since);
@@ -833,6 +843,19 @@ test_bans (Fixture       *f,
   /* The machine's own address: refused by the gateway (InvalidArgs). */
   own = run_ctl (f, "ban", "127.0.0.1", NULL);
   assert_fails (own, 1, "cannot ban 127.0.0.1: ", "ban 127.0.0.1");
+
+  /* Addresses no user connects from: refused by the gateway. */
+  {
+    static const char *const nobody[] = { "0.0.0.0", "255.255.255.255", "224.0.0.1",
+                                          "239.255.255.250", "::", "ff02::1", "::ffff:0.0.0.0" };
+    for (gsize i = 0; i < G_N_ELEMENTS (nobody); i++)
+      {
+        g_autoptr(Result) r = run_ctl (f, "ban", nobody[i], NULL);
+        g_autofree char *what = g_strdup_printf ("cannot ban %s: ", nobody[i]);
+        assert_fails (r, 1, what, nobody[i]);
+        g_assert_nonnull (strstr (r->err, "cannot be a user's address"));
+      }
+  }
 }
 
 /* Reload: fine with a good moipgw.conf, refused (status 1, the reason)
@@ -1163,6 +1186,7 @@ test_usage (void)
     { { "ban", "192.0.2.1", "--days", "-3" }, "--days: '-3'" },
     { { "ban", "192.0.2.1", "--days", "50000" }, "--days: '50000'" },
     { { "unban" }, "missing argument ADDR" },
+    { { "unban", "bogus" }, "'bogus' is not an IP address" },
     { { "teletel" }, "missing argument" },
     { { "teletel", "bogus" }, "unknown action 'bogus'" },
     { { "monitor", "now" }, "unexpected argument 'now'" },
