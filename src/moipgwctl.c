@@ -487,8 +487,9 @@ ctl_connect (Ctl  *ctl,
 
 /* The gateway's main object, or NULL with the error reported. */
 static MgwDBusGateway *
-get_gateway (Ctl *ctl,
-             int *status)
+get_gateway_full (Ctl      *ctl,
+                  int      *status,
+                  gboolean  absent_ok)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(MgwDBusGateway) gateway = NULL;
@@ -504,7 +505,7 @@ get_gateway (Ctl *ctl,
       return NULL;
     }
   owner = g_dbus_proxy_get_name_owner (G_DBUS_PROXY (gateway));
-  if (owner == NULL)
+  if (owner == NULL && !absent_ok)
     {
       *status = not_running (ctl);
       return NULL;
@@ -512,9 +513,19 @@ get_gateway (Ctl *ctl,
   return g_steal_pointer (&gateway);
 }
 
-static GDBusObjectManager *
-get_manager (Ctl *ctl,
+/* The gateway's proxy; NULL, the error reported, when moipgwd is not
+ * running. */
+static MgwDBusGateway *
+get_gateway (Ctl *ctl,
              int *status)
+{
+  return get_gateway_full (ctl, status, FALSE);
+}
+
+static GDBusObjectManager *
+get_manager_full (Ctl      *ctl,
+                  int      *status,
+                  gboolean  absent_ok)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GDBusObjectManager) manager = NULL;
@@ -531,12 +542,19 @@ get_manager (Ctl *ctl,
       return NULL;
     }
   owner = g_dbus_object_manager_client_get_name_owner (G_DBUS_OBJECT_MANAGER_CLIENT (manager));
-  if (owner == NULL)
+  if (owner == NULL && !absent_ok)
     {
       *status = not_running (ctl);
       return NULL;
     }
   return g_steal_pointer (&manager);
+}
+
+static GDBusObjectManager *
+get_manager (Ctl *ctl,
+             int *status)
+{
+  return get_manager_full (ctl, status, FALSE);
 }
 
 /* One session by id, NULL with the error reported when it is not there. */
@@ -1270,7 +1288,8 @@ cmd_monitor (Ctl   *ctl,
              char **args)
 {
   int status = EXIT_FAILURE;
-  g_autoptr(MgwDBusGateway) gateway = get_gateway (ctl, &status);
+  /* moipgwd not running yet: wait for it, as for a restart later. */
+  g_autoptr(MgwDBusGateway) gateway = get_gateway_full (ctl, &status, TRUE);
   g_autoptr(GDBusObjectManager) manager = NULL;
   g_autoptr(GMainLoop) loop = NULL;
   g_autolist(GDBusObject) objects = NULL;
@@ -1282,7 +1301,7 @@ cmd_monitor (Ctl   *ctl,
 
   if (gateway == NULL)
     return status;
-  manager = get_manager (ctl, &status);
+  manager = get_manager_full (ctl, &status, TRUE);
   if (manager == NULL)
     return status;
 
@@ -1292,7 +1311,11 @@ cmd_monitor (Ctl   *ctl,
   m.manager = manager;
   m.gateway = gateway;
   m.command_channel_connected = mgw_dbus_gateway_get_command_channel_connected (gateway);
-  m.running = TRUE;
+  {
+    g_autofree char *owner =
+      g_dbus_object_manager_client_get_name_owner (G_DBUS_OBJECT_MANAGER_CLIENT (manager));
+    m.running = owner != NULL;
+  }
 
   objects = g_dbus_object_manager_get_objects (manager);
   for (GList *l = objects; l != NULL; l = l->next)
@@ -1326,14 +1349,19 @@ cmd_monitor (Ctl   *ctl,
   for (guint i = 0; i < ids->len; i++)
     json_builder_add_int_value (b, g_array_index (ids, guint, i));
   json_builder_end_array (b);
-  {
-    g_autofree char *text =
-      g_strdup_printf (ngettext (
-                                    "monitoring moipgwd, %u session open; Ctrl-C to stop",
-                                    "monitoring moipgwd, %u sessions open; Ctrl-C to stop",
-                                    ids->len), ids->len);
-    event_end (&m, b, now, text);
-  }
+  json_builder_set_member_name (b, "Running");
+  json_builder_add_boolean_value (b, m.running);
+  if (m.running)
+    {
+      g_autofree char *text =
+        g_strdup_printf (ngettext (
+                                      "monitoring moipgwd, %u session open; Ctrl-C to stop",
+                                      "monitoring moipgwd, %u sessions open; Ctrl-C to stop",
+                                      ids->len), ids->len);
+      event_end (&m, b, now, text);
+    }
+  else
+    event_end (&m, b, now, _("moipgwd is not running: waiting for it; Ctrl-C to stop"));
 
   g_main_loop_run (loop);
 

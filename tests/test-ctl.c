@@ -249,9 +249,9 @@ setup_bus (Fixture       *f,
                                              name_appeared_cb, name_vanished_cb, f, NULL);
 }
 
+/* moipgwd on the fixture's bus, listening, its name owned. */
 static void
-setup_daemon (Fixture       *f,
-              gconstpointer  data)
+start_daemon (Fixture *f)
 {
   g_autofree char *state = NULL;
   g_autofree char *confdir = NULL;
@@ -262,9 +262,6 @@ setup_daemon (Fixture       *f,
   OutputWait w = { NULL, needle };
   const char *p;
 
-  setup_bus (f, data);
-  if (f->bus == NULL)
-    return;
   state = g_build_filename (f->dir, "state", NULL);
   confdir = g_build_filename (f->dir, "etc", NULL);
   f->config_file = g_build_filename (f->dir, "moipgw.conf", NULL);
@@ -298,6 +295,15 @@ setup_daemon (Fixture       *f,
   mgw_test_wait_until (owned_or_exited, f, CHILD_TIMEOUT_MS, "moipgwd to own " BUS_NAME);
   if (!f->owned)
     g_error ("moipgwd did not take " BUS_NAME ": %s", f->daemon->output->str);
+}
+
+static void
+setup_daemon (Fixture       *f,
+              gconstpointer  data)
+{
+  setup_bus (f, data);
+  if (f->bus != NULL)
+    start_daemon (f);
 }
 
 static void
@@ -1116,6 +1122,51 @@ test_monitor (Fixture       *f,
     }
 }
 
+/* Started before moipgwd: the monitor says it waits, and follows the
+ * gateway once it comes. */
+static void
+test_monitor_waits (Fixture       *f,
+                    gconstpointer  data)
+{
+  const char *json_argv[] = { g_getenv ("MOIPGWCTL"), "--session-bus", "monitor", "--json", NULL };
+  const char *human_argv[] = { g_getenv ("MOIPGWCTL"), "--session-bus", "monitor", NULL };
+  g_autoptr(Child) json = NULL;
+  g_autoptr(Child) human = NULL;
+  g_autoptr(JsonNode) started = NULL;
+  g_autoptr(JsonNode) up = NULL;
+  g_autoptr(JsonNode) added = NULL;
+  g_autoptr(MgwTestTcp) user = NULL;
+  OutputWait w = { NULL, NULL };
+  guint16 port;
+  guint from = 0;
+
+  if (f->bus == NULL)
+    return;
+  json = child_spawn (json_argv, f->bus_address, NULL, G_SUBPROCESS_FLAGS_NONE);
+  human = child_spawn (human_argv, f->bus_address, NULL, G_SUBPROCESS_FLAGS_NONE);
+  started = wait_event (json, "monitor-started", &from);
+  g_assert_false (json_object_get_boolean_member (json_node_get_object (started), "Running"));
+  w.c = human;
+  w.needle = "moipgwd is not running: waiting for it";
+  mgw_test_wait_until (output_has, &w, CHILD_TIMEOUT_MS, "the human monitor to wait");
+  mgw_test_run_for (200);
+  g_assert_false (json->exited);
+  g_assert_false (human->exited);
+
+  start_daemon (f);
+  up = wait_event (json, "gateway-started", &from);
+  w.needle = " moipgwd started\n";
+  mgw_test_wait_until (output_has, &w, CHILD_TIMEOUT_MS, "the human monitor's start line");
+  user = open_user (f, &port);
+  added = wait_event (json, "session-added", &from);
+  g_assert_cmpint (json_object_get_int_member (json_node_get_object (added), "PeerPort"), ==, port);
+
+  child_stop (json, FALSE);
+  child_stop (human, FALSE);
+  g_assert_cmpint (g_subprocess_get_exit_status (json->process), ==, 0);
+  g_assert_cmpint (g_subprocess_get_exit_status (human->process), ==, 0);
+}
+
 /* A user neither root nor in the moipgw group reads (status, bans) but
  * may not act: a clear message, status 1. Needs root to become nobody. */
 static void
@@ -1257,7 +1308,7 @@ test_not_running (Fixture       *f,
   static const char *cases[][3] = {
     { "status" }, { "sessions" }, { "session", "1" }, { "disconnect", "1" }, { "bans" },
     { "ban", "192.0.2.1" }, { "unban", "192.0.2.1" }, { "reload" }, { "teletel", "status" },
-    { "teletel", "stop" }, { "monitor" },
+    { "teletel", "stop" },   /* monitor waits: /ctl/monitor-waits */
   };
 
   if (f->bus == NULL)
@@ -1350,6 +1401,7 @@ main (int argc, char **argv)
   g_test_add ("/ctl/teletel", Fixture, NULL, setup_daemon, test_teletel, teardown);
   g_test_add ("/ctl/disconnect", Fixture, NULL, setup_daemon, test_disconnect, teardown);
   g_test_add ("/ctl/monitor", Fixture, NULL, setup_daemon, test_monitor, teardown);
+  g_test_add ("/ctl/monitor-waits", Fixture, NULL, setup_bus, test_monitor_waits, teardown);
   g_test_add ("/ctl/access-denied", Fixture, NULL, setup_daemon, test_access_denied, teardown);
   g_test_add_func ("/ctl/usage", test_usage);
   g_test_add ("/ctl/not-running", Fixture, NULL, setup_bus, test_not_running, teardown);
