@@ -10,14 +10,28 @@
  * remembered for escalation) goes to "<path>.extra.json":
  *
  *   { "192.0.2.7": { "reason": "short session", "count": 2,
- *                    "duration": 8640020.0 },
+ *                    "duration": 8640020.0,
+ *                    "since": "2021-09-08T10:00:00.000000", "banned": true },
  *     "198.51.100.1": { "reason": "typing too fast", "count": 1,
  *                       "duration": 3600.0,
  *                       "since": "2021-08-11T18:40:53.797380" } }
  *
- * ("duration" in seconds, only when not the configured one; "since" only
- * for an expired ban that is remembered, not banned). A missing or bad
+ * ("duration" in seconds, only when not the configured one; "since",
+ * the ban's start as in banned.json; "banned" for a ban in force, absent
+ * for an expired ban remembered for escalation). A missing or bad
  * sidecar only means defaults.
+ *
+ * banned.json is written first, the sidecar second: after a crash
+ * between the two, the sidecar is one save behind, and the reading rule
+ * makes that harmless. banned.json says who is banned and since when; a
+ * sidecar entry describes that ban when its "since" is the same or
+ * older (an attempt while banned moves banned.json's "since" forward), it
+ * is ignored when newer (not a file of ours); a remembered entry for an
+ * address banned again is the ban before it (count and escalation carry
+ * on, the reason is not known); a "banned" entry for an
+ * address banned.json no longer lists is a ban that ended (unbanned or
+ * expired) and is dropped. Sidecars of the original (no "since" on bans)
+ * read as before.
  *
  * Every change marks the list dirty and schedules one write a little
  * later, so a burst of bans costs one write; each write replaces the file
@@ -238,6 +252,18 @@ entry_duration (MgwBanList  *self,
   return entry->duration > 0 ? entry->duration : self->duration;
 }
 
+/* The duration of a ban that follows one of `previous` (0: none). */
+static gint64
+escalated (MgwBanList *self,
+           gint64      previous)
+{
+  if (!self->escalate)
+    return 0;
+  if (previous == 0)
+    return MIN (self->duration, self->max_duration);
+  return previous >= self->max_duration / 2 ? self->max_duration : previous * 2;
+}
+
 static gint64
 entry_expiry (MgwBanList  *self,
               const Entry *entry)
@@ -370,12 +396,16 @@ build_extra_entries (JsonBuilder *builder,
           json_builder_set_member_name (builder, "duration");
           json_builder_add_double_value (builder, (double) entry->duration / G_USEC_PER_SEC);
         }
-      if (remembered)
-        {
-          g_autofree char *stamp = entry_stamp (entry);
+      {
+        g_autofree char *stamp = entry_stamp (entry);
 
-          json_builder_set_member_name (builder, "since");
-          json_builder_add_string_value (builder, stamp);
+        json_builder_set_member_name (builder, "since");
+        json_builder_add_string_value (builder, stamp);
+      }
+      if (!remembered)
+        {
+          json_builder_set_member_name (builder, "banned");
+          json_builder_add_boolean_value (builder, TRUE);
         }
       json_builder_end_object (builder);
     }
@@ -406,14 +436,12 @@ write_files (MgwBanList  *self,
   g_autofree char *extra = NULL;
   gsize extra_len;
 
-  if (!g_file_set_contents_full (self->path, banned->str, (gssize) banned->len,
-                                 G_FILE_SET_CONTENTS_CONSISTENT |
-                                 G_FILE_SET_CONTENTS_DURABLE, 0600, error))
+  /* banned.json first: the sidecar is at most one save behind it, which
+   * the reading rule expects (see load_extra ()). */
+  if (!mgw_file_replace (self->path, banned->str, banned->len, error))
     return FALSE;
   extra = build_extra (self, &extra_len);
-  return g_file_set_contents_full (self->extra_path, extra, (gssize) extra_len,
-                                   G_FILE_SET_CONTENTS_CONSISTENT |
-                                   G_FILE_SET_CONTENTS_DURABLE, 0600, error);
+  return mgw_file_replace (self->extra_path, extra, extra_len, error);
 }
 
 static void schedule_save (MgwBanList *self,
@@ -685,6 +713,8 @@ load_extra (MgwBanList *self,
       JsonObject *fields;
       JsonNode *field;
       Entry *entry;
+      gboolean has_since, active;
+      gint64 since = 0;
 
       if (address == NULL || !JSON_NODE_HOLDS_OBJECT (node))
         {
@@ -693,28 +723,59 @@ load_extra (MgwBanList *self,
         }
       fields = json_node_get_object (node);
       entry = g_hash_table_lookup (self->bans, address);
+      field = json_object_get_member (fields, "since");
+      has_since = field != NULL;
+      if (has_since && (json_node_get_value_type (field) != G_TYPE_STRING ||
+                        !parse_stamp (json_node_get_string (field), zone, &since)))
+        {
+          bad = TRUE;
+          continue;
+        }
+      field = json_object_get_member (fields, "banned");
+      active = field != NULL && json_node_get_value_type (field) == G_TYPE_BOOLEAN &&
+               json_node_get_boolean (field);
       if (entry == NULL)
         {
-          /* An expired ban remembered for escalation; without "since",
-           * a ban that is gone (unbanned by the original, say). */
+          /* An expired ban remembered for escalation. A ban in force
+           * that banned.json (written first) no longer has, or one
+           * without "since" (the original's), has ended. */
           g_autoptr(Entry) remembered = NULL;
-          gint64 since;
 
-          field = json_object_get_member (fields, "since");
-          if (field == NULL)
+          if (!has_since || active)
             continue;
-          if (json_node_get_value_type (field) != G_TYPE_STRING ||
-              !parse_stamp (json_node_get_string (field), zone, &since))
-            {
-              bad = TRUE;
-              continue;
-            }
           remembered = entry_new (address);
           remembered->since = since;
-          remembered->stamp = g_strdup (json_node_get_string (field));
+          remembered->stamp = g_strdup (json_node_get_string (json_object_get_member (fields, "since")));
           entry = g_steal_pointer (&remembered);
           table_insert (self->history, entry);
         }
+      else if (has_since && !active)
+        {
+          /* Remembered as expired, banned again since: the sidecar is one
+           * save behind this ban. Its count and escalation carry on. */
+          Entry previous = { 0 };
+
+          field = json_object_get_member (fields, "count");
+          if (field != NULL && json_node_get_value_type (field) == G_TYPE_INT64 &&
+              json_node_get_int (field) >= 1 && json_node_get_int (field) < G_MAXUINT)
+            entry->count = (guint) json_node_get_int (field) + 1;
+          field = json_object_get_member (fields, "duration");
+          if (field != NULL &&
+              (json_node_get_value_type (field) == G_TYPE_INT64 ||
+               json_node_get_value_type (field) == G_TYPE_DOUBLE) &&
+              json_node_get_double (field) > 0 && json_node_get_double (field) < 1e12)
+            previous.duration = (gint64) (json_node_get_double (field) * G_USEC_PER_SEC);
+          entry->duration = escalated (self, entry_duration (self, &previous));
+          continue;
+        }
+      else if (has_since && since > entry->since)
+        {
+          /* Ahead of banned.json, written first: not from our saves. */
+          bad = TRUE;
+          continue;
+        }
+      /* Else this ban, its start the same or since moved by an attempt
+       * while banned (banned.json's "since" moves then, not the count). */
 
       field = json_object_get_member (fields, "reason");
       if (field != NULL && json_node_get_value_type (field) == G_TYPE_STRING)
@@ -766,6 +827,9 @@ mgw_ban_list_load (MgwBanList  *self,
   if (self->path == NULL)
     return TRUE;
 
+  /* What a crash during a save left. */
+  mgw_file_remove_temporaries (self->path);
+  mgw_file_remove_temporaries (self->extra_path);
   if (g_lstat (self->path, &st) != 0)
     {
       int saved_errno = errno;
@@ -1009,18 +1073,7 @@ mgw_ban_list_ban_for (MgwBanList  *self,
       table_insert (self->bans, entry);
     }
 
-  if (duration_us > 0)
-    entry->duration = duration_us;
-  else if (self->escalate)
-    {
-      if (previous == 0)
-        entry->duration = MIN (self->duration, self->max_duration);
-      else
-        entry->duration = previous >= self->max_duration / 2 ? self->max_duration
-                                                             : previous * 2;
-    }
-  else
-    entry->duration = 0;
+  entry->duration = duration_us > 0 ? duration_us : escalated (self, previous);
   entry->since = now_us (self);
   g_clear_pointer (&entry->stamp, g_free);
   g_free (entry->reason);

@@ -111,6 +111,105 @@ mgw_file_get_contents_max (const char    *path,
   return TRUE;
 }
 
+#define TEMPORARY_SUFFIX ".tmp-"
+
+static gboolean
+write_all (int           fd,
+           const guint8 *data,
+           gsize         len)
+{
+  while (len > 0)
+    {
+      gssize n = write (fd, data, len);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return FALSE;
+      data += n;
+      len -= (gsize) n;
+    }
+  return TRUE;
+}
+
+gboolean
+mgw_file_replace (const char  *path,
+                  const void  *data,
+                  gsize        len,
+                  GError     **error)
+{
+  g_autofree char *temporary = g_strconcat (path, TEMPORARY_SUFFIX "XXXXXX", NULL);
+  g_autofree char *dir = g_path_get_dirname (path);
+  int fd, dir_fd, saved;
+
+  g_return_val_if_fail (path != NULL, FALSE);
+  g_return_val_if_fail (data != NULL || len == 0, FALSE);
+
+  fd = g_mkstemp_full (temporary, O_WRONLY | O_CLOEXEC, 0600);
+  if (fd < 0)
+    {
+      saved = errno;
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
+                   "cannot create %s: %s", temporary, g_strerror (saved));
+      return FALSE;
+    }
+  if (!write_all (fd, data, len) || fsync (fd) != 0)
+    {
+      saved = errno;
+      g_close (fd, NULL);
+      g_unlink (temporary);
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
+                   "cannot write %s: %s", temporary, g_strerror (saved));
+      return FALSE;
+    }
+  if (!g_close (fd, NULL) || g_rename (temporary, path) != 0)
+    {
+      saved = errno;
+      g_unlink (temporary);
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
+                   "cannot replace %s: %s", path, g_strerror (saved));
+      return FALSE;
+    }
+  /* The rename itself on disk. */
+  dir_fd = g_open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+  if (dir_fd >= 0)
+    {
+      fsync (dir_fd);
+      g_close (dir_fd, NULL);
+    }
+  return TRUE;
+}
+
+guint
+mgw_file_remove_temporaries (const char *path)
+{
+  g_autofree char *dir_name = g_path_get_dirname (path);
+  g_autofree char *base = g_path_get_basename (path);
+  g_autofree char *prefix = g_strconcat (base, TEMPORARY_SUFFIX, NULL);
+  g_autoptr(GDir) dir = g_dir_open (dir_name, 0, NULL);
+  gsize prefix_len = strlen (prefix);
+  const char *name;
+  guint removed = 0;
+
+  if (dir == NULL)
+    return 0;
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *full = NULL;
+      GStatBuf st;
+
+      if (!g_str_has_prefix (name, prefix) || strlen (name) != prefix_len + 6)
+        continue;
+      full = g_build_filename (dir_name, name, NULL);
+      if (g_lstat (full, &st) == 0 && S_ISREG (st.st_mode) && g_unlink (full) == 0)
+        {
+          g_message ("removed %s, left by an interrupted save", full);
+          removed++;
+        }
+    }
+  return removed;
+}
+
 /* Untrusted bytes (a header field, a request line), printable in an error
  * message: the first 64, C-escaped. */
 char *

@@ -48,6 +48,18 @@ void     mgw_error_set_in_file     (GError       **error,
                                     const char    *path,
                                     const GError  *cause);
 
+/* Replaces path with data atomically and durably: a temporary
+ * "PATH.tmp-XXXXXX" (mode 0600) written and fsync()ed, renamed over path,
+ * the directory fsync()ed. A crash leaves path whole, old or new, and at
+ * worst a temporary that mgw_file_remove_temporaries() removes. */
+gboolean mgw_file_replace          (const char    *path,
+                                    const void    *data,
+                                    gsize          len,
+                                    GError       **error);
+/* Removes the temporaries of mgw_file_replace (path) a crash left behind
+ * (regular files only); returns how many. */
+guint    mgw_file_remove_temporaries (const char  *path);
+
 /* Untrusted bytes, printable in an error message (64 at most). */
 char    *mgw_error_escape (const char *text,
                            gsize       len);

@@ -844,6 +844,134 @@ test_corrupt_not_quoted (Fixture       *f,
   g_assert_no_error (error);
 }
 
+static void
+ban_because (MgwBanList *list,
+             const char *address,
+             const char *reason)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (mgw_ban_list_ban (list, address, reason, "manual", &error));
+  g_assert_no_error (error);
+}
+
+static MgwBanList *
+escalating_list (Fixture *f)
+{
+  MgwBanList *list = new_list (f, f->path);
+
+  mgw_ban_list_set_duration (list, HOUR_US);
+  mgw_ban_list_set_escalation (list, TRUE, 10 * HOUR_US);
+  return list;
+}
+
+/* A crash between the two writes of a save (banned.json first) leaves
+ * the sidecar one save behind: read again, every ban is right. */
+static void
+test_sidecar_behind (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autoptr(MgwBanList) list = escalating_list (f);
+  g_autoptr(MgwBanList) again = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *extra = g_strconcat (f->path, ".extra.json", NULL);
+  g_autofree char *behind = NULL;
+  gint64 t0 = f->now;
+
+  /* C banned and expired before the first save: remembered. */
+  f->now = t0 - 2 * HOUR_US;
+  ban_because (list, "192.0.2.3", "rc");
+  f->now = t0;
+  g_assert_cmpuint (mgw_ban_list_sweep (list), ==, 1);
+  ban_because (list, "192.0.2.1", "ra");
+  ban_because (list, "192.0.2.4", "rd");
+  g_assert_true (mgw_ban_list_flush (list, &error));
+  g_assert_no_error (error);
+  behind = read_text (extra);
+
+  /* Then: A unbanned, D seen while banned, C banned again, B new. */
+  f->now = t0 + 10 * 60 * G_USEC_PER_SEC;
+  g_assert_true (mgw_ban_list_unban (list, "192.0.2.1", &error));
+  g_assert_true (mgw_ban_list_check (list, "192.0.2.4"));
+  ban_because (list, "192.0.2.3", "rc again");
+  ban_because (list, "192.0.2.2", "rb");
+  g_assert_true (mgw_ban_list_flush (list, &error));
+  g_assert_no_error (error);
+  /* The crash: the sidecar of the save before. */
+  write_data (extra, behind, -1);
+
+  again = escalating_list (f);
+  g_assert_true (mgw_ban_list_load (again, &error));
+  g_assert_no_error (error);
+  g_assert_false (mgw_ban_list_check (again, "192.0.2.1"));   /* unbanned stays unbanned */
+  g_assert_null (find_ban (again, "192.0.2.1"));
+  {
+    g_autoptr(MgwBan) b = find_ban (again, "192.0.2.2");   /* new: defaults */
+    g_autoptr(MgwBan) c = find_ban (again, "192.0.2.3");   /* escalation carries on */
+    g_autoptr(MgwBan) d = find_ban (again, "192.0.2.4");   /* the same ban */
+
+    g_assert_nonnull (b);
+    g_assert_cmpstr (b->reason, ==, "unknown");
+    g_assert_cmpuint (b->count, ==, 1);
+    g_assert_nonnull (c);
+    g_assert_cmpuint (c->count, ==, 2);
+    g_assert_cmpint (c->expiry - c->since, ==, 2 * HOUR_US);
+    g_assert_nonnull (d);
+    g_assert_cmpstr (d->reason, ==, "rd");
+    g_assert_cmpuint (d->count, ==, 1);
+    g_assert_cmpint (d->since, ==, f->now);
+  }
+  /* The next save makes both files agree again. */
+  g_assert_true (mgw_ban_list_ban (again, "192.0.2.9", "x", "manual", &error));
+  g_assert_true (mgw_ban_list_flush (again, &error));
+  g_assert_no_error (error);
+  {
+    g_autofree char *now = read_text (extra);
+    g_assert_nonnull (strstr (now, "\"192.0.2.2\""));
+    g_assert_null (strstr (now, "\"192.0.2.1\""));
+  }
+}
+
+/* A sidecar entry newer than banned.json's ban is not ours: said, and
+ * the ban keeps its defaults. Temporaries a crash left are removed,
+ * nothing else. */
+static void
+test_sidecar_ahead_and_temporaries (Fixture       *f,
+                                    gconstpointer  data)
+{
+  g_autoptr(MgwBanList) list = escalating_list (f);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *extra = g_strconcat (f->path, ".extra.json", NULL);
+  g_autofree char *tmp1 = g_strconcat (f->path, ".tmp-Ab3dE9", NULL);
+  g_autofree char *tmp2 = g_strconcat (extra, ".tmp-zz00ZZ", NULL);
+  g_autofree char *backup = g_strconcat (f->path, ".backup", NULL);
+  g_autofree char *longer = g_strconcat (f->path, ".tmp-Ab3dE9x", NULL);
+
+  write_data (f->path, "{\"192.0.2.5\": \"2021-09-08T00:00:00.000000\"}", -1);
+  write_data (extra, "{\"192.0.2.5\": {\"reason\": \"later\", \"count\": 7, "
+                     "\"since\": \"2021-09-09T00:00:00.000000\", \"banned\": true}}", -1);
+  write_data (tmp1, "{\"192.0.2", -1);
+  write_data (tmp2, "", -1);
+  write_data (backup, "{}", -1);
+  write_data (longer, "{}", -1);
+  g_test_expect_message ("moipgw", G_LOG_LEVEL_MESSAGE, "removed */banned.json.tmp-Ab3dE9, left by an interrupted save");
+  g_test_expect_message ("moipgw", G_LOG_LEVEL_MESSAGE, "removed */banned.json.extra.json.tmp-zz00ZZ, left by an interrupted save");
+  g_test_expect_message ("moipgw", G_LOG_LEVEL_WARNING, "*extra.json: some entries are not understood*");
+  g_assert_true (mgw_ban_list_load (list, &error));
+  g_test_assert_expected_messages ();
+  g_assert_no_error (error);
+  {
+    g_autoptr(MgwBan) ban = find_ban (list, "192.0.2.5");
+    g_assert_nonnull (ban);
+    g_assert_cmpstr (ban->reason, ==, "unknown");
+    g_assert_cmpuint (ban->count, ==, 1);
+  }
+  g_assert_false (g_file_test (tmp1, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (tmp2, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (backup, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (longer, G_FILE_TEST_EXISTS));
+}
+
 /* A corrupt file is said once, kept aside, and the gateway starts. */
 static void
 test_corrupt (Fixture       *f,
@@ -1115,6 +1243,8 @@ main (int   argc,
   ADD ("sidecar", test_sidecar);
   ADD ("corrupt", test_corrupt);
   ADD ("symlink", test_symlink);
+  ADD ("sidecar-behind", test_sidecar_behind);
+  ADD ("sidecar-ahead-and-temporaries", test_sidecar_ahead_and_temporaries);
   ADD ("corrupt-not-quoted", test_corrupt_not_quoted);
   ADD ("too-big", test_too_big);
   ADD ("bad-entries", test_bad_entries);
