@@ -20,8 +20,6 @@
 #include <string.h>
 #include <signal.h>
 #include <stdlib.h>
-#include <sys/ioctl.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -271,112 +269,23 @@ test_prompt_enter (Fixture *f, gconstpointer data)
 
 /* --- the stock telnet client on a pseudo-terminal --- */
 
-typedef struct
-{
-  GSubprocess *process;
-  gboolean     exited;
-  int          master;
-  guint        source;
-  GByteArray  *screen;     /* everything telnet wrote on its terminal */
-} Telnet;
-
-static void
-telnet_exited_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
-  *(gboolean *) user_data = TRUE;
-}
-
 static gboolean
-flag_set (gpointer data)
+terminal_exited (gpointer data)
 {
-  return *(gboolean *) data;
-}
-
-/* In the child: a session of its own with the pty slave (its stdin) as
- * controlling terminal, as a login shell would have. */
-static void
-telnet_child_setup (gpointer data)
-{
-  setsid ();
-  ioctl (STDIN_FILENO, TIOCSCTTY, 0);
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-}
-
-static gboolean
-pty_read_cb (int fd, GIOCondition condition, gpointer user_data)
-{
-  Telnet *t = user_data;
-  guint8 buf[4096];
-
-  for (;;)
-    {
-      ssize_t n = read (fd, buf, sizeof buf);
-
-      if (n > 0)
-        g_byte_array_append (t->screen, buf, n);
-      else if (n < 0 && errno == EINTR)
-        continue;
-      else if (n < 0 && errno == EAGAIN)
-        return G_SOURCE_CONTINUE;
-      else   /* EIO: telnet is gone */
-        {
-          t->source = 0;
-          return G_SOURCE_REMOVE;
-        }
-    }
+  return ((MgwTestTerminal *) data)->exited;
 }
 
 /* `telnet 127.0.0.1 PORT` as an administrator runs it. */
-static Telnet *
+static MgwTestTerminal *
 telnet_spawn (guint16 port)
 {
-  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
   g_autofree char *port_arg = g_strdup_printf ("%u", port);
-  g_autofree char *home = mgw_test_tmp_dir ();
-  g_autoptr(GError) error = NULL;
-  Telnet *t = g_new0 (Telnet, 1);
-  char slave_name[128];
-  int slave;
-
-  t->screen = g_byte_array_new ();
-  t->master = posix_openpt (O_RDWR | O_NOCTTY | O_CLOEXEC);
-  g_assert_cmpint (t->master, >=, 0);
-  g_assert_cmpint (grantpt (t->master), ==, 0);
-  g_assert_cmpint (unlockpt (t->master), ==, 0);
-  g_assert_cmpint (ptsname_r (t->master, slave_name, sizeof slave_name), ==, 0);
-  slave = open (slave_name, O_RDWR | O_NOCTTY | O_CLOEXEC);
-  g_assert_cmpint (slave, >=, 0);
-  g_assert_true (g_unix_set_fd_nonblocking (t->master, TRUE, NULL));
-  t->source = g_unix_fd_add (t->master, G_IO_IN | G_IO_HUP | G_IO_ERR, pty_read_cb, t);
-  g_subprocess_launcher_take_stdin_fd (launcher, dup (slave));
-  g_subprocess_launcher_take_stdout_fd (launcher, dup (slave));
-  g_subprocess_launcher_take_stderr_fd (launcher, dup (slave));
-  close (slave);
   /* No ~/.telnetrc of the machine's. */
-  g_subprocess_launcher_setenv (launcher, "HOME", home, TRUE);
-  g_subprocess_launcher_setenv (launcher, "TERM", "dumb", TRUE);
-  g_subprocess_launcher_set_child_setup (launcher, telnet_child_setup, NULL, NULL);
-  t->process = g_subprocess_launcher_spawn (launcher, &error, TELNET, "127.0.0.1", port_arg, NULL);
-  g_assert_no_error (error);
-  g_subprocess_wait_async (t->process, NULL, telnet_exited_cb, &t->exited);
-  return t;
-}
+  g_autofree char *home = mgw_test_tmp_dir ();
+  const char *argv[] = { TELNET, "127.0.0.1", port_arg, NULL };
 
-static void
-telnet_free (Telnet *t)
-{
-  if (!t->exited)
-    g_subprocess_force_exit (t->process);
-  mgw_test_wait_until (flag_set, &t->exited, MGW_TEST_TIMEOUT_MS, "telnet to exit");
-  g_clear_object (&t->process);
-  if (t->source != 0)
-    g_source_remove (t->source);
-  close (t->master);
-  g_byte_array_unref (t->screen);
-  g_free (t);
+  return mgw_test_terminal_spawn (home, argv);
 }
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Telnet, telnet_free)
 
 static guint
 count (GByteArray *bytes,
@@ -408,7 +317,7 @@ screen_has (gpointer data)
 /* Types `keys` on telnet's terminal, then waits up to `ms` for `needle`
  * on its screen after what was already there. */
 static void
-type (Telnet *t, const char *keys, const char *needle, guint ms)
+type (MgwTestTerminal *t, const char *keys, const char *needle, guint ms)
 {
   ScreenWait w = { t->screen, t->screen->len, needle };
 
@@ -424,7 +333,7 @@ static void
 test_telnet_client (Fixture *f, gconstpointer data)
 {
   g_autoptr(MgwTestTcp) user = NULL;
-  g_autoptr(Telnet) t = NULL;
+  g_autoptr(MgwTestTerminal) t = NULL;
   g_autofree char *pid = g_strdup_printf ("Gateway PID: %d", (int) getpid ());
   ScreenWait welcome;
   MgwSession *session;
@@ -472,7 +381,7 @@ test_telnet_client (Fixture *f, gconstpointer data)
   g_assert_false (mgw_session_get_watched (session));
 
   type (t, "q", "Bye.", 2000);
-  mgw_test_wait_until (flag_set, &t->exited, MGW_TEST_TIMEOUT_MS, "telnet to exit");
+  mgw_test_wait_until (terminal_exited, t, MGW_TEST_TIMEOUT_MS, "telnet to exit");
 }
 
 /* A console that does not read: its trace lines are dropped and counted,

@@ -21,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -504,11 +503,7 @@ typedef struct
   MgwGateway    *gateway;
   char          *tmpdir;
   /* the real telnet client on a pseudo-terminal */
-  GSubprocess   *telnet;
-  gboolean       telnet_exited;
-  int            pty_master;
-  guint          pty_source;
-  GByteArray    *terminal;      /* everything telnet wrote on it */
+  MgwTestTerminal *telnet;
   /* headless Chromium and the web server of its page */
   SoupServer    *web;
   guint          web_port;
@@ -524,8 +519,6 @@ setup_common (Fixture *f)
 {
   g_autoptr(GError) error = NULL;
 
-  f->pty_master = -1;
-  f->terminal = g_byte_array_new ();
   f->tmpdir = g_dir_make_tmp ("moipgw-interop-XXXXXX", &error);
   g_assert_no_error (error);
 }
@@ -587,11 +580,7 @@ static void
 teardown (Fixture *f, gconstpointer data)
 {
   kill_child (&f->chromium, &f->chromium_exited);
-  kill_child (&f->telnet, &f->telnet_exited);
-  if (f->pty_source != 0)
-    g_source_remove (f->pty_source);
-  if (f->pty_master >= 0)
-    close (f->pty_master);
+  g_clear_pointer (&f->telnet, mgw_test_terminal_free);
   g_clear_pointer (&f->python, py_server_free);
   if (f->gateway != NULL)
     {
@@ -606,7 +595,6 @@ teardown (Fixture *f, gconstpointer data)
     soup_server_disconnect (f->web);
   g_clear_object (&f->web);
   g_free (f->result_detail);
-  g_byte_array_unref (f->terminal);
   if (f->tmpdir != NULL)
     remove_tree (f->tmpdir);
   g_free (f->tmpdir);
@@ -912,80 +900,19 @@ test_python_user (Fixture *f, gconstpointer data)
 
 /* --- c. the real telnet client on a pseudo-terminal --- */
 
-/* In the child: a session of its own with the pty slave (already its
- * stdin) as controlling terminal, as a login shell would have. */
-static void
-telnet_child_setup (gpointer data)
-{
-  setsid ();
-  ioctl (STDIN_FILENO, TIOCSCTTY, 0);
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-}
-
-static gboolean
-pty_read_cb (int           fd,
-             GIOCondition  condition,
-             gpointer      user_data)
-{
-  Fixture *f = user_data;
-  guint8 buf[4096];
-
-  for (;;)
-    {
-      ssize_t n = read (fd, buf, sizeof buf);
-
-      if (n > 0)
-        g_byte_array_append (f->terminal, buf, n);
-      else if (n < 0 && errno == EINTR)
-        continue;
-      else if (n < 0 && errno == EAGAIN)
-        return G_SOURCE_CONTINUE;
-      else   /* EIO: every slave descriptor is closed, telnet is gone */
-        {
-          f->pty_source = 0;
-          return G_SOURCE_REMOVE;
-        }
-    }
-}
-
 static void
 spawn_telnet (Fixture *f)
 {
-  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
   g_autofree char *rc = g_build_filename (f->tmpdir, ".telnetrc", NULL);
   g_autofree char *port = g_strdup_printf ("%u", mgw_gateway_get_telnet_port (f->gateway));
+  const char *argv[] = { TELNET, "127.0.0.1", port, NULL };
   g_autoptr(GError) error = NULL;
-  char slave_name[128];
-  int slave;
 
   /* telnet reads $HOME/.telnetrc: have it trace the option negotiation
    * on the terminal. */
   g_file_set_contents (rc, "127.0.0.1 toggle options\n", -1, &error);
   g_assert_no_error (error);
-
-  f->pty_master = posix_openpt (O_RDWR | O_NOCTTY | O_CLOEXEC);
-  g_assert_cmpint (f->pty_master, >=, 0);
-  g_assert_cmpint (grantpt (f->pty_master), ==, 0);
-  g_assert_cmpint (unlockpt (f->pty_master), ==, 0);
-  g_assert_cmpint (ptsname_r (f->pty_master, slave_name, sizeof slave_name), ==, 0);
-  slave = open (slave_name, O_RDWR | O_NOCTTY | O_CLOEXEC);
-  g_assert_cmpint (slave, >=, 0);
-  g_assert_true (g_unix_set_fd_nonblocking (f->pty_master, TRUE, NULL));
-  f->pty_source = g_unix_fd_add (f->pty_master, G_IO_IN | G_IO_HUP | G_IO_ERR, pty_read_cb, f);
-
-  g_subprocess_launcher_take_stdin_fd (launcher, dup (slave));
-  g_subprocess_launcher_take_stdout_fd (launcher, dup (slave));
-  g_subprocess_launcher_take_stderr_fd (launcher, dup (slave));
-  close (slave);
-  g_subprocess_launcher_set_cwd (launcher, f->tmpdir);
-  g_subprocess_launcher_setenv (launcher, "HOME", f->tmpdir, TRUE);
-  g_subprocess_launcher_setenv (launcher, "TERM", "dumb", TRUE);
-  g_subprocess_launcher_set_child_setup (launcher, telnet_child_setup, NULL, NULL);
-  f->telnet = g_subprocess_launcher_spawn (launcher, &error, TELNET, "127.0.0.1", port, NULL);
-  g_assert_no_error (error);
-  g_subprocess_wait_async (f->telnet, NULL, exited_cb, &f->telnet_exited);
-  /* The launcher closes its copies of the slave when freed, here: then
-   * only telnet holds it, and its exit shows on the master. */
+  f->telnet = mgw_test_terminal_spawn (f->tmpdir, argv);
 }
 
 /* `telnet 127.0.0.1 PORT` as a person would run it: the gateway's WILL
@@ -1006,42 +933,42 @@ test_telnet_client (Fixture *f, gconstpointer data)
   spawn_telnet (f);
   /* Not up to its LF: a terminal still in line mode would show it as
    * CR LF. */
-  wait_bytes (f->terminal, 0, S ("\x1f\x40\x41" "CONNECT\x18"), MGW_TEST_TIMEOUT_MS,
+  wait_bytes (f->telnet->screen, 0, S ("\x1f\x40\x41" "CONNECT\x18"), MGW_TEST_TIMEOUT_MS,
               "the terminal");
   peer = mgw_test_server_wait_peer (f->server, 0);
-  at = find_bytes (f->terminal, 0, S ("\x1f\x40\x41" "CONNECT\x18"));
+  at = find_bytes (f->telnet->screen, 0, S ("\x1f\x40\x41" "CONNECT\x18"));
   mark = at + strlen ("\x1f\x40\x41" "CONNECT\x18");
 
   /* One key, no Enter: it arrives alone, within 2 s (line mode would
    * hold it until Enter, forever). */
-  g_assert_cmpint (write (f->pty_master, "q", 1), ==, 1);
+  g_assert_cmpint (write (f->telnet->master, "q", 1), ==, 1);
   wait_bytes (peer->received, 0, S ("q"), 2000, "the upstream server's input");
   mgw_test_run_for (300);
   g_assert_cmpmem (peer->received->data, peer->received->len, "q", 1);
   /* No local echo: the server does not echo, so no 'q' on the screen. */
-  g_assert_cmpuint (count_bytes (f->terminal, mark, S ("q")), ==, 0);
+  g_assert_cmpuint (count_bytes (f->telnet->screen, mark, S ("q")), ==, 0);
 
   /* The server's bytes show exactly once. */
-  mark = f->terminal->len;
+  mark = f->telnet->screen->len;
   mgw_test_peer_send (peer, SOUP_WEBSOCKET_DATA_TEXT, S ("Z"));
-  wait_bytes (f->terminal, mark, S ("Z"), MGW_TEST_TIMEOUT_MS, "the terminal");
+  wait_bytes (f->telnet->screen, mark, S ("Z"), MGW_TEST_TIMEOUT_MS, "the terminal");
   mgw_test_run_for (200);
-  g_assert_cmpuint (count_bytes (f->terminal, mark, S ("Z")), ==, 1);
-  g_assert_cmpuint (count_bytes (f->terminal, mark, S ("q")), ==, 0);
+  g_assert_cmpuint (count_bytes (f->telnet->screen, mark, S ("Z")), ==, 1);
+  g_assert_cmpuint (count_bytes (f->telnet->screen, mark, S ("q")), ==, 0);
 
   /* The negotiation is over and was short: each offer seen once (an
    * acknowledgement was never answered), and nothing more comes. */
-  g_assert_cmpuint (count_bytes (f->terminal, 0, S ("RCVD WILL ECHO")), ==, 1);
-  g_assert_cmpuint (count_bytes (f->terminal, 0, S ("RCVD WILL SUPPRESS GO AHEAD")), ==, 1);
-  n_rcvd = count_bytes (f->terminal, 0, S ("RCVD "));
+  g_assert_cmpuint (count_bytes (f->telnet->screen, 0, S ("RCVD WILL ECHO")), ==, 1);
+  g_assert_cmpuint (count_bytes (f->telnet->screen, 0, S ("RCVD WILL SUPPRESS GO AHEAD")), ==, 1);
+  n_rcvd = count_bytes (f->telnet->screen, 0, S ("RCVD "));
   g_assert_cmpuint (n_rcvd, <=, 16);
   mgw_test_run_for (300);
-  g_assert_cmpuint (count_bytes (f->terminal, 0, S ("RCVD ")), ==, n_rcvd);
-  g_assert_false (f->telnet_exited);
+  g_assert_cmpuint (count_bytes (f->telnet->screen, 0, S ("RCVD ")), ==, n_rcvd);
+  g_assert_false (f->telnet->exited);
   g_assert_cmpuint (mgw_gateway_get_n_sessions_by_access (f->gateway, MGW_ACCESS_TELNET), ==, 1);
 
   {
-    g_autofree char *screen = printable (f->terminal->data, f->terminal->len);
+    g_autofree char *screen = printable (f->telnet->screen->data, f->telnet->screen->len);
     g_test_message ("terminal: %s", screen);
   }
 }

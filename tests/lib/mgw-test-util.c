@@ -5,10 +5,16 @@
 #include "mgw-test-util.h"
 #include "mgw-minitel.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <glib-unix.h>
 #include <glib/gstdio.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <unistd.h>
 
 static void
 quiet_log_handler (const char     *domain,
@@ -1241,4 +1247,107 @@ mgw_test_daemon_wait_output (MgwTestDaemon *d,
   mgw_test_wait_until (mgw_test_daemon_output_has, &w, MGW_TEST_TIMEOUT_MS, needle);
   if (strstr (d->err->str, needle) == NULL)
     g_error ("moipgwd exited before saying '%s':\n%s", needle, d->err->str);
+}
+
+/* --- a program on a pseudo-terminal --- */
+
+/* In the child: a session of its own with the pty slave (already its
+ * stdin) as controlling terminal, as a login shell would have. */
+static void
+terminal_child_setup (gpointer data)
+{
+  setsid ();
+  ioctl (STDIN_FILENO, TIOCSCTTY, 0);
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
+static gboolean
+terminal_read_cb (int           fd,
+                  GIOCondition  condition,
+                  gpointer      user_data)
+{
+  MgwTestTerminal *t = user_data;
+  guint8 buf[4096];
+
+  for (;;)
+    {
+      ssize_t n = read (fd, buf, sizeof buf);
+
+      if (n > 0)
+        g_byte_array_append (t->screen, buf, (guint) n);
+      else if (n < 0 && errno == EINTR)
+        continue;
+      else if (n < 0 && errno == EAGAIN)
+        return G_SOURCE_CONTINUE;
+      else   /* EIO: every slave descriptor is closed, the program is gone */
+        {
+          t->source = 0;
+          return G_SOURCE_REMOVE;
+        }
+    }
+}
+
+static void
+terminal_exited_cb (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
+  *(gboolean *) user_data = TRUE;
+}
+
+MgwTestTerminal *
+mgw_test_terminal_spawn (const char         *home,
+                         const char * const *argv)
+{
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+  g_autoptr(GError) error = NULL;
+  MgwTestTerminal *t = g_new0 (MgwTestTerminal, 1);
+  char slave_name[128];
+  int slave;
+
+  t->screen = g_byte_array_new ();
+  t->master = posix_openpt (O_RDWR | O_NOCTTY | O_CLOEXEC);
+  g_assert_cmpint (t->master, >=, 0);
+  g_assert_cmpint (grantpt (t->master), ==, 0);
+  g_assert_cmpint (unlockpt (t->master), ==, 0);
+  g_assert_cmpint (ptsname_r (t->master, slave_name, sizeof slave_name), ==, 0);
+  slave = open (slave_name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  g_assert_cmpint (slave, >=, 0);
+  g_assert_true (g_unix_set_fd_nonblocking (t->master, TRUE, NULL));
+  t->source = g_unix_fd_add (t->master, G_IO_IN | G_IO_HUP | G_IO_ERR, terminal_read_cb, t);
+  g_subprocess_launcher_take_stdin_fd (launcher, dup (slave));
+  g_subprocess_launcher_take_stdout_fd (launcher, dup (slave));
+  g_subprocess_launcher_take_stderr_fd (launcher, dup (slave));
+  close (slave);
+  g_subprocess_launcher_set_cwd (launcher, home);
+  g_subprocess_launcher_setenv (launcher, "HOME", home, TRUE);
+  g_subprocess_launcher_setenv (launcher, "TERM", "dumb", TRUE);
+  g_subprocess_launcher_set_child_setup (launcher, terminal_child_setup, NULL, NULL);
+  t->process = g_subprocess_launcher_spawnv (launcher, argv, &error);
+  g_assert_no_error (error);
+  g_subprocess_wait_async (t->process, NULL, terminal_exited_cb, &t->exited);
+  /* The launcher closes its copies of the slave when freed, here: then
+   * only the program holds it, and its exit shows on the master. */
+  return t;
+}
+
+static gboolean
+terminal_exited (gpointer data)
+{
+  return ((MgwTestTerminal *) data)->exited;
+}
+
+void
+mgw_test_terminal_free (MgwTestTerminal *t)
+{
+  if (!t->exited)
+    g_subprocess_force_exit (t->process);
+  mgw_test_wait_until (terminal_exited, t, MGW_TEST_TIMEOUT_MS, "the program on the terminal to exit");
+  g_clear_object (&t->process);
+  if (t->source != 0)
+    g_source_remove (t->source);
+  close (t->master);
+  g_byte_array_unref (t->screen);
+  g_free (t);
 }

@@ -252,4 +252,23 @@ char       *mgw_test_tmp_dir        (void);
 /* A loopback port nothing listens on. */
 guint16     mgw_test_closed_port    (void);
 
+/* --- a program on a pseudo-terminal, as a person runs it (the stock
+ * telnet client): everything it writes on its terminal is kept. */
+typedef struct
+{
+  GSubprocess *process;
+  gboolean     exited;
+  int          master;     /* write here to type */
+  guint        source;
+  GByteArray  *screen;
+} MgwTestTerminal;
+
+/* argv run with the pty as its controlling terminal, HOME and the
+ * working directory `home`, TERM=dumb. */
+MgwTestTerminal *mgw_test_terminal_spawn (const char         *home,
+                                          const char * const *argv);
+/* Kills the program if it still runs, waits for it. */
+void             mgw_test_terminal_free  (MgwTestTerminal    *t);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MgwTestTerminal, mgw_test_terminal_free)
+
 G_END_DECLS
