@@ -18,6 +18,7 @@
 #include "mgw-gateway.h"
 #include "mgw-i18n.h"
 #include "mgw-metrics.h"
+#include "mgw-notify.h"
 #include "mgw-redirect-policy.h"
 
 #define EXIT_USAGE 2
@@ -44,6 +45,7 @@ typedef struct
   char    **trusted_proxies;
   gboolean  session_bus;
   gboolean  no_dbus;
+  gboolean  require_bus;
   gboolean  demo;
   gboolean  version;
 } Options;
@@ -199,7 +201,50 @@ typedef struct
   MgwDemo    *demo;
   Options    *options;
   gboolean    stopping;
+  gboolean    ready;          /* told systemd READY=1 */
+  gboolean    require_bus;
+  int         status;         /* the exit status */
 } Daemon;
+
+/* systemd (Type=notify) learns the daemon is up: once its listeners are
+ * open, and with --require-bus once its bus name is owned. */
+static void
+tell_ready (Daemon *daemon)
+{
+  if (daemon->ready)
+    return;
+  daemon->ready = TRUE;
+  mgw_notify ("READY=1\nSTATUS=serving");
+}
+
+static void
+bus_owned_cb (MgwDbusService *dbus,
+              GParamSpec     *pspec,
+              Daemon         *daemon)
+{
+  if (mgw_dbus_service_get_owned (dbus))
+    tell_ready (daemon);
+  else if (daemon->ready)
+    mgw_notify ("STATUS=serving, without D-Bus for now (reconnecting)");
+}
+
+/* --require-bus: a start that cannot reach the bus or own the name
+ * fails, saying why, instead of running unseen (later losses of the bus
+ * are survived: the service reconnects). */
+static void
+bus_unavailable_cb (MgwDbusService *dbus,
+                    const char     *why,
+                    Daemon         *daemon)
+{
+  if (daemon->ready || !daemon->require_bus || daemon->stopping)
+    return;
+  g_printerr (_("moipgwd: cannot serve D-Bus (--require-bus): %s\n"), why);
+  daemon->status = EXIT_FAILURE;
+  daemon->stopping = TRUE;
+  mgw_notify ("STOPPING=1");
+  mgw_gateway_stop (daemon->gateway, NULL);
+  g_main_loop_quit (daemon->loop);
+}
 
 static gboolean
 stop_now_cb (gpointer user_data)
@@ -229,8 +274,12 @@ signal_cb (gpointer user_data)
       g_main_loop_quit (daemon->loop);
       return G_SOURCE_CONTINUE;
     }
-  g_message ("stopping: %u sessions to end", mgw_gateway_get_n_sessions (daemon->gateway));
+  /* Logs stay in English (searches, fail2ban). */
+  g_message (mgw_gateway_get_n_sessions (daemon->gateway) == 1 ? "stopping: %u session to end"
+                                                               : "stopping: %u sessions to end",
+             mgw_gateway_get_n_sessions (daemon->gateway));
   daemon->stopping = TRUE;
+  mgw_notify ("STOPPING=1");
   /* TRANSLATORS: a Minitel status line, 39 places at most. */
   mgw_gateway_stop (daemon->gateway, N_("GATEWAY STOPPED, SORRY"));
   if (mgw_gateway_get_n_sessions (daemon->gateway) == 0)
@@ -335,6 +384,9 @@ main (int    argc,
       N_("Serve D-Bus on the session bus instead of the system bus"), NULL },
     { "no-dbus", 0, 0, G_OPTION_ARG_NONE, &o.no_dbus,
       N_("Do not serve D-Bus at all"), NULL },
+    { "require-bus", 0, 0, G_OPTION_ARG_NONE, &o.require_bus,
+      N_("Fail to start when the bus cannot be reached or the name owned (as systemd starts it)"),
+      NULL },
     { "demo", 0, 0, G_OPTION_ARG_NONE, &o.demo,
       N_("Run the embedded demo videotex service and use it as the default server"), NULL },
     { "version", 0, 0, G_OPTION_ARG_NONE, &o.version,
@@ -445,17 +497,27 @@ main (int    argc,
 
   daemon.gateway = gateway;
   daemon.demo = demo;
+  daemon.require_bus = o.require_bus && !o.no_dbus;
+  daemon.status = EXIT_SUCCESS;
   g_signal_connect (gateway, "session-removed", G_CALLBACK (n_sessions_cb), &daemon);
   if (!o.no_dbus)
     {
       dbus = mgw_dbus_service_new (gateway, o.session_bus ? G_BUS_TYPE_SESSION : G_BUS_TYPE_SYSTEM,
                                    reload, &daemon);
       mgw_dbus_service_set_teletel (dbus, teletel);
+      g_signal_connect (dbus, "notify::owned", G_CALLBACK (bus_owned_cb), &daemon);
+      g_signal_connect (dbus, "unavailable", G_CALLBACK (bus_unavailable_cb), &daemon);
       mgw_dbus_service_start (dbus);
     }
+  if (!daemon.require_bus)
+    tell_ready (&daemon);
   g_message ("moipgwd %s ready", PACKAGE_VERSION);
-  g_main_loop_run (loop);
+  /* (A --require-bus failure may already have come.) */
+  if (daemon.status == EXIT_SUCCESS)
+    g_main_loop_run (loop);
   g_signal_handlers_disconnect_by_data (gateway, &daemon);
+  if (dbus != NULL)
+    g_signal_handlers_disconnect_by_data (dbus, &daemon);
   g_message ("stopped");
-  return EXIT_SUCCESS;
+  return daemon.status;
 }

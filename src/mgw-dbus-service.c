@@ -15,6 +15,13 @@
  * asynchronously) must be root's or include the moipgw group, whatever
  * the bus policy says.
  *
+ * The bus is a connection of our own (not GLib's shared singleton, which
+ * stays closed once the bus went away): when it closes (dbus restarted)
+ * or the name cannot be owned, users go on being served, the skeletons
+ * stay up to date, and the service connects and asks for the name again,
+ * after 1 s, then up to every 30 s; "notify::owned" says when the name is
+ * ours, "unavailable" when an attempt failed.
+ *
  * The Teletel interface follows an MgwTeletel when one is set (its
  * backend, and its state and PID as they are notified); its Stop, Start
  * and Restart run the backend's operations and answer when they are
@@ -46,6 +53,11 @@ struct _MgwDbusService
   gpointer                  reload_data;
   guint                     owner_id;
   GDBusConnection          *connection;
+  GCancellable             *connecting;
+  guint                     retry_id;
+  guint                     retry_s;
+  gboolean                  owned;
+  gboolean                  outage_logged;
   GDBusObjectManagerServer *manager;
   MgwDBusGateway           *iface;
   MgwDBusTeletel           *teletel;
@@ -57,6 +69,22 @@ struct _MgwDbusService
 };
 
 G_DEFINE_FINAL_TYPE (MgwDbusService, mgw_dbus_service, G_TYPE_OBJECT)
+
+enum {
+  PROP_0,
+  PROP_OWNED,
+  N_PROPS
+};
+
+enum {
+  SIGNAL_UNAVAILABLE,
+  N_SIGNALS
+};
+
+static GParamSpec *props[N_PROPS];
+static guint signals[N_SIGNALS];
+
+#define RETRY_MAX_S 30
 
 /* --- access control --- */
 
@@ -92,7 +120,8 @@ credentials_allowed (MgwDbusService *self,
 
   if (!g_variant_lookup (credentials, "UnixUserID", "u", &uid))
     return FALSE;
-  if (uid == 0)
+  /* Root, and the daemon's own user (systemd's ExecReload runs as it). */
+  if (uid == 0 || uid == getuid ())
     return TRUE;
   if (!self->has_admin_group)
     return FALSE;
@@ -624,28 +653,179 @@ command_connected_cb (GObject        *link,
 
 /* --- bus --- */
 
+static void connect_bus (MgwDbusService *self);
+
 static void
-bus_acquired_cb (GDBusConnection *connection,
-                 const char      *name,
-                 gpointer         user_data)
+set_owned (MgwDbusService *self,
+           gboolean        owned)
+{
+  if (self->owned == owned)
+    return;
+  self->owned = owned;
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_OWNED]);
+}
+
+static gboolean
+retry_cb (gpointer user_data)
 {
   MgwDbusService *self = user_data;
-  g_autoptr(GList) sessions = NULL;
-  g_autoptr(GError) error = NULL;
-  MgwCommandLink *link = mgw_gateway_get_command_link (self->gateway);
 
-  g_set_object (&self->connection, connection);
-  /* Losing the bus is logged (name_lost_cb), not the end of the gateway. */
+  self->retry_id = 0;
+  connect_bus (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* The D-Bus view is gone for now: said once an outage, tried again. */
+static void
+unavailable (MgwDbusService *self,
+             const char     *why)
+{
+  self->retry_s = self->retry_s == 0 ? 1 : MIN (self->retry_s * 2, RETRY_MAX_S);
+  if (!self->outage_logged)
+    {
+      g_warning ("D-Bus: %s; users are still served, trying again (every %u s at most)",
+                 why, (guint) RETRY_MAX_S);
+      self->outage_logged = TRUE;
+    }
+  g_signal_emit (self, signals[SIGNAL_UNAVAILABLE], 0, why);
+  if (self->retry_id == 0)
+    self->retry_id = g_timeout_add_seconds (self->retry_s, retry_cb, self);
+}
+
+static void
+drop_connection (MgwDbusService *self)
+{
+  if (self->owner_id != 0)
+    {
+      g_bus_unown_name (self->owner_id);
+      self->owner_id = 0;
+    }
+  if (g_dbus_interface_skeleton_get_connection (G_DBUS_INTERFACE_SKELETON (self->iface)) != NULL)
+    g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (self->iface));
+  if (g_dbus_interface_skeleton_get_connection (G_DBUS_INTERFACE_SKELETON (self->teletel)) != NULL)
+    g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (self->teletel));
+  if (self->manager != NULL)
+    g_dbus_object_manager_server_set_connection (self->manager, NULL);
+  if (self->connection != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->connection, self);
+      g_clear_object (&self->connection);
+    }
+  set_owned (self, FALSE);
+}
+
+static void
+connection_closed_cb (GDBusConnection *connection,
+                      gboolean         remote_peer_vanished,
+                      GError          *error,
+                      MgwDbusService  *self)
+{
+  g_autofree char *why = g_strdup_printf ("the connection to the bus closed (%s)",
+                                          error != NULL ? error->message : "by the bus");
+
+  drop_connection (self);
+  unavailable (self, why);
+}
+
+static void
+name_acquired_cb (GDBusConnection *connection,
+                  const char      *name,
+                  gpointer         user_data)
+{
+  MgwDbusService *self = user_data;
+
+  g_message ("D-Bus: %s acquired%s", name, self->outage_logged ? " again" : "");
+  self->retry_s = 0;
+  self->outage_logged = FALSE;
+  set_owned (self, TRUE);
+}
+
+static void
+name_lost_cb (GDBusConnection *connection,
+              const char      *name,
+              gpointer         user_data)
+{
+  MgwDbusService *self = user_data;
+  g_autofree char *why = NULL;
+
+  /* A closed connection says so itself (connection_closed_cb). */
+  if (connection == NULL || g_dbus_connection_is_closed (connection))
+    return;
+  why = g_strdup_printf ("cannot own the name %s (another moipgwd has it, or the bus policy "
+                         "does not let this user own it)", name);
+  drop_connection (self);
+  unavailable (self, why);
+}
+
+static void
+connected_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(MgwDbusService) self = user_data;
+  g_autoptr(GError) error = NULL;
+  GDBusConnection *connection = g_dbus_connection_new_for_address_finish (result, &error);
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  g_clear_object (&self->connecting);
+  if (connection == NULL)
+    {
+      g_autofree char *why = g_strdup_printf ("cannot connect to the %s bus: %s",
+                                              self->bus_type == G_BUS_TYPE_SYSTEM ? "system" : "session",
+                                              error->message);
+      unavailable (self, why);
+      return;
+    }
+  self->connection = connection;
   g_dbus_connection_set_exit_on_close (connection, FALSE);
+  g_signal_connect (connection, "closed", G_CALLBACK (connection_closed_cb), self);
   /* The root object carries the ObjectManager (its children are the
    * sessions) and, next to it, the gateway and Teletel interfaces. */
-  self->manager = g_dbus_object_manager_server_new (OBJECT_PATH);
   if (!g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (self->iface), connection,
                                          OBJECT_PATH, &error) ||
       !g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (self->teletel), connection,
                                          OBJECT_PATH, &error))
     g_warning ("D-Bus: cannot export %s: %s", OBJECT_PATH, error->message);
+  g_dbus_object_manager_server_set_connection (self->manager, connection);
+  self->owner_id = g_bus_own_name_on_connection (connection, BUS_NAME,
+                                                 G_BUS_NAME_OWNER_FLAGS_DO_NOT_QUEUE,
+                                                 name_acquired_cb, name_lost_cb, self, NULL);
+}
 
+static void
+connect_bus (MgwDbusService *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *address = g_dbus_address_get_for_bus_sync (self->bus_type, NULL, &error);
+
+  if (address == NULL)
+    {
+      g_autofree char *why = g_strdup_printf ("no %s bus: %s",
+                                              self->bus_type == G_BUS_TYPE_SYSTEM ? "system" : "session",
+                                              error->message);
+      unavailable (self, why);
+      return;
+    }
+  self->connecting = g_cancellable_new ();
+  g_dbus_connection_new_for_address (address,
+                                     G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                     G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                     NULL, self->connecting, connected_cb, g_object_ref (self));
+}
+
+void
+mgw_dbus_service_start (MgwDbusService *self)
+{
+  g_autoptr(GList) sessions = NULL;
+  MgwCommandLink *link = mgw_gateway_get_command_link (self->gateway);
+
+  g_return_if_fail (MGW_IS_DBUS_SERVICE (self));
+  g_return_if_fail (self->manager == NULL);
+
+  /* The skeletons follow the gateway whether the bus is there or not:
+   * whenever it comes (back), they are exported as they are. */
+  self->manager = g_dbus_object_manager_server_new (OBJECT_PATH);
   set_static_properties (self);
   refresh_gateway (self);
   sessions = mgw_gateway_get_sessions (self->gateway);
@@ -660,42 +840,15 @@ bus_acquired_cb (GDBusConnection *connection,
   if (link != NULL)
     g_signal_connect_object (link, "notify::connected", G_CALLBACK (command_connected_cb), self, 0);
   self->refresh_id = g_timeout_add_seconds (REFRESH_S, refresh_cb, self);
-
-  g_dbus_object_manager_server_set_connection (self->manager, connection);
+  connect_bus (self);
 }
 
-static void
-name_acquired_cb (GDBusConnection *connection,
-                  const char      *name,
-                  gpointer         user_data)
+gboolean
+mgw_dbus_service_get_owned (MgwDbusService *self)
 {
-  g_message ("D-Bus: %s acquired", name);
-}
+  g_return_val_if_fail (MGW_IS_DBUS_SERVICE (self), FALSE);
 
-static void
-name_lost_cb (GDBusConnection *connection,
-              const char      *name,
-              gpointer         user_data)
-{
-  MgwDbusService *self = user_data;
-
-  /* Users are still served; only the D-Bus view is gone. */
-  if (connection == NULL)
-    g_warning ("D-Bus: cannot connect to the %s bus; running without D-Bus",
-               self->bus_type == G_BUS_TYPE_SYSTEM ? "system" : "session");
-  else
-    g_warning ("D-Bus: the name %s is lost (another moipgwd, or a bus policy that does "
-               "not let this user own it); running without D-Bus", name);
-  if (self->manager != NULL)
-    g_dbus_object_manager_server_set_connection (self->manager, NULL);
-}
-
-void
-mgw_dbus_service_start (MgwDbusService *self)
-{
-  self->owner_id = g_bus_own_name (self->bus_type, BUS_NAME, G_BUS_NAME_OWNER_FLAGS_NONE,
-                                   bus_acquired_cb, name_acquired_cb, name_lost_cb,
-                                   self, NULL);
+  return self->owned;
 }
 
 static void
@@ -704,19 +857,14 @@ mgw_dbus_service_dispose (GObject *object)
   MgwDbusService *self = MGW_DBUS_SERVICE (object);
 
   g_clear_handle_id (&self->refresh_id, g_source_remove);
-  if (self->owner_id != 0)
-    {
-      g_bus_unown_name (self->owner_id);
-      self->owner_id = 0;
-    }
+  g_clear_handle_id (&self->retry_id, g_source_remove);
+  if (self->connecting != NULL)
+    g_cancellable_cancel (self->connecting);
+  g_clear_object (&self->connecting);
+  /* Exported only while the bus was there. */
+  if (self->iface != NULL && self->teletel != NULL)
+    drop_connection (self);
   g_clear_pointer (&self->sessions, g_hash_table_unref);
-  /* Exported only once the bus was reached. */
-  if (self->iface != NULL &&
-      g_dbus_interface_skeleton_get_connection (G_DBUS_INTERFACE_SKELETON (self->iface)) != NULL)
-    g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (self->iface));
-  if (self->teletel != NULL &&
-      g_dbus_interface_skeleton_get_connection (G_DBUS_INTERFACE_SKELETON (self->teletel)) != NULL)
-    g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (self->teletel));
   g_clear_object (&self->manager);
   g_clear_object (&self->iface);
   if (self->teletel_control != NULL)
@@ -729,9 +877,42 @@ mgw_dbus_service_dispose (GObject *object)
 }
 
 static void
+mgw_dbus_service_get_property (GObject    *object,
+                               guint       prop_id,
+                               GValue     *value,
+                               GParamSpec *pspec)
+{
+  MgwDbusService *self = MGW_DBUS_SERVICE (object);
+
+  switch (prop_id)
+    {
+    case PROP_OWNED:
+      g_value_set_boolean (value, self->owned);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
 mgw_dbus_service_class_init (MgwDbusServiceClass *klass)
 {
-  G_OBJECT_CLASS (klass)->dispose = mgw_dbus_service_dispose;
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = mgw_dbus_service_dispose;
+  object_class->get_property = mgw_dbus_service_get_property;
+
+  /* Whether org.moipgw.Gateway1 is ours on the bus now. */
+  props[PROP_OWNED] =
+    g_param_spec_boolean ("owned", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, props);
+
+  /* An attempt to reach the bus or own the name failed (why, in
+   * English); the service tries again by itself. */
+  signals[SIGNAL_UNAVAILABLE] =
+    g_signal_new ("unavailable", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
 }
 
 static void

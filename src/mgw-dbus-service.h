@@ -20,7 +20,10 @@ MgwDbusService *mgw_dbus_service_new      (MgwGateway     *gateway,
                                            GBusType        bus_type,
                                            MgwReloadFunc   reload,
                                            gpointer        reload_data);
+/* Connects to the bus and asks for the name, again whenever the bus
+ * went away; returns at once. */
 void            mgw_dbus_service_start    (MgwDbusService *self);
+gboolean        mgw_dbus_service_get_owned (MgwDbusService *self);
 void            mgw_dbus_service_set_teletel (MgwDbusService *self,
                                               MgwTeletel     *teletel);
 

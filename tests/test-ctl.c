@@ -211,6 +211,12 @@ name_vanished_cb (GDBusConnection *connection,
 }
 
 static gboolean
+name_owned (gpointer data)
+{
+  return ((Fixture *) data)->owned;
+}
+
+static gboolean
 owned_or_exited (gpointer data)
 {
   Fixture *f = data;
@@ -224,14 +230,24 @@ setup_bus (Fixture       *f,
   g_autofree char *conf = g_test_build_filename (G_TEST_DIST, "data", "test-bus.conf", NULL);
   g_autofree char *conf_arg = g_strdup_printf ("--config-file=%s", conf);
   g_autofree char *dbus_daemon = g_find_program_in_path ("dbus-daemon");
-  const char *argv[] = { dbus_daemon, conf_arg, "--print-address", "--nofork", NULL };
+  g_autofree char *address_arg = NULL;
+  const char *argv[] = { dbus_daemon, conf_arg, "--print-address", "--nofork", NULL, NULL };
   g_autoptr(GError) error = NULL;
 
-  f->dir = mgw_test_tmp_dir ();
+  if (f->dir == NULL)
+    f->dir = mgw_test_tmp_dir ();
   if (dbus_daemon == NULL)
     {
       g_test_skip ("no dbus-daemon");
       return;
+    }
+  /* A bus that can be restarted where it was: at a path of ours. */
+  if (data != NULL)
+    {
+      g_autofree char *socket = g_build_filename (f->dir, "bus", NULL);
+      g_unlink (socket);
+      address_arg = g_strdup_printf ("--address=unix:path=%s", socket);
+      argv[4] = address_arg;
     }
   g_assert_nonnull (g_getenv ("MOIPGWCTL"));
   f->bus = child_spawn (argv, NULL, NULL, G_SUBPROCESS_FLAGS_STDERR_SILENCE);
@@ -1167,6 +1183,92 @@ test_monitor_waits (Fixture       *f,
   g_assert_cmpint (g_subprocess_get_exit_status (human->process), ==, 0);
 }
 
+static gboolean
+daemon_said (gpointer data)
+{
+  OutputWait *w = data;
+  return strstr (w->c->output->str, w->needle) != NULL || w->c->exited;
+}
+
+/* dbus restarted: moipgwd keeps serving its users, connects to the new
+ * bus and owns its name again; moipgwctl works again. */
+static void
+test_bus_restart (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autoptr(MgwTestTcp) user = NULL;
+  OutputWait w = { NULL, NULL };
+  guint16 port;
+
+  if (f->bus == NULL)
+    return;
+  start_daemon (f);
+  user = open_user (f, &port);
+  mgw_test_tcp_wait_for (user, S ("\x1f\x40\x41"));
+
+  g_bus_unwatch_name (f->watch);
+  f->watch = 0;
+  g_dbus_connection_close_sync (f->connection, NULL, NULL);
+  g_clear_object (&f->connection);
+  child_stop (f->bus, FALSE);
+  g_clear_pointer (&f->bus, child_free);
+  w.c = f->daemon;
+  w.needle = "the connection to the bus closed";
+  mgw_test_wait_until (daemon_said, &w, CHILD_TIMEOUT_MS, "moipgwd to see the bus go");
+  g_assert_false (f->daemon->exited);
+
+  g_free (f->bus_address);
+  setup_bus (f, data);
+  w.needle = "org.moipgw.Gateway1 acquired again";
+  mgw_test_wait_until (daemon_said, &w, CHILD_TIMEOUT_MS, "moipgwd to own its name again");
+  g_assert_false (f->daemon->exited);
+  {
+    g_autoptr(Result) r = run_ctl (f, "status", NULL);
+    assert_ok (r, "status on the new bus");
+  }
+  /* The user never noticed. */
+  mgw_test_tcp_send (user, S ("still"));
+  mgw_test_run_for (100);
+  g_assert_false (user->closed);
+  {
+    g_autoptr(Result) r = run_ctl (f, "sessions", NULL);
+    g_autofree char *peer = g_strdup_printf ("127.0.0.1:%u", port);
+    assert_ok (r, "sessions on the new bus");
+    g_assert_nonnull (strstr (r->out, peer));
+  }
+}
+
+static gboolean
+child_exited (gpointer data)
+{
+  return ((Child *) data)->exited;
+}
+
+/* --require-bus with the name already taken: moipgwd fails at once,
+ * saying why, instead of serving unseen. */
+static void
+test_require_bus_name_taken (Fixture       *f,
+                             gconstpointer  data)
+{
+  const char *argv[] = { g_getenv ("MOIPGWD"), "--session-bus", "--require-bus", "--demo",
+                         "--tcp", "0", "--ws", "off", "--display", "off", "-i", "127.0.0.1",
+                         NULL };
+  g_autoptr(Child) d = NULL;
+  guint id;
+
+  if (f->bus == NULL)
+    return;
+  id = g_bus_own_name_on_connection (f->connection, BUS_NAME, G_BUS_NAME_OWNER_FLAGS_NONE,
+                                     NULL, NULL, NULL, NULL);
+  mgw_test_wait_until (name_owned, f, CHILD_TIMEOUT_MS, "the test to own " BUS_NAME);
+  d = child_spawn (argv, f->bus_address, NULL, G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  mgw_test_wait_until (child_exited, d, CHILD_TIMEOUT_MS, "moipgwd to give up");
+  g_assert_cmpint (g_subprocess_get_exit_status (d->process), ==, 1);
+  if (strstr (d->output->str, "cannot serve D-Bus (--require-bus): cannot own the name") == NULL)
+    g_error ("no reason given:\n%s", d->output->str);
+  g_bus_unown_name (id);
+}
+
 /* A user neither root nor in the moipgw group reads (status, bans) but
  * may not act: a clear message, status 1. Needs root to become nobody. */
 static void
@@ -1402,6 +1504,9 @@ main (int argc, char **argv)
   g_test_add ("/ctl/disconnect", Fixture, NULL, setup_daemon, test_disconnect, teardown);
   g_test_add ("/ctl/monitor", Fixture, NULL, setup_daemon, test_monitor, teardown);
   g_test_add ("/ctl/monitor-waits", Fixture, NULL, setup_bus, test_monitor_waits, teardown);
+  g_test_add ("/ctl/bus-restart", Fixture, "fixed path", setup_bus, test_bus_restart, teardown);
+  g_test_add ("/ctl/require-bus-name-taken", Fixture, NULL, setup_bus, test_require_bus_name_taken,
+              teardown);
   g_test_add ("/ctl/access-denied", Fixture, NULL, setup_daemon, test_access_denied, teardown);
   g_test_add_func ("/ctl/usage", test_usage);
   g_test_add ("/ctl/not-running", Fixture, NULL, setup_bus, test_not_running, teardown);

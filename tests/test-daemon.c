@@ -100,6 +100,31 @@ test_bad_config_file (void)
   g_unlink (path);
 }
 
+/* --require-bus (as systemd starts it): no bus, no start; a clear line
+ * and a failure status at once, not a daemon running unseen. */
+static void
+test_require_bus (void)
+{
+  g_autoptr(MgwTestDaemon) d = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("moipgw-test-XXXXXX", NULL);
+  g_autofree char *bus = g_strdup_printf ("unix:path=%s/no-such-bus", dir);
+  g_autofree char *saved = g_strdup (g_getenv ("DBUS_SYSTEM_BUS_ADDRESS"));
+
+  g_setenv ("DBUS_SYSTEM_BUS_ADDRESS", bus, TRUE);
+  d = mgw_test_daemon_spawn ("--require-bus", "--demo", "--tcp", "0", "--ws", "off",
+                             "--display", "off", "-i", "127.0.0.1", NULL);
+  if (saved != NULL)
+    g_setenv ("DBUS_SYSTEM_BUS_ADDRESS", saved, TRUE);
+  else
+    g_unsetenv ("DBUS_SYSTEM_BUS_ADDRESS");
+  mgw_test_daemon_wait_exit (d, MGW_TEST_TIMEOUT_MS);
+  g_assert_true (g_subprocess_get_if_exited (d->process));
+  g_assert_cmpint (g_subprocess_get_exit_status (d->process), ==, 1);
+  if (strstr (d->err->str, "moipgwd: cannot serve D-Bus (--require-bus): cannot connect to the system bus") == NULL)
+    g_error ("no reason given:\n%s", d->err->str);
+  g_rmdir (dir);
+}
+
 /* A broken GatewayConfig.json: its path once, the parser's finding in
  * our words, nothing of its text. */
 static void
@@ -355,6 +380,7 @@ main (int argc, char **argv)
   g_test_add_func ("/daemon/port-in-use", test_port_in_use);
   g_test_add_func ("/daemon/demo-and-sigterm", test_demo_and_sigterm);
   g_test_add_func ("/daemon/no-bus-stop", test_no_bus_stop);
+  g_test_add_func ("/daemon/require-bus", test_require_bus);
   g_test_add_func ("/daemon/bad-legacy-config", test_bad_legacy_config);
   g_test_add_func ("/daemon/sighup-profiles", test_sighup_profiles);
   g_test_add_func ("/daemon/kill-during-bans", test_kill_during_bans);

@@ -7,18 +7,18 @@
 # activation file (names the unit and the bus name) and the sysusers.d
 # entry (the user the unit and the policy name).
 #
-# Usage: test-systemd.sh UNIT POLICY ACTIVATION SYSUSERS MOIPGWD
+# Usage: test-systemd.sh UNIT POLICY ACTIVATION SYSUSERS MOIPGWD MOIPGWCTL
 # Exit status: 0 passed, 1 failed, 77 skipped (no systemd-analyze).
 set -u
 
 MAX_EXPOSURE=2.0
 BUS_NAME=org.moipgw.Gateway1
 
-if [ $# -ne 5 ]; then
-  echo "usage: $0 UNIT POLICY ACTIVATION SYSUSERS MOIPGWD" >&2
+if [ $# -ne 6 ]; then
+  echo "usage: $0 UNIT POLICY ACTIVATION SYSUSERS MOIPGWD MOIPGWCTL" >&2
   exit 2
 fi
-unit=$1 policy=$2 activation=$3 sysusers=$4 moipgwd=$5
+unit=$1 policy=$2 activation=$3 sysusers=$4 moipgwd=$5 moipgwctl=$6
 failures=0
 
 pass () { echo "ok: $*"; }
@@ -32,11 +32,12 @@ if ! command -v systemd-analyze >/dev/null; then
   echo "SKIP: systemd-analyze not found"
   exit 77
 fi
-for f in "$unit" "$policy" "$activation" "$sysusers" "$moipgwd"; do
+for f in "$unit" "$policy" "$activation" "$sysusers" "$moipgwd" "$moipgwctl"; do
   [ -e "$f" ] || { echo "FAILED: $f does not exist"; exit 1; }
 done
-# systemd wants an absolute ExecStart=.
+# systemd wants absolute paths.
 moipgwd=$(realpath "$moipgwd")
+moipgwctl=$(realpath "$moipgwctl")
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -44,12 +45,18 @@ trap 'rm -rf "$tmp"' EXIT
 # --- the unit -------------------------------------------------------------
 
 echo "# unit: $unit"
-check_line "unit is Type=dbus" "$unit" '^Type=dbus$'
-check_line "unit waits for BusName=$BUS_NAME" "$unit" "^BusName=$BUS_NAME\$"
+check_line "unit is Type=notify (a bus restart must not stop it)" "$unit" '^Type=notify$'
+check_line "unit names BusName=$BUS_NAME (activation)" "$unit" "^BusName=$BUS_NAME\$"
+check_line "unit orders itself after dbus.service" "$unit" '^After=.*dbus\.service'
+if grep -Eq '^(Requires|BindsTo|PartOf)=.*dbus' "$unit"; then
+  fail "unit must not stop with dbus (Requires/BindsTo/PartOf)"
+else
+  pass "dbus restarts do not stop the unit"
+fi
 check_line "unit runs as the static user moipgw" "$unit" '^User=moipgw$'
 check_line "unit runs as the group moipgw" "$unit" '^Group=moipgw$'
-check_line "unit starts moipgwd (system bus, no option)" "$unit" '^ExecStart=/[^ ]*/moipgwd$'
-check_line "unit reloads with SIGHUP" "$unit" '^ExecReload=/bin/kill -HUP \$MAINPID$'
+check_line "unit starts moipgwd (system bus, the name required)" "$unit" '^ExecStart=/[^ ]*/moipgwd --require-bus$'
+check_line "unit reloads through moipgwctl (a refusal fails)" "$unit" '^ExecReload=/[^ ]*/moipgwctl reload$'
 if grep -Eq '^DynamicUser=(yes|true|1|on)$' "$unit"; then
   fail "unit must not use DynamicUser= (the bus policy names the user)"
 else
@@ -60,8 +67,9 @@ fi
 # just built, so that verify finds it.
 mkdir "$tmp/units"
 copy="$tmp/units/moipgwd.service"
-sed -E "s|^ExecStart=[^ ]*/moipgwd|ExecStart=$moipgwd|" "$unit" > "$copy"
-check_line "copy of the unit starts the built moipgwd" "$copy" "^ExecStart=$moipgwd\$"
+sed -E -e "s|^ExecStart=[^ ]*/moipgwd|ExecStart=$moipgwd|" \
+      -e "s|^ExecReload=[^ ]*/moipgwctl|ExecReload=$moipgwctl|" "$unit" > "$copy"
+check_line "copy of the unit starts the built moipgwd" "$copy" "^ExecStart=$moipgwd --require-bus\$"
 
 echo "# systemd-analyze verify (ExecStart=$moipgwd)"
 verify_out=$(systemd-analyze verify --man=no "$copy" 2>&1)
