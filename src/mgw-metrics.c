@@ -3,7 +3,8 @@
  *
  * A tiny HTTP/1.1 server of its own (not the WebSocket listener: users
  * must not reach it) answers GET /metrics with the OpenMetrics text
- * format. Every
+ * format when the scraper asks for it (Prometheus does, in Accept), the
+ * Prometheus text format 0.0.4 otherwise (curl, promtool). Every
  * number is read from the gateway at each scrape, except the session
  * duration histogram, fed by "session-removed". Numbers are written with
  * g_ascii_* so that the daemon's locale never turns a '.' into a ','. */
@@ -226,6 +227,39 @@ mgw_metrics_render (MgwMetrics *self)
   return g_string_free (out, FALSE);
 }
 
+char *
+mgw_metrics_to_text_format (const char *openmetrics)
+{
+  g_auto(GStrv) lines = g_strsplit (openmetrics, "\n", -1);
+  g_autoptr(GHashTable) counters = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  GString *out = g_string_sized_new (strlen (openmetrics) + 256);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      const char *line = lines[i];
+      g_auto(GStrv) words = NULL;
+
+      if (*line == '\0' || g_str_equal (line, "# EOF") || g_str_has_prefix (line, "# UNIT "))
+        continue;
+      if (!g_str_has_prefix (line, "# TYPE ") && !g_str_has_prefix (line, "# HELP "))
+        {
+          g_string_append_printf (out, "%s\n", line);
+          continue;
+        }
+      /* "# TYPE name counter", "# HELP name text": a counter family is
+       * named after its sample, NAME_total, in the older format. */
+      words = g_strsplit (line + 7, " ", 2);
+      if (words[0] == NULL || words[1] == NULL)
+        continue;
+      if (line[2] == 'T' && g_str_equal (words[1], "counter"))
+        g_hash_table_add (counters, g_strdup (words[0]));
+      g_string_append_printf (out, "# %.4s %s%s %s\n", line + 2, words[0],
+                              g_hash_table_contains (counters, words[0]) ? "_total" : "",
+                              words[1]);
+    }
+  return g_string_free (out, FALSE);
+}
+
 /* --- the server ---------------------------------------------------------- */
 
 /* A scrape is one short request: its head is bounded, it has a deadline,
@@ -370,6 +404,7 @@ answer_request (MgwMetrics  *self,
   g_autofree char *path = mgw_http_head_get_path (head);
   gboolean is_head = strcmp (method, "HEAD") == 0;
   g_autofree char *text = NULL;
+  const char *accept;
 
   if (strcmp (path, "/metrics") != 0)
     return response (404, "Not Found", "", "text/plain; charset=utf-8", NOT_FOUND, !is_head);
@@ -377,8 +412,15 @@ answer_request (MgwMetrics  *self,
     return response (405, "Method Not Allowed", "Allow: GET, HEAD\r\n",
                      "text/plain; charset=utf-8", NOT_ALLOWED, TRUE);
   text = mgw_metrics_render (self);
-  return response (200, "OK", "Cache-Control: no-store\r\n", MGW_METRICS_CONTENT_TYPE, text,
-                   !is_head);
+  accept = mgw_http_head_get (head, "Accept");
+  if (accept == NULL || strstr (accept, "application/openmetrics-text") == NULL)
+    {
+      g_autofree char *older = mgw_metrics_to_text_format (text);
+      return response (200, "OK", "Cache-Control: no-store\r\nVary: Accept\r\n",
+                       MGW_METRICS_TEXT_CONTENT_TYPE, older, !is_head);
+    }
+  return response (200, "OK", "Cache-Control: no-store\r\nVary: Accept\r\n",
+                   MGW_METRICS_CONTENT_TYPE, text, !is_head);
 }
 
 static void

@@ -10,6 +10,8 @@
 G_BEGIN_DECLS
 
 #define MGW_METRICS_CONTENT_TYPE "application/openmetrics-text; version=1.0.0; charset=utf-8"
+/* For scrapers that do not ask for OpenMetrics (curl, promtool). */
+#define MGW_METRICS_TEXT_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
 #define MGW_TYPE_METRICS (mgw_metrics_get_type ())
 G_DECLARE_FINAL_TYPE (MgwMetrics, mgw_metrics, MGW, METRICS, GObject)
@@ -26,5 +28,8 @@ gboolean    mgw_metrics_listen   (MgwMetrics  *self,
 guint16     mgw_metrics_get_port (MgwMetrics  *self);
 /* The page served on /metrics, ending with "# EOF\n". */
 char       *mgw_metrics_render   (MgwMetrics  *self);
+/* The same page in the Prometheus text format 0.0.4: counter families
+ * named NAME_total, no UNIT lines, no "# EOF". */
+char       *mgw_metrics_to_text_format (const char *openmetrics);
 
 G_END_DECLS

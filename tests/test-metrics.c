@@ -124,9 +124,10 @@ request_done (gpointer data)
 /* The server runs in this thread's main context: the request is sent
  * asynchronously while the context turns. */
 static Reply *
-http_request (const char *method,
-              guint16     port,
-              const char *path)
+http_request_accept (const char *method,
+                     guint16     port,
+                     const char *path,
+                     const char *accept)
 {
   g_autoptr(SoupSession) session = soup_session_new ();
   g_autofree char *uri = g_strdup_printf ("http://127.0.0.1:%u%s", port, path);
@@ -137,6 +138,8 @@ http_request (const char *method,
   gsize len = 0;
   const char *data;
 
+  if (accept != NULL)
+    soup_message_headers_replace (soup_message_get_request_headers (msg), "Accept", accept);
   soup_session_send_and_read_async (session, msg, G_PRIORITY_DEFAULT, NULL, request_cb, &req);
   mgw_test_wait_until (request_done, &req, MGW_TEST_TIMEOUT_MS, uri);
   g_assert_no_error (req.error);
@@ -149,6 +152,19 @@ http_request (const char *method,
   g_bytes_unref (req.body);
   return reply;
 }
+
+static Reply *
+http_request (const char *method,
+              guint16     port,
+              const char *path)
+{
+  return http_request_accept (method, port, path, NULL);
+}
+
+/* What Prometheus sends. */
+#define PROMETHEUS_ACCEPT \
+  "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75," \
+  "text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
 
 /* --- the OpenMetrics text, checked --------------------------------------- */
 
@@ -323,7 +339,8 @@ value (Page       *page,
 static Page *
 scrape (Fixture *f)
 {
-  g_autoptr(Reply) reply = http_request ("GET", mgw_metrics_get_port (f->metrics), "/metrics");
+  g_autoptr(Reply) reply = http_request_accept ("GET", mgw_metrics_get_port (f->metrics),
+                                                "/metrics", PROMETHEUS_ACCEPT);
 
   g_assert_cmpuint (reply->status, ==, 200);
   g_assert_cmpstr (reply->content_type, ==,
@@ -447,6 +464,40 @@ test_telnet_user (Fixture *f, gconstpointer data)
   assert_value (ws_page, "moipgw_sessions_total{access=\"telnet\"}", 1);
 }
 
+/* Without OpenMetrics in Accept (curl, promtool): the Prometheus text
+ * format 0.0.4, which the real `promtool check metrics` finds clean. */
+static void
+test_text_format (Fixture *f, gconstpointer data)
+{
+  g_autoptr(Reply) reply = http_request ("GET", mgw_metrics_get_port (f->metrics), "/metrics");
+  g_autofree char *promtool = g_find_program_in_path ("promtool");
+  g_autoptr(GSubprocess) check = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+
+  g_assert_cmpuint (reply->status, ==, 200);
+  g_assert_cmpstr (reply->content_type, ==, "text/plain; version=0.0.4; charset=utf-8");
+  g_assert_nonnull (strstr (reply->body, "# TYPE moipgw_bans_total counter\n"));
+  g_assert_nonnull (strstr (reply->body, "# HELP moipgw_bans_total "));
+  g_assert_nonnull (strstr (reply->body, "# TYPE moipgw_session_duration_seconds histogram\n"));
+  g_assert_null (strstr (reply->body, "# EOF"));
+  g_assert_null (strstr (reply->body, "# UNIT"));
+
+  if (promtool == NULL)
+    {
+      g_test_skip ("promtool not installed (Debian: prometheus)");
+      return;
+    }
+  check = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                            G_SUBPROCESS_FLAGS_STDERR_MERGE, &error,
+                            promtool, "check", "metrics", NULL);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_communicate_utf8 (check, reply->body, NULL, &out, NULL, &error));
+  g_assert_no_error (error);
+  if (!g_subprocess_get_if_exited (check) || g_subprocess_get_exit_status (check) != 0)
+    g_error ("promtool check metrics:\n%s\non:\n%s", out, reply->body);
+}
+
 /* Only /metrics, only GET and HEAD. */
 static void
 test_not_found (Fixture *f, gconstpointer data)
@@ -530,7 +581,8 @@ test_raw_http (Fixture *f, gconstpointer data)
   /* A head in two pieces; the page with its exact length. */
   {
     g_autoptr(GByteArray) answer =
-      raw_exchange (port, "GET /metrics?x=1 HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: */*\r\n\r\n", 30);
+      raw_exchange (port, "GET /metrics?x=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                          "Accept: application/openmetrics-text\r\n\r\n", 30);
     g_autofree char *head = split_answer (answer, &body, &body_len, &length);
 
     g_assert_true (g_str_has_prefix (head, "HTTP/1.1 200 OK\r\n"));
@@ -803,7 +855,7 @@ test_daemon (void)
   g_assert_false (d->exited);
   tcp = mgw_test_tcp_connect ("127.0.0.1", telnet_port);
   mgw_test_tcp_wait_for (tcp, S (STATUS ("CONNECT")));
-  reply = http_request ("GET", port, "/metrics");
+  reply = http_request_accept ("GET", port, "/metrics", PROMETHEUS_ACCEPT);
   g_assert_cmpuint (reply->status, ==, 200);
   page = parse_page (reply->body);
   assert_value (page, "moipgw_sessions_active{access=\"telnet\"}", 1);
@@ -858,6 +910,7 @@ main (int argc, char **argv)
   ADD ("/metrics/format", test_format);
   ADD ("/metrics/telnet-user", test_telnet_user);
   ADD ("/metrics/not-found", test_not_found);
+  ADD ("/metrics/text-format", test_text_format);
   ADD ("/metrics/raw-http", test_raw_http);
   ADD ("/metrics/raw-cap", test_raw_cap);
   ADD ("/metrics/locale", test_locale);
