@@ -123,23 +123,13 @@ apply_options (MgwConfig  *config,
       g_strfreev (config->server_subprotocols);
       config->server_subprotocols = list;
     }
-#undef CHECK
-
   if (o->ips != NULL)
     {
-      for (guint i = 0; o->ips[i] != NULL; i++)
-        {
-          g_autoptr(GInetAddress) addr = g_inet_address_new_from_string (o->ips[i]);
-          if (addr == NULL)
-            {
-              g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
-                           _("--ip: '%s' is not an IP address"), o->ips[i]);
-              return FALSE;
-            }
-        }
+      CHECK ("--ip", mgw_config_check_addresses (o->ips, &local));
       g_strfreev (config->listen_addresses);
       config->listen_addresses = g_strdupv (o->ips);
     }
+#undef CHECK
   if (o->videotext != NULL)
     set_str (&config->server_uri, o->videotext);
   if (o->command != NULL)
@@ -148,8 +138,6 @@ apply_options (MgwConfig  *config,
     config->no_command_channel = TRUE;
   if (o->configpath != NULL)
     set_str (&config->config_path, o->configpath);
-  if (o->logpath != NULL)
-    set_str (&config->log_path, o->logpath);
   if (o->state_dir != NULL)
     set_str (&config->state_dir, o->state_dir);
   if (o->trusted_proxies != NULL)

@@ -96,7 +96,6 @@ config_clear (MgwConfig *config)
   g_strfreev (config->server_subprotocols);
   g_free (config->state_dir);
   g_free (config->config_path);
-  g_free (config->log_path);
   g_free (config->command_uri);
   g_free (config->profiles_file);
   g_free (config->redirect_allow);
@@ -295,6 +294,23 @@ mgw_config_parse_frame_type (const char    *text,
 
 /* "ADDRESS:PORT" or "[IPV6]:PORT", the address an IP literal, the port
  * 1 to 65535: where a TCP server listens. */
+gboolean
+mgw_config_check_addresses (char   **list,
+                            GError **error)
+{
+  for (guint i = 0; list != NULL && list[i] != NULL; i++)
+    {
+      g_autoptr(GInetAddress) addr = g_inet_address_new_from_string (list[i]);
+      if (addr == NULL)
+        {
+          g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
+                       _("'%s' is not an IP address"), list[i]);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
 gboolean
 mgw_config_parse_listen (const char  *text,
                          char       **address,
@@ -632,15 +648,9 @@ apply_key (MgwConfig     *config,
         if (list == NULL)
           return FALSE;
         for (guint i = 0; list[i] != NULL; i++)
-          {
-            g_autoptr(GInetAddress) addr = g_inet_address_new_from_string (g_strstrip (list[i]));
-            if (addr == NULL)
-              {
-                g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
-                             _("'%s' is not an IP address"), list[i]);
-                return FALSE;
-              }
-          }
+          g_strstrip (list[i]);
+        if (!mgw_config_check_addresses (list, error))
+          return FALSE;
         g_strfreev (*(char ***) field);
         *(char ***) field = list[0] ? g_steal_pointer (&list) : NULL;
         return TRUE;

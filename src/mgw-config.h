@@ -71,7 +71,6 @@ typedef struct
   /* paths and later parts */
   char           *state_dir;
   char           *config_path;        /* directory of the JSON files */
-  char           *log_path;
   /* [command] */
   char           *command_uri;
   gboolean        no_command_channel;
@@ -127,6 +126,9 @@ gboolean   mgw_config_check_prefix        (const char  *text,
                                            GError     **error);
 gboolean   mgw_config_parse_frame_type    (const char  *text,
                                            MgwFrameType *type,
+                                           GError     **error);
+/* Every entry an IP address (a listen or console address list). */
+gboolean   mgw_config_check_addresses     (char       **list,
                                            GError     **error);
 gboolean   mgw_config_parse_listen        (const char  *text,
                                            char       **address,

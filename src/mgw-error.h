@@ -15,7 +15,6 @@ typedef enum {
   MGW_ERROR_OVERFLOW,     /* an output queue exceeded its bound */
   MGW_ERROR_CLOSED,       /* the peer went away */
   MGW_ERROR_TIMED_OUT,
-  MGW_ERROR_FULL,         /* too many sessions or file descriptors */
 } MgwError;
 
 GQuark mgw_error_quark (void);

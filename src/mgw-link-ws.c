@@ -783,8 +783,3 @@ mgw_link_ws_set_max_incoming (MgwLinkWs *self,
     mgw_ws_decoder_set_max_message (self->decoder, max_bytes);
 }
 
-const char *
-mgw_link_ws_get_protocol (MgwLinkWs *self)
-{
-  return self->protocol;
-}

@@ -39,6 +39,5 @@ void        mgw_link_ws_set_keepalive     (MgwLinkWs               *self,
                                            guint                    timeout_s);
 void        mgw_link_ws_set_max_incoming  (MgwLinkWs               *self,
                                            guint64                  max_bytes);
-const char *mgw_link_ws_get_protocol      (MgwLinkWs               *self);
 
 G_END_DECLS

@@ -381,7 +381,7 @@ write_queue (MgwLink  *self,
 
 /* Writes the queue out, as far as the socket takes it now. */
 static void
-mgw_link_real_flush (MgwLink *self)
+link_flush (MgwLink *self)
 {
   MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
   MgwLinkClass *klass = MGW_LINK_GET_CLASS (self);
@@ -522,7 +522,7 @@ watch_cb (gpointer     user_data,
 
   g_object_ref (self);
   if ((condition & G_IO_OUT) && priv->fd >= 0)
-    MGW_LINK_GET_CLASS (self)->flush (self);
+    link_flush (self);
   if ((condition & G_IO_IN) && priv->fd >= 0 && !priv->paused)
     read_ready (self);
   if ((condition & (G_IO_ERR | G_IO_HUP)) && priv->fd >= 0)
@@ -559,7 +559,7 @@ flush_soon_cb (gpointer user_data)
 {
   MgwLink *self = user_data;
 
-  MGW_LINK_GET_CLASS (self)->flush (self);
+  link_flush (self);
 }
 
 static void
@@ -631,15 +631,8 @@ mgw_link_send_wire (MgwLink      *self,
   if (priv->wire == NULL)
     priv->wire = g_byte_array_new ();
   g_byte_array_append (priv->wire, data, len);
-  MGW_LINK_GET_CLASS (self)->flush (self);
+  link_flush (self);
   return TRUE;
-}
-
-gsize
-mgw_link_get_wire_pending (MgwLink *self)
-{
-  MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
-  return priv->wire ? priv->wire->len - priv->wire_offset : 0;
 }
 
 /* Ends the transport and reports the link closed. */
@@ -667,8 +660,8 @@ mgw_link_set_stall_timeout (MgwLink *self,
 }
 
 static void
-mgw_link_real_set_paused (MgwLink  *self,
-                          gboolean  paused)
+link_set_paused (MgwLink  *self,
+                 gboolean  paused)
 {
   MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
 
@@ -692,8 +685,6 @@ mgw_link_class_init (MgwLinkClass *klass)
   object_class->dispose = mgw_link_dispose;
   object_class->finalize = mgw_link_finalize;
   object_class->get_property = mgw_link_get_property;
-  klass->flush = mgw_link_real_flush;
-  klass->set_paused = mgw_link_real_set_paused;
   klass->close = mgw_link_real_close;
 
   props[PROP_CONGESTED] =
@@ -877,7 +868,7 @@ mgw_link_close (MgwLink  *self,
   /* What was sent before is written now, flush or not, as it would have
    * been at once. */
   if (mgw_timer_is_active (&priv->flush_soon))
-    MGW_LINK_GET_CLASS (self)->flush (self);
+    link_flush (self);
   if (priv->state >= MGW_LINK_CLOSING)
     return;
 
@@ -885,7 +876,7 @@ mgw_link_close (MgwLink  *self,
   if (flush && (priv->queued > 0 || wire_pending (priv)))
     {
       mgw_timer_start (&priv->flush_timer, CLOSE_FLUSH_TIMEOUT_MS);
-      MGW_LINK_GET_CLASS (self)->flush (self);
+      link_flush (self);
       return;
     }
   do_close (self);
@@ -901,16 +892,9 @@ mgw_link_set_paused (MgwLink  *self,
     return;
   priv->paused = paused;
   if (priv->state <= MGW_LINK_OPEN)
-    MGW_LINK_GET_CLASS (self)->set_paused (self, paused);
+    link_set_paused (self, paused);
   else
     update_watch (self);  /* closing: a WebSocket waits for the peer's close */
-}
-
-gboolean
-mgw_link_get_paused (MgwLink *self)
-{
-  MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
-  return priv->paused;
 }
 
 /* Drops what is queued and not yet written (a redirection that ended). */
@@ -967,13 +951,6 @@ mgw_link_set_queue_limit (MgwLink *self,
   update_congestion (self);
 }
 
-gsize
-mgw_link_get_queue_limit (MgwLink *self)
-{
-  MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
-  return priv->limit;
-}
-
 const char *
 mgw_link_get_description (MgwLink *self)
 {
@@ -1015,7 +992,7 @@ mgw_link_pace (gpointer link)
 
   priv->pacing = FALSE;
   if (priv->state == MGW_LINK_OPEN || priv->state == MGW_LINK_CLOSING)
-    MGW_LINK_GET_CLASS (self)->flush (self);
+    link_flush (self);
 }
 
 /* The bytes to write next: the head chunk, cut to what the pace allows.
@@ -1100,10 +1077,10 @@ mgw_link_emit_opened (MgwLink *self)
     return;
   priv->state = MGW_LINK_OPEN;
   if (priv->paused)
-    MGW_LINK_GET_CLASS (self)->set_paused (self, TRUE);
+    link_set_paused (self, TRUE);
   g_signal_emit (self, signals[SIGNAL_OPENED], 0);
   if (priv->state == MGW_LINK_OPEN && priv->queued > 0)
-    MGW_LINK_GET_CLASS (self)->flush (self);
+    link_flush (self);
 }
 
 void

@@ -40,11 +40,6 @@ struct _MgwLinkClass
   /* Optional: everything written, nothing waits (a moment to send what
    * had to wait, such as a pong). */
   void (*drained)    (MgwLink      *self);
-  /* Write what is queued, as far as the transport takes it now. */
-  void (*flush)      (MgwLink  *self);
-  /* Stop or resume reading from the peer (back-pressure). */
-  void (*set_paused) (MgwLink  *self,
-                      gboolean  paused);
   /* Close the transport; the implementation calls mgw_link_emit_closed()
    * once it is closed. The queue is already flushed or dropped. */
   void (*close)      (MgwLink  *self);
@@ -71,7 +66,6 @@ guint64       mgw_link_get_bytes_out    (MgwLink      *self);
 gsize         mgw_link_get_queued       (MgwLink      *self);
 void          mgw_link_set_queue_limit  (MgwLink      *self,
                                          gsize         limit);
-gsize         mgw_link_get_queue_limit  (MgwLink      *self);
 const char   *mgw_link_get_description  (MgwLink      *self);
 void          mgw_link_set_description  (MgwLink      *self,
                                          const char   *description);
@@ -85,7 +79,6 @@ void          mgw_link_pace             (gpointer      link);
 
 void          mgw_link_set_stall_timeout (MgwLink     *self,
                                           guint        seconds);
-gboolean      mgw_link_get_paused       (MgwLink      *self);
 
 /* For implementations. */
 void          mgw_link_attach_stream    (MgwLink      *self,
@@ -97,7 +90,6 @@ void          mgw_link_feed             (MgwLink      *self,
 gboolean      mgw_link_send_wire        (MgwLink      *self,
                                          const guint8 *data,
                                          gsize         len);
-gsize         mgw_link_get_wire_pending (MgwLink      *self);
 void          mgw_link_close_transport  (MgwLink      *self,
                                          const GError *error);
 void          mgw_link_send_raw         (MgwLink      *self,

@@ -24,6 +24,7 @@
 #include "mgw-minitel.h"
 #include "mgw-poller.h"
 #include "mgw-proxy.h"
+#include "mgw-throttle.h"
 
 #include <glib/gi18n.h>
 #include <errno.h>
@@ -73,8 +74,8 @@ struct _MgwSession
 
   /* Abuse rules (Telnet): anti-garbage filter and typing too fast. */
   guint            garbage_dropped;
-  double           typing_tokens;
-  gint64           typing_last;
+  MgwThrottle      typing;           /* typing_rate a second, one second deep */
+  gboolean         typing_started;
   guint            typing_excess;
   gboolean         check_proxy;      /* refuse a PROXY header: untrusted peer */
   guint8           proxy_probe[MGW_PROXY_DETECT_MAX];   /* the first bytes, while they may start one */
@@ -507,6 +508,7 @@ user_input_allowed (MgwSession    *self,
   const MgwConfig *c = self->config;
   gint64 now = self->last_user;
   gboolean in_window = now - self->start_mono < (gint64) c->garbage_window_ms * 1000;
+  gsize allowed;
 
   if (self->check_proxy)
     {
@@ -541,22 +543,18 @@ user_input_allowed (MgwSession    *self,
   if (in_window || c->typing_rate == 0)
     return TRUE;
 
-  if (self->typing_last == 0)
+  if (!self->typing_started)
     {
-      self->typing_tokens = c->typing_rate;
-      self->typing_last = now;
+      mgw_throttle_init_burst (&self->typing, c->typing_rate, G_USEC_PER_SEC, now);
+      self->typing_started = TRUE;
     }
-  self->typing_tokens = MIN ((double) c->typing_rate,
-                             self->typing_tokens +
-                             c->typing_rate * (now - self->typing_last) / (double) G_USEC_PER_SEC);
-  self->typing_last = now;
-  if (self->typing_tokens >= c->typing_rate)
+  if (mgw_throttle_is_full (&self->typing, now))
     self->typing_excess = 0;   /* a full second of rest forgives */
-  self->typing_tokens -= *len;
-  if (self->typing_tokens < 0)
+  allowed = mgw_throttle_allow (&self->typing, now, *len);
+  mgw_throttle_consume (&self->typing, allowed);
+  if (allowed < *len)
     {
-      self->typing_excess += (guint) -self->typing_tokens;
-      self->typing_tokens = 0;
+      self->typing_excess += *len - allowed;
       if (self->typing_excess > c->typing_excess)
         {
           g_autofree char *reason =

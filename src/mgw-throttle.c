@@ -10,14 +10,23 @@
 #include "mgw-throttle.h"
 
 void
+mgw_throttle_init_burst (MgwThrottle *throttle,
+                         double       bytes_per_second,
+                         gint64       burst_us,
+                         gint64       now)
+{
+  throttle->rate = bytes_per_second > 0 ? bytes_per_second : 0;
+  throttle->burst = MAX (1.0, throttle->rate * burst_us / G_USEC_PER_SEC);
+  throttle->credit = throttle->burst;
+  throttle->last = now;
+}
+
+void
 mgw_throttle_init (MgwThrottle *throttle,
                    double       bytes_per_second,
                    gint64       now)
 {
-  throttle->rate = bytes_per_second > 0 ? bytes_per_second : 0;
-  throttle->burst = MAX (1.0, throttle->rate * MGW_THROTTLE_TICK_US * 1.5 / G_USEC_PER_SEC);
-  throttle->credit = throttle->burst;
-  throttle->last = now;
+  mgw_throttle_init_burst (throttle, bytes_per_second, MGW_THROTTLE_TICK_US * 3 / 2, now);
 }
 
 static void
@@ -31,6 +40,16 @@ refill (MgwThrottle *throttle,
         throttle->credit = throttle->burst;
     }
   throttle->last = now;
+}
+
+gboolean
+mgw_throttle_is_full (MgwThrottle *throttle,
+                      gint64       now)
+{
+  if (throttle->rate <= 0)
+    return TRUE;
+  refill (throttle, now);
+  return throttle->credit >= throttle->burst;
 }
 
 gsize

@@ -17,9 +17,18 @@ typedef struct
   gint64  last;      /* µs, when credit was last updated */
 } MgwThrottle;
 
+/* Full, one tick and a half deep (output pacing). */
 void    mgw_throttle_init    (MgwThrottle *throttle,
                               double       bytes_per_second,
                               gint64       now);
+/* Full, `burst_us` of credit deep (the typing rule: one second). */
+void    mgw_throttle_init_burst (MgwThrottle *throttle,
+                                 double       bytes_per_second,
+                                 gint64       burst_us,
+                                 gint64       now);
+/* TRUE when the credit is back to the full burst (a long enough rest). */
+gboolean mgw_throttle_is_full (MgwThrottle *throttle,
+                               gint64       now);
 /* Bytes that may be sent now, at most `want`. */
 gsize   mgw_throttle_allow   (MgwThrottle *throttle,
                               gint64       now,

@@ -146,6 +146,26 @@ test_pacer (void)
   g_assert_cmpuint (mgw_pacer_get_waiting (pacer), ==, 0);
 }
 
+/* The typing rule's bucket: one second deep, full again after a second
+ * of rest, and not before. */
+static void
+test_burst (void)
+{
+  MgwThrottle t;
+  gint64 now = 1000 * G_USEC_PER_SEC;
+
+  mgw_throttle_init_burst (&t, 30, G_USEC_PER_SEC, now);
+  g_assert_true (mgw_throttle_is_full (&t, now));
+  g_assert_cmpuint (mgw_throttle_allow (&t, now, 100), ==, 30);
+  mgw_throttle_consume (&t, 30);
+  g_assert_false (mgw_throttle_is_full (&t, now));
+  g_assert_cmpuint (mgw_throttle_allow (&t, now, 100), ==, 0);
+  g_assert_false (mgw_throttle_is_full (&t, now + G_USEC_PER_SEC / 2));
+  g_assert_cmpuint (mgw_throttle_allow (&t, now + G_USEC_PER_SEC / 2, 100), ==, 15);
+  g_assert_true (mgw_throttle_is_full (&t, now + G_USEC_PER_SEC));
+  g_assert_cmpuint (mgw_throttle_allow (&t, now + 5 * G_USEC_PER_SEC, 100), ==, 30);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -156,5 +176,6 @@ main (int argc, char **argv)
   g_test_add_func ("/throttle/burst-bounded", test_burst_bounded);
   g_test_add_func ("/throttle/speeds", test_speeds);
   g_test_add_func ("/throttle/pacer", test_pacer);
+  g_test_add_func ("/throttle/typing-burst", test_burst);
   return g_test_run ();
 }
