@@ -292,8 +292,6 @@ mgw_config_parse_frame_type (const char    *text,
   return TRUE;
 }
 
-/* "ADDRESS:PORT" or "[IPV6]:PORT", the address an IP literal, the port
- * 1 to 65535: where a TCP server listens. */
 gboolean
 mgw_config_check_addresses (char   **list,
                             GError **error)
@@ -311,6 +309,8 @@ mgw_config_check_addresses (char   **list,
   return TRUE;
 }
 
+/* "ADDRESS:PORT" or "[IPV6]:PORT", the address an IP literal, the port
+ * 1 to 65535: where a TCP server listens. */
 gboolean
 mgw_config_parse_listen (const char  *text,
                          char       **address,
