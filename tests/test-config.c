@@ -168,7 +168,7 @@ test_subprotocols (void)
       g_auto(GStrv) list = NULL;
       g_autoptr(GError) error = NULL;
 
-      g_assert_true (mgw_config_parse_subprotocols (good[i].in, &list, &error));
+      g_assert_true (mgw_value_parse_subprotocols (good[i].in, &list, &error));
       g_assert_no_error (error);
       g_assert_cmpstrv (list, good[i].out);
     }
@@ -177,7 +177,7 @@ test_subprotocols (void)
       g_auto(GStrv) list = NULL;
       g_autoptr(GError) error = NULL;
 
-      g_assert_false (mgw_config_parse_subprotocols (bad[i], &list, &error));
+      g_assert_false (mgw_value_parse_subprotocols (bad[i], &list, &error));
       g_assert_error (error, MGW_ERROR, MGW_ERROR_CONFIG);
     }
 }
@@ -189,17 +189,17 @@ test_ping_and_port (void)
   int port = 0;
   g_autoptr(GError) error = NULL;
 
-  g_assert_true (mgw_config_parse_ping ("None", &ping, &error));
+  g_assert_true (mgw_value_parse_ping ("None", &ping, &error));
   g_assert_cmpuint (ping, ==, 0);
-  g_assert_true (mgw_config_parse_ping ("10", &ping, &error));
+  g_assert_true (mgw_value_parse_ping ("10", &ping, &error));
   g_assert_cmpuint (ping, ==, 10);
-  g_assert_false (mgw_config_parse_ping ("ten", &ping, &error));
+  g_assert_false (mgw_value_parse_ping ("ten", &ping, &error));
   g_clear_error (&error);
-  g_assert_true (mgw_config_parse_port ("0", &port, &error));
+  g_assert_true (mgw_value_parse_port ("0", &port, &error));
   g_assert_cmpint (port, ==, 0);
-  g_assert_true (mgw_config_parse_port ("off", &port, &error));
+  g_assert_true (mgw_value_parse_port ("off", &port, &error));
   g_assert_cmpint (port, ==, MGW_PORT_OFF);
-  g_assert_false (mgw_config_parse_port ("65536", &port, &error));
+  g_assert_false (mgw_value_parse_port ("65536", &port, &error));
   g_assert_error (error, MGW_ERROR, MGW_ERROR_CONFIG);
 }
 

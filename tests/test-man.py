@@ -42,7 +42,7 @@ def long_options(program):
 
 
 def config_keys(srcdir):
-    source = open(os.path.join(srcdir, "src", "mgw-config.c"), encoding="utf-8").read()
+    source = open(os.path.join(srcdir, "src", "daemon", "mgw-config.c"), encoding="utf-8").read()
     table = source[source.index("static const KeyDef keys[]"):]
     table = table[:table.index("};")]
     return re.findall(r'\{ "([\w-]+)", "([\w-]+)",', table)

@@ -755,7 +755,7 @@ test_config (void)
       g_autofree char *address = NULL;
       guint16 port = 0;
 
-      g_assert_true (mgw_config_parse_listen (good[i].text, &address, &port, &error));
+      g_assert_true (mgw_value_parse_listen (good[i].text, &address, &port, &error));
       g_assert_no_error (error);
       g_assert_cmpstr (address, ==, good[i].address);
       g_assert_cmpuint (port, ==, good[i].port);
@@ -764,7 +764,7 @@ test_config (void)
     {
       g_autoptr(GError) error = NULL;
 
-      if (mgw_config_parse_listen (bad[i], NULL, NULL, &error))
+      if (mgw_value_parse_listen (bad[i], NULL, NULL, &error))
         g_error ("'%s' accepted", bad[i]);
       g_assert_error (error, MGW_ERROR, MGW_ERROR_CONFIG);
       g_assert_nonnull (strstr (error->message, "is not ADDRESS:PORT"));

@@ -25,9 +25,11 @@ def potfiles():
               if l.strip() and not l.startswith('#')]
     marked = re.compile(r'\b(?:N?_|C_|NC_|g_dngettext|ngettext|g_dpgettext2?)\s*\(')
     wanted = []
-    for name in sorted(os.listdir(os.path.join(SRC, 'src'))):
-        if name.endswith('.c') and marked.search(open(os.path.join(SRC, 'src', name)).read()):
-            wanted.append('src/' + name)
+    for top, dirs, names in sorted(os.walk(os.path.join(SRC, 'src'))):
+        for name in sorted(names):
+            path = os.path.join(top, name)
+            if name.endswith('.c') and marked.search(open(path).read()):
+                wanted.append(os.path.relpath(path, SRC))
     missing = [f for f in wanted if f not in listed]
     gone = [f for f in listed if not os.path.exists(os.path.join(SRC, f))]
     check('POTFILES lists every file with translatable strings', not missing,

@@ -109,23 +109,23 @@ apply_options (MgwConfig  *config,
     }
 
   if (o->tcp != NULL)
-    CHECK ("--tcp", mgw_config_parse_port (o->tcp, &config->telnet_port, &local));
+    CHECK ("--tcp", mgw_value_parse_port (o->tcp, &config->telnet_port, &local));
   if (o->ws != NULL)
-    CHECK ("--ws", mgw_config_parse_port (o->ws, &config->ws_port, &local));
+    CHECK ("--ws", mgw_value_parse_port (o->ws, &config->ws_port, &local));
   if (o->display != NULL)
-    CHECK ("--display", mgw_config_parse_port (o->display, &config->display_port, &local));
+    CHECK ("--display", mgw_value_parse_port (o->display, &config->display_port, &local));
   if (o->interval != NULL)
-    CHECK ("--interval", mgw_config_parse_ping (o->interval, &config->server_ping, &local));
+    CHECK ("--interval", mgw_value_parse_ping (o->interval, &config->server_ping, &local));
   if (o->subprotocols != NULL)
     {
       char **list = NULL;
-      CHECK ("--subprotocols", mgw_config_parse_subprotocols (o->subprotocols, &list, &local));
+      CHECK ("--subprotocols", mgw_value_parse_subprotocols (o->subprotocols, &list, &local));
       g_strfreev (config->server_subprotocols);
       config->server_subprotocols = list;
     }
   if (o->ips != NULL)
     {
-      CHECK ("--ip", mgw_config_check_addresses (o->ips, &local));
+      CHECK ("--ip", mgw_value_check_addresses (o->ips, &local));
       g_strfreev (config->listen_addresses);
       config->listen_addresses = g_strdupv (o->ips);
     }
@@ -143,7 +143,7 @@ apply_options (MgwConfig  *config,
   if (o->trusted_proxies != NULL)
     {
       for (guint i = 0; o->trusted_proxies[i] != NULL; i++)
-        if (!mgw_config_check_prefix (o->trusted_proxies[i], &local))
+        if (!mgw_value_check_prefix (o->trusted_proxies[i], &local))
           {
             g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG, "--trusted-proxy: %s",
                          local->message);
@@ -455,7 +455,7 @@ main (int    argc,
       guint16 port = 0;
 
       metrics = mgw_metrics_new (gateway);
-      if (!mgw_config_parse_listen (config->metrics_listen, &address, &port, &error) ||
+      if (!mgw_value_parse_listen (config->metrics_listen, &address, &port, &error) ||
           !mgw_metrics_listen (metrics, address, port, &error))
         {
           g_printerr (_("moipgwd: cannot serve the metrics ([metrics] listen=%s): %s\n"),

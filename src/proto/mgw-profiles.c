@@ -15,7 +15,7 @@
 #include "config.h"
 
 #include "mgw-profiles.h"
-#include "mgw-config.h"
+#include "mgw-values.h"
 #include "mgw-error.h"
 
 #include <glib/gi18n.h>
@@ -114,7 +114,7 @@ parse_profile (const char  *key,
               JsonNode *item = json_array_get_element (array, i);
               g_auto(GStrv) check = NULL;
               if (json_node_get_value_type (item) != G_TYPE_STRING ||
-                  !mgw_config_parse_subprotocols (json_node_get_string (item), &check, NULL) ||
+                  !mgw_value_parse_subprotocols (json_node_get_string (item), &check, NULL) ||
                   g_strv_length (check) != 1)
                 return bad (error, key, _("\"subprotocols\" holds something that is not a subprotocol name")), NULL;
               g_ptr_array_add (list, g_strdup (check[0]));
@@ -125,7 +125,7 @@ parse_profile (const char  *key,
       else if (strcmp (name, "frame-type") == 0)
         {
           if (json_node_get_value_type (value) != G_TYPE_STRING ||
-              !mgw_config_parse_frame_type (json_node_get_string (value),
+              !mgw_value_parse_frame_type (json_node_get_string (value),
                                             &profile->frame_type, NULL))
             return bad (error, key, _("\"frame-type\" is neither \"text\" nor \"binary\"")), NULL;
           profile->has_frame_type = TRUE;

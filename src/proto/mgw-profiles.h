@@ -4,7 +4,7 @@
 
 #include <glib-object.h>
 
-#include "mgw-link-ws.h"
+#include "mgw-ws-codec.h"
 
 G_BEGIN_DECLS
 

@@ -14,6 +14,12 @@
 
 G_BEGIN_DECLS
 
+/* How a link carries videotex bytes in WebSocket messages. */
+typedef enum {
+  MGW_FRAME_TEXT,    /* one code point per byte, latin-1 style (compat) */
+  MGW_FRAME_BINARY,
+} MgwFrameType;
+
 typedef enum {
   MGW_WS_ROLE_SERVER,   /* receives masked frames, sends unmasked ones */
   MGW_WS_ROLE_CLIENT,   /* receives unmasked frames, sends masked ones */

@@ -5,8 +5,8 @@
 
 #include <glib.h>
 
-#include "mgw-link-ws.h"
 #include "mgw-telnet-codec.h"
+#include "mgw-values.h"
 
 G_BEGIN_DECLS
 
@@ -17,8 +17,6 @@ typedef enum {
 } MgwAccess;
 
 const char *mgw_access_to_string (MgwAccess access);
-
-#define MGW_PORT_OFF (-1)
 
 typedef struct
 {
@@ -108,32 +106,6 @@ char     **mgw_config_keep_restart_keys (MgwConfig       *config,
                                          const MgwConfig *running);
 gboolean   mgw_config_validate     (MgwConfig   *config,
                                     GError     **error);
-
-/* Value parsers shared with the command line. */
-gboolean   mgw_config_parse_port          (const char  *text,
-                                           int         *port,
-                                           GError     **error);
-gboolean   mgw_config_parse_ping          (const char  *text,
-                                           guint       *seconds,
-                                           GError     **error);
-gboolean   mgw_config_parse_subprotocols  (const char  *text,
-                                           char      ***protocols,
-                                           GError     **error);
-gboolean   mgw_config_parse_seconds_ms    (const char  *text,
-                                           guint       *ms,
-                                           GError     **error);
-gboolean   mgw_config_check_prefix        (const char  *text,
-                                           GError     **error);
-gboolean   mgw_config_parse_frame_type    (const char  *text,
-                                           MgwFrameType *type,
-                                           GError     **error);
-/* Every entry an IP address (a listen or console address list). */
-gboolean   mgw_config_check_addresses     (char       **list,
-                                           GError     **error);
-gboolean   mgw_config_parse_listen        (const char  *text,
-                                           char       **address,
-                                           guint16     *port,
-                                           GError     **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MgwConfig, mgw_config_unref)
 

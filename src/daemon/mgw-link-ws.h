@@ -9,11 +9,6 @@
 
 G_BEGIN_DECLS
 
-typedef enum {
-  MGW_FRAME_TEXT,    /* one code point per byte, latin-1 style (compat) */
-  MGW_FRAME_BINARY,
-} MgwFrameType;
-
 #define MGW_TYPE_LINK_WS (mgw_link_ws_get_type ())
 G_DECLARE_FINAL_TYPE (MgwLinkWs, mgw_link_ws, MGW, LINK_WS, MgwLink)
 

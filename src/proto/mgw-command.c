@@ -8,7 +8,7 @@
 #include "config.h"
 
 #include "mgw-command.h"
-#include "mgw-config.h"
+#include "mgw-values.h"
 #include "mgw-error.h"
 
 #include <string.h>
@@ -126,13 +126,13 @@ mgw_command_parse (const char  *line,
       parse_error (error, "CONNECT for PID %u has an empty URI", cmd->id);
       return NULL;
     }
-  if (!mgw_config_parse_ping (g_strstrip (fields[3]), &cmd->ping, &local))
+  if (!mgw_value_parse_ping (g_strstrip (fields[3]), &cmd->ping, &local))
     {
       parse_error (error, "CONNECT for PID %u: ping: %s", cmd->id, local->message);
       return NULL;
     }
   cmd->has_ping = g_ascii_strcasecmp (fields[3], "None") != 0;
-  if (!mgw_config_parse_subprotocols (fields[4], &cmd->subprotocols, &local))
+  if (!mgw_value_parse_subprotocols (fields[4], &cmd->subprotocols, &local))
     {
       parse_error (error, "CONNECT for PID %u: %s", cmd->id, local->message);
       return NULL;
