@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* test-command.c: the Teletel command channel's wire format (SPEC §7) --
+/* test-command.c: the Teletel command channel's wire format
+ * (docs/protocol.md, Command channel) --
  * the CONNECT parser and the gateway -> Teletel formatters -- and the two
- * Minitel byte scanners the redirection relies on (ENQROM, Connexion/Fin,
- * SPEC §5). */
+ * Minitel byte scanners the redirection relies on (ENQROM, Connexion/Fin:
+ * docs/protocol.md, ENQROM identification; Redirection and the return). */
 #include "config.h"
 
 #include "mgw-command.h"

@@ -1174,9 +1174,10 @@ command_up (gpointer data)
   return link != NULL && mgw_command_link_get_connected (link);
 }
 
-/* SPEC §7 end to end against another WebSocket implementation: the
- * command channel, the ENQROM identification and a redirection are all
- * served by teletel-server.py. The Teletel side sees, byte for byte, the
+/* The Teletel handshake (docs/protocol.md, Command channel; Redirection
+ * and the return) end to end against another WebSocket implementation:
+ * the command channel, the ENQROM identification and a redirection are
+ * all served by teletel-server.py. The Teletel side sees, byte for byte, the
  * compat messages in order and the identification; the target sees its
  * subprotocol chosen among the offer, the user's keys but never
  * Connexion/Fin; the user is back on the default server afterwards. */

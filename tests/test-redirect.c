@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* test-redirect.c: the Teletel handshake end to end (SPEC §7): the
+/* test-redirect.c: the Teletel handshake end to end (docs/protocol.md,
+ * Command channel; Redirection and the return): the
  * command channel's messages in order, ENQROM identification, redirection
  * to ws:// and telnet:// targets, Connexion/Fin, every way a redirection
  * ends, the two known bugs of the original, a flapping command channel.

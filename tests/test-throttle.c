@@ -34,7 +34,8 @@ simulate (double rate,
   return now;
 }
 
-/* SPEC §6 / issue: a 12,000-byte page at 1200 baud takes 100 s ± 2 %. */
+/* docs/protocol.md, Output pace: a 12,000-byte page at 1200 baud takes
+ * 100 s ± 2 %. */
 static void
 test_1200_baud (void)
 {

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* mgw-console.c: the admin text console ("display", SPEC §8).
+/* mgw-console.c: the admin text console ("display"; docs/protocol.md,
+ * Admin console).
  *
  * A Telnet listener, loopback only unless configured otherwise (and then
  * with a warning), through the same MgwLinkTelnet as users and with their

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* mgw-console.h: the admin text console ("display", SPEC §8). */
+/* mgw-console.h: the admin text console ("display"; docs/protocol.md,
+ * Admin console). */
 #pragma once
 
 #include <gio/gio.h>

@@ -5,8 +5,9 @@
  * MgwLink: it never knows whether either is Telnet or WebSocket. It sends
  * the welcome line, opens the upstream, relays bytes both ways (holding a
  * trailing SEP until its key code arrives), applies back-pressure between
- * the queues, watches the timeouts of SPEC §9, identifies the user to
- * Teletel on the first ENQROM, follows Teletel's redirections (SPEC §7)
+ * the queues, watches the timeouts (docs/protocol.md, Timeouts),
+ * identifies the user to Teletel on the first ENQROM, follows Teletel's
+ * redirections (docs/protocol.md, Redirection and the return)
  * and tells the user on the status line why something ends.
  *
  *   CONNECTING ─▶ TELETEL ─▶ REDIRECTING ─▶ REDIRECTED
@@ -628,8 +629,9 @@ user_received_cb (MgwLink      *link,
 }
 
 /* The first ENQROM of the session, while the command channel is up:
- * identify the user to Teletel (SPEC §7). The ENQROM still goes to the
- * user, whose terminal answers with its real ROM id. */
+ * identify the user to Teletel (docs/protocol.md, ENQROM
+ * identification). The ENQROM still goes to the user, whose terminal
+ * answers with its real ROM id. */
 static void
 identify (MgwSession *self)
 {
@@ -857,9 +859,9 @@ open_target (MgwSession       *self,
   return link;
 }
 
-/* A CONNECT from Teletel (SPEC §7): values in the command win over the
- * target's profile. Fails, changing nothing, when the session is not on
- * the default server. */
+/* A CONNECT from Teletel (docs/protocol.md, Command channel): values in
+ * the command win over the target's profile. Fails, changing nothing,
+ * when the session is not on the default server. */
 gboolean
 mgw_session_redirect (MgwSession        *self,
                       const MgwCommand  *command,
@@ -1151,9 +1153,9 @@ mgw_session_get_end_reason (MgwSession *self)
   return self->end_reason;
 }
 
-/* The user's bytes go to `path` (SPEC §6 session dumps): peer address,
- * port, access and start time, one per line (CRLF), a line "Input",
- * then every byte received from the user. */
+/* The user's bytes go to `path` (docs/protocol.md, Session dumps): peer
+ * address, port, access and start time, one per line (CRLF), a line
+ * "Input", then every byte received from the user. */
 gboolean
 mgw_session_set_dump (MgwSession  *self,
                       const char  *path,

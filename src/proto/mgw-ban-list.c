@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* mgw-ban-list.c: banned addresses (SPEC §6).
+/* mgw-ban-list.c: banned addresses (docs/protocol.md, Admission and
+ * bans).
  *
  * banned.json keeps the original's format so either gateway can read what
  * the other wrote: one JSON object, address -> local time of the last ban

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mgw-ban-list.h: banned addresses, persisted in the original's
- * banned.json (SPEC §6). */
+ * banned.json (docs/protocol.md, Admission and bans). */
 #pragma once
 
 #include <glib-object.h>

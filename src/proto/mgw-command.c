@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mgw-command.c: parser and formatter of the Teletel command channel.
  *
- * Pure functions over strings (compat with PyMoIP, SPEC §7):
+ * Pure functions over strings (compat with PyMoIP; docs/protocol.md,
+ * Command channel):
  *   Teletel -> gateway: PID=<id>,<server session>,CONNECT,<uri>,<ping>,<subprotocols>
  *   gateway -> Teletel: NewTelnetUser,<ip>,<port>,<id> ... UserGone,,,<id>
  * Frames may be text or binary; the caller hands bytes as latin-1. */

@@ -4,7 +4,8 @@
  *   {"DumpData": false, "DumpDataPath": "/home/pi/PyMoIP_dir/Dumps/",
  *    "LimitTcpSpeed": 1.2, "LimitWsSpeed": 1.2, "GatewayExecCount": 0}
  *
- * DumpData (true/false) and DumpDataPath: session dumps (SPEC §6);
+ * DumpData (true/false) and DumpDataPath: session dumps (docs/protocol.md,
+ * Session dumps);
  * LimitTcpSpeed and LimitWsSpeed: output speed in characters per 10 ms,
  * 0 for none; GatewayExecCount: incremented and saved at each start, it
  * names the dump files. The whole object is kept as read, so saving
