@@ -20,6 +20,7 @@
 #include "config.h"
 
 #include "mgw-console.h"
+#include "mgw-access.h"
 #include "mgw-address-set.h"
 #include "mgw-error.h"
 #include "mgw-link-telnet.h"
@@ -788,7 +789,6 @@ peer_allowed (GSocketConnection *connection,
               char             **who)
 {
   struct passwd *pw;
-  struct group *group;
   guint uid = 0;
 
   switch (peer_uid (connection, &uid))
@@ -803,18 +803,10 @@ peer_allowed (GSocketConnection *connection,
     default:
       break;
     }
-  if (uid == 0 || uid == getuid ())
+  if (mgw_access_is_admin (uid, NULL, 0))
     return TRUE;
   pw = getpwuid ((uid_t) uid);
   *who = pw ? g_strdup (pw->pw_name) : g_strdup_printf ("uid %u", uid);
-  group = getgrnam ("moipgw");
-  if (pw == NULL || group == NULL)
-    return FALSE;
-  if (pw->pw_gid == group->gr_gid)
-    return TRUE;
-  for (char **member = group->gr_mem; *member != NULL; member++)
-    if (strcmp (*member, pw->pw_name) == 0)
-      return TRUE;
   return FALSE;
 }
 

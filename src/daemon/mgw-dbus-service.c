@@ -29,6 +29,7 @@
 #include "config.h"
 
 #include "mgw-dbus-service.h"
+#include "mgw-access.h"
 #include "mgw-dbus-generated.h"
 #include "mgw-error.h"
 #include "mgw-teletel.h"
@@ -40,7 +41,6 @@
 
 #define OBJECT_PATH "/org/moipgw/Gateway1"
 #define BUS_NAME "org.moipgw.Gateway1"
-#define ADMIN_GROUP "moipgw"
 #define REFRESH_S 1
 
 struct _MgwDbusService
@@ -64,8 +64,6 @@ struct _MgwDbusService
   MgwTeletel               *teletel_control;   /* NULL: no backend */
   GHashTable               *sessions;   /* id -> MgwDBusObjectSkeleton */
   guint                     refresh_id;
-  gboolean                  has_admin_group;
-  gid_t                     admin_gid;
 };
 
 G_DEFINE_FINAL_TYPE (MgwDbusService, mgw_dbus_service, G_TYPE_OBJECT)
@@ -117,24 +115,16 @@ credentials_allowed (MgwDbusService *self,
 {
   guint32 uid;
   g_autoptr(GVariant) groups = NULL;
+  gsize n = 0;
+  const guint32 *gids = NULL;
 
   if (!g_variant_lookup (credentials, "UnixUserID", "u", &uid))
     return FALSE;
-  /* Root, and the daemon's own user (systemd's ExecReload runs as it). */
-  if (uid == 0 || uid == getuid ())
-    return TRUE;
-  if (!self->has_admin_group)
-    return FALSE;
+  /* The caller's groups as the kernel has them, when the bus tells. */
   groups = g_variant_lookup_value (credentials, "UnixGroupIDs", G_VARIANT_TYPE ("au"));
   if (groups != NULL)
-    {
-      gsize n;
-      const guint32 *gids = g_variant_get_fixed_array (groups, &n, sizeof (guint32));
-      for (gsize i = 0; i < n; i++)
-        if (gids[i] == self->admin_gid)
-          return TRUE;
-    }
-  return FALSE;
+    gids = g_variant_get_fixed_array (groups, &n, sizeof (guint32));
+  return mgw_access_is_admin (uid, gids, n);
 }
 
 /* "alice (uid 1000)", or the bus name when the bus did not say. */
@@ -183,7 +173,7 @@ credentials_cb (GObject      *source,
     {
       const char *method = g_dbus_method_invocation_get_method_name (req->invocation);
       g_message ("D-Bus: %s refused to %s: not root, not in group %s", method,
-                 caller (req->invocation), ADMIN_GROUP);
+                 caller (req->invocation), MGW_ADMIN_GROUP);
       g_dbus_method_invocation_return_dbus_error (req->invocation,
                                                   "org.freedesktop.DBus.Error.AccessDenied",
                                                   _("Permission denied: only root and "
@@ -950,17 +940,11 @@ mgw_dbus_service_new (MgwGateway    *gateway,
                       gpointer       reload_data)
 {
   MgwDbusService *self = g_object_new (MGW_TYPE_DBUS_SERVICE, NULL);
-  struct group *group = getgrnam (ADMIN_GROUP);
 
   self->gateway = g_object_ref (gateway);
   self->bus_type = bus_type;
   self->reload = reload;
   self->reload_data = reload_data;
-  if (group != NULL)
-    {
-      self->has_admin_group = TRUE;
-      self->admin_gid = group->gr_gid;
-    }
   self->iface = mgw_dbus_gateway_skeleton_new ();
   self->teletel = mgw_dbus_teletel_skeleton_new ();
   g_signal_connect (self->iface, "handle-list-bans", G_CALLBACK (handle_list_bans), self);
