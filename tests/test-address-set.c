@@ -290,6 +290,9 @@ static void
 test_never_ban_fifo (void)
 {
   g_autoptr(GError) error = load_not_a_file (make_fifo);
+
+  g_assert_error (error, MGW_ERROR, MGW_ERROR_CONFIG);
+  g_assert_nonnull (strstr (error->message, "is not a regular file"));
 }
 
 static void
