@@ -145,9 +145,9 @@ message (MgwLinkWs          *self,
   if (!mgw_utf8_to_latin1 ((const char *) event->payload, event->len, text, &error))
     {
       mgw_link_count_bad_input (MGW_LINK (self));
-      g_message ("%s: dropped a text frame of %" G_GSIZE_FORMAT " bytes: %s",
-                 mgw_link_get_description (MGW_LINK (self)), event->len,
-                 error->message);
+      mgw_link_log (MGW_LINK (self), G_LOG_LEVEL_MESSAGE,
+                    "dropped a text frame of %" G_GSIZE_FORMAT " bytes: %s", event->len,
+                    error->message);
       return;
     }
   mgw_link_emit_received (MGW_LINK (self), text->data, text->len);
@@ -194,8 +194,7 @@ protocol_error (MgwLinkWs        *self,
   g_autoptr(GError) error = NULL;
 
   mgw_link_count_bad_input (MGW_LINK (self));
-  g_message ("%s: WebSocket error: %s",
-             mgw_link_get_description (MGW_LINK (self)), event->error);
+  mgw_link_log (MGW_LINK (self), G_LOG_LEVEL_MESSAGE, "WebSocket error: %s", event->error);
   send_close (self, event->close_code, NULL);
   error = g_error_new (MGW_ERROR, MGW_ERROR_BAD_INPUT,
                        "WebSocket protocol error (%u): %s", event->close_code,

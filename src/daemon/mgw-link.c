@@ -49,6 +49,9 @@ typedef struct
   gboolean     pacing;       /* waiting for the pacer's next tick */
   GError      *close_error;  /* why we closed, when it was our decision */
   char        *description;
+  gboolean     has_session;     /* log fields: whose link this is */
+  guint        session_id;
+  char        *peer;
 
   /* The transport. */
   GIOStream   *stream;
@@ -200,6 +203,7 @@ mgw_link_finalize (GObject *object)
   stop_pacing (self);
   g_clear_error (&priv->close_error);
   g_free (priv->description);
+  g_free (priv->peer);
 
   G_OBJECT_CLASS (mgw_link_parent_class)->finalize (object);
 }
@@ -966,6 +970,52 @@ mgw_link_set_description (MgwLink    *self,
 
   g_free (priv->description);
   priv->description = g_strdup (description);
+}
+
+void
+mgw_link_set_session (MgwLink    *self,
+                      guint       session_id,
+                      const char *peer_address)
+{
+  MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
+
+  g_return_if_fail (MGW_IS_LINK (self));
+
+  priv->has_session = TRUE;
+  priv->session_id = session_id;
+  g_free (priv->peer);
+  priv->peer = g_strdup (peer_address);
+}
+
+void
+mgw_link_log (MgwLink        *self,
+              GLogLevelFlags  level,
+              const char     *format,
+              ...)
+{
+  MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
+  g_autofree char *text = NULL;
+  g_autofree char *message = NULL;
+  char id[16];
+  va_list args;
+  GLogField fields[4] = {
+    { "GLIB_DOMAIN", G_LOG_DOMAIN, -1 },
+    { "MESSAGE", NULL, -1 },
+    { "MGW_SESSION_ID", id, -1 },
+    { "MGW_PEER", priv->peer, -1 },
+  };
+
+  g_return_if_fail (MGW_IS_LINK (self));
+
+  if (level == G_LOG_LEVEL_DEBUG && g_log_writer_default_would_drop (level, G_LOG_DOMAIN))
+    return;
+  va_start (args, format);
+  text = g_strdup_vprintf (format, args);
+  va_end (args);
+  message = g_strdup_printf ("%s: %s", mgw_link_get_description (self), text);
+  fields[1].value = message;
+  g_snprintf (id, sizeof id, "%u", priv->session_id);
+  g_log_structured_array (level, fields, priv->has_session && priv->peer != NULL ? 4 : 2);
 }
 
 /* Paces output to `bytes_per_second` (0: as fast as the peer reads),

@@ -67,6 +67,16 @@ gsize         mgw_link_get_queued       (MgwLink      *self);
 void          mgw_link_set_queue_limit  (MgwLink      *self,
                                          gsize         limit);
 const char   *mgw_link_get_description  (MgwLink      *self);
+/* The session the link belongs to, for the journal: its log lines carry
+ * MGW_SESSION_ID and MGW_PEER as the session's do. */
+void          mgw_link_set_session      (MgwLink      *self,
+                                         guint         session_id,
+                                         const char   *peer_address);
+/* A log line "DESCRIPTION: text", with the session's fields if set. */
+void          mgw_link_log              (MgwLink        *self,
+                                         GLogLevelFlags  level,
+                                         const char     *format,
+                                         ...) G_GNUC_PRINTF (3, 4);
 void          mgw_link_set_description  (MgwLink      *self,
                                          const char   *description);
 

@@ -854,6 +854,7 @@ open_target (MgwSession       *self,
       mgw_link_ws_set_max_incoming (MGW_LINK_WS (link), c->ws_max_message);
     }
   mgw_link_set_description (link, uri);
+  mgw_link_set_session (link, self->id, self->peer_address);
   mgw_link_set_queue_limit (link, c->queue_limit);
   mgw_link_set_stall_timeout (link, c->stall_timeout);
   return link;
@@ -963,6 +964,7 @@ mgw_session_start (MgwSession *self)
       return;
     }
   mgw_link_set_description (self->server, c->server_uri);
+  mgw_link_set_session (self->server, self->id, self->peer_address);
   mgw_link_set_queue_limit (self->server, c->queue_limit);
   mgw_link_set_stall_timeout (self->server, c->stall_timeout);
   mgw_link_ws_set_keepalive (MGW_LINK_WS (self->server), c->server_ping,
@@ -1091,6 +1093,7 @@ mgw_session_new (guint           id,
   peer = mgw_address_with_port (peer_address, peer_port);
   description = g_strdup_printf ("session %u user %s", id, peer);
   mgw_link_set_description (user, description);
+  mgw_link_set_session (user, id, peer_address);
   mgw_link_set_queue_limit (user, config->queue_limit);
   mgw_link_set_stall_timeout (user, config->stall_timeout);
   g_signal_connect (user, "received", G_CALLBACK (user_received_cb), self);
