@@ -931,13 +931,6 @@ exempt (MgwBanList *self,
         const char *address,
         GError    **error)
 {
-  if (!mgw_address_is_peer (address))
-    {
-      g_set_error (error, MGW_ERROR, MGW_ERROR_FAILED,
-                   _("%s cannot be a user's address (unspecified, broadcast or multicast)"),
-                   address);
-      return TRUE;
-    }
   if (self->never_ban != NULL && mgw_address_set_contains (self->never_ban, address))
     {
       g_set_error (error, MGW_ERROR, MGW_ERROR_FAILED,
@@ -1050,6 +1043,15 @@ mgw_ban_list_ban_for (MgwBanList  *self,
     {
       g_set_error (error, MGW_ERROR, MGW_ERROR_FAILED, _("“%s” is not an IP address"),
                    address != NULL ? address : "(null)");
+      return FALSE;
+    }
+  /* Here only, not in exempt (): the refusal of a banned address, the hot
+   * path, need not parse it again. */
+  if (!mgw_address_is_peer (canonical))
+    {
+      g_set_error (error, MGW_ERROR, MGW_ERROR_FAILED,
+                   _("%s cannot be a user's address (unspecified, broadcast or multicast)"),
+                   canonical);
       return FALSE;
     }
   if (exempt (self, canonical, error))
