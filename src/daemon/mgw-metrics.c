@@ -14,7 +14,7 @@
 #include "mgw-error.h"
 
 #include "mgw-poller.h"
-#include "mgw-ws-codec.h"
+#include "mgw-http.h"
 
 #include <glib/gi18n.h>
 #include <string.h>

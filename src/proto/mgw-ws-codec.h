@@ -3,7 +3,7 @@
  * for both ends of a link: users connecting to the gateway (server role)
  * and the gateway connecting to ws:// videotex servers (client role).
  *
- * The request head parser also serves plain HTTP (the metrics endpoint).
+ * The HTTP heads themselves are mgw-http.h's.
  *
  * Pure code, no I/O: the caller feeds the bytes read from the peer, takes
  * events out, and sends what the encoders append. No extensions (no
@@ -11,6 +11,8 @@
 #pragma once
 
 #include <glib.h>
+
+#include "mgw-http.h"
 
 G_BEGIN_DECLS
 
@@ -121,14 +123,6 @@ gboolean mgw_ws_close_code_is_valid (guint code);
 
 /* --- handshakes (HTTP/1.1 upgrade, RFC 6455 section 4) --- */
 
-typedef struct _MgwHttpHead MgwHttpHead;   /* a parsed request or response head */
-
-typedef enum {
-  MGW_HTTP_INCOMPLETE,
-  MGW_HTTP_COMPLETE,
-  MGW_HTTP_INVALID,
-} MgwHttpParse;
-
 /* Server side: parses a request head at the start of buf. INCOMPLETE when
  * no "\r\n\r\n" yet (and the head is under max_head bytes); COMPLETE sets
  * *head_len (bytes of the head including the blank line) and *head;
@@ -148,18 +142,6 @@ MgwHttpParse mgw_ws_parse_request (const guint8  *buf,
                                    MgwHttpHead  **head,
                                    guint         *status,
                                    GError       **error);
-/* Any request head, whatever its method: a plain HTTP server's parser
- * (the metrics endpoint). The same syntax rules and results as
- * mgw_ws_parse_request (400, 431), plus exactly one Host header in an
- * HTTP/1.1 request (400); nothing about the method, the target or the
- * upgrade headers is checked. A body, if any, follows the head. */
-MgwHttpParse mgw_http_parse_request (const guint8  *buf,
-                                     gsize          len,
-                                     gsize          max_head,
-                                     gsize         *head_len,
-                                     MgwHttpHead  **head,
-                                     guint         *status,
-                                     GError       **error);
 /* Client side: parses the server's response to our request; COMPLETE only
  * if it is a valid 101 for `key` (Sec-WebSocket-Accept checked,
  * Upgrade/Connection tokens, no extension) and the Sec-WebSocket-Protocol
@@ -173,30 +155,10 @@ MgwHttpParse mgw_ws_parse_response (const guint8       *buf,
                                     gsize              *head_len,
                                     char              **protocol,
                                     GError            **error);
-void         mgw_http_head_free (MgwHttpHead *head);
-const char  *mgw_http_head_get_method (MgwHttpHead *head);
-const char  *mgw_http_head_get_target (MgwHttpHead *head);   /* request-target as sent */
-/* The target's path: no query or fragment, and for an absolute-form
- * target (http://host/path) what follows the authority ("/" if nothing
- * does). Not percent-decoded. */
-char        *mgw_http_head_get_path   (MgwHttpHead *head);
-/* All values of a header, case-insensitive name, joined with ", " (like
- * soup_message_headers_get_list); NULL if absent. */
-const char  *mgw_http_head_get (MgwHttpHead *head,
-                                const char  *name);
-/* TRUE when the comma-separated header `name` has `token`
- * (case-insensitive), e.g. ("Connection", "upgrade"). */
-gboolean     mgw_http_head_has_token (MgwHttpHead *head,
-                                      const char  *name,
-                                      const char  *token);
 /* The server's 101 answer (the Sec-WebSocket-Accept for client_key;
  * protocol NULL: no Sec-WebSocket-Protocol header). */
 char        *mgw_ws_server_response (const char *client_key,
                                      const char *protocol);
-/* An error answer with "Connection: close", a short text/plain body, and
- * for 426 "Sec-WebSocket-Version: 13" / "Upgrade: websocket" (and then
- * "Connection: Upgrade, close", as RFC 9110 wants), for 405 "Allow: GET". */
-char        *mgw_http_error_response (guint status);
 char        *mgw_ws_client_key_new (void);      /* base64 of 16 random bytes */
 /* The client request: GET target HTTP/1.1, Host, Upgrade, Connection,
  * Sec-WebSocket-Key, Sec-WebSocket-Version: 13, Sec-WebSocket-Protocol
@@ -208,6 +170,5 @@ char        *mgw_ws_client_request (const char         *host_header,
 char        *mgw_ws_accept_key (const char *client_key);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MgwWsDecoder, mgw_ws_decoder_free)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (MgwHttpHead, mgw_http_head_free)
 
 G_END_DECLS
