@@ -14,6 +14,7 @@
 #include "mgw-link-telnet.h"
 #include "mgw-link-ws.h"
 #include "mgw-listener.h"
+#include "mgw-local-addresses.h"
 #include "mgw-minitel.h"
 #include "mgw-poller.h"
 #include "mgw-profiles.h"
@@ -26,8 +27,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/resource.h>
-#include <linux/netlink.h>
-#include <linux/rtnetlink.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <glib/gi18n.h>
@@ -52,9 +51,7 @@ struct _MgwGateway
   MgwLegacyConfig  *legacy;         /* GatewayConfig.json */
   GHashTable       *per_address;    /* address -> number of sessions */
   guint             sweep_id;
-  int               netlink_fd;      /* address changes; -1: none */
-  MgwWatch         *netlink_watch;
-  MgwTimer          addresses_timer;
+  MgwLocalAddresses *local_watch;   /* keeps `local` current */
   MgwListener      *telnet_listener;
   MgwListener      *ws_listener;
   GHashTable       *handshakes;     /* WebSocket upgrades: MgwLink -> Upgrade */
@@ -846,63 +843,6 @@ mgw_gateway_reload_profiles (MgwGateway  *self,
 
 /* --- object --- */
 
-static void
-load_local_addresses (MgwGateway *self)
-{
-  g_autoptr(GError) error = NULL;
-
-  if (!mgw_address_set_load_local (self->local, &error))
-    g_warning ("cannot list this machine's addresses: %s", error->message);
-  else
-    g_debug ("%u local addresses never banned", mgw_address_set_get_size (self->local));
-}
-
-/* The machine's addresses changed (netlink says so): read them again,
- * once the burst of messages is over. */
-static void
-addresses_settled_cb (gpointer user_data)
-{
-  load_local_addresses (user_data);
-}
-
-static void
-netlink_cb (gpointer     user_data,
-            GIOCondition condition)
-{
-  MgwGateway *self = user_data;
-  char buf[8192];
-
-  while (recv (self->netlink_fd, buf, sizeof buf, MSG_DONTWAIT) > 0)
-    ;
-  mgw_timer_start (&self->addresses_timer, 200);
-}
-
-/* Listens to the kernel's address changes (RTMGRP_*_IFADDR) on a netlink
- * socket in the poller. GNetworkMonitor would do, but asking for it makes
- * GIO load its proxy modules (libproxy, libstdc++: 1.5 MB of a 8 MB
- * gateway) for nothing. */
-static void
-watch_addresses (MgwGateway *self)
-{
-  struct sockaddr_nl sa = { 0 };
-  int fd;
-
-  fd = socket (AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
-  sa.nl_family = AF_NETLINK;
-  sa.nl_groups = RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR;
-  if (fd < 0 || bind (fd, (struct sockaddr *) &sa, sizeof sa) < 0)
-    {
-      g_warning ("cannot watch this machine's addresses (netlink): %s; "
-                 "changes are seen at the next reload", g_strerror (errno));
-      if (fd >= 0)
-        close (fd);
-      return;
-    }
-  self->netlink_fd = fd;
-  self->netlink_watch = mgw_watch_new (fd, G_IO_IN, netlink_cb, self);
-  mgw_timer_init (&self->addresses_timer, addresses_settled_cb, self);
-}
-
 static gboolean
 sweep_cb (gpointer user_data)
 {
@@ -989,9 +929,10 @@ start_bans (MgwGateway  *self,
       g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG, "%s", local->message);
       return FALSE;
     }
-  load_local_addresses (self);
-  if (self->netlink_watch == NULL)
-    watch_addresses (self);
+  if (self->local_watch == NULL)
+    self->local_watch = mgw_local_addresses_new (self->local);
+  else
+    mgw_local_addresses_refresh (self->local_watch);
   if (!load_trusted (self->trusted, self->config->trusted_proxies, error))
     return FALSE;
 
@@ -1057,7 +998,8 @@ mgw_gateway_reload (MgwGateway  *self,
       apply_ban_settings (self);
     }
   mgw_address_set_load_never_ban (self->never_ban, never_path, NULL);
-  load_local_addresses (self);
+  if (self->local_watch != NULL)
+    mgw_local_addresses_refresh (self->local_watch);
   mgw_profiles_free (self->profiles);
   self->profiles = g_steal_pointer (&profiles);
   g_message ("configuration reloaded: %u never banned, %u trusted proxies, "
@@ -1293,13 +1235,7 @@ mgw_gateway_dispose (GObject *object)
     }
   g_clear_handle_id (&self->sweep_id, g_source_remove);
   g_clear_handle_id (&self->trim_id, g_source_remove);
-  g_clear_pointer (&self->netlink_watch, mgw_watch_free);
-  mgw_timer_stop (&self->addresses_timer);
-  if (self->netlink_fd >= 0)
-    {
-      close (self->netlink_fd);
-      self->netlink_fd = -1;
-    }
+  g_clear_pointer (&self->local_watch, mgw_local_addresses_free);
   if (self->bans != NULL)
     {
       g_autoptr(GError) error = NULL;
@@ -1348,7 +1284,6 @@ mgw_gateway_class_init (MgwGatewayClass *klass)
 static void
 mgw_gateway_init (MgwGateway *self)
 {
-  self->netlink_fd = -1;
   self->sessions = g_hash_table_new_full (NULL, NULL, NULL, g_object_unref);
   self->profiles = mgw_profiles_new ();
   self->start_time = g_get_real_time ();
