@@ -414,6 +414,29 @@ test_dumps_and_exec_count (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (content, "\"GatewayExecCount\": 43"));
 }
 
+/* A manual ban ends the address's open sessions, whatever form the
+ * address is given in (IPv4-mapped here); other users stay. */
+static void
+test_ban_ends_sessions (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MgwTestTcp) banned = NULL;
+  g_autoptr(MgwTestTcp) other = NULL;
+
+  start (f);
+  banned = proxied (f, "203.0.113.41", 41);
+  other = proxied (f, "203.0.113.42", 42);
+  mgw_test_tcp_wait_for (banned, S (STATUS ("CONNECT")));
+  mgw_test_tcp_wait_for (other, S (STATUS ("CONNECT")));
+  g_assert_true (mgw_gateway_ban (f->gateway, "::ffff:203.0.113.41", "test", 0, &error));
+  g_assert_no_error (error);
+  mgw_test_tcp_wait_for (banned, S ("DISCONNECTED BY THE OPERATOR"));
+  mgw_test_tcp_wait_closed (banned);
+  mgw_test_run_for (50);
+  g_assert_false (other->closed);
+  g_assert_cmpuint (mgw_gateway_get_n_sessions (f->gateway), ==, 1);
+}
+
 /* Bans hold across restarts; manual ban and unban. */
 static void
 test_bans_persist (Fixture *f, gconstpointer data)
@@ -424,9 +447,9 @@ test_bans_persist (Fixture *f, gconstpointer data)
   g_autoptr(JsonParser) parser = json_parser_new ();
 
   start (f);
-  g_assert_true (mgw_gateway_ban (f->gateway, "203.0.113.40", "test", &error));
+  g_assert_true (mgw_gateway_ban (f->gateway, "203.0.113.40", "test", 0, &error));
   g_assert_no_error (error);
-  g_assert_false (mgw_gateway_ban (f->gateway, "127.0.0.1", "test", &error));
+  g_assert_false (mgw_gateway_ban (f->gateway, "127.0.0.1", "test", 0, &error));
   g_clear_error (&error);
   stop (f);
 
@@ -501,6 +524,7 @@ main (int argc, char **argv)
   ADD ("/abuse/speed-limit", test_speed_limit, NULL);
   ADD ("/abuse/dumps-and-exec-count", test_dumps_and_exec_count, NULL);
   ADD ("/abuse/bans-persist", test_bans_persist, NULL);
+  ADD ("/abuse/ban-ends-sessions", test_ban_ends_sessions, NULL);
   ADD ("/abuse/reload", test_reload, NULL);
   return g_test_run ();
 }

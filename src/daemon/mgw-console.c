@@ -729,19 +729,11 @@ closed_cb (MgwLink       *link,
            ConsoleClient *client)
 {
   MgwConsole *self = client->console;
-  MgwConfig *config = mgw_gateway_get_config (self->gateway);
   gint64 duration = g_get_monotonic_time () - client->start;
 
   g_message ("console %s: closed after %.1f s", client->address, duration / 1e6);
   /* Console sessions follow the short-session rule too. */
-  if (duration < (gint64) config->min_session_ms * 1000)
-    {
-      g_autofree char *reason = g_strdup_printf ("console session of %.3f s", duration / 1e6);
-      g_autoptr(GError) ban_error = NULL;
-      if (!mgw_ban_list_ban (mgw_gateway_get_ban_list (self->gateway), client->address,
-                             reason, "min-session", &ban_error))
-        g_info ("not banning %s: %s", client->address, ban_error->message);
-    }
+  mgw_gateway_judge_short_session (self->gateway, client->address, duration, "console session");
   /* The closing may come from inside a command still writing to this
    * client (its queue overflowed): free it once that is over. */
   stop_watching (client);

@@ -458,24 +458,16 @@ do_ban (MgwDbusService        *self,
 {
   BanArgs *args = data;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GList) sessions = NULL;
   g_autofree char *reason = g_strdup_printf ("manual, by %s", caller (invocation));
 
-  if (!mgw_ban_list_ban_for (mgw_gateway_get_ban_list (self->gateway), args->address,
-                             reason, "manual", (gint64) args->duration * G_USEC_PER_SEC,
-                             &error))
+  if (!mgw_gateway_ban (self->gateway, args->address, reason,
+                        (gint64) args->duration * G_USEC_PER_SEC, &error))
     {
       g_dbus_method_invocation_return_dbus_error (invocation,
                                                   "org.freedesktop.DBus.Error.InvalidArgs",
                                                   error->message);
       return;
     }
-  /* The banned address's open sessions end. */
-  sessions = mgw_gateway_get_sessions (self->gateway);
-  for (GList *l = sessions; l != NULL; l = l->next)
-    if (g_strcmp0 (mgw_session_get_peer_address (l->data), args->address) == 0)
-      /* TRANSLATORS: a Minitel status line, 39 places at most. */
-      mgw_session_end (l->data, N_("DISCONNECTED BY THE OPERATOR"));
   refresh_gateway (self);
   mgw_dbus_gateway_complete_ban (self->iface, invocation);
 }

@@ -183,12 +183,8 @@ session_ended_cb (MgwSession *session,
   if (g_hash_table_size (self->sessions) == 0 && self->trim_id == 0)
     self->trim_id = g_idle_add (trim_cb, self);
   /* A user who leaves at once is most likely a port scanner. */
-  if (mgw_session_get_user_left (session) &&
-      duration < (gint64) self->config->min_session_ms * 1000)
-    {
-      g_autofree char *reason = g_strdup_printf ("session of %.3f s", duration / 1e6);
-      ban (self, address, reason, "min-session");
-    }
+  if (mgw_session_get_user_left (session))
+    mgw_gateway_judge_short_session (self, address, duration, "session");
   g_object_unref (session);
 }
 
@@ -1013,9 +1009,45 @@ gboolean
 mgw_gateway_ban (MgwGateway  *self,
                  const char  *address,
                  const char  *reason,
+                 gint64       duration_us,
                  GError     **error)
 {
-  return mgw_ban_list_ban (self->bans, address, reason, "manual", error);
+  g_autofree char *canonical = NULL;
+  g_autoptr(GList) sessions = NULL;
+
+  g_return_val_if_fail (MGW_IS_GATEWAY (self), FALSE);
+  g_return_val_if_fail (address != NULL, FALSE);
+
+  if (!mgw_ban_list_ban_for (self->bans, address, reason, "manual", duration_us, error))
+    return FALSE;
+  /* The banned address's open sessions end. */
+  canonical = mgw_address_normalize (address);
+  sessions = mgw_gateway_get_sessions (self);
+  for (GList *l = sessions; l != NULL; l = l->next)
+    {
+      g_autofree char *peer = mgw_address_normalize (mgw_session_get_peer_address (l->data));
+
+      if (g_strcmp0 (peer, canonical) == 0)
+        /* TRANSLATORS: a Minitel status line, 39 places at most. */
+        mgw_session_end (l->data, N_("DISCONNECTED BY THE OPERATOR"));
+    }
+  return TRUE;
+}
+
+void
+mgw_gateway_judge_short_session (MgwGateway *self,
+                                 const char *address,
+                                 gint64      duration_us,
+                                 const char *what)
+{
+  g_return_if_fail (MGW_IS_GATEWAY (self));
+  g_return_if_fail (address != NULL && what != NULL);
+
+  if (duration_us < (gint64) self->config->min_session_ms * 1000)
+    {
+      g_autofree char *reason = g_strdup_printf ("%s of %.3f s", what, duration_us / 1e6);
+      ban (self, address, reason, "min-session");
+    }
 }
 
 gboolean

@@ -55,10 +55,21 @@ gboolean           mgw_gateway_reload_profiles  (MgwGateway  *self,
 gboolean           mgw_gateway_reload           (MgwGateway  *self,
                                                  MgwConfig   *config,
                                                  GError     **error);
+/* The ban rules, in one place for the gateway, D-Bus and the console. */
+/* A manual ban (duration 0: the configured one, with escalation); the
+ * address's open sessions end with DISCONNECTED BY THE OPERATOR. */
 gboolean           mgw_gateway_ban              (MgwGateway  *self,
                                                  const char  *address,
                                                  const char  *reason,
+                                                 gint64       duration_us,
                                                  GError     **error);
+/* The short-session rule (a port scanner leaves at once): bans address
+ * when duration_us is under [bans] min-session; what: "session",
+ * "console session", for the reason. */
+void               mgw_gateway_judge_short_session (MgwGateway *self,
+                                                    const char *address,
+                                                    gint64      duration_us,
+                                                    const char *what);
 gboolean           mgw_gateway_unban            (MgwGateway  *self,
                                                  const char  *address,
                                                  GError     **error);
