@@ -20,7 +20,6 @@ struct _MgwLinkTelnet
   MgwLink         parent_instance;
 
   MgwTelnetCodec *codec;
-  GCancellable   *connect_cancellable;
   MgwTimer        connect_timer;
 };
 
@@ -59,8 +58,7 @@ mgw_link_telnet_close (MgwLink *link)
   MgwLinkTelnet *self = MGW_LINK_TELNET (link);
 
   mgw_timer_stop (&self->connect_timer);
-  if (self->connect_cancellable != NULL)
-    g_cancellable_cancel (self->connect_cancellable);
+  mgw_link_cancel_connect (link);
   mgw_link_close_transport (link, NULL);
 }
 
@@ -84,9 +82,6 @@ mgw_link_telnet_dispose (GObject *object)
   MgwLinkTelnet *self = MGW_LINK_TELNET (object);
 
   mgw_timer_stop (&self->connect_timer);
-  if (self->connect_cancellable != NULL)
-    g_cancellable_cancel (self->connect_cancellable);
-  g_clear_object (&self->connect_cancellable);
 
   G_OBJECT_CLASS (mgw_link_telnet_parent_class)->dispose (object);
 }
@@ -147,41 +142,27 @@ mgw_link_telnet_new_server (GIOStream      *stream,
 }
 
 static void
-connected_cb (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
+connected (MgwLink           *link,
+           GSocketConnection *conn,
+           GError            *error)
 {
-  g_autoptr(MgwLinkTelnet) self = user_data;
-  g_autoptr(GSocketConnection) conn = NULL;
-  g_autoptr(GError) error = NULL;
+  MgwLinkTelnet *self = MGW_LINK_TELNET (link);
 
-  conn = g_socket_client_connect_to_host_finish (G_SOCKET_CLIENT (source),
-                                                 result, &error);
   mgw_timer_stop (&self->connect_timer);
-  if (mgw_link_get_state (MGW_LINK (self)) != MGW_LINK_CONNECTING)
+  if (mgw_link_get_state (link) != MGW_LINK_CONNECTING)
     return;
   if (conn == NULL)
     {
-      if (g_cancellable_is_cancelled (self->connect_cancellable))
-        {
-          g_clear_error (&error);
-          error = g_error_new_literal (MGW_ERROR, MGW_ERROR_TIMED_OUT,
-                                       "connection timed out");
-        }
-      mgw_link_abort (MGW_LINK (self), g_steal_pointer (&error));
+      mgw_link_abort (link, g_error_copy (error));
       return;
     }
-  g_clear_object (&self->connect_cancellable);
-  g_socket_set_option (g_socket_connection_get_socket (conn), IPPROTO_TCP, TCP_NODELAY, TRUE, NULL);
   open_stream (self, G_IO_STREAM (conn));
 }
 
 static void
 connect_timeout_cb (gpointer user_data)
 {
-  MgwLinkTelnet *self = user_data;
-
-  g_cancellable_cancel (self->connect_cancellable);
+  mgw_link_cancel_connect (user_data);
 }
 
 /* Bytes read before the link existed (after a PROXY header): handled as
@@ -203,17 +184,11 @@ mgw_link_telnet_connect (const char *host,
                          guint       timeout_ms)
 {
   MgwLinkTelnet *self = g_object_new (MGW_TYPE_LINK_TELNET, NULL);
-  g_autoptr(GSocketClient) client = g_socket_client_new ();
 
   self->codec = mgw_telnet_codec_new (MGW_TELNET_ROLE_CLIENT,
                                       MGW_TELNET_START_NONE);
-  self->connect_cancellable = g_cancellable_new ();
-  /* Straight to the server, as for WebSocket targets. */
-  g_socket_client_set_enable_proxy (client, FALSE);
   if (timeout_ms > 0)
     mgw_timer_start (&self->connect_timer, timeout_ms);
-  g_socket_client_connect_to_host_async (client, host, port,
-                                         self->connect_cancellable,
-                                         connected_cb, g_object_ref (self));
+  mgw_link_connect (MGW_LINK (self), host, port, FALSE, NULL, connected);
   return MGW_LINK (self);
 }

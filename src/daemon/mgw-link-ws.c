@@ -50,8 +50,6 @@ struct _MgwLinkWs
   char            *target;          /* client: path and query */
   MgwLinkWsDecide  decide;          /* server: the gateway's verdict */
   gpointer         decide_data;
-  GCancellable    *connect_cancellable;
-  GTlsDatabase    *tls_database;
 
   guint            keepalive_interval;
   guint            keepalive_timeout;
@@ -475,8 +473,7 @@ mgw_link_ws_close (MgwLink *link)
 {
   MgwLinkWs *self = MGW_LINK_WS (link);
 
-  if (self->connect_cancellable != NULL)
-    g_cancellable_cancel (self->connect_cancellable);
+  mgw_link_cancel_connect (link);
   if (self->handshake != HANDSHAKE_DONE || self->close_received ||
       mgw_link_get_stream (link) == NULL)
     {
@@ -502,12 +499,8 @@ deadline_cb (gpointer user_data)
       finish (self, NULL);  /* no close frame came back in time */
       return;
     }
-  if (self->connect_cancellable != NULL)
-    {
-      /* connected_cb reports it. */
-      g_cancellable_cancel (self->connect_cancellable);
-      return;
-    }
+  if (mgw_link_cancel_connect (link))
+    return;   /* connected () reports it */
   mgw_link_abort (link, g_error_new_literal (MGW_ERROR, MGW_ERROR_TIMED_OUT,
                                              self->role == MGW_WS_ROLE_CLIENT ?
                                              "connection timed out" :
@@ -553,10 +546,6 @@ mgw_link_ws_dispose (GObject *object)
 
   mgw_timer_stop (&self->keepalive_timer);
   mgw_timer_stop (&self->deadline);
-  if (self->connect_cancellable != NULL)
-    g_cancellable_cancel (self->connect_cancellable);
-  g_clear_object (&self->connect_cancellable);
-  g_clear_object (&self->tls_database);
 
   G_OBJECT_CLASS (mgw_link_ws_parent_class)->dispose (object);
 }
@@ -627,37 +616,12 @@ mgw_link_ws_accept (GIOStream       *stream,
 }
 
 static void
-client_event_cb (GSocketClient      *client,
-                 GSocketClientEvent  event,
-                 GSocketConnectable *connectable,
-                 GIOStream          *connection,
-                 gpointer            user_data)
+connected (MgwLink           *link,
+           GSocketConnection *conn,
+           GError            *error)
 {
-  MgwLinkWs *self = user_data;
-
-  if (event == G_SOCKET_CLIENT_TLS_HANDSHAKING && self->tls_database != NULL &&
-      G_IS_TLS_CONNECTION (connection))
-    g_tls_connection_set_database (G_TLS_CONNECTION (connection), self->tls_database);
-  else if (event == G_SOCKET_CLIENT_CONNECTED && G_IS_SOCKET_CONNECTION (connection))
-    g_socket_set_option (g_socket_connection_get_socket (G_SOCKET_CONNECTION (connection)),
-                         IPPROTO_TCP, TCP_NODELAY, TRUE, NULL);
-}
-
-static void
-connected_cb (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  g_autoptr(MgwLinkWs) self = user_data;
-  g_autoptr(GSocketConnection) conn = NULL;
-  g_autoptr(GError) error = NULL;
+  MgwLinkWs *self = MGW_LINK_WS (link);
   g_autofree char *request = NULL;
-  gboolean cancelled;
-
-  conn = g_socket_client_connect_finish (G_SOCKET_CLIENT (source), result, &error);
-  g_signal_handlers_disconnect_by_data (source, self);
-  cancelled = g_cancellable_is_cancelled (self->connect_cancellable);
-  g_clear_object (&self->connect_cancellable);
 
   if (mgw_link_get_state (MGW_LINK (self)) != MGW_LINK_CONNECTING)
     {
@@ -668,13 +632,7 @@ connected_cb (GObject      *source,
   if (conn == NULL)
     {
       mgw_timer_stop (&self->deadline);
-      if (cancelled)
-        {
-          g_clear_error (&error);
-          error = g_error_new_literal (MGW_ERROR, MGW_ERROR_TIMED_OUT,
-                                       "connection timed out");
-        }
-      mgw_link_abort (MGW_LINK (self), g_steal_pointer (&error));
+      mgw_link_abort (MGW_LINK (self), g_error_copy (error));
       return;
     }
 
@@ -701,8 +659,6 @@ mgw_link_ws_connect (GTlsDatabase        *tls_database,
                      GError             **error)
 {
   g_autoptr(GUri) parsed = NULL;
-  g_autoptr(GSocketClient) client = NULL;
-  g_autoptr(GSocketConnectable) address = NULL;
   MgwLinkWs *self;
   const char *scheme, *host;
   gboolean tls;
@@ -745,21 +701,11 @@ mgw_link_ws_connect (GTlsDatabase        *tls_database,
     self->target = g_strdup_printf ("%s%s%s", *path ? path : "/",
                                     query ? "?" : "", query ? query : "");
   }
-  if (tls && tls_database != NULL)
-    self->tls_database = g_object_ref (tls_database);
 
-  client = g_socket_client_new ();
-  /* Straight to the server: no system proxy (its lookup costs a thread
-   * hop and a parse of /etc/services per connection). */
-  g_socket_client_set_enable_proxy (client, FALSE);
-  g_socket_client_set_tls (client, tls);
-  g_signal_connect (client, "event", G_CALLBACK (client_event_cb), self);
-  address = g_network_address_new (host, port > 0 ? port : (tls ? 443 : 80));
-  self->connect_cancellable = g_cancellable_new ();
   if (timeout_ms > 0)
     mgw_timer_start (&self->deadline, timeout_ms);
-  g_socket_client_connect_async (client, address, self->connect_cancellable,
-                                 connected_cb, g_object_ref (self));
+  mgw_link_connect (MGW_LINK (self), host, port > 0 ? port : (tls ? 443 : 80), tls,
+                    tls_database, connected);
   return MGW_LINK (self);
 }
 

@@ -17,6 +17,8 @@
 #include "mgw-throttle.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -49,6 +51,7 @@ typedef struct
   gboolean     pacing;       /* waiting for the pacer's next tick */
   GError      *close_error;  /* why we closed, when it was our decision */
   char        *description;
+  GCancellable *connecting;     /* mgw_link_connect () under way */
   gboolean     has_session;     /* log fields: whose link this is */
   guint        session_id;
   char        *peer;
@@ -188,6 +191,8 @@ mgw_link_dispose (GObject *object)
   MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
 
   mgw_timer_stop (&priv->flush_timer);
+  if (priv->connecting != NULL)
+    g_cancellable_cancel (priv->connecting);
   release_transport (self);
 
   G_OBJECT_CLASS (mgw_link_parent_class)->dispose (object);
@@ -970,6 +975,107 @@ mgw_link_set_description (MgwLink    *self,
 
   g_free (priv->description);
   priv->description = g_strdup (description);
+}
+
+/* --- outgoing connections --- */
+
+typedef struct
+{
+  MgwLink          *link;          /* a reference while connecting */
+  GTlsDatabase     *tls_database;
+  MgwLinkConnected  done;
+} Connecting;
+
+static void
+connecting_free (Connecting *c)
+{
+  g_clear_object (&c->tls_database);
+  g_object_unref (c->link);
+  g_free (c);
+}
+
+static void
+connect_event_cb (GSocketClient      *client,
+                  GSocketClientEvent  event,
+                  GSocketConnectable *connectable,
+                  GIOStream          *connection,
+                  gpointer            user_data)
+{
+  Connecting *c = user_data;
+
+  if (event == G_SOCKET_CLIENT_TLS_HANDSHAKING && c->tls_database != NULL &&
+      G_IS_TLS_CONNECTION (connection))
+    g_tls_connection_set_database (G_TLS_CONNECTION (connection), c->tls_database);
+  else if (event == G_SOCKET_CLIENT_CONNECTED && G_IS_SOCKET_CONNECTION (connection))
+    g_socket_set_option (g_socket_connection_get_socket (G_SOCKET_CONNECTION (connection)),
+                         IPPROTO_TCP, TCP_NODELAY, TRUE, NULL);
+}
+
+static void
+connect_done_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  Connecting *c = user_data;
+  MgwLinkPrivate *priv = mgw_link_get_instance_private (c->link);
+  g_autoptr(GSocketConnection) connection = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean cancelled;
+
+  connection = g_socket_client_connect_finish (G_SOCKET_CLIENT (source), result, &error);
+  g_signal_handlers_disconnect_by_data (source, c);
+  cancelled = priv->connecting != NULL && g_cancellable_is_cancelled (priv->connecting);
+  g_clear_object (&priv->connecting);
+  if (connection == NULL && cancelled)
+    {
+      g_clear_error (&error);
+      error = g_error_new_literal (MGW_ERROR, MGW_ERROR_TIMED_OUT, "connection timed out");
+    }
+  c->done (c->link, connection, error);
+  connecting_free (c);
+}
+
+void
+mgw_link_connect (MgwLink          *self,
+                  const char       *host,
+                  guint16           port,
+                  gboolean          tls,
+                  GTlsDatabase     *tls_database,
+                  MgwLinkConnected  done)
+{
+  MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GSocketConnectable) address = g_network_address_new (host, port);
+  Connecting *c;
+
+  g_return_if_fail (MGW_IS_LINK (self));
+  g_return_if_fail (host != NULL && done != NULL);
+  g_return_if_fail (priv->connecting == NULL);
+
+  c = g_new0 (Connecting, 1);
+  c->link = g_object_ref (self);
+  c->tls_database = tls && tls_database != NULL ? g_object_ref (tls_database) : NULL;
+  c->done = done;
+  /* Straight to the server: no system proxy (its lookup costs a thread
+   * hop and a parse of /etc/services per connection). */
+  g_socket_client_set_enable_proxy (client, FALSE);
+  g_socket_client_set_tls (client, tls);
+  g_signal_connect (client, "event", G_CALLBACK (connect_event_cb), c);
+  priv->connecting = g_cancellable_new ();
+  g_socket_client_connect_async (client, address, priv->connecting, connect_done_cb, c);
+}
+
+gboolean
+mgw_link_cancel_connect (MgwLink *self)
+{
+  MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
+
+  g_return_val_if_fail (MGW_IS_LINK (self), FALSE);
+
+  if (priv->connecting == NULL)
+    return FALSE;
+  g_cancellable_cancel (priv->connecting);
+  return TRUE;
 }
 
 void

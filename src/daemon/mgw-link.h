@@ -67,6 +67,22 @@ gsize         mgw_link_get_queued       (MgwLink      *self);
 void          mgw_link_set_queue_limit  (MgwLink      *self,
                                          gsize         limit);
 const char   *mgw_link_get_description  (MgwLink      *self);
+/* For client implementations: a TCP connection to host:port (TLS when
+ * tls, trusting tls_database, NULL: the system's), no proxy,
+ * TCP_NODELAY. done gets the connection, or the error ("connection timed
+ * out" after mgw_link_cancel_connect ()); the link is kept alive until
+ * then. One attempt at a time. */
+typedef void (*MgwLinkConnected) (MgwLink           *self,
+                                  GSocketConnection *connection,
+                                  GError            *error);
+void          mgw_link_connect          (MgwLink          *self,
+                                         const char       *host,
+                                         guint16           port,
+                                         gboolean          tls,
+                                         GTlsDatabase     *tls_database,
+                                         MgwLinkConnected  done);
+/* TRUE when an attempt was under way: done follows, with the error. */
+gboolean      mgw_link_cancel_connect   (MgwLink          *self);
 /* The session the link belongs to, for the journal: its log lines carry
  * MGW_SESSION_ID and MGW_PEER as the session's do. */
 void          mgw_link_set_session      (MgwLink      *self,
