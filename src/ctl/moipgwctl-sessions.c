@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* moipgwctl-sessions.c: the user sessions: `sessions` (the list, one
+ * row each), `session ID` (every property of one) and `disconnect ID`. */
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "moipgwctl.h"
+
+static gint
+compare_sessions (gconstpointer a,
+                  gconstpointer b)
+{
+  guint ia = mgw_dbus_session_get_id (*(MgwDBusSession **) a);
+  guint ib = mgw_dbus_session_get_id (*(MgwDBusSession **) b);
+
+  return ia < ib ? -1 : ia > ib;
+}
+
+static char *
+format_count (guint64 n)
+{
+  return g_strdup_printf ("%" G_GUINT64_FORMAT, n);
+}
+
+int
+mgw_ctl_cmd_sessions (Ctl   *ctl,
+                      char **args)
+{
+  int status = EXIT_FAILURE;
+  g_autoptr(GDBusObjectManager) manager = mgw_ctl_get_manager (ctl, &status);
+  g_autolist(GDBusObject) objects = NULL;
+  g_autoptr(GPtrArray) sessions = g_ptr_array_new ();
+
+  if (manager == NULL)
+    return status;
+  objects = g_dbus_object_manager_get_objects (manager);
+  for (GList *l = objects; l != NULL; l = l->next)
+    {
+      MgwDBusSession *session = mgw_dbus_object_peek_session (MGW_DBUS_OBJECT (l->data));
+
+      if (session != NULL)
+        g_ptr_array_add (sessions, session);
+    }
+  g_ptr_array_sort (sessions, compare_sessions);
+
+  if (ctl->json)
+    {
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+
+      json_builder_begin_array (b);
+      for (guint i = 0; i < sessions->len; i++)
+        {
+          json_builder_begin_object (b);
+          mgw_ctl_add_properties (sessions->pdata[i], b, NULL);
+          json_builder_end_object (b);
+        }
+      json_builder_end_array (b);
+      mgw_ctl_print_json (b, TRUE);
+    }
+  else if (sessions->len == 0)
+    g_print ("%s\n", _("No sessions."));
+  else
+    {
+      /* Right-aligned: id, bytes, redirections. */
+      g_autoptr(MgwCtlTable) table =
+        mgw_ctl_table_new (11, 1u << 0 | 1u << 5 | 1u << 6 | 1u << 7 | 1u << 8 | 1u << 9);
+
+      mgw_ctl_table_add (table, _("ID"));
+      mgw_ctl_table_add (table, _("ACCESS"));
+      mgw_ctl_table_add (table, _("PEER"));
+      mgw_ctl_table_add (table, _("STARTED"));
+      mgw_ctl_table_add (table, _("STATE"));
+      mgw_ctl_table_add (table, _("FROM USER"));
+      mgw_ctl_table_add (table, _("TO USER"));
+      mgw_ctl_table_add (table, _("REDIR"));
+      mgw_ctl_table_add (table, _("R.FROM USER"));
+      mgw_ctl_table_add (table, _("R.TO USER"));
+      mgw_ctl_table_add (table, _("TARGET"));
+      for (guint i = 0; i < sessions->len; i++)
+        {
+          MgwDBusSession *s = sessions->pdata[i];
+
+          mgw_ctl_table_take (table, g_strdup_printf ("%u", mgw_dbus_session_get_id (s)));
+          mgw_ctl_table_add (table, mgw_ctl_or_dash (mgw_dbus_session_get_access (s)));
+          mgw_ctl_table_take (table, mgw_ctl_format_peer (s));
+          mgw_ctl_table_take (table, mgw_ctl_format_time (mgw_dbus_session_get_start_time (s)));
+          mgw_ctl_table_add (table, mgw_ctl_or_dash (mgw_dbus_session_get_state (s)));
+          mgw_ctl_table_take (table, format_count (mgw_dbus_session_get_bytes_from_user (s)));
+          mgw_ctl_table_take (table, format_count (mgw_dbus_session_get_bytes_to_user (s)));
+          mgw_ctl_table_take (table, format_count (mgw_dbus_session_get_redirections (s)));
+          mgw_ctl_table_take (table,
+                              format_count (mgw_dbus_session_get_redirect_bytes_from_user (s)));
+          mgw_ctl_table_take (table,
+                              format_count (mgw_dbus_session_get_redirect_bytes_to_user (s)));
+          mgw_ctl_table_add (table, mgw_ctl_or_dash (mgw_dbus_session_get_target (s)));
+        }
+      mgw_ctl_table_print (table);
+    }
+  return EXIT_SUCCESS;
+}
+
+static gboolean
+parse_id (const char *text,
+          guint32    *id)
+{
+  guint64 value;
+
+  if (!g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT32, &value, NULL))
+    {
+      mgw_ctl_print_error (_("'%s' is not a session id (a number, as `moipgwctl sessions` shows)"),
+                           text);
+      return FALSE;
+    }
+  *id = (guint32) value;
+  return TRUE;
+}
+
+int
+mgw_ctl_cmd_session (Ctl   *ctl,
+                     char **args)
+{
+  int status = EXIT_FAILURE;
+  g_autoptr(MgwDBusSession) session = NULL;
+  guint32 id;
+
+  if (!parse_id (args[0], &id))
+    return EXIT_USAGE;
+  session = mgw_ctl_get_session (ctl, id, &status);
+  if (session == NULL)
+    return status;
+  return mgw_ctl_print_properties (ctl, session);
+}
+
+int
+mgw_ctl_cmd_disconnect (Ctl   *ctl,
+                        char **args)
+{
+  int status = EXIT_FAILURE;
+  g_autoptr(MgwDBusSession) session = NULL;
+  g_autoptr(GError) error = NULL;
+  guint32 id;
+
+  if (!parse_id (args[0], &id))
+    return EXIT_USAGE;
+  session = mgw_ctl_get_session (ctl, id, &status);
+  if (session == NULL)
+    return status;
+  if (!mgw_dbus_session_call_disconnect_sync (session, NULL, &error))
+    {
+      g_autofree char *remote = g_dbus_error_get_remote_error (error);
+      g_autofree char *what = g_strdup_printf (_("cannot disconnect session %u"), id);
+
+      /* Gone in the meantime. */
+      if (g_strcmp0 (remote, DBUS_ERROR_PREFIX "UnknownMethod") == 0 ||
+          g_strcmp0 (remote, DBUS_ERROR_PREFIX "UnknownObject") == 0)
+        {
+          mgw_ctl_print_error (_("no session %u"), id);
+          return EXIT_FAILURE;
+        }
+      return mgw_ctl_report_error (ctl, error, what);
+    }
+  if (ctl->json)
+    {
+      g_autoptr(JsonBuilder) b = mgw_ctl_action_begin ("disconnect");
+
+      json_builder_set_member_name (b, "Id");
+      json_builder_add_int_value (b, id);
+      mgw_ctl_action_end (b);
+    }
+  else
+    g_print (_("Session %u disconnected.\n"), id);
+  return EXIT_SUCCESS;
+}
