@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include "mgw-gateway.h"
+#include "mgw-admission.h"
 #include "mgw-error.h"
 #include "mgw-link-telnet.h"
 #include "mgw-link-ws.h"
@@ -26,14 +27,11 @@
 #include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 
-/* Descriptors kept free for redirections, consoles, files, the bus. */
-#define FD_RESERVE 64
 
 struct _MgwGateway
 {
@@ -49,7 +47,7 @@ struct _MgwGateway
   MgwAddressSet    *local;
   MgwAddressSet    *trusted;        /* proxies allowed to name the client */
   MgwLegacyConfig  *legacy;         /* GatewayConfig.json */
-  GHashTable       *per_address;    /* address -> number of sessions */
+  MgwAdmission     *admission;      /* bans, caps, room in open files */
   guint             sweep_id;
   MgwLocalAddresses *local_watch;   /* keeps `local` current */
   MgwListener      *telnet_listener;
@@ -63,10 +61,7 @@ struct _MgwGateway
   GHashTable       *sessions;      /* id -> MgwSession */
   guint64           ended_bad_input;
   gint64            start_time;     /* µs since the epoch */
-  guint             fd_limit;       /* RLIMIT_NOFILE, raised to its maximum */
-  guint             fd_base;        /* descriptors open before any user */
   guint             targets;        /* redirect targets open (one fd each) */
-  gboolean          fd_warned;
   guint             trim_id;
   guint             next_id;
   guint             n_by_access[MGW_N_ACCESS];
@@ -89,20 +84,6 @@ session_timed_out_cb (MgwSession *session,
 {
   if (which >= 0 && which < MGW_N_TIMEOUTS)
     self->counters.timeouts[which]++;
-}
-
-static void
-address_count (MgwGateway *self,
-               const char *address,
-               int         delta)
-{
-  guint n = GPOINTER_TO_UINT (g_hash_table_lookup (self->per_address, address));
-
-  n += delta;
-  if (n == 0)
-    g_hash_table_remove (self->per_address, address);
-  else
-    g_hash_table_replace (self->per_address, g_strdup (address), GUINT_TO_POINTER (n));
 }
 
 static void
@@ -176,7 +157,7 @@ session_ended_cb (MgwSession *session,
   if (g_hash_table_remove (self->sessions, GUINT_TO_POINTER (id)))
     {
       self->n_by_access[mgw_session_get_access (session)]--;
-      address_count (self, address, -1);
+      mgw_admission_count (self->admission, address, -1);
       g_signal_emit (self, signals[SIGNAL_SESSION_REMOVED], 0, session);
     }
   /* Give freed memory back to the system once everyone has left. */
@@ -244,7 +225,7 @@ add_session (MgwGateway *self,
                        g_object_ref (session));
   self->n_by_access[access]++;
   self->counters.sessions_total[access]++;
-  address_count (self, address, +1);
+  mgw_admission_count (self->admission, address, +1);
   mgw_link_set_rate (user, user_rate (self, access), self->pacer);
   mgw_session_set_check_proxy (session, access == MGW_ACCESS_TELNET && !trusted);
   if (mgw_legacy_config_get_dump_data (self->legacy))
@@ -281,86 +262,16 @@ tune_socket (GSocket *socket)
   g_socket_set_option (socket, SOL_SOCKET, SO_SNDBUF, USER_SNDBUF, NULL);
 }
 
-/* --- admission --- */
+/* --- admission (mgw-admission.c decides) --- */
 
-/* Checked before anything else for a connection: a banned address costs
- * no session, no upstream, no command-channel message. */
-static gboolean
-refuse_banned (MgwGateway *self,
-               const char *address,
-               MgwAccess   access)
-{
-  if (!mgw_ban_list_check (self->bans, address))
-    return FALSE;
-  self->counters.refused_banned++;
-  g_info ("refused %s user %s: banned", mgw_access_to_string (access), address);
-  return TRUE;
-}
-
-/* Descriptors in use, estimated without a system call: each session
- * holds its user's and its default server's, a redirection one more. */
+/* Descriptors the users hold, estimated without a system call: each
+ * session its user's and its default server's, a redirection one more,
+ * an upgrade under way one. */
 static guint
-fds_in_use (MgwGateway *self)
+user_fds (MgwGateway *self)
 {
-  return self->fd_base + 2 * g_hash_table_size (self->sessions) + self->targets +
+  return 2 * g_hash_table_size (self->sessions) + self->targets +
          g_hash_table_size (self->handshakes);
-}
-
-/* TRUE when a new user would bring the gateway too close to its limit
- * on open files (a redirection and a console need room too): the user is
- * refused with a status line rather than failing obscurely later. The
- * log says so once when nearing it. */
-static gboolean
-fds_short (MgwGateway *self)
-{
-  guint used = fds_in_use (self) + 2;
-  guint room = self->fd_limit > FD_RESERVE ? self->fd_limit - FD_RESERVE : 0;
-
-  if (self->fd_limit == 0)
-    return FALSE;
-  if (!self->fd_warned && used >= room / 10 * 9)
-    {
-      self->fd_warned = TRUE;
-      g_warning ("nearing the limit on open files: about %u of %u in use; new users are "
-                 "refused beyond %u (raise LimitNOFILE=)", used, self->fd_limit, room);
-    }
-  else if (self->fd_warned && used < room / 10 * 8)
-    self->fd_warned = FALSE;
-  return used > room;
-}
-
-/* The caps: NULL when there is room, else the reason. */
-static const char *
-refuse_full (MgwGateway *self,
-             const char *address)
-{
-  const MgwConfig *c = self->config;
-
-  if (c->max_sessions > 0 && g_hash_table_size (self->sessions) >= c->max_sessions)
-    return "max-sessions";
-  if (c->max_sessions_per_address > 0 &&
-      GPOINTER_TO_UINT (g_hash_table_lookup (self->per_address, address)) >=
-      c->max_sessions_per_address)
-    return "max-sessions-per-address";
-  if (fds_short (self))
-    return "file-descriptors";
-  return NULL;
-}
-
-/* A user refused for lack of room is told so, then closed. */
-static void
-turn_away (MgwGateway *self,
-           MgwLink    *link,
-           const char *address,
-           const char *rule)
-{
-  /* TRANSLATORS: a Minitel status line, 39 places at most. */
-  g_autoptr(GBytes) line = mgw_minitel_status_line (_("SERVICE FULL, RETRY LATER"));
-
-  self->counters.refused_full++;
-  g_message ("refused user %s: service full (rule %s)", address, rule);
-  mgw_link_send (link, line);
-  mgw_link_close (link, TRUE);
 }
 
 static gboolean
@@ -388,10 +299,10 @@ admit_telnet_user (MgwGateway        *self,
 
   tune_socket (g_socket_connection_get_socket (connection));
   link = mgw_link_telnet_new_server (G_IO_STREAM (connection), self->config->telnet_start);
-  full = refuse_full (self, address);
+  full = mgw_admission_refuse_full (self->admission, address, g_hash_table_size (self->sessions), user_fds (self));
   if (full != NULL)
     {
-      turn_away (self, link, address, full);
+      mgw_admission_turn_away (self->admission, link, address, full);
       return;
     }
   session = add_session (self, MGW_ACCESS_TELNET, link, address, port, trusted);
@@ -410,7 +321,7 @@ admit_telnet (MgwGateway        *self,
               const guint8      *initial,
               gsize              initial_len)
 {
-  if (refuse_banned (self, address, MGW_ACCESS_TELNET))
+  if (mgw_admission_is_banned (self->admission, address, MGW_ACCESS_TELNET))
     {
       g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
       return;
@@ -556,7 +467,7 @@ telnet_accept_cb (int         fd,
   g_autoptr(GSocketConnection) connection = NULL;
   gboolean trusted = is_trusted (self, address);
 
-  if (!trusted && refuse_banned (self, address, MGW_ACCESS_TELNET))
+  if (!trusted && mgw_admission_is_banned (self->admission, address, MGW_ACCESS_TELNET))
     {
       close (fd);
       return;
@@ -668,7 +579,7 @@ ws_decide_cb (MgwLinkWs   *link,
           up->port = forwarded_port;
         }
     }
-  if (refuse_banned (self, up->address, MGW_ACCESS_WS))
+  if (mgw_admission_is_banned (self->admission, up->address, MGW_ACCESS_WS))
     return 403;
   return 101;
 }
@@ -686,10 +597,10 @@ ws_upgraded_cb (MgwLink *link,
   g_hash_table_remove (self->handshakes, link);  /* frees up */
   mgw_link_ws_set_keepalive (MGW_LINK_WS (user), self->config->ws_ping_interval,
                              self->config->ws_ping_timeout);
-  full = refuse_full (self, address);
+  full = mgw_admission_refuse_full (self->admission, address, g_hash_table_size (self->sessions), user_fds (self));
   if (full != NULL)
     {
-      turn_away (self, user, address, full);
+      mgw_admission_turn_away (self->admission, user, address, full);
       return;
     }
   add_session (self, MGW_ACCESS_WS, user, address, port, FALSE);
@@ -720,7 +631,7 @@ ws_accept_cb (int         fd,
 
   /* A proxy names the client in its headers: checked at the request. */
   if (!is_trusted (self, address) &&
-      (refuse_banned (self, address, MGW_ACCESS_WS) || fds_short (self)))
+      (mgw_admission_is_banned (self->admission, address, MGW_ACCESS_WS) || mgw_admission_files_short (self->admission, user_fds (self))))
     {
       close (fd);
       return;
@@ -936,6 +847,7 @@ start_bans (MgwGateway  *self,
     g_warning ("cannot create the state directory %s: %s", self->config->state_dir,
                g_strerror (errno));
   self->bans = mgw_ban_list_new (banned_path, NULL, NULL);
+  mgw_admission_set_ban_list (self->admission, self->bans);
   mgw_ban_list_set_exempt (self->bans, self->never_ban, self->local);
   apply_ban_settings (self);
   if (!mgw_ban_list_load (self->bans, &local))
@@ -983,6 +895,7 @@ mgw_gateway_reload (MgwGateway  *self,
 
       old = self->config;
       self->config = mgw_config_ref (config);
+      mgw_admission_set_config (self->admission, self->config);
       g_strfreev (self->restart_pending);
       self->restart_pending = g_steal_pointer (&pending);
       if (self->restart_pending[0] != NULL)
@@ -1064,39 +977,11 @@ mgw_gateway_get_ban_list (MgwGateway *self)
   return self->bans;
 }
 
-/* Raises the soft limit on open files to the hard one (each user costs
- * two) and notes how many are open before the first user. */
-static void
-setup_fd_limit (MgwGateway *self)
-{
-  struct rlimit limit;
-  g_autoptr(GDir) dir = NULL;
-
-  if (getrlimit (RLIMIT_NOFILE, &limit) == 0)
-    {
-      if (limit.rlim_cur < limit.rlim_max)
-        {
-          limit.rlim_cur = limit.rlim_max;
-          if (setrlimit (RLIMIT_NOFILE, &limit) < 0)
-            getrlimit (RLIMIT_NOFILE, &limit);
-        }
-      self->fd_limit = limit.rlim_cur == RLIM_INFINITY ? G_MAXUINT : (guint) MIN (limit.rlim_cur, G_MAXUINT);
-    }
-  dir = g_dir_open ("/proc/self/fd", 0, NULL);
-  while (dir != NULL && g_dir_read_name (dir) != NULL)
-    self->fd_base++;
-  /* Listeners, command channel, bus and ban list are opened next. */
-  self->fd_base += 16;
-  g_message ("limit on open files: %u, room for about %u users", self->fd_limit,
-             self->fd_limit > self->fd_base + FD_RESERVE ?
-             (self->fd_limit - self->fd_base - FD_RESERVE) / 2 : 0);
-}
-
 gboolean
 mgw_gateway_start (MgwGateway  *self,
                    GError     **error)
 {
-  setup_fd_limit (self);
+  mgw_admission_setup_files (self->admission);
   if (!load_legacy_config (self, error) || !start_bans (self, error))
     return FALSE;
   if (self->config->tls_ca_file != NULL)
@@ -1292,7 +1177,7 @@ mgw_gateway_finalize (GObject *object)
   g_clear_pointer (&self->restart_pending, g_strfreev);
   g_clear_pointer (&self->trusted, mgw_address_set_free);
   g_clear_pointer (&self->legacy, mgw_legacy_config_free);
-  g_clear_pointer (&self->per_address, g_hash_table_unref);
+  g_clear_pointer (&self->admission, mgw_admission_free);
   g_clear_pointer (&self->pacer, mgw_pacer_free);
   G_OBJECT_CLASS (mgw_gateway_parent_class)->finalize (object);
 }
@@ -1325,7 +1210,8 @@ mgw_gateway_init (MgwGateway *self)
   self->restart_pending = g_new0 (char *, 1);
   self->trusted = mgw_address_set_new ();
   self->legacy = mgw_legacy_config_new ();
-  self->per_address = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->admission = mgw_admission_new (&self->counters.refused_banned,
+                                       &self->counters.refused_full);
   self->pacer = mgw_pacer_new (mgw_link_pace);
   /* link -> Upgrade (which holds the link) */
   self->handshakes = g_hash_table_new_full (NULL, NULL, NULL,
@@ -1338,5 +1224,6 @@ mgw_gateway_new (MgwConfig *config)
   MgwGateway *self = g_object_new (MGW_TYPE_GATEWAY, NULL);
 
   self->config = mgw_config_ref (config);
+  mgw_admission_set_config (self->admission, self->config);
   return self;
 }

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* mgw-admission.h: who comes in. The rules a new user meets before any
+ * session exists: a banned address, the caps on sessions (in all, per
+ * address) and the room left in open files; the refused are counted and
+ * told. The gateway asks; the listeners and the PROXY reader stay its. */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "mgw-ban-list.h"
+#include "mgw-config.h"
+#include "mgw-link.h"
+
+G_BEGIN_DECLS
+
+typedef struct _MgwAdmission MgwAdmission;
+
+/* The two counters are borrowed: they outlive the admission. */
+MgwAdmission *mgw_admission_new          (guint64         *refused_banned,
+                                          guint64         *refused_full);
+void          mgw_admission_free         (MgwAdmission    *self);
+/* The ban list to check (borrowed, set once it is loaded). */
+void          mgw_admission_set_ban_list (MgwAdmission    *self,
+                                          MgwBanList      *bans);
+/* The caps in force (borrowed; again after each reload). */
+void          mgw_admission_set_config   (MgwAdmission    *self,
+                                          const MgwConfig *config);
+/* Raises the soft limit on open files to the hard one (each user costs
+ * two) and notes how many are open before the first user; logs the room. */
+void          mgw_admission_setup_files  (MgwAdmission    *self);
+
+/* A banned address: counted and logged, TRUE: refuse without a word
+ * (no session, no upstream, no command-channel message). */
+gboolean      mgw_admission_is_banned    (MgwAdmission    *self,
+                                          const char      *address,
+                                          MgwAccess        access);
+/* TRUE when a new user would bring the gateway too close to its limit on
+ * open files (a redirection and a console need room too); user_fds:
+ * descriptors the users hold now. Logs once when nearing it. */
+gboolean      mgw_admission_files_short  (MgwAdmission    *self,
+                                          guint            user_fds);
+/* The caps: NULL when there is room for one more session from address,
+ * else the rule that refuses it ("max-sessions", ...). */
+const char   *mgw_admission_refuse_full  (MgwAdmission    *self,
+                                          const char      *address,
+                                          guint            n_sessions,
+                                          guint            user_fds);
+/* A user refused for lack of room: counted, told SERVICE FULL, closed. */
+void          mgw_admission_turn_away    (MgwAdmission    *self,
+                                          MgwLink         *link,
+                                          const char      *address,
+                                          const char      *rule);
+/* Sessions open by address: +1 when one starts, -1 when it ends. */
+void          mgw_admission_count        (MgwAdmission    *self,
+                                          const char      *address,
+                                          int              delta);
+
+G_END_DECLS
