@@ -5,6 +5,7 @@
 
 #include "mgw-error.h"
 #include "mgw-redirect-policy.h"
+#include "mgw-uri.h"
 
 #include <string.h>
 
@@ -130,6 +131,26 @@ test_bad_lists (void)
     }
 }
 
+/* A server URI's port: written, or its scheme's. */
+static void
+test_uri_ports (void)
+{
+  static const struct { const char *uri; guint16 port; } cases[] = {
+    { "ws://example.org/", 80 }, { "WSS://example.org/x", 443 }, { "telnet://example.org", 23 },
+    { "ws://example.org:8080/", 8080 }, { "telnet://[2001:db8::1]:2323", 2323 },
+    { "http://example.org/", 0 }, { "wss://example.org:443/", 443 },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GUri) uri = g_uri_parse (cases[i].uri, G_URI_FLAGS_NONE, NULL);
+      g_assert_nonnull (uri);
+      g_assert_cmpuint (mgw_uri_get_port (uri), ==, cases[i].port);
+    }
+  g_assert_cmpuint (mgw_uri_scheme_port ("Telnet"), ==, 23);
+  g_assert_cmpuint (mgw_uri_scheme_port ("gopher"), ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -137,6 +158,7 @@ main (int argc, char **argv)
   g_test_add_func ("/redirect-policy/default", test_default);
   g_test_add_func ("/redirect-policy/hosts-and-ports", test_hosts_and_ports);
   g_test_add_func ("/redirect-policy/guarded", test_guarded);
+  g_test_add_func ("/redirect-policy/uri-ports", test_uri_ports);
   g_test_add_func ("/redirect-policy/bad-lists", test_bad_lists);
   return g_test_run ();
 }

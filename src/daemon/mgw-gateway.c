@@ -21,6 +21,7 @@
 #include "mgw-profiles.h"
 #include "mgw-proxy.h"
 #include "mgw-redirect-policy.h"
+#include "mgw-uri.h"
 #include "mgw-throttle.h"
 
 #include <errno.h>
@@ -688,17 +689,12 @@ targets_gateway (MgwGateway *self,
                  const char *uri)
 {
   g_autoptr(GUri) parsed = g_uri_parse (uri, G_URI_FLAGS_NONE, NULL);
-  const char *scheme;
   const char *host;
   int port;
 
   if (parsed == NULL || (host = g_uri_get_host (parsed)) == NULL)
     return FALSE;
-  scheme = g_uri_get_scheme (parsed);
-  port = g_uri_get_port (parsed);
-  if (port < 0)
-    port = g_ascii_strcasecmp (scheme, "wss") == 0 ? 443 :
-           g_ascii_strcasecmp (scheme, "telnet") == 0 ? 23 : 80;
+  port = mgw_uri_get_port (parsed);
   return is_own_port (self, port) &&
          (mgw_redirect_policy_is_guarded_host (host) ||
           mgw_address_set_contains (self->local, host));

@@ -17,6 +17,7 @@
 #include "mgw-minitel.h"
 #include "mgw-poller.h"
 #include "mgw-ws-codec.h"
+#include "mgw-uri.h"
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -694,7 +695,7 @@ mgw_link_ws_connect (GTlsDatabase        *tls_database,
     const char *path = g_uri_get_path (parsed);
     const char *query = g_uri_get_query (parsed);
 
-    if (port > 0 && port != (tls ? 443 : 80))
+    if (port > 0 && port != mgw_uri_scheme_port (scheme))
       self->host_header = g_strdup_printf (ipv6 ? "[%s]:%d" : "%s:%d", host, port);
     else
       self->host_header = g_strdup_printf (ipv6 ? "[%s]" : "%s", host);
@@ -704,7 +705,7 @@ mgw_link_ws_connect (GTlsDatabase        *tls_database,
 
   if (timeout_ms > 0)
     mgw_timer_start (&self->deadline, timeout_ms);
-  mgw_link_connect (MGW_LINK (self), host, port > 0 ? port : (tls ? 443 : 80), tls,
+  mgw_link_connect (MGW_LINK (self), host, mgw_uri_get_port (parsed), tls,
                     tls_database, connected);
   return MGW_LINK (self);
 }

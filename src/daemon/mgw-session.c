@@ -26,6 +26,7 @@
 #include "mgw-poller.h"
 #include "mgw-proxy.h"
 #include "mgw-throttle.h"
+#include "mgw-uri.h"
 
 #include <glib/gi18n.h>
 #include <errno.h>
@@ -835,13 +836,12 @@ open_target (MgwSession       *self,
     return NULL;
   if (g_ascii_strcasecmp (g_uri_get_scheme (parsed), "telnet") == 0)
     {
-      int port = g_uri_get_port (parsed);
       if (g_uri_get_host (parsed) == NULL || *g_uri_get_host (parsed) == '\0')
         {
           g_set_error (error, MGW_ERROR, MGW_ERROR_BAD_INPUT, "'%s' names no host", uri);
           return NULL;
         }
-      link = mgw_link_telnet_connect (g_uri_get_host (parsed), port > 0 ? port : 23,
+      link = mgw_link_telnet_connect (g_uri_get_host (parsed), mgw_uri_get_port (parsed),
                                       c->connect_timeout * 1000);
     }
   else

@@ -12,6 +12,7 @@
 #include "config.h"
 
 #include "mgw-teletel.h"
+#include "mgw-uri.h"
 #include "mgw-teletel-process.h"
 #include "mgw-teletel-systemd.h"
 #include "mgw-error.h"
@@ -377,9 +378,7 @@ command_port (const char  *uri,
                      "so the Teletel server's port is not known"), uri ? uri : "");
       return FALSE;
     }
-  p = g_uri_get_port (parsed);
-  if (p <= 0)
-    p = g_ascii_strcasecmp (g_uri_get_scheme (parsed), "wss") == 0 ? 443 : 80;
+  p = mgw_uri_get_port (parsed);
   *port = (guint16) p;
   return TRUE;
 }

@@ -15,6 +15,7 @@
 
 #include "mgw-redirect-policy.h"
 #include "mgw-error.h"
+#include "mgw-uri.h"
 
 #include <string.h>
 
@@ -223,9 +224,7 @@ mgw_redirect_policy_allows (const char  *allow,
     t.host = lower;
   }
   t.guarded = mgw_redirect_policy_is_guarded_host (host);
-  t.port = g_uri_get_port (parsed);
-  if (t.port < 0)
-    t.port = g_str_equal (scheme, "wss") ? 443 : g_str_equal (scheme, "telnet") ? 23 : 80;
+  t.port = mgw_uri_get_port (parsed);
   allowed = each_entry (allow, target_matches, &t, &local);
   g_free (t.host);
   if (local != NULL)
