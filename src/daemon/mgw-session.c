@@ -22,11 +22,11 @@
 #include "mgw-error.h"
 #include "mgw-link-telnet.h"
 #include "mgw-link-ws.h"
+#include "mgw-link-factory.h"
 #include "mgw-minitel.h"
 #include "mgw-poller.h"
 #include "mgw-proxy.h"
 #include "mgw-throttle.h"
-#include "mgw-uri.h"
 
 #include <glib/gi18n.h>
 #include <errno.h>
@@ -828,36 +828,11 @@ open_target (MgwSession       *self,
              MgwFrameType      frame_type,
              GError          **error)
 {
-  const MgwConfig *c = self->config;
-  g_autoptr(GUri) parsed = g_uri_parse (uri, G_URI_FLAGS_NONE, error);
-  MgwLink *link;
+  MgwLinkRequest request = {
+    uri, (const char * const *) protocols, frame_type, ping, self->id, self->peer_address,
+  };
 
-  if (parsed == NULL)
-    return NULL;
-  if (g_ascii_strcasecmp (g_uri_get_scheme (parsed), "telnet") == 0)
-    {
-      if (g_uri_get_host (parsed) == NULL || *g_uri_get_host (parsed) == '\0')
-        {
-          g_set_error (error, MGW_ERROR, MGW_ERROR_BAD_INPUT, "'%s' names no host", uri);
-          return NULL;
-        }
-      link = mgw_link_telnet_connect (g_uri_get_host (parsed), mgw_uri_get_port (parsed),
-                                      c->connect_timeout * 1000);
-    }
-  else
-    {
-      link = mgw_link_ws_connect (self->tls_database, uri, (const char * const *) protocols,
-                                  frame_type, c->connect_timeout * 1000, error);
-      if (link == NULL)
-        return NULL;
-      mgw_link_ws_set_keepalive (MGW_LINK_WS (link), ping, ping ? c->ws_ping_timeout : 0);
-      mgw_link_ws_set_max_incoming (MGW_LINK_WS (link), c->ws_max_message);
-    }
-  mgw_link_set_description (link, uri);
-  mgw_link_set_session (link, self->id, self->peer_address);
-  mgw_link_set_queue_limit (link, c->queue_limit);
-  mgw_link_set_stall_timeout (link, c->stall_timeout);
-  return link;
+  return mgw_link_open (self->tls_database, self->config, &request, error);
 }
 
 /* A CONNECT from Teletel (docs/protocol.md, Command channel): values in
@@ -950,10 +925,8 @@ mgw_session_start (MgwSession *self)
                                             self->peer_address, self->peer_port,
                                             self->id));
 
-  self->server = mgw_link_ws_connect (self->tls_database, c->server_uri,
-                                      (const char * const *) c->server_subprotocols,
-                                      c->server_frame_type,
-                                      c->connect_timeout * 1000, &error);
+  self->server = open_target (self, c->server_uri, c->server_ping, c->server_subprotocols,
+                              c->server_frame_type, &error);
   if (self->server == NULL)
     {
       session_log (self, G_LOG_LEVEL_WARNING, "cannot open the default server: %s",
@@ -963,13 +936,6 @@ mgw_session_start (MgwSession *self)
       mgw_session_end (self, N_("SERVER UNAVAILABLE, RETRY LATER"));
       return;
     }
-  mgw_link_set_description (self->server, c->server_uri);
-  mgw_link_set_session (self->server, self->id, self->peer_address);
-  mgw_link_set_queue_limit (self->server, c->queue_limit);
-  mgw_link_set_stall_timeout (self->server, c->stall_timeout);
-  mgw_link_ws_set_keepalive (MGW_LINK_WS (self->server), c->server_ping,
-                             c->server_ping ? c->ws_ping_timeout : 0);
-  mgw_link_ws_set_max_incoming (MGW_LINK_WS (self->server), c->ws_max_message);
   g_signal_connect (self->server, "opened", G_CALLBACK (server_opened_cb), self);
   g_signal_connect (self->server, "received", G_CALLBACK (server_received_cb), self);
   g_signal_connect (self->server, "closed", G_CALLBACK (server_closed_cb), self);
