@@ -300,7 +300,8 @@ admit_telnet_user (MgwGateway        *self,
 
   tune_socket (g_socket_connection_get_socket (connection));
   link = mgw_link_telnet_new_server (G_IO_STREAM (connection), self->config->telnet_start);
-  full = mgw_admission_refuse_full (self->admission, address, g_hash_table_size (self->sessions), user_fds (self));
+  full = mgw_admission_refuse_full (self->admission, address,
+                                    g_hash_table_size (self->sessions), user_fds (self));
   if (full != NULL)
     {
       mgw_admission_turn_away (self->admission, link, address, full);
@@ -598,7 +599,8 @@ ws_upgraded_cb (MgwLink *link,
   g_hash_table_remove (self->handshakes, link);  /* frees up */
   mgw_link_ws_set_keepalive (MGW_LINK_WS (user), self->config->ws_ping_interval,
                              self->config->ws_ping_timeout);
-  full = mgw_admission_refuse_full (self->admission, address, g_hash_table_size (self->sessions), user_fds (self));
+  full = mgw_admission_refuse_full (self->admission, address,
+                                    g_hash_table_size (self->sessions), user_fds (self));
   if (full != NULL)
     {
       mgw_admission_turn_away (self->admission, user, address, full);
@@ -632,7 +634,8 @@ ws_accept_cb (int         fd,
 
   /* A proxy names the client in its headers: checked at the request. */
   if (!is_trusted (self, address) &&
-      (mgw_admission_is_banned (self->admission, address, MGW_ACCESS_WS) || mgw_admission_files_short (self->admission, user_fds (self))))
+      (mgw_admission_is_banned (self->admission, address, MGW_ACCESS_WS) ||
+       mgw_admission_files_short (self->admission, user_fds (self))))
     {
       close (fd);
       return;
