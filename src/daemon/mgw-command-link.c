@@ -193,6 +193,8 @@ connect_now (MgwCommandLink *self)
 void
 mgw_command_link_start (MgwCommandLink *self)
 {
+  g_return_if_fail (MGW_IS_COMMAND_LINK (self));
+
   if (self->link == NULL && self->retry_id == 0)
     connect_now (self);
 }
@@ -202,6 +204,8 @@ void
 mgw_command_link_send (MgwCommandLink *self,
                        const char     *message)
 {
+  g_return_if_fail (MGW_IS_COMMAND_LINK (self));
+
   g_debug ("command channel: sending %s", message);
   if (self->connected && self->link != NULL &&
       mgw_link_get_state (self->link) == MGW_LINK_OPEN)
@@ -221,24 +225,32 @@ mgw_command_link_send (MgwCommandLink *self,
 gboolean
 mgw_command_link_get_connected (MgwCommandLink *self)
 {
+  g_return_val_if_fail (MGW_IS_COMMAND_LINK (self), FALSE);
+
   return self->connected;
 }
 
 guint64
 mgw_command_link_get_dropped (MgwCommandLink *self)
 {
+  g_return_val_if_fail (MGW_IS_COMMAND_LINK (self), 0);
+
   return self->dropped;
 }
 
 guint64
 mgw_command_link_get_bad_commands (MgwCommandLink *self)
 {
+  g_return_val_if_fail (MGW_IS_COMMAND_LINK (self), 0);
+
   return self->bad_commands;
 }
 
 const char *
 mgw_command_link_get_uri (MgwCommandLink *self)
 {
+  g_return_val_if_fail (MGW_IS_COMMAND_LINK (self), NULL);
+
   return self->uri;
 }
 

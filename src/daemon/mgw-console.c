@@ -866,11 +866,17 @@ gboolean
 mgw_console_start (MgwConsole  *self,
                    GError     **error)
 {
-  MgwConfig *config = mgw_gateway_get_config (self->gateway);
+  MgwConfig *config;
   GSocketListener *listener;
-  char **addresses = config->console_addresses;
-  guint16 port = config->display_port;
+  char **addresses;
+  guint16 port;
   g_autoptr(GError) local = NULL;
+
+  g_return_val_if_fail (MGW_IS_CONSOLE (self), FALSE);
+
+  config = mgw_gateway_get_config (self->gateway);
+  addresses = config->console_addresses;
+  port = config->display_port;
 
   if (config->display_port == MGW_PORT_OFF)
     return TRUE;
@@ -919,12 +925,16 @@ mgw_console_start (MgwConsole  *self,
 guint16
 mgw_console_get_port (MgwConsole *self)
 {
+  g_return_val_if_fail (MGW_IS_CONSOLE (self), 0);
+
   return self->port;
 }
 
 guint
 mgw_console_get_n_clients (MgwConsole *self)
 {
+  g_return_val_if_fail (MGW_IS_CONSOLE (self), 0);
+
   return self->clients->len;
 }
 

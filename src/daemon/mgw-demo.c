@@ -481,6 +481,8 @@ mgw_demo_start (MgwDemo  *self,
   g_autoptr(GSocketAddress) bound = NULL;
   guint port;
 
+  g_return_val_if_fail (MGW_IS_DEMO (self), FALSE);
+
   self->service = g_socket_service_new ();
   if (!g_socket_listener_add_address (G_SOCKET_LISTENER (self->service), address,
                                       G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL,
@@ -503,18 +505,24 @@ mgw_demo_start (MgwDemo  *self,
 const char *
 mgw_demo_get_uri (MgwDemo *self)
 {
+  g_return_val_if_fail (MGW_IS_DEMO (self), NULL);
+
   return self->uri;
 }
 
 const char *
 mgw_demo_get_command_uri (MgwDemo *self)
 {
+  g_return_val_if_fail (MGW_IS_DEMO (self), NULL);
+
   return self->command_uri;
 }
 
 const char *
 mgw_demo_get_service_uri (MgwDemo *self)
 {
+  g_return_val_if_fail (MGW_IS_DEMO (self), NULL);
+
   return self->service_uri;
 }
 

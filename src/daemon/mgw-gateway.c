@@ -739,8 +739,11 @@ gboolean
 mgw_gateway_reload_profiles (MgwGateway  *self,
                              GError     **error)
 {
-  g_autofree char *path = profiles_path (self->config);
+  g_autofree char *path = NULL;
 
+  g_return_val_if_fail (MGW_IS_GATEWAY (self), FALSE);
+
+  path = profiles_path (self->config);
   if (!mgw_profiles_load_file (self->profiles, path, error))
     return FALSE;
   g_message ("%u redirect profiles from %s", mgw_profiles_get_size (self->profiles), path);
@@ -876,6 +879,8 @@ mgw_gateway_reload (MgwGateway  *self,
   g_autoptr(MgwProfiles) profiles = mgw_profiles_new ();
   g_autoptr(MgwConfig) old = NULL;
 
+  g_return_val_if_fail (MGW_IS_GATEWAY (self), FALSE);
+
   if (config != NULL && !load_trusted (trusted, config->trusted_proxies, error))
     return FALSE;
   never_path = g_build_filename (config ? config->config_path : self->config->config_path,
@@ -967,12 +972,16 @@ mgw_gateway_unban (MgwGateway  *self,
                    const char  *address,
                    GError     **error)
 {
+  g_return_val_if_fail (MGW_IS_GATEWAY (self), FALSE);
+
   return mgw_ban_list_unban (self->bans, address, error);
 }
 
 MgwBanList *
 mgw_gateway_get_ban_list (MgwGateway *self)
 {
+  g_return_val_if_fail (MGW_IS_GATEWAY (self), NULL);
+
   return self->bans;
 }
 
@@ -980,6 +989,8 @@ gboolean
 mgw_gateway_start (MgwGateway  *self,
                    GError     **error)
 {
+  g_return_val_if_fail (MGW_IS_GATEWAY (self), FALSE);
+
   mgw_admission_setup_files (self->admission);
   if (!load_legacy_config (self, error) || !start_bans (self, error))
     return FALSE;
@@ -1022,6 +1033,8 @@ mgw_gateway_stop (MgwGateway *self,
 {
   g_autoptr(GPtrArray) sessions = NULL;
 
+  g_return_if_fail (MGW_IS_GATEWAY (self));
+
   g_clear_pointer (&self->telnet_listener, mgw_listener_free);
   g_clear_pointer (&self->ws_listener, mgw_listener_free);
   g_hash_table_remove_all (self->handshakes);
@@ -1040,12 +1053,16 @@ mgw_gateway_stop (MgwGateway *self,
 guint16
 mgw_gateway_get_telnet_port (MgwGateway *self)
 {
+  g_return_val_if_fail (MGW_IS_GATEWAY (self), 0);
+
   return self->telnet_port;
 }
 
 guint16
 mgw_gateway_get_ws_port (MgwGateway *self)
 {
+  g_return_val_if_fail (MGW_IS_GATEWAY (self), 0);
+
   return self->ws_port;
 }
 
@@ -1070,6 +1087,8 @@ mgw_gateway_add_own_port (MgwGateway *self,
 guint
 mgw_gateway_get_n_sessions (MgwGateway *self)
 {
+  g_return_val_if_fail (MGW_IS_GATEWAY (self), 0);
+
   return g_hash_table_size (self->sessions);
 }
 
@@ -1077,6 +1096,8 @@ guint
 mgw_gateway_get_n_sessions_by_access (MgwGateway *self,
                                       MgwAccess   access)
 {
+  g_return_val_if_fail (MGW_IS_GATEWAY (self), 0);
+
   return self->n_by_access[access];
 }
 
@@ -1084,6 +1105,8 @@ MgwSession *
 mgw_gateway_lookup_session (MgwGateway *self,
                             guint       id)
 {
+  g_return_val_if_fail (MGW_IS_GATEWAY (self), NULL);
+
   return g_hash_table_lookup (self->sessions, GUINT_TO_POINTER (id));
 }
 
@@ -1091,6 +1114,8 @@ mgw_gateway_lookup_session (MgwGateway *self,
 GList *
 mgw_gateway_get_sessions (MgwGateway *self)
 {
+  g_return_val_if_fail (MGW_IS_GATEWAY (self), NULL);
+
   return g_hash_table_get_values (self->sessions);
 }
 
@@ -1098,6 +1123,8 @@ mgw_gateway_get_sessions (MgwGateway *self)
 const MgwCounters *
 mgw_gateway_get_counters (MgwGateway *self)
 {
+  g_return_val_if_fail (MGW_IS_GATEWAY (self), NULL);
+
   GHashTableIter iter;
   gpointer value;
 
@@ -1111,18 +1138,24 @@ mgw_gateway_get_counters (MgwGateway *self)
 MgwConfig *
 mgw_gateway_get_config (MgwGateway *self)
 {
+  g_return_val_if_fail (MGW_IS_GATEWAY (self), NULL);
+
   return self->config;
 }
 
 gint64
 mgw_gateway_get_start_time (MgwGateway *self)
 {
+  g_return_val_if_fail (MGW_IS_GATEWAY (self), 0);
+
   return self->start_time;
 }
 
 MgwCommandLink *
 mgw_gateway_get_command_link (MgwGateway *self)
 {
+  g_return_val_if_fail (MGW_IS_GATEWAY (self), NULL);
+
   return self->command_link;
 }
 

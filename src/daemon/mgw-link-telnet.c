@@ -172,6 +172,8 @@ mgw_link_telnet_feed (MgwLinkTelnet *self,
                       const guint8  *data,
                       gsize          len)
 {
+  g_return_if_fail (MGW_IS_LINK_TELNET (self));
+
   if (mgw_link_get_state (MGW_LINK (self)) == MGW_LINK_OPEN)
     mgw_link_feed (MGW_LINK (self), data, len);
 }

@@ -715,6 +715,8 @@ mgw_link_ws_set_keepalive (MgwLinkWs *self,
                            guint      interval_s,
                            guint      timeout_s)
 {
+  g_return_if_fail (MGW_IS_LINK_WS (self));
+
   self->keepalive_interval = interval_s;
   self->keepalive_timeout = timeout_s;
   start_keepalive (self);
@@ -724,6 +726,8 @@ void
 mgw_link_ws_set_max_incoming (MgwLinkWs *self,
                               guint64    max_bytes)
 {
+  g_return_if_fail (MGW_IS_LINK_WS (self));
+
   self->max_incoming = max_bytes;
   if (self->decoder != NULL)
     mgw_ws_decoder_set_max_message (self->decoder, max_bytes);

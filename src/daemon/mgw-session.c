@@ -317,6 +317,8 @@ void
 mgw_session_end (MgwSession *self,
                  const char *status)
 {
+  g_return_if_fail (MGW_IS_SESSION (self));
+
   if (self->state >= MGW_SESSION_CLOSING)
     return;
 
@@ -846,10 +848,16 @@ mgw_session_redirect (MgwSession        *self,
                       GError           **error)
 {
   g_autoptr(GError) local = NULL;
-  char **protocols = command->subprotocols;
-  guint ping = command->ping;
-  MgwFrameType frame_type = self->config->server_frame_type;
+  char **protocols;
+  guint ping;
+  MgwFrameType frame_type;
 
+  g_return_val_if_fail (MGW_IS_SESSION (self), FALSE);
+  g_return_val_if_fail (command != NULL, FALSE);
+
+  protocols = command->subprotocols;
+  ping = command->ping;
+  frame_type = self->config->server_frame_type;
   if (self->state != MGW_SESSION_TELETEL)
     {
       g_set_error (error, MGW_ERROR, MGW_ERROR_FAILED,
@@ -1071,54 +1079,72 @@ mgw_session_new (guint           id,
 guint
 mgw_session_get_id (MgwSession *self)
 {
+  g_return_val_if_fail (MGW_IS_SESSION (self), 0);
+
   return self->id;
 }
 
 MgwAccess
 mgw_session_get_access (MgwSession *self)
 {
+  g_return_val_if_fail (MGW_IS_SESSION (self), 0);
+
   return self->access;
 }
 
 const char *
 mgw_session_get_peer_address (MgwSession *self)
 {
+  g_return_val_if_fail (MGW_IS_SESSION (self), NULL);
+
   return self->peer_address;
 }
 
 guint16
 mgw_session_get_peer_port (MgwSession *self)
 {
+  g_return_val_if_fail (MGW_IS_SESSION (self), 0);
+
   return self->peer_port;
 }
 
 MgwSessionState
 mgw_session_get_state (MgwSession *self)
 {
+  g_return_val_if_fail (MGW_IS_SESSION (self), 0);
+
   return self->state;
 }
 
 gint64
 mgw_session_get_start_time (MgwSession *self)
 {
+  g_return_val_if_fail (MGW_IS_SESSION (self), 0);
+
   return self->start_wall;
 }
 
 guint64
 mgw_session_get_bytes_from_user (MgwSession *self)
 {
+  g_return_val_if_fail (MGW_IS_SESSION (self), 0);
+
   return mgw_link_get_bytes_in (self->user);
 }
 
 guint64
 mgw_session_get_bytes_to_user (MgwSession *self)
 {
+  g_return_val_if_fail (MGW_IS_SESSION (self), 0);
+
   return mgw_link_get_bytes_out (self->user);
 }
 
 const char *
 mgw_session_get_end_reason (MgwSession *self)
 {
+  g_return_val_if_fail (MGW_IS_SESSION (self), NULL);
+
   return self->end_reason;
 }
 
@@ -1130,6 +1156,8 @@ mgw_session_set_dump (MgwSession  *self,
                       const char  *path,
                       GError     **error)
 {
+  g_return_val_if_fail (MGW_IS_SESSION (self), FALSE);
+
   g_autoptr(GDateTime) second = g_date_time_new_from_unix_local (self->start_wall / G_USEC_PER_SEC);
   g_autoptr(GDateTime) start = g_date_time_add (second, self->start_wall % G_USEC_PER_SEC);
   g_autofree char *when = g_date_time_format (start, "%Y-%m-%d %H:%M:%S.%f");
@@ -1154,7 +1182,11 @@ void
 mgw_session_watch (MgwSession *self,
                    gboolean    watch)
 {
-  guint before = self->watchers;
+  guint before;
+
+  g_return_if_fail (MGW_IS_SESSION (self));
+
+  before = self->watchers;
 
   if (watch)
     self->watchers++;
@@ -1171,6 +1203,8 @@ mgw_session_watch (MgwSession *self,
 gboolean
 mgw_session_get_watched (MgwSession *self)
 {
+  g_return_val_if_fail (MGW_IS_SESSION (self), FALSE);
+
   return self->watchers > 0;
 }
 
@@ -1179,6 +1213,8 @@ void
 mgw_session_set_check_proxy (MgwSession *self,
                              gboolean    check)
 {
+  g_return_if_fail (MGW_IS_SESSION (self));
+
   self->check_proxy = check;
 }
 
@@ -1186,12 +1222,16 @@ mgw_session_set_check_proxy (MgwSession *self,
 gboolean
 mgw_session_get_user_left (MgwSession *self)
 {
+  g_return_val_if_fail (MGW_IS_SESSION (self), FALSE);
+
   return self->user_left;
 }
 
 gint64
 mgw_session_get_duration (MgwSession *self)
 {
+  g_return_val_if_fail (MGW_IS_SESSION (self), 0);
+
   return g_get_monotonic_time () - self->start_mono;
 }
 
@@ -1199,6 +1239,8 @@ mgw_session_get_duration (MgwSession *self)
 guint64
 mgw_session_get_bad_input (MgwSession *self)
 {
+  g_return_val_if_fail (MGW_IS_SESSION (self), 0);
+
   return mgw_link_get_bad_input (self->user) +
          (self->server ? mgw_link_get_bad_input (self->server) : 0) +
          (self->target ? mgw_link_get_bad_input (self->target) : 0);
@@ -1207,23 +1249,31 @@ mgw_session_get_bad_input (MgwSession *self)
 guint
 mgw_session_get_redirections (MgwSession *self)
 {
+  g_return_val_if_fail (MGW_IS_SESSION (self), 0);
+
   return self->redirections;
 }
 
 const char *
 mgw_session_get_target (MgwSession *self)
 {
+  g_return_val_if_fail (MGW_IS_SESSION (self), NULL);
+
   return self->state == MGW_SESSION_REDIRECTED ? self->target_uri : NULL;
 }
 
 guint64
 mgw_session_get_redirect_bytes_from_user (MgwSession *self)
 {
+  g_return_val_if_fail (MGW_IS_SESSION (self), 0);
+
   return redirected (self) ? mgw_link_get_bytes_in (self->user) - self->target_base_in : 0;
 }
 
 guint64
 mgw_session_get_redirect_bytes_to_user (MgwSession *self)
 {
+  g_return_val_if_fail (MGW_IS_SESSION (self), 0);
+
   return redirected (self) ? mgw_link_get_bytes_out (self->user) - self->target_base_out : 0;
 }

@@ -209,6 +209,8 @@ mgw_teletel_set_state (MgwTeletel      *self,
 {
   MgwTeletelPrivate *priv = mgw_teletel_get_instance_private (self);
 
+  g_return_if_fail (MGW_IS_TELETEL (self));
+
   g_object_freeze_notify (G_OBJECT (self));
   if (priv->state != state)
     {
