@@ -20,6 +20,7 @@
 #include "mgw-poller.h"
 #include "mgw-profiles.h"
 #include "mgw-proxy.h"
+#include "mgw-proxy-reader.h"
 #include "mgw-redirect-policy.h"
 #include "mgw-uri.h"
 #include "mgw-throttle.h"
@@ -331,115 +332,24 @@ admit_telnet (MgwGateway        *self,
   admit_telnet_user (self, connection, address, port, trusted, initial, initial_len);
 }
 
-/* Reading the PROXY header a trusted proxy sends first (v1 or v2). */
-typedef struct
-{
-  MgwGateway        *gateway;
-  GSocketConnection *connection;
-  GSource           *source;
-  guint              timeout_id;
-  char              *address;     /* the socket's */
-  guint16            port;
-  guint8             buf[MGW_PROXY_V2_MAX];
-  gsize              len;
-} ProxyRead;
-
+/* A trusted proxy said whose connection it is (mgw-proxy-reader.c). */
 static void
-proxy_read_free (ProxyRead *pr)
+proxy_admit (GObject           *owner,
+             GSocketConnection *connection,
+             const char        *address,
+             guint16            port,
+             const guint8      *initial,
+             gsize              initial_len)
 {
-  if (pr->source != NULL)
-    {
-      g_source_destroy (pr->source);
-      g_source_unref (pr->source);
-    }
-  g_clear_handle_id (&pr->timeout_id, g_source_remove);
-  g_object_unref (pr->connection);
-  g_object_unref (pr->gateway);
-  g_free (pr->address);
-  g_free (pr);
+  admit_telnet (MGW_GATEWAY (owner), connection, address, port, TRUE, initial, initial_len);
 }
 
 static void
-proxy_refuse (ProxyRead  *pr,
+proxy_refuse (GObject    *owner,
+              const char *address,
               const char *why)
 {
-  pr->gateway->counters.proxy_refused++;
-  g_message ("refused connection from proxy %s: %s", pr->address, why);
-  g_io_stream_close (G_IO_STREAM (pr->connection), NULL, NULL);
-  proxy_read_free (pr);
-}
-
-static gboolean
-proxy_timeout_cb (gpointer user_data)
-{
-  ProxyRead *pr = user_data;
-
-  pr->timeout_id = 0;
-  if (pr->len > 0)
-    {
-      proxy_refuse (pr, "incomplete PROXY header");
-      return G_SOURCE_REMOVE;
-    }
-  /* A trusted peer may send no header: the socket's address stands. */
-  admit_telnet (pr->gateway, pr->connection, pr->address, pr->port, TRUE, NULL, 0);
-  proxy_read_free (pr);
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean
-proxy_read_cb (GObject  *pollable,
-               gpointer  user_data)
-{
-  ProxyRead *pr = user_data;
-  g_autoptr(GError) error = NULL;
-  MgwProxyInfo info;
-  gssize n;
-
-  n = g_pollable_input_stream_read_nonblocking (G_POLLABLE_INPUT_STREAM (pollable),
-                                                pr->buf + pr->len,
-                                                sizeof pr->buf - pr->len, NULL, &error);
-  if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-    return G_SOURCE_CONTINUE;
-  if (n <= 0)
-    {
-      g_clear_pointer (&pr->source, g_source_unref);
-      g_info ("proxy %s closed before its header", pr->address);
-      g_io_stream_close (G_IO_STREAM (pr->connection), NULL, NULL);
-      proxy_read_free (pr);
-      return G_SOURCE_REMOVE;
-    }
-  pr->len += n;
-
-  switch (mgw_proxy_parse (pr->buf, pr->len, &info, &error))
-    {
-    case MGW_PROXY_NEED_MORE:
-      if (pr->len < sizeof pr->buf)
-        return G_SOURCE_CONTINUE;
-      g_clear_pointer (&pr->source, g_source_unref);
-      proxy_refuse (pr, "oversized PROXY header");
-      return G_SOURCE_REMOVE;
-    case MGW_PROXY_ERROR:
-      g_clear_pointer (&pr->source, g_source_unref);
-      proxy_refuse (pr, error->message);
-      return G_SOURCE_REMOVE;
-    case MGW_PROXY_ABSENT:
-      g_clear_pointer (&pr->source, g_source_unref);
-      admit_telnet (pr->gateway, pr->connection, pr->address, pr->port, TRUE,
-                    pr->buf, pr->len);
-      proxy_read_free (pr);
-      return G_SOURCE_REMOVE;
-    case MGW_PROXY_DONE:
-    default:
-      g_clear_pointer (&pr->source, g_source_unref);
-      if (info.local)
-        admit_telnet (pr->gateway, pr->connection, pr->address, pr->port, TRUE,
-                      pr->buf + info.header_len, pr->len - info.header_len);
-      else
-        admit_telnet (pr->gateway, pr->connection, info.address, info.port, TRUE,
-                      pr->buf + info.header_len, pr->len - info.header_len);
-      proxy_read_free (pr);
-      return G_SOURCE_REMOVE;
-    }
+  MGW_GATEWAY (owner)->counters.proxy_refused++;
 }
 
 /* An accepted descriptor the gateway takes, wrapped for GIO. */
@@ -479,18 +389,8 @@ telnet_accept_cb (int         fd,
     return;
   if (trusted)
     {
-      ProxyRead *pr = g_new0 (ProxyRead, 1);
-      GInputStream *in = g_io_stream_get_input_stream (G_IO_STREAM (connection));
-
-      pr->gateway = g_object_ref (self);
-      pr->connection = g_object_ref (connection);
-      pr->address = g_strdup (address);
-      pr->port = port;
-      pr->source = g_pollable_input_stream_create_source (G_POLLABLE_INPUT_STREAM (in), NULL);
-      g_source_set_callback (pr->source, G_SOURCE_FUNC (proxy_read_cb), pr, NULL);
-      g_source_attach (pr->source, NULL);
-      pr->timeout_id = g_timeout_add (MAX (1, self->config->proxy_timeout_ms),
-                                      proxy_timeout_cb, pr);
+      mgw_proxy_reader_start (connection, address, port, self->config->proxy_timeout_ms,
+                              G_OBJECT (self), proxy_admit, proxy_refuse);
       return;
     }
   admit_telnet_user (self, connection, address, port, FALSE, NULL, 0);
