@@ -44,6 +44,7 @@ test_guarded (void)
   static const char *const guarded[] = {
     "127.0.0.1", "127.8.9.1", "localhost", "LocalHost.", "admin.localhost", "[::1]", "::1",
     "0.0.0.0", "[::]", "169.254.1.2", "[fe80::1]", "[::ffff:127.0.0.1]", "[::ffff:169.254.0.9]",
+    "[fe80::1%lo]", "fe80::1%eth0", "[::1%lo]",
   };
   static const char *const open[] = {
     "192.0.2.1", "[2001:db8::1]", "example.org", "localhost.example.org", "mylocalhost",
@@ -63,6 +64,7 @@ test_guarded (void)
   g_assert_false (allows (NULL, "ws://[::ffff:127.0.0.1]:8000/"));
   g_assert_false (allows (NULL, "ws://169.254.169.254/"));
   g_assert_false (allows (NULL, "ws://0.0.0.0:8000/"));
+  g_assert_false (allows (NULL, "ws://[fe80::1%25lo]/"));
   g_assert_false (allows ("*:*", "ws://127.0.0.1:8000/"));
   g_assert_false (allows ("ws:127.0.0.*:*", "ws://127.0.0.1:8000/"));
 

@@ -210,7 +210,9 @@ bus_owned_cb (MgwDbusService *dbus,
               GParamSpec     *pspec,
               Daemon         *daemon)
 {
-  if (mgw_dbus_service_get_owned (dbus))
+  if (mgw_dbus_service_get_owned (dbus) && daemon->ready)
+    mgw_notify ("STATUS=serving");
+  else if (mgw_dbus_service_get_owned (dbus))
     tell_ready (daemon);
   else if (daemon->ready)
     mgw_notify ("STATUS=serving, without D-Bus for now (reconnecting)");

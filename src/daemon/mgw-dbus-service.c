@@ -123,7 +123,14 @@ credentials_allowed (MgwDbusService *self,
   /* The caller's groups as the kernel has them, when the bus tells. */
   groups = g_variant_lookup_value (credentials, "UnixGroupIDs", G_VARIANT_TYPE ("au"));
   if (groups != NULL)
-    gids = g_variant_get_fixed_array (groups, &n, sizeof (guint32));
+    {
+      static const guint32 none[1] = { 0 };
+
+      gids = g_variant_get_fixed_array (groups, &n, sizeof (guint32));
+      /* An empty list is the caller's answer (no group), not "unknown". */
+      if (gids == NULL)
+        gids = none, n = 0;
+    }
   return mgw_access_is_admin (uid, gids, n);
 }
 
@@ -691,6 +698,9 @@ drop_connection (MgwDbusService *self)
   if (self->connection != NULL)
     {
       g_signal_handlers_disconnect_by_data (self->connection, self);
+      /* The bus sees us leave now, not when the last reference goes. */
+      if (!g_dbus_connection_is_closed (self->connection))
+        g_dbus_connection_close (self->connection, NULL, NULL, NULL);
       g_clear_object (&self->connection);
     }
   set_owned (self, FALSE);
@@ -744,10 +754,11 @@ connected_cb (GObject      *source,
               GAsyncResult *result,
               gpointer      user_data)
 {
-  g_autoptr(MgwDbusService) self = user_data;
+  MgwDbusService *self = user_data;
   g_autoptr(GError) error = NULL;
   GDBusConnection *connection = g_dbus_connection_new_for_address_finish (result, &error);
 
+  /* Cancelled: the service is being disposed (self may be gone). */
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
   g_clear_object (&self->connecting);
@@ -793,7 +804,7 @@ connect_bus (MgwDbusService *self)
   g_dbus_connection_new_for_address (address,
                                      G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
                                      G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-                                     NULL, self->connecting, connected_cb, g_object_ref (self));
+                                     NULL, self->connecting, connected_cb, self);
 }
 
 void

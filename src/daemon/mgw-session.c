@@ -512,7 +512,6 @@ user_input_allowed (MgwSession    *self,
   const MgwConfig *c = self->config;
   gint64 now = self->last_user;
   gboolean in_window = now - self->start_mono < (gint64) c->garbage_window_ms * 1000;
-  gsize allowed;
 
   if (self->check_proxy)
     {
@@ -552,13 +551,15 @@ user_input_allowed (MgwSession    *self,
       mgw_throttle_init_burst (&self->typing, c->typing_rate, G_USEC_PER_SEC, now);
       self->typing_started = TRUE;
     }
-  if (mgw_throttle_is_full (&self->typing, now))
+  if (mgw_throttle_is_full (&self->typing, now))   /* refilled up to now */
     self->typing_excess = 0;   /* a full second of rest forgives */
-  allowed = mgw_throttle_allow (&self->typing, now, *len);
-  mgw_throttle_consume (&self->typing, allowed);
-  if (allowed < *len)
+  /* What goes beyond the credit, whole bytes only (a fraction short is
+   * forgiven: a person's jitter around the rate). */
+  self->typing.credit -= *len;
+  if (self->typing.credit < 0)
     {
-      self->typing_excess += *len - allowed;
+      self->typing_excess += (guint) -self->typing.credit;
+      self->typing.credit = 0;
       if (self->typing_excess > c->typing_excess)
         {
           g_autofree char *reason =

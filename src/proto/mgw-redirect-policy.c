@@ -141,7 +141,13 @@ mgw_redirect_policy_is_guarded_host (const char *host)
 
   len = strlen (host);
   if (len >= 2 && host[0] == '[' && host[len - 1] == ']')
-    host = bare = g_strndup (host + 1, len - 2);
+    bare = g_strndup (host + 1, len - 2);
+  else
+    bare = g_strdup (host);
+  /* A zone ("fe80::1%lo"): GInetAddress does not parse it, the resolver
+   * does, and connects to the address. */
+  bare[strcspn (bare, "%")] = '\0';
+  host = bare;
   address = g_inet_address_new_from_string (host);
   if (address == NULL)
     {
