@@ -21,6 +21,12 @@ typedef struct
   const char         *peer_address;
 } MgwLinkRequest;
 
+/* Opens links for a session: mgw_link_open () in the daemon, fakes in
+ * the session's unit tests. */
+typedef MgwLink *(*MgwLinkOpener) (gpointer              data,
+                                   const MgwLinkRequest *request,
+                                   GError              **error);
+
 /* A client link to request->uri, connecting ("opened" or "closed"
  * follows); NULL with error for a URI that cannot be used. wss:// trusts
  * tls_database (NULL: the system's). */

@@ -47,6 +47,8 @@ struct _MgwSession
   MgwConfig       *config;
   GTlsDatabase    *tls_database;   /* NULL: the system default */
   MgwCommandLink  *command_link;   /* NULL: no command channel */
+  MgwLinkOpener    opener;         /* NULL: mgw_link_open () */
+  gpointer         opener_data;
 
   MgwLink         *user;
   MgwLink         *server;         /* the default server */
@@ -835,6 +837,8 @@ open_target (MgwSession       *self,
     uri, (const char * const *) protocols, frame_type, ping, self->id, self->peer_address,
   };
 
+  if (self->opener != NULL)
+    return self->opener (self->opener_data, &request, error);
   return mgw_link_open (self->tls_database, self->config, &request, error);
 }
 
@@ -1075,6 +1079,18 @@ mgw_session_new (guint           id,
   g_signal_connect (user, "closed", G_CALLBACK (user_closed_cb), self);
   g_signal_connect (user, "notify::congested", G_CALLBACK (user_congested_cb), self);
   return self;
+}
+
+void
+mgw_session_set_link_opener (MgwSession    *self,
+                             MgwLinkOpener  opener,
+                             gpointer       data)
+{
+  g_return_if_fail (MGW_IS_SESSION (self));
+  g_return_if_fail (self->state == MGW_SESSION_CONNECTING && self->server == NULL);
+
+  self->opener = opener;
+  self->opener_data = data;
 }
 
 guint

@@ -9,6 +9,7 @@
 #include "mgw-command-link.h"
 #include "mgw-config.h"
 #include "mgw-link.h"
+#include "mgw-link-factory.h"
 #include "mgw-profiles.h"
 
 G_BEGIN_DECLS
@@ -46,6 +47,11 @@ MgwSession      *mgw_session_new              (guint             id,
                                                MgwConfig        *config,
                                                GTlsDatabase     *tls_database,
                                                MgwCommandLink   *command_link);
+/* Before start: how the session opens its default server and targets
+ * (default: mgw_link_open ()); the unit tests give fakes. */
+void             mgw_session_set_link_opener  (MgwSession       *self,
+                                               MgwLinkOpener     opener,
+                                               gpointer          data);
 void             mgw_session_start            (MgwSession       *self);
 /* to_gateway: the target is one of the gateway's own listeners (the
  * gateway knows them, the session does not): refused as a target the
