@@ -3,13 +3,15 @@
  * socket, no server): the user's link is a TestLink, the default server
  * and every target are TestLinks the session gets from its link opener.
  * Each test drives the links' signals by hand and reads what the session
- * sent each of them. Milliseconds, no network; the end-to-end tests
+ * sent each of them; time is a fake clock the tests move. Milliseconds,
+ * no network; the end-to-end tests
  * (test-gateway, test-redirect) keep checking the real links. */
 #include "config.h"
 
 #include "mgw-command.h"
 #include "mgw-error.h"
 #include "mgw-minitel.h"
+#include "mgw-poller.h"
 #include "mgw-session.h"
 
 #include <string.h>
@@ -87,6 +89,24 @@ sent_has (TestLink     *link,
     if (memcmp (link->sent->data + i, needle, len) == 0)
       return TRUE;
   return FALSE;
+}
+
+/* --- a clock the tests move --- */
+
+static gint64 fake_now = 1000 * G_USEC_PER_SEC;
+
+static gint64
+fake_clock (void)
+{
+  return fake_now;
+}
+
+/* Time passes; the timers due run. */
+static void
+advance (double seconds)
+{
+  fake_now += (gint64) (seconds * G_USEC_PER_SEC);
+  mgw_poller_run_due_timers ();
 }
 
 /* --- the fixture: a session, its user, the links it opened --- */
@@ -339,6 +359,63 @@ test_server_unavailable (Fixture *f, gconstpointer data)
   g_assert_true (sent_has (f->user, S ("SERVER UNAVAILABLE")));
 }
 
+/* Each timeout at its time, not before: the user's inactivity on
+ * Teletel, activity moving it; the redirect inactivity ends the
+ * redirection only; the session's maximum ends it. */
+static void
+test_timeouts (Fixture *f, gconstpointer data)
+{
+  f->config->user_inactivity[MGW_ACCESS_TELNET] = 60;
+  f->config->server_inactivity[MGW_ACCESS_TELNET] = 0;
+  f->config->redirect_inactivity[MGW_ACCESS_TELNET] = 20;
+  f->config->redirect_max[MGW_ACCESS_TELNET] = 0;
+  f->config->session_max[MGW_ACCESS_TELNET] = 300;
+  start_on_teletel (f);
+
+  advance (59);
+  g_assert_cmpint (mgw_session_get_state (f->session), ==, MGW_SESSION_TELETEL);
+  mgw_link_emit_received (MGW_LINK (f->user), S ("k"));   /* activity */
+  advance (59);
+  g_assert_cmpint (mgw_session_get_state (f->session), ==, MGW_SESSION_TELETEL);
+  mgw_link_emit_received (MGW_LINK (f->user), S ("k"));
+
+  redirect (f, "ws://meteo.example/");
+  mgw_link_emit_opened (MGW_LINK (target (f, 0)));
+  advance (19);
+  g_assert_cmpint (mgw_session_get_state (f->session), ==, MGW_SESSION_REDIRECTED);
+  advance (2);
+  g_assert_cmpint (mgw_session_get_state (f->session), ==, MGW_SESSION_TELETEL);
+  g_assert_true (sent_has (f->user, S ("END INACTIVE REDIR")));
+
+  /* 300 s after the start (now at 139 s): the maximum, whatever the
+   * activity. */
+  for (guint i = 0; i < 8; i++)
+    {
+      mgw_link_emit_received (MGW_LINK (f->user), S ("k"));
+      advance (20);
+    }
+  g_assert_cmpint (mgw_session_get_state (f->session), ==, MGW_SESSION_TELETEL);
+  mgw_link_emit_received (MGW_LINK (f->user), S ("k"));
+  advance (2);
+  g_assert_cmpint (mgw_session_get_state (f->session), >=, MGW_SESSION_CLOSING);
+  g_assert_true (sent_has (f->user, S ("END MAX TIME")));
+}
+
+/* The user's inactivity ends the session at its time. */
+static void
+test_user_inactivity (Fixture *f, gconstpointer data)
+{
+  f->config->user_inactivity[MGW_ACCESS_TELNET] = 30;
+  f->config->server_inactivity[MGW_ACCESS_TELNET] = 0;
+  f->config->session_max[MGW_ACCESS_TELNET] = 0;
+  start_on_teletel (f);
+  advance (29.5);
+  g_assert_cmpint (mgw_session_get_state (f->session), ==, MGW_SESSION_TELETEL);
+  advance (1);
+  g_assert_cmpint (mgw_session_get_state (f->session), >=, MGW_SESSION_CLOSING);
+  g_assert_true (sent_has (f->user, S ("END INACTIVE")));
+}
+
 #define ADD(path, func) \
   g_test_add ("/session/" path, Fixture, GINT_TO_POINTER (MGW_ACCESS_TELNET), setup, func, teardown)
 
@@ -349,6 +426,7 @@ main (int argc, char **argv)
   /* The session logs warnings it is right to log here (a server that
    * cannot be opened); criticals stay fatal. */
   g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
+  mgw_poller_set_clock (fake_clock);
   ADD ("teletel", test_teletel);
   ADD ("redirect-and-back", test_redirect_and_back);
   ADD ("fin-split", test_fin_split);
@@ -357,5 +435,7 @@ main (int argc, char **argv)
   ADD ("connect-while-redirecting", test_connect_while_redirecting);
   ADD ("user-leaves-redirected", test_user_leaves_redirected);
   ADD ("server-unavailable", test_server_unavailable);
+  ADD ("timeouts", test_timeouts);
+  ADD ("user-inactivity", test_user_inactivity);
   return g_test_run ();
 }

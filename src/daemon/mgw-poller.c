@@ -192,10 +192,24 @@ dispatch_fds (void)
     }
 }
 
+static MgwPollerClock clock_func = g_get_monotonic_time;
+
+void
+mgw_poller_set_clock (MgwPollerClock now)
+{
+  clock_func = now != NULL ? now : g_get_monotonic_time;
+}
+
+gint64
+mgw_poller_now (void)
+{
+  return clock_func ();
+}
+
 static void
 dispatch_timers (void)
 {
-  gint64 now = g_get_monotonic_time ();
+  gint64 now = mgw_poller_now ();
   /* Timers a callback sets again for now wait for the next round. */
   guint budget = poller->heap->len;
 
@@ -332,7 +346,7 @@ mgw_timer_init (MgwTimer     *timer,
   timer->user_data = user_data;
 }
 
-/* (Re)schedules the timer for `deadline` (g_get_monotonic_time() µs). */
+/* (Re)schedules the timer for `deadline` (mgw_poller_now () µs). */
 void
 mgw_timer_start_at (MgwTimer *timer,
                     gint64    deadline)
@@ -359,7 +373,7 @@ void
 mgw_timer_start (MgwTimer *timer,
                  guint     ms)
 {
-  mgw_timer_start_at (timer, g_get_monotonic_time () + (gint64) ms * 1000);
+  mgw_timer_start_at (timer, mgw_poller_now () + (gint64) ms * 1000);
 }
 
 /* Safe on a timer that is not scheduled, and from its own callback. */
@@ -386,4 +400,14 @@ guint
 mgw_poller_get_timers (void)
 {
   return poller ? poller->heap->len : 0;
+}
+
+void
+mgw_poller_run_due_timers (void)
+{
+  ensure_poller ();
+  poller->dispatching = TRUE;
+  dispatch_timers ();
+  poller->dispatching = FALSE;
+  g_ptr_array_set_size (poller->graveyard, 0);
 }

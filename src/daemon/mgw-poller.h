@@ -47,6 +47,15 @@ void      mgw_timer_stop       (MgwTimer     *timer);
 gboolean  mgw_timer_is_active  (const MgwTimer *timer);
 
 /* For benchmarks and tests. */
+/* The clock of every timer, µs: g_get_monotonic_time () unless a test
+ * set another (NULL: back to it). The daemon's objects read time through
+ * mgw_poller_now () where their timers depend on it. */
+typedef gint64 (*MgwPollerClock) (void);
+void      mgw_poller_set_clock   (MgwPollerClock  now);
+gint64    mgw_poller_now         (void);
+/* Runs the timers due at mgw_poller_now (): for tests on a fake clock
+ * (the main loop does it otherwise). */
+void      mgw_poller_run_due_timers (void);
 guint     mgw_poller_get_watches (void);
 guint     mgw_poller_get_timers  (void);
 

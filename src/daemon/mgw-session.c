@@ -262,7 +262,7 @@ maybe_finish (MgwSession *self)
   session_log (self, G_LOG_LEVEL_MESSAGE,
                "ended after %.1f s: %s; %" G_GUINT64_FORMAT " bytes from the user, %"
                G_GUINT64_FORMAT " to the user, %u redirections",
-               (g_get_monotonic_time () - self->start_mono) / (double) G_USEC_PER_SEC,
+               (mgw_poller_now () - self->start_mono) / (double) G_USEC_PER_SEC,
                self->end_reason,
                mgw_link_get_bytes_in (self->user),
                mgw_link_get_bytes_out (self->user),
@@ -305,7 +305,7 @@ end_redirection (MgwSession *self,
   tell_teletel_event (self, "UserRedirectEnded", self->server_session);
   g_clear_pointer (&self->target_uri, g_free);
   g_clear_pointer (&self->server_session, g_free);
-  self->last_server = g_get_monotonic_time ();
+  self->last_server = mgw_poller_now ();
   set_state (self, MGW_SESSION_TELETEL);
   if (status != NULL && mgw_link_get_state (self->user) == MGW_LINK_OPEN)
     send_status (self, status);
@@ -391,7 +391,7 @@ static void
 arm_timeout (MgwSession *self)
 {
   Deadline d;
-  gint64 now = g_get_monotonic_time ();
+  gint64 now = mgw_poller_now ();
 
   mgw_timer_stop (&self->timeout);
   if (self->state >= MGW_SESSION_CLOSING)
@@ -410,7 +410,7 @@ timeout_cb (gpointer user_data)
   Deadline d = next_deadline (self);
   g_autofree char *reason = NULL;
 
-  if (g_get_monotonic_time () < d.deadline)
+  if (mgw_poller_now () < d.deadline)
     {
       arm_timeout (self);
       return;
@@ -585,7 +585,7 @@ user_received_cb (MgwLink      *link,
 
   if (self->state >= MGW_SESSION_CLOSING)
     return;
-  self->last_user = g_get_monotonic_time ();
+  self->last_user = mgw_poller_now ();
   session_log (self, G_LOG_LEVEL_DEBUG, "%u bytes from the user", len);
   if (self->dump != NULL)
     fwrite (data, 1, len, self->dump);
@@ -661,7 +661,7 @@ server_received_cb (MgwLink      *link,
 {
   if (self->state >= MGW_SESSION_CLOSING)
     return;
-  self->last_server = g_get_monotonic_time ();
+  self->last_server = mgw_poller_now ();
   session_log (self, G_LOG_LEVEL_DEBUG, "%u bytes from the default server", len);
   to_user (self, data, len);
   if (!self->enqrom_seen &&
@@ -680,7 +680,7 @@ target_received_cb (MgwLink      *link,
 {
   if (!redirected (self))
     return;
-  self->last_target = g_get_monotonic_time ();
+  self->last_target = mgw_poller_now ();
   session_log (self, G_LOG_LEVEL_DEBUG, "%u bytes from the redirect target", len);
   to_user (self, data, len);
 }
@@ -719,7 +719,7 @@ server_opened_cb (MgwLink    *link,
 
   if (self->state != MGW_SESSION_CONNECTING)
     return;
-  self->last_server = g_get_monotonic_time ();
+  self->last_server = mgw_poller_now ();
   set_state (self, MGW_SESSION_TELETEL);
   session_log (self, G_LOG_LEVEL_INFO, "connected to '%s'", self->config->server_uri);
   connected = g_strdup_printf ("Connected to '%s'\n\r", self->config->server_uri);
@@ -765,7 +765,7 @@ target_opened_cb (MgwLink    *link,
   if (self->state != MGW_SESSION_REDIRECTING)
     return;
   self->redirections++;
-  self->redirect_start = g_get_monotonic_time ();
+  self->redirect_start = mgw_poller_now ();
   self->last_target = self->redirect_start;
   self->target_base_in = mgw_link_get_bytes_in (self->user);
   self->target_base_out = mgw_link_get_bytes_out (self->user);
@@ -882,7 +882,7 @@ mgw_session_redirect (MgwSession        *self,
 
   self->server_session = g_strdup (command->server_session);
   self->target_uri = g_strdup (command->uri);
-  self->last_target = g_get_monotonic_time ();
+  self->last_target = mgw_poller_now ();
   self->fin = profile ? profile->fin : MGW_FIN_GATEWAY;
   tell_teletel_event (self, "UserGotCommand", command->raw);
   tell_teletel_event (self, "UserRedirecting", self->server_session);
@@ -1065,7 +1065,7 @@ mgw_session_new (guint           id,
   self->tls_database = tls_database ? g_object_ref (tls_database) : NULL;
   self->command_link = command_link ? g_object_ref (command_link) : NULL;
   self->start_wall = g_get_real_time ();
-  self->start_mono = g_get_monotonic_time ();
+  self->start_mono = mgw_poller_now ();
   self->last_user = self->start_mono;
   self->last_server = self->start_mono;
 
@@ -1249,7 +1249,7 @@ mgw_session_get_duration (MgwSession *self)
 {
   g_return_val_if_fail (MGW_IS_SESSION (self), 0);
 
-  return g_get_monotonic_time () - self->start_mono;
+  return mgw_poller_now () - self->start_mono;
 }
 
 /* Frames and sequences refused from any of the session's peers. */
