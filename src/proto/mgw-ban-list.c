@@ -658,6 +658,41 @@ move_aside (MgwBanList  *self,
   return TRUE;
 }
 
+/* A sidecar entry's reason, count and duration into `entry` (those
+ * present; *bad when one is not understood). */
+static void
+read_sidecar_fields (JsonObject *fields,
+                     Entry      *entry,
+                     gboolean   *bad)
+{
+  JsonNode *field = json_object_get_member (fields, "reason");
+
+  if (field != NULL && json_node_get_value_type (field) == G_TYPE_STRING)
+    {
+      g_free (entry->reason);
+      entry->reason = g_strdup (json_node_get_string (field));
+    }
+  else if (field != NULL)
+    *bad = TRUE;
+
+  field = json_object_get_member (fields, "count");
+  if (field != NULL && json_node_get_value_type (field) == G_TYPE_INT64 &&
+      json_node_get_int (field) >= 1 && json_node_get_int (field) <= G_MAXUINT)
+    entry->count = (guint) json_node_get_int (field);
+  else if (field != NULL)
+    *bad = TRUE;
+
+  field = json_object_get_member (fields, "duration");
+  if (field != NULL &&
+      (json_node_get_value_type (field) == G_TYPE_INT64 ||
+       json_node_get_value_type (field) == G_TYPE_DOUBLE) &&
+      json_node_get_double (field) > 0 &&
+      json_node_get_double (field) < 1e12)
+    entry->duration = (gint64) (json_node_get_double (field) * G_USEC_PER_SEC);
+  else if (field != NULL)
+    *bad = TRUE;
+}
+
 static void
 load_extra (MgwBanList *self,
             GTimeZone  *zone)
@@ -714,7 +749,8 @@ load_extra (MgwBanList *self,
       JsonObject *fields;
       JsonNode *field;
       Entry *entry;
-      gboolean has_since, active;
+      gboolean active;
+      const char *since_text = NULL;
       gint64 since = 0;
 
       if (address == NULL || !JSON_NODE_HOLDS_OBJECT (node))
@@ -725,12 +761,15 @@ load_extra (MgwBanList *self,
       fields = json_node_get_object (node);
       entry = g_hash_table_lookup (self->bans, address);
       field = json_object_get_member (fields, "since");
-      has_since = field != NULL;
-      if (has_since && (json_node_get_value_type (field) != G_TYPE_STRING ||
-                        !parse_stamp (json_node_get_string (field), zone, &since)))
+      if (field != NULL)
         {
-          bad = TRUE;
-          continue;
+          since_text = json_node_get_value_type (field) == G_TYPE_STRING ?
+                       json_node_get_string (field) : NULL;
+          if (since_text == NULL || !parse_stamp (since_text, zone, &since))
+            {
+              bad = TRUE;
+              continue;
+            }
         }
       field = json_object_get_member (fields, "banned");
       active = field != NULL && json_node_get_value_type (field) == G_TYPE_BOOLEAN &&
@@ -742,34 +781,29 @@ load_extra (MgwBanList *self,
            * without "since" (the original's), has ended. */
           g_autoptr(Entry) remembered = NULL;
 
-          if (!has_since || active)
+          if (since_text == NULL || active)
             continue;
           remembered = entry_new (address);
           remembered->since = since;
-          remembered->stamp = g_strdup (json_node_get_string (json_object_get_member (fields, "since")));
+          remembered->stamp = g_strdup (since_text);
           entry = g_steal_pointer (&remembered);
           table_insert (self->history, entry);
         }
-      else if (has_since && !active)
+      else if (since_text != NULL && !active)
         {
           /* Remembered as expired, banned again since: the sidecar is one
-           * save behind this ban. Its count and escalation carry on. */
+           * save behind this ban. Its count and escalation carry on, its
+           * reason is not this ban's. */
           Entry previous = { 0 };
 
-          field = json_object_get_member (fields, "count");
-          if (field != NULL && json_node_get_value_type (field) == G_TYPE_INT64 &&
-              json_node_get_int (field) >= 1 && json_node_get_int (field) < G_MAXUINT)
-            entry->count = (guint) json_node_get_int (field) + 1;
-          field = json_object_get_member (fields, "duration");
-          if (field != NULL &&
-              (json_node_get_value_type (field) == G_TYPE_INT64 ||
-               json_node_get_value_type (field) == G_TYPE_DOUBLE) &&
-              json_node_get_double (field) > 0 && json_node_get_double (field) < 1e12)
-            previous.duration = (gint64) (json_node_get_double (field) * G_USEC_PER_SEC);
+          read_sidecar_fields (fields, &previous, &bad);
+          g_free (previous.reason);
+          if (previous.count > 0 && previous.count < G_MAXUINT)
+            entry->count = previous.count + 1;
           entry->duration = escalated (self, entry_duration (self, &previous));
           continue;
         }
-      else if (has_since && since > entry->since)
+      else if (since_text != NULL && since > entry->since)
         {
           /* Ahead of banned.json, written first: not from our saves. */
           bad = TRUE;
@@ -777,32 +811,7 @@ load_extra (MgwBanList *self,
         }
       /* Else this ban, its start the same or since moved by an attempt
        * while banned (banned.json's "since" moves then, not the count). */
-
-      field = json_object_get_member (fields, "reason");
-      if (field != NULL && json_node_get_value_type (field) == G_TYPE_STRING)
-        {
-          g_free (entry->reason);
-          entry->reason = g_strdup (json_node_get_string (field));
-        }
-      else if (field != NULL)
-        bad = TRUE;
-
-      field = json_object_get_member (fields, "count");
-      if (field != NULL && json_node_get_value_type (field) == G_TYPE_INT64 &&
-          json_node_get_int (field) >= 1 && json_node_get_int (field) <= G_MAXUINT)
-        entry->count = (guint) json_node_get_int (field);
-      else if (field != NULL)
-        bad = TRUE;
-
-      field = json_object_get_member (fields, "duration");
-      if (field != NULL &&
-          (json_node_get_value_type (field) == G_TYPE_INT64 ||
-           json_node_get_value_type (field) == G_TYPE_DOUBLE) &&
-          json_node_get_double (field) > 0 &&
-          json_node_get_double (field) < 1e12)
-        entry->duration = (gint64) (json_node_get_double (field) * G_USEC_PER_SEC);
-      else if (field != NULL)
-        bad = TRUE;
+      read_sidecar_fields (fields, entry, &bad);
     }
   if (bad)
     g_warning ("%s: some entries are not understood, defaults used for them",
