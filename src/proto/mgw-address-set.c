@@ -120,15 +120,15 @@ unmap (GInetAddress *address)
 gboolean
 mgw_address_is_peer (const char *address)
 {
-  g_autofree char *canonical = address != NULL ? mgw_address_normalize (address) : NULL;
-  g_autoptr(GInetAddress) inet = canonical ? g_inet_address_new_from_string (canonical) : NULL;
+  g_autoptr(GInetAddress) inet = mgw_address_parse (address);
+  static const guint8 broadcast[4] = { 255, 255, 255, 255 };
 
   if (inet == NULL)
     return FALSE;
   if (g_inet_address_get_is_any (inet) || g_inet_address_get_is_multicast (inet))
     return FALSE;
   return !(g_inet_address_get_family (inet) == G_SOCKET_FAMILY_IPV4 &&
-           g_str_equal (canonical, "255.255.255.255"));
+           memcmp (g_inet_address_to_bytes (inet), broadcast, 4) == 0);
 }
 
 char *
@@ -140,16 +140,20 @@ mgw_address_with_port (const char *address,
   return g_strdup_printf (strchr (address, ':') != NULL ? "[%s]:%u" : "%s:%u", address, port);
 }
 
+GInetAddress *
+mgw_address_parse (const char *address)
+{
+  g_autoptr(GInetAddress) raw = parse_raw (address);
+
+  return raw != NULL ? unmap (raw) : NULL;
+}
+
 char *
 mgw_address_normalize (const char *address)
 {
-  g_autoptr(GInetAddress) raw = parse_raw (address);
-  g_autoptr(GInetAddress) canonical = NULL;
+  g_autoptr(GInetAddress) canonical = mgw_address_parse (address);
 
-  if (raw == NULL)
-    return NULL;
-  canonical = unmap (raw);
-  return g_inet_address_to_string (canonical);
+  return canonical != NULL ? g_inet_address_to_string (canonical) : NULL;
 }
 
 static void

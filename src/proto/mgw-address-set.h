@@ -3,7 +3,7 @@
  * IPv6): neverbanned.json and the machine's own addresses. */
 #pragma once
 
-#include <glib.h>
+#include <gio/gio.h>
 
 G_BEGIN_DECLS
 
@@ -37,6 +37,9 @@ gboolean       mgw_address_set_load_local     (MgwAddressSet  *set,
 /* The canonical text of an address (IPv4-mapped IPv6 as IPv4, zone
  * dropped); NULL when the text is not an address. */
 char          *mgw_address_normalize          (const char     *address);
+/* The address text names, as mgw_address_normalize () reads it (a zone
+ * ignored, IPv4-mapped as IPv4); NULL for text that is not an address. */
+GInetAddress  *mgw_address_parse              (const char     *address);
 /* FALSE for an address no connection comes from: unspecified (0.0.0.0,
  * ::), the IPv4 broadcast 255.255.255.255, multicast (224.0.0.0/4,
  * ff00::/8), IPv4-mapped forms too; and for text that is not an

@@ -15,6 +15,7 @@
 
 #include "mgw-redirect-policy.h"
 #include "mgw-error.h"
+#include "mgw-address-set.h"
 #include "mgw-uri.h"
 
 #include <string.h>
@@ -141,14 +142,9 @@ mgw_redirect_policy_is_guarded_host (const char *host)
 
   len = strlen (host);
   if (len >= 2 && host[0] == '[' && host[len - 1] == ']')
-    bare = g_strndup (host + 1, len - 2);
-  else
-    bare = g_strdup (host);
-  /* A zone ("fe80::1%lo"): GInetAddress does not parse it, the resolver
-   * does, and connects to the address. */
-  bare[strcspn (bare, "%")] = '\0';
-  host = bare;
-  address = g_inet_address_new_from_string (host);
+    host = bare = g_strndup (host + 1, len - 2);
+  /* A zone ("fe80::1%lo") as the resolver reads it: ignored. */
+  address = mgw_address_parse (host);
   if (address == NULL)
     {
       gsize n = strlen (host);
@@ -157,18 +153,6 @@ mgw_redirect_policy_is_guarded_host (const char *host)
         n--;
       return (n == 9 && g_ascii_strncasecmp (host, "localhost", 9) == 0) ||
              (n > 10 && g_ascii_strncasecmp (host + n - 10, ".localhost", 10) == 0);
-    }
-  if (g_inet_address_get_family (address) == G_SOCKET_FAMILY_IPV6)
-    {
-      const guint8 *b = g_inet_address_to_bytes (address);
-      static const guint8 mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-
-      if (memcmp (b, mapped, sizeof mapped) == 0)
-        {
-          GInetAddress *v4 = g_inet_address_new_from_bytes (b + 12, G_SOCKET_FAMILY_IPV4);
-          g_object_unref (address);
-          address = v4;
-        }
     }
   return g_inet_address_get_is_loopback (address) ||
          g_inet_address_get_is_link_local (address) ||
