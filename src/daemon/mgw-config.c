@@ -636,6 +636,7 @@ validate_teletel (MgwConfig  *config,
  * users' "every address"). Port 0 (the kernel's choice) never clashes. */
 static gboolean
 check_listener_clash (const MgwConfig  *config,
+                      int               metrics_port,
                       GError          **error)
 {
   struct { const char *name; int port; } listeners[] = {
@@ -643,15 +644,9 @@ check_listener_clash (const MgwConfig  *config,
     { N_("Telnet"), config->telnet_port },
     { N_("WebSocket"), config->ws_port },
     { N_("console"), config->display_port },
-    { N_("metrics"), MGW_PORT_OFF },
+    { N_("metrics"), metrics_port },
   };
 
-  if (config->metrics_listen != NULL)
-    {
-      guint16 port = 0;
-      if (mgw_value_parse_listen (config->metrics_listen, NULL, &port, NULL))
-        listeners[3].port = port;
-    }
   for (gsize i = 0; i < G_N_ELEMENTS (listeners); i++)
     for (gsize j = i + 1; j < G_N_ELEMENTS (listeners); j++)
       if (listeners[i].port > 0 && listeners[i].port == listeners[j].port)
@@ -705,6 +700,7 @@ mgw_config_validate (MgwConfig  *config,
                      GError    **error)
 {
   g_autoptr(GError) local = NULL;
+  guint16 metrics_port = 0;
 
   if (config->telnet_port == MGW_PORT_OFF && config->ws_port == MGW_PORT_OFF)
     config->ws_port = 9001;  /* the original's default */
@@ -749,14 +745,15 @@ mgw_config_validate (MgwConfig  *config,
       g_strstrip (config->metrics_listen);
       if (*config->metrics_listen == '\0')
         g_clear_pointer (&config->metrics_listen, g_free);  /* off */
-      else if (!mgw_value_parse_listen (config->metrics_listen, NULL, NULL, &local))
+      else if (!mgw_value_parse_listen (config->metrics_listen, NULL, &metrics_port, &local))
         {
           g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG, "[metrics] listen: %s",
                        local->message);
           return FALSE;
         }
     }
-  if (!check_listener_clash (config, error))
+  if (!check_listener_clash (config, config->metrics_listen != NULL ? metrics_port : MGW_PORT_OFF,
+                             error))
     return FALSE;
 
   if (!validate_teletel (config, error))
