@@ -986,6 +986,20 @@ lookup (GHashTable  *table,
   return g_hash_table_lookup (table, *canonical);
 }
 
+/* The address in the form the tables use; NULL, error set, for text that
+ * is not an address. */
+static char *
+canonical_address (const char  *address,
+                   GError     **error)
+{
+  char *canonical = address != NULL ? mgw_address_normalize (address) : NULL;
+
+  if (canonical == NULL)
+    g_set_error (error, MGW_ERROR, MGW_ERROR_FAILED, _("“%s” is not an IP address"),
+                 address != NULL ? address : "(null)");
+  return canonical;
+}
+
 gboolean
 mgw_ban_list_check (MgwBanList *self,
                     const char *address)
@@ -1047,13 +1061,9 @@ mgw_ban_list_ban_for (MgwBanList  *self,
 
   g_return_val_if_fail (MGW_IS_BAN_LIST (self), FALSE);
 
-  canonical = address != NULL ? mgw_address_normalize (address) : NULL;
+  canonical = canonical_address (address, error);
   if (canonical == NULL)
-    {
-      g_set_error (error, MGW_ERROR, MGW_ERROR_FAILED, _("“%s” is not an IP address"),
-                   address != NULL ? address : "(null)");
-      return FALSE;
-    }
+    return FALSE;
   /* Here only, not in exempt (): the refusal of a banned address, the hot
    * path, need not parse it again. */
   if (!mgw_address_is_peer (canonical))
@@ -1112,15 +1122,10 @@ mgw_ban_list_unban (MgwBanList  *self,
 
   g_return_val_if_fail (MGW_IS_BAN_LIST (self), FALSE);
 
-  canonical = address != NULL ? mgw_address_normalize (address) : NULL;
+  canonical = canonical_address (address, error);
   if (canonical == NULL)
-    {
-      g_set_error (error, MGW_ERROR, MGW_ERROR_FAILED, _("“%s” is not an IP address"),
-                   address != NULL ? address : "(null)");
-      return FALSE;
-    }
-  g_clear_pointer (&canonical, g_free);
-  entry = lookup (self->bans, address, &canonical);
+    return FALSE;
+  entry = g_hash_table_lookup (self->bans, canonical);
   if (entry == NULL)
     {
       g_set_error (error, MGW_ERROR, MGW_ERROR_FAILED, _("%s is not banned"),
