@@ -428,16 +428,17 @@ parse_head (MgwHttpHead  *head,
   return MGW_HTTP_COMPLETE;
 }
 
-/* The syntax of a request head: on COMPLETE, *parsed is the head and
- * *scanned its length. */
+/* The syntax of a request or response head: on COMPLETE, *parsed is the
+ * head and *scanned its length. */
 static MgwHttpParse
-parse_request_head (const guint8  *buf,
-                    gsize          len,
-                    gsize          max_head,
-                    gsize         *scanned,
-                    MgwHttpHead  **parsed,
-                    guint         *status,
-                    GError       **error)
+parse_any_head (const guint8  *buf,
+                gsize          len,
+                gsize          max_head,
+                gboolean       request,
+                gsize         *scanned,
+                MgwHttpHead  **parsed,
+                guint         *status,
+                GError       **error)
 {
   g_autoptr(MgwHttpHead) head = NULL;
   MgwHttpParse result;
@@ -447,7 +448,7 @@ parse_request_head (const guint8  *buf,
     return result;
 
   head = head_new ();
-  result = parse_head (head, buf, *scanned, TRUE, status, error);
+  result = parse_head (head, buf, *scanned, request, status, error);
   if (result != MGW_HTTP_COMPLETE)
     return result;
   *parsed = g_steal_pointer (&head);
@@ -489,7 +490,7 @@ mgw_http_parse_request_checked (const guint8  *buf,
   g_return_val_if_fail (status != NULL, MGW_HTTP_INVALID);
   g_return_val_if_fail (error == NULL || *error == NULL, MGW_HTTP_INVALID);
 
-  result = parse_request_head (buf, len, max_head, &scanned, &parsed, status, error);
+  result = parse_any_head (buf, len, max_head, TRUE, &scanned, &parsed, status, error);
   if (result != MGW_HTTP_COMPLETE)
     return result;
   result = check (parsed, status, error);
@@ -531,11 +532,7 @@ mgw_http_parse_response (const guint8  *buf,
   g_return_val_if_fail (head != NULL, MGW_HTTP_INVALID);
   g_return_val_if_fail (error == NULL || *error == NULL, MGW_HTTP_INVALID);
 
-  result = head_scan (buf, len, max_head, &scanned, NULL, error);
-  if (result != MGW_HTTP_COMPLETE)
-    return result;
-  parsed = head_new ();
-  result = parse_head (parsed, buf, scanned, FALSE, NULL, error);
+  result = parse_any_head (buf, len, max_head, FALSE, &scanned, &parsed, NULL, error);
   if (result != MGW_HTTP_COMPLETE)
     return result;
   *head_len = scanned;
