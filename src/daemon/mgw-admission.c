@@ -4,6 +4,7 @@
 
 #include "mgw-admission.h"
 #include "mgw-minitel.h"
+#include "mgw-proxy.h"
 
 #include <glib/gi18n.h>
 #include <sys/resource.h>
@@ -14,6 +15,7 @@
 struct _MgwAdmission
 {
   MgwBanList      *bans;
+  MgwAddressSet   *trusted;
   const MgwConfig *config;
   guint64         *refused_banned;
   guint64         *refused_full;
@@ -57,6 +59,15 @@ mgw_admission_set_ban_list (MgwAdmission *self,
 }
 
 void
+mgw_admission_set_trusted (MgwAdmission  *self,
+                           MgwAddressSet *trusted)
+{
+  g_return_if_fail (self != NULL);
+
+  self->trusted = trusted;
+}
+
+void
 mgw_admission_set_config (MgwAdmission    *self,
                           const MgwConfig *config)
 {
@@ -91,6 +102,61 @@ mgw_admission_setup_files (MgwAdmission *self)
   g_message ("limit on open files: %u, room for about %u users", self->fd_limit,
              self->fd_limit > self->fd_base + FD_RESERVE ?
              (self->fd_limit - self->fd_base - FD_RESERVE) / 2 : 0);
+}
+
+gboolean
+mgw_admission_is_trusted (MgwAdmission *self,
+                          const char   *address)
+{
+  g_return_val_if_fail (self != NULL && address != NULL, FALSE);
+
+  return self->trusted != NULL && mgw_address_set_get_size (self->trusted) > 0 &&
+         mgw_address_set_contains (self->trusted, address);
+}
+
+gboolean
+mgw_admission_refuse_accept (MgwAdmission *self,
+                             const char   *address,
+                             MgwAccess     access,
+                             guint         user_fds)
+{
+  g_return_val_if_fail (self != NULL && address != NULL, FALSE);
+
+  if (mgw_admission_is_trusted (self, address))
+    return FALSE;
+  return mgw_admission_is_banned (self, address, access) ||
+         (access == MGW_ACCESS_WS && mgw_admission_files_short (self, user_fds));
+}
+
+guint
+mgw_admission_decide_upgrade (MgwAdmission  *self,
+                              MgwHttpHead   *request,
+                              char         **address,
+                              guint16       *port)
+{
+  g_return_val_if_fail (self != NULL && self->config != NULL, 403);
+  g_return_val_if_fail (request != NULL && address != NULL && *address != NULL, 403);
+  g_return_val_if_fail (port != NULL, 403);
+
+  if (mgw_admission_is_trusted (self, *address))
+    {
+      gboolean forwarded = self->config->proxy_forwarded;
+      g_autofree char *client = NULL;
+      guint16 client_port = 0;
+
+      /* Only the header the proxy is configured to write: the other one
+       * may come from the client, passed through untouched. */
+      if (mgw_proxy_parse_forwarded (forwarded ? mgw_http_head_get (request, "Forwarded") : NULL,
+                                     forwarded ? NULL :
+                                     mgw_http_head_get (request, "X-Forwarded-For"),
+                                     &client, &client_port))
+        {
+          g_free (*address);
+          *address = g_steal_pointer (&client);
+          *port = client_port;
+        }
+    }
+  return mgw_admission_is_banned (self, *address, MGW_ACCESS_WS) ? 403 : 101;
 }
 
 gboolean

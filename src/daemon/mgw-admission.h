@@ -1,14 +1,18 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mgw-admission.h: who comes in. The rules a new user meets before any
- * session exists: a banned address, the caps on sessions (in all, per
- * address) and the room left in open files; the refused are counted and
- * told. The gateway asks; the listeners and the PROXY reader stay its. */
+ * session exists: whose connection it is (a trusted proxy's word, in a
+ * PROXY header or a WebSocket request's Forwarded header), a banned
+ * address, the caps on sessions (in all, per address) and the room left
+ * in open files; the refused are counted and told. The gateway asks; the
+ * listeners and the PROXY reader stay its. */
 #pragma once
 
 #include <gio/gio.h>
 
 #include "mgw-ban-list.h"
+#include "mgw-address-set.h"
 #include "mgw-config.h"
+#include "mgw-http.h"
 #include "mgw-link.h"
 
 G_BEGIN_DECLS
@@ -22,6 +26,10 @@ void          mgw_admission_free         (MgwAdmission    *self);
 /* The ban list to check (borrowed, set once it is loaded). */
 void          mgw_admission_set_ban_list (MgwAdmission    *self,
                                           MgwBanList      *bans);
+/* The proxies allowed to name their clients (borrowed; the gateway
+ * refills the same set at reload). */
+void          mgw_admission_set_trusted  (MgwAdmission    *self,
+                                          MgwAddressSet   *trusted);
 /* The caps in force (borrowed; again after each reload). */
 void          mgw_admission_set_config   (MgwAdmission    *self,
                                           const MgwConfig *config);
@@ -29,6 +37,26 @@ void          mgw_admission_set_config   (MgwAdmission    *self,
  * two) and notes how many are open before the first user; logs the room. */
 void          mgw_admission_setup_files  (MgwAdmission    *self);
 
+/* TRUE when address is a trusted proxy's. */
+gboolean      mgw_admission_is_trusted   (MgwAdmission    *self,
+                                          const char      *address);
+/* A connection just accepted, before any object exists for it: TRUE to
+ * close the bare descriptor at once. A banned address (a trusted
+ * proxy's connections are judged by the client they name, later); for
+ * a WebSocket one, which cannot be told SERVICE FULL before its
+ * upgrade, also no room left in open files. */
+gboolean      mgw_admission_refuse_accept (MgwAdmission   *self,
+                                          const char      *address,
+                                          MgwAccess        access,
+                                          guint            user_fds);
+/* A WebSocket request is in, from address (the socket's): whose it is —
+ * a trusted proxy's Forwarded (or X-Forwarded-For, as configured) header
+ * replaces *address and *port — and the answer: 101 to upgrade, 403 for
+ * a banned address. */
+guint         mgw_admission_decide_upgrade (MgwAdmission  *self,
+                                          MgwHttpHead     *request,
+                                          char           **address,
+                                          guint16         *port);
 /* A banned address: counted and logged, TRUE: refuse without a word
  * (no session, no upstream, no command-channel message). */
 gboolean      mgw_admission_is_banned    (MgwAdmission    *self,

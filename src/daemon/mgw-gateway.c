@@ -276,14 +276,6 @@ user_fds (MgwGateway *self)
          g_hash_table_size (self->handshakes);
 }
 
-static gboolean
-is_trusted (MgwGateway *self,
-            const char *address)
-{
-  return mgw_address_set_get_size (self->trusted) > 0 &&
-         mgw_address_set_contains (self->trusted, address);
-}
-
 /* --- Telnet listener --- */
 
 static void
@@ -377,9 +369,9 @@ telnet_accept_cb (int         fd,
 {
   MgwGateway *self = user_data;
   g_autoptr(GSocketConnection) connection = NULL;
-  gboolean trusted = is_trusted (self, address);
+  gboolean trusted = mgw_admission_is_trusted (self->admission, address);
 
-  if (!trusted && mgw_admission_is_banned (self->admission, address, MGW_ACCESS_TELNET))
+  if (mgw_admission_refuse_accept (self->admission, address, MGW_ACCESS_TELNET, user_fds (self)))
     {
       close (fd);
       return;
@@ -453,37 +445,15 @@ upgrade_free (Upgrade *up)
   g_free (up);
 }
 
-/* The request is in: whose it is (the socket's address, or what a
- * trusted proxy says), and whether that address is banned. */
+/* The request is in: mgw-admission.c says whose it is and the answer. */
 static guint
 ws_decide_cb (MgwLinkWs   *link,
               MgwHttpHead *request,
               gpointer     user_data)
 {
   Upgrade *up = user_data;
-  MgwGateway *self = up->gateway;
 
-  if (is_trusted (self, up->address))
-    {
-      g_autofree char *forwarded = NULL;
-      guint16 forwarded_port = 0;
-
-      /* Only the header the proxy is configured to write: the other one
-       * may come from the client, passed through untouched. */
-      if (mgw_proxy_parse_forwarded (self->config->proxy_forwarded ?
-                                     mgw_http_head_get (request, "Forwarded") : NULL,
-                                     self->config->proxy_forwarded ? NULL :
-                                     mgw_http_head_get (request, "X-Forwarded-For"),
-                                     &forwarded, &forwarded_port))
-        {
-          g_free (up->address);
-          up->address = g_steal_pointer (&forwarded);
-          up->port = forwarded_port;
-        }
-    }
-  if (mgw_admission_is_banned (self->admission, up->address, MGW_ACCESS_WS))
-    return 403;
-  return 101;
+  return mgw_admission_decide_upgrade (up->gateway->admission, request, &up->address, &up->port);
 }
 
 static void
@@ -533,9 +503,7 @@ ws_accept_cb (int         fd,
   Upgrade *up;
 
   /* A proxy names the client in its headers: checked at the request. */
-  if (!is_trusted (self, address) &&
-      (mgw_admission_is_banned (self->admission, address, MGW_ACCESS_WS) ||
-       mgw_admission_files_short (self->admission, user_fds (self))))
+  if (mgw_admission_refuse_accept (self->admission, address, MGW_ACCESS_WS, user_fds (self)))
     {
       close (fd);
       return;
@@ -1144,6 +1112,7 @@ mgw_gateway_init (MgwGateway *self)
   self->legacy = mgw_legacy_config_new ();
   self->admission = mgw_admission_new (&self->counters.refused_banned,
                                        &self->counters.refused_full);
+  mgw_admission_set_trusted (self->admission, self->trusted);
   self->pacer = mgw_pacer_new (mgw_link_pace);
   /* link -> Upgrade (which holds the link) */
   self->handshakes = g_hash_table_new_full (NULL, NULL, NULL,
