@@ -119,6 +119,11 @@ typedef struct
   GPtrArray  *opened;      /* TestLink, in the order the session asked */
   GPtrArray  *uris;        /* what it asked for */
   gboolean    fail_next;   /* the next open fails at once */
+  MgwLinkRequest last;     /* the last request, its strings not kept */
+  char       *last_protocols;  /* its subprotocols, joined by commas; NULL: none */
+  GPtrArray  *abuses;      /* "rule ban|noban" the session reported */
+  GString    *states;      /* each state entered, a space before each */
+  guint       ended;       /* times "ended" was emitted */
 } Fixture;
 
 static MgwLink *
@@ -130,6 +135,10 @@ open_fake (gpointer              data,
   TestLink *link;
 
   g_ptr_array_add (f->uris, g_strdup (request->uri));
+  f->last = *request;
+  g_free (f->last_protocols);
+  f->last_protocols = request->protocols && request->protocols[0] ?
+                      g_strjoinv (",", (char **) request->protocols) : NULL;
   if (f->fail_next)
     {
       f->fail_next = FALSE;
@@ -156,6 +165,32 @@ target (Fixture *f,
 }
 
 static void
+abuse_cb (MgwSession *session,
+          const char *rule,
+          const char *reason,
+          gboolean    ban,
+          Fixture    *f)
+{
+  g_ptr_array_add (f->abuses, g_strdup_printf ("%s %s", rule, ban ? "ban" : "noban"));
+}
+
+static void
+state_cb (MgwSession *session,
+          int         old,
+          Fixture    *f)
+{
+  g_string_append_printf (f->states, " %s",
+                          mgw_session_state_to_string (mgw_session_get_state (session)));
+}
+
+static void
+ended_cb (MgwSession *session,
+          Fixture    *f)
+{
+  f->ended++;
+}
+
+static void
 setup (Fixture *f, gconstpointer data)
 {
   f->config = mgw_config_new_default ();
@@ -167,12 +202,17 @@ setup (Fixture *f, gconstpointer data)
   f->config->typing_rate = 0;
   f->opened = g_ptr_array_new_with_free_func (g_object_unref);
   f->uris = g_ptr_array_new_with_free_func (g_free);
+  f->abuses = g_ptr_array_new_with_free_func (g_free);
   f->user = g_object_new (TEST_TYPE_LINK, NULL);
   mgw_link_set_queue_limit (MGW_LINK (f->user), 1024 * 1024);
   mgw_link_emit_opened (MGW_LINK (f->user));
   f->session = mgw_session_new (7, GPOINTER_TO_INT (data), MGW_LINK (f->user), "192.0.2.7",
                                 4242, f->config, NULL, NULL);
   mgw_session_set_link_opener (f->session, open_fake, f);
+  g_signal_connect (f->session, "abuse", G_CALLBACK (abuse_cb), f);
+  f->states = g_string_new (NULL);
+  g_signal_connect (f->session, "state-changed", G_CALLBACK (state_cb), f);
+  g_signal_connect (f->session, "ended", G_CALLBACK (ended_cb), f);
 }
 
 static void
@@ -184,6 +224,9 @@ teardown (Fixture *f, gconstpointer data)
   g_clear_object (&f->user);
   g_ptr_array_unref (f->opened);
   g_ptr_array_unref (f->uris);
+  g_ptr_array_unref (f->abuses);
+  g_string_free (f->states, TRUE);
+  g_free (f->last_protocols);
   mgw_config_unref (f->config);
 }
 
@@ -200,18 +243,38 @@ start_on_teletel (Fixture *f)
   g_assert_cmpint (mgw_session_get_state (f->session), ==, MGW_SESSION_TELETEL);
 }
 
+/* A CONNECT to uri; line_tail: what follows the URI on the command
+ * line (ping and subprotocols), profile: the target's, or NULL. */
 static void
-redirect (Fixture    *f,
-          const char *uri)
+redirect_with (Fixture          *f,
+               const char       *uri,
+               const char       *line_tail,
+               const MgwProfile *profile)
 {
-  g_autofree char *line = g_strdup_printf ("PID=7,42,CONNECT,%s,None,[]", uri);
+  g_autofree char *line = g_strdup_printf ("PID=7,42,CONNECT,%s,%s", uri, line_tail);
   g_autoptr(GError) error = NULL;
   MgwCommand *command = mgw_command_parse (line, strlen (line), &error);
 
   g_assert_no_error (error);
-  g_assert_true (mgw_session_redirect (f->session, command, NULL, FALSE, &error));
+  g_assert_true (mgw_session_redirect (f->session, command, profile, FALSE, &error));
   g_assert_no_error (error);
   mgw_command_free (command);
+}
+
+static void
+redirect (Fixture    *f,
+          const char *uri)
+{
+  redirect_with (f, uri, "None,[]", NULL);
+}
+
+static void
+redirected_to (Fixture    *f,
+               const char *uri)
+{
+  redirect (f, uri);
+  mgw_link_emit_opened (MGW_LINK (target (f, f->opened->len - 2)));
+  g_assert_cmpint (mgw_session_get_state (f->session), ==, MGW_SESSION_REDIRECTED);
 }
 
 static void
@@ -416,8 +479,287 @@ test_user_inactivity (Fixture *f, gconstpointer data)
   g_assert_true (sent_has (f->user, S ("END INACTIVE")));
 }
 
-#define ADD(path, func) \
-  g_test_add ("/session/" path, Fixture, GINT_TO_POINTER (MGW_ACCESS_TELNET), setup, func, teardown)
+/* A SEP at the end of a read waits for its key code: joined to it when
+ * it comes, sent alone after sep-hold if nothing comes. Redirected, the
+ * wait is 2 s at least (Connexion/Fin typed by hand, Ctrl-S then I), and
+ * a Fin completed in time goes to no one. */
+static void
+test_sep_hold (Fixture *f, gconstpointer data)
+{
+  f->config->sep_hold_ms = 100;
+  start_on_teletel (f);
+
+  mgw_link_emit_received (MGW_LINK (f->user), S ("ab\x13"));
+  g_assert_cmpmem (server (f)->sent->data, server (f)->sent->len, "ab", 2);
+  advance (0.05);
+  g_assert_cmpuint (server (f)->sent->len, ==, 2);
+  mgw_link_emit_received (MGW_LINK (f->user), S ("\x41"));
+  g_assert_cmpmem (server (f)->sent->data, server (f)->sent->len, "ab\x13\x41", 4);
+
+  mgw_link_emit_received (MGW_LINK (f->user), S ("\x13"));
+  advance (0.09);
+  g_assert_cmpuint (server (f)->sent->len, ==, 4);
+  advance (0.02);
+  g_assert_cmpmem (server (f)->sent->data, server (f)->sent->len, "ab\x13\x41\x13", 5);
+  advance (5);
+  g_assert_cmpuint (server (f)->sent->len, ==, 5);   /* sent once */
+
+  redirected_to (f, "ws://meteo.example/");
+  mgw_link_emit_received (MGW_LINK (f->user), S ("x\x13"));
+  advance (1.5);
+  g_assert_cmpmem (target (f, 0)->sent->data, target (f, 0)->sent->len, "x", 1);
+  mgw_link_emit_received (MGW_LINK (f->user), S ("I"));
+  g_assert_cmpint (mgw_session_get_state (f->session), ==, MGW_SESSION_TELETEL);
+  g_assert_cmpmem (target (f, 0)->sent->data, target (f, 0)->sent->len, "x", 1);
+  g_assert_cmpuint (server (f)->sent->len, ==, 5);
+
+  /* A lone SEP while redirected reaches the target after 2 s. */
+  redirected_to (f, "ws://meteo.example/");
+  mgw_link_emit_received (MGW_LINK (f->user), S ("\x13"));
+  advance (1.9);
+  g_assert_cmpuint (target (f, 1)->sent->len, ==, 0);
+  advance (0.2);
+  g_assert_cmpmem (target (f, 1)->sent->data, target (f, 1)->sent->len, "\x13", 1);
+}
+
+/* Nothing from the default server for server-inactivity ends the
+ * session (END INACTIVE, the original's); its pages move the deadline;
+ * redirected, the default server is not expected to speak. */
+static void
+test_server_inactivity (Fixture *f, gconstpointer data)
+{
+  f->config->user_inactivity[MGW_ACCESS_TELNET] = 0;
+  f->config->server_inactivity[MGW_ACCESS_TELNET] = 30;
+  f->config->redirect_inactivity[MGW_ACCESS_TELNET] = 0;
+  f->config->session_max[MGW_ACCESS_TELNET] = 0;
+  start_on_teletel (f);
+
+  advance (29);
+  mgw_link_emit_received (MGW_LINK (server (f)), S ("PAGE"));
+  advance (29);
+  g_assert_cmpint (mgw_session_get_state (f->session), ==, MGW_SESSION_TELETEL);
+
+  redirected_to (f, "ws://meteo.example/");
+  advance (120);
+  g_assert_cmpint (mgw_session_get_state (f->session), ==, MGW_SESSION_REDIRECTED);
+
+  mgw_link_emit_received (MGW_LINK (f->user), S ("\x13\x49"));
+  g_assert_cmpint (mgw_session_get_state (f->session), ==, MGW_SESSION_TELETEL);
+  mgw_link_emit_received (MGW_LINK (server (f)), S ("MENU"));
+  advance (29);
+  g_assert_cmpint (mgw_session_get_state (f->session), ==, MGW_SESSION_TELETEL);
+  advance (2);
+  g_assert_cmpint (mgw_session_get_state (f->session), >=, MGW_SESSION_CLOSING);
+  g_assert_true (sent_has (f->user, S ("END INACTIVE")));
+  g_assert_cmpstr (mgw_session_get_end_reason (f->session), ==, "server-inactivity timeout");
+}
+
+/* A redirection lasting redirect-max, however active, ends on END MAX
+ * TIME REDIR; the session goes on. A target that never completes its
+ * handshake is bounded by redirect-inactivity. */
+static void
+test_redirect_max (Fixture *f, gconstpointer data)
+{
+  f->config->user_inactivity[MGW_ACCESS_TELNET] = 0;
+  f->config->server_inactivity[MGW_ACCESS_TELNET] = 0;
+  f->config->redirect_inactivity[MGW_ACCESS_TELNET] = 15;
+  f->config->redirect_max[MGW_ACCESS_TELNET] = 50;
+  f->config->session_max[MGW_ACCESS_TELNET] = 0;
+  start_on_teletel (f);
+
+  redirected_to (f, "ws://meteo.example/");
+  for (guint i = 0; i < 4; i++)
+    {
+      advance (12);
+      mgw_link_emit_received (MGW_LINK (target (f, 0)), S ("RAIN"));
+    }
+  g_assert_cmpint (mgw_session_get_state (f->session), ==, MGW_SESSION_REDIRECTED);
+  advance (3);
+  g_assert_cmpint (mgw_session_get_state (f->session), ==, MGW_SESSION_TELETEL);
+  g_assert_true (sent_has (f->user, S ("END MAX TIME REDIR")));
+  g_assert_cmpint (mgw_link_get_state (MGW_LINK (target (f, 0))), >=, MGW_LINK_CLOSING);
+
+  redirect (f, "ws://slow.example/");
+  advance (14);
+  g_assert_cmpint (mgw_session_get_state (f->session), ==, MGW_SESSION_REDIRECTING);
+  advance (2);
+  g_assert_cmpint (mgw_session_get_state (f->session), ==, MGW_SESSION_TELETEL);
+  g_assert_cmpint (mgw_link_get_state (MGW_LINK (target (f, 1))), >=, MGW_LINK_CLOSING);
+  mgw_link_emit_received (MGW_LINK (f->user), S ("k"));
+  g_assert_true (sent_has (server (f), S ("k")));
+}
+
+/* A target's profile: its ping, subprotocols and frame type used unless
+ * the CONNECT names its own; fin=forward hands Connexion/Fin to the
+ * target, which hangs up itself. */
+static void
+test_profile (Fixture *f, gconstpointer data)
+{
+  char *protocols[] = { "tty", NULL };
+  MgwProfile profile = {
+    .has_ping = TRUE, .ping = 25, .subprotocols = protocols,
+    .has_frame_type = TRUE, .frame_type = MGW_FRAME_BINARY, .fin = MGW_FIN_FORWARD,
+  };
+
+  f->config->server_frame_type = MGW_FRAME_TEXT;
+  start_on_teletel (f);
+  redirect_with (f, "ws://forward.example/", "None,[]", &profile);
+  g_assert_cmpuint (f->last.ping, ==, 25);
+  g_assert_cmpstr (f->last_protocols, ==, "tty");
+  g_assert_cmpint (f->last.frame_type, ==, MGW_FRAME_BINARY);
+  mgw_link_emit_opened (MGW_LINK (target (f, 0)));
+
+  mgw_link_emit_received (MGW_LINK (f->user), S ("a\x13\x49"));
+  g_assert_cmpint (mgw_session_get_state (f->session), ==, MGW_SESSION_REDIRECTED);
+  g_assert_cmpmem (target (f, 0)->sent->data, target (f, 0)->sent->len, "a\x13\x49", 3);
+  mgw_link_close (MGW_LINK (target (f, 0)), FALSE);
+  g_assert_cmpint (mgw_session_get_state (f->session), ==, MGW_SESSION_TELETEL);
+
+  /* The command's own values win; no profile: the gateway's Fin. */
+  redirect_with (f, "ws://forward.example/", "5,['vt']", &profile);
+  g_assert_cmpuint (f->last.ping, ==, 5);
+  g_assert_cmpstr (f->last_protocols, ==, "vt");
+  mgw_link_close (MGW_LINK (target (f, 1)), FALSE);
+  redirect (f, "ws://plain.example/");
+  g_assert_cmpuint (f->last.ping, ==, 0);
+  g_assert_null (f->last_protocols);
+  g_assert_cmpint (f->last.frame_type, ==, MGW_FRAME_TEXT);
+  mgw_link_emit_opened (MGW_LINK (target (f, 2)));
+  mgw_link_emit_received (MGW_LINK (f->user), S ("\x13\x49"));
+  g_assert_cmpint (mgw_session_get_state (f->session), ==, MGW_SESSION_TELETEL);
+}
+
+/* Telnet's rules on what the user sends: the first garbage-bytes within
+ * the garbage window dropped (iTimtel's junk), then typing faster than
+ * typing-rate by more than typing-excess bytes ends the session and asks
+ * for a ban. */
+static void
+test_telnet_rules (Fixture *f, gconstpointer data)
+{
+  f->config->garbage_bytes = 4;
+  f->config->garbage_window_ms = 1000;
+  f->config->typing_rate = 10;
+  f->config->typing_excess = 5;
+  start_on_teletel (f);
+
+  mgw_link_emit_received (MGW_LINK (f->user), S ("\xff\xfe" "ju"));
+  mgw_link_emit_received (MGW_LINK (f->user), S ("nk"));
+  g_assert_cmpmem (server (f)->sent->data, server (f)->sent->len, "nk", 2);
+  advance (1);
+
+  /* A person's pace: 10 bytes a second for 5 s. */
+  for (guint i = 0; i < 50; i++)
+    {
+      mgw_link_emit_received (MGW_LINK (f->user), S ("k"));
+      advance (0.1);
+    }
+  g_assert_cmpint (mgw_session_get_state (f->session), ==, MGW_SESSION_TELETEL);
+  g_assert_cmpuint (f->abuses->len, ==, 0);
+
+  /* A paste well past the second's credit and the excess. */
+  mgw_link_emit_received (MGW_LINK (f->user), S ("0123456789abcdefghij"));
+  g_assert_cmpint (mgw_session_get_state (f->session), >=, MGW_SESSION_CLOSING);
+  g_assert_cmpuint (f->abuses->len, ==, 1);
+  g_assert_cmpstr (f->abuses->pdata[0], ==, "typing-too-fast ban");
+}
+
+/* A PROXY header from a peer not trusted to send one, however split:
+ * the session ends, reported (not banned: a misconfigured proxy). */
+static void
+test_untrusted_proxy (Fixture *f, gconstpointer data)
+{
+  mgw_session_set_check_proxy (f->session, TRUE);
+  start_on_teletel (f);
+  mgw_link_emit_received (MGW_LINK (f->user), S ("PROX"));
+  g_assert_cmpint (mgw_session_get_state (f->session), ==, MGW_SESSION_TELETEL);
+  mgw_link_emit_received (MGW_LINK (f->user), S ("Y TCP4 198.51.100.1 192.0.2.1 1 2\r\n"));
+  g_assert_cmpint (mgw_session_get_state (f->session), >=, MGW_SESSION_CLOSING);
+  g_assert_cmpuint (f->abuses->len, ==, 1);
+  g_assert_cmpstr (f->abuses->pdata[0], ==, "untrusted-proxy noban");
+}
+
+/* A WebSocket user: the Telnet rules do not apply (a browser's first
+ * message is the user's); the WebSocket timeouts are used, not
+ * Telnet's. */
+static void
+test_websocket_user (Fixture *f, gconstpointer data)
+{
+  f->config->garbage_bytes = 144;
+  f->config->typing_rate = 1;
+  f->config->typing_excess = 0;
+  f->config->user_inactivity[MGW_ACCESS_TELNET] = 10;
+  f->config->user_inactivity[MGW_ACCESS_WS] = 40;
+  f->config->server_inactivity[MGW_ACCESS_WS] = 0;
+  f->config->session_max[MGW_ACCESS_WS] = 0;
+  start_on_teletel (f);
+
+  mgw_link_emit_received (MGW_LINK (f->user), S ("0123456789abcdefghij"));
+  g_assert_cmpmem (server (f)->sent->data, server (f)->sent->len, "0123456789abcdefghij", 20);
+  advance (39);
+  g_assert_cmpint (mgw_session_get_state (f->session), ==, MGW_SESSION_TELETEL);
+  g_assert_cmpuint (f->abuses->len, ==, 0);
+  advance (2);
+  g_assert_cmpint (mgw_session_get_state (f->session), >=, MGW_SESSION_CLOSING);
+  g_assert_true (sent_has (f->user, S ("END INACTIVE USER")));
+}
+
+/* The whole diagram of docs/architecture.md in one life: each state
+ * entered once in order, "ended" once when every link is closed. */
+static void
+test_states (Fixture *f, gconstpointer data)
+{
+  g_autofree char *want = NULL;
+
+  start_on_teletel (f);
+  g_assert_true (sent_has (f->user, S ("CONNECT")));
+  redirected_to (f, "ws://meteo.example/");
+  mgw_link_emit_received (MGW_LINK (f->user), S ("\x13\x49"));
+  mgw_link_close (MGW_LINK (f->user), FALSE);
+  g_assert_cmpstr (mgw_session_state_to_string (mgw_session_get_state (f->session)), ==,
+                   mgw_session_state_to_string (MGW_SESSION_CLOSED));
+  g_assert_cmpuint (f->ended, ==, 1);
+  want = g_strdup_printf (" %s %s %s %s %s %s",
+                          mgw_session_state_to_string (MGW_SESSION_TELETEL),
+                          mgw_session_state_to_string (MGW_SESSION_REDIRECTING),
+                          mgw_session_state_to_string (MGW_SESSION_REDIRECTED),
+                          mgw_session_state_to_string (MGW_SESSION_TELETEL),
+                          mgw_session_state_to_string (MGW_SESSION_CLOSING),
+                          mgw_session_state_to_string (MGW_SESSION_CLOSED));
+  g_assert_cmpstr (f->states->str, ==, want);
+}
+
+/* The default server closing ends the session, before it opened, on
+ * Teletel and while redirected (the target closed too). (The user's link
+ * is closed after its queue drains, which a fake link never does: the
+ * session stays CLOSING here.) */
+static void
+test_server_closes (Fixture *f, gconstpointer data)
+{
+  for (guint when = 0; when < 3; when++)
+    {
+      Fixture g = { 0 };
+
+      g_test_message ("server closes %s",
+                      (const char *[]) { "while connecting", "on Teletel", "redirected" }[when]);
+      setup (&g, data);
+      mgw_session_start (g.session);
+      if (when >= 1)
+        mgw_link_emit_opened (MGW_LINK (server (&g)));
+      if (when == 2)
+        redirected_to (&g, "ws://meteo.example/");
+      mgw_link_close (MGW_LINK (server (&g)), FALSE);
+      g_assert_cmpint (mgw_session_get_state (g.session), ==, MGW_SESSION_CLOSING);
+      g_assert_cmpint (mgw_link_get_state (MGW_LINK (g.user)), >=, MGW_LINK_CLOSING);
+      if (when == 2)
+        g_assert_cmpint (mgw_link_get_state (MGW_LINK (target (&g, 0))), >=, MGW_LINK_CLOSING);
+      g_assert_false (mgw_session_get_user_left (g.session));
+      teardown (&g, data);
+    }
+}
+
+#define ADD_AS(path, access, func) \
+  g_test_add ("/session/" path, Fixture, GINT_TO_POINTER (access), setup, func, teardown)
+#define ADD(path, func) ADD_AS (path, MGW_ACCESS_TELNET, func)
 
 int
 main (int argc, char **argv)
@@ -437,5 +779,14 @@ main (int argc, char **argv)
   ADD ("server-unavailable", test_server_unavailable);
   ADD ("timeouts", test_timeouts);
   ADD ("user-inactivity", test_user_inactivity);
+  ADD ("states", test_states);
+  ADD ("server-closes", test_server_closes);
+  ADD ("sep-hold", test_sep_hold);
+  ADD ("server-inactivity", test_server_inactivity);
+  ADD ("redirect-max", test_redirect_max);
+  ADD ("profile", test_profile);
+  ADD ("telnet-rules", test_telnet_rules);
+  ADD ("untrusted-proxy", test_untrusted_proxy);
+  ADD_AS ("websocket-user", MGW_ACCESS_WS, test_websocket_user);
   return g_test_run ();
 }
