@@ -2138,7 +2138,7 @@ run_flood (void)
   gint64 of_before, of_after;
   gboolean failed;
   g_autofree char *netstat = opt_pid > 0 ? g_strdup_printf ("/proc/%d/net/netstat", opt_pid) :
-                                           NULL;
+                             NULL;
 
   gen.self_nofile = raise_fd_limit ();
   gen.read_buf = g_malloc (READ_BUF_SIZE);

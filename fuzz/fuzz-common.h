@@ -40,15 +40,17 @@ fuzz_setup_logging (void)
 
 /* Fails the run (abort: libFuzzer saves the input) when cond is false.
  * Not assert(): kept with NDEBUG. */
-#define FUZZ_CHECK(cond)                                                  \
-  do {                                                                    \
-    if (G_UNLIKELY (!(cond)))                                             \
-      {                                                                   \
-        fprintf (stderr, "fuzz: check failed at %s:%d: %s\n",             \
-                 __FILE__, __LINE__, #cond);                              \
-        abort ();                                                         \
-      }                                                                   \
-  } while (0)
+G_GNUC_NORETURN static inline void
+fuzz_check_failed (const char *file,
+                   int         line,
+                   const char *cond)
+{
+  fprintf (stderr, "fuzz: check failed at %s:%d: %s\n", file, line, cond);
+  abort ();
+}
+
+#define FUZZ_CHECK(cond) \
+  (G_LIKELY (cond) ? (void) 0 : fuzz_check_failed (__FILE__, __LINE__, #cond))
 
 /* memcmp() with a length of 0 may get NULL pointers (an empty
  * GByteArray): that is undefined behaviour, which UBSan reports. */

@@ -192,8 +192,10 @@ test_never_ban_too_big (void)
 /* neverbanned.json replaced by something that is not a regular file,
  * made by `make` at the path: the load fails, the set is kept as it was,
  * and the error is returned for the caller to judge. */
+typedef gboolean (*MakeFunc) (const char *path);
+
 static GError *
-load_not_a_file (gboolean (*make) (const char *path))
+load_not_a_file (MakeFunc make)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *dir = g_dir_make_tmp ("test-address-set-XXXXXX", &error);

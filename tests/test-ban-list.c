@@ -705,7 +705,7 @@ test_sidecar (Fixture       *f,
 
   /* Wrong values in it: said once, defaults for them. */
   write_data (extra, "{\"192.0.2.1\": {\"reason\": 5, \"count\": -1, \"duration\": \"x\"},"
-                     " \"bad\": {}, \"192.0.2.2\": {\"reason\": \"ok\", \"count\": 3}}", -1);
+              " \"bad\": {}, \"192.0.2.2\": {\"reason\": \"ok\", \"count\": 3}}", -1);
   third = new_list (f, f->path);
   g_test_expect_message ("moipgw", G_LOG_LEVEL_WARNING, "*extra.json*");
   g_assert_true (mgw_ban_list_load (third, &error));
@@ -949,7 +949,7 @@ test_sidecar_ahead_and_temporaries (Fixture       *f,
 
   write_data (f->path, "{\"192.0.2.5\": \"2021-09-08T00:00:00.000000\"}", -1);
   write_data (extra, "{\"192.0.2.5\": {\"reason\": \"later\", \"count\": 7, "
-                     "\"since\": \"2021-09-09T00:00:00.000000\", \"banned\": true}}", -1);
+              "\"since\": \"2021-09-09T00:00:00.000000\", \"banned\": true}}", -1);
   write_data (tmp1, "{\"192.0.2", -1);
   write_data (tmp2, "", -1);
   write_data (backup, "{}", -1);

@@ -87,7 +87,7 @@ static void
 test_welcome (Fixture *f, gconstpointer data)
 {
   static const char welcome[] = "\xff\xfb\x01\xff\xfb\x03"
-    "Welcome to PyMoIP Telnet/WS gateway [display] (press 'h' for Help)\r\n";
+                                "Welcome to PyMoIP Telnet/WS gateway [display] (press 'h' for Help)\r\n";
 
   g_assert_cmpmem (f->tcp->received->data, f->tcp->received->len, welcome, sizeof welcome - 1);
 }
@@ -747,7 +747,7 @@ test_french (void)
   g_autofree char *id = NULL;
   g_autofree char *done = NULL;
   static const char status[] = "\x1f\x40\x41"
-    "D\x19\x42" "econnect\x19\x42" "e par l'op\x19\x42" "erateur\x18\x0a";
+                               "D\x19\x42" "econnect\x19\x42" "e par l'op\x19\x42" "erateur\x18\x0a";
   const char *p;
   const char *start;
 

@@ -74,7 +74,7 @@ test_bad_command_lines (void)
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       g_autoptr(MgwTestDaemon) d = daemon_spawn_no_dbus (cases[i].args[0], cases[i].args[1],
-                                          cases[i].args[2], cases[i].args[3], NULL);
+                                                         cases[i].args[2], cases[i].args[3], NULL);
       mgw_test_daemon_wait_exit (d, MGW_TEST_TIMEOUT_MS);
       g_assert_cmpint (g_subprocess_get_exit_status (d->process), ==, 2);
       if (strstr (d->err->str, cases[i].needle) == NULL)
@@ -177,7 +177,7 @@ static void
 test_demo_and_sigterm (void)
 {
   g_autoptr(MgwTestDaemon) d = daemon_spawn_no_dbus ("--demo", "--tcp", "0", "--ws", "0",
-                                      "-i", "127.0.0.1", NULL);
+                                                     "-i", "127.0.0.1", NULL);
   g_autoptr(MgwTestTcp) tcp = NULL;
   g_autoptr(MgwTestWs) ws = NULL;
   g_autofree char *uri = NULL;
@@ -274,7 +274,7 @@ test_kill_during_bans (void)
   g_autofree char *path = g_build_filename (state, "banned.json", NULL);
   g_autofree char *state_arg = g_strdup_printf ("--state-dir=%s", state);
   g_autoptr(MgwTestDaemon) d = daemon_spawn_no_dbus ("--demo", "--tcp", "0", "--ws", "off", "-i", "127.0.0.1",
-                                      "--trusted-proxy", "127.0.0.1", state_arg, NULL);
+                                                     "--trusted-proxy", "127.0.0.1", state_arg, NULL);
   guint16 port = mgw_test_daemon_port (d, "Telnet");
   g_autoptr(GPtrArray) conns = g_ptr_array_new_with_free_func ((GDestroyNotify) mgw_test_tcp_free);
   g_autoptr(JsonParser) parser = json_parser_new ();

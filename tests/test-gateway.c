@@ -178,7 +178,7 @@ test_ws_demo (Fixture *f, gconstpointer data)
   g_assert_null (soup_websocket_connection_get_protocol (ws->conn));
   mgw_test_ws_wait_for (ws, page_data, page_len);
   g_assert_true (mgw_test_bytes_contain (ws->received,
-                 S ("Welcome to PyMoIP telnet/[WS] gateway\n\r")));
+                                         S ("Welcome to PyMoIP telnet/[WS] gateway\n\r")));
   g_assert_true (mgw_test_bytes_contain (ws->received, S (STATUS ("CONNECT"))));
   /* The demo's page has accents through G2 but the frames are text. */
   g_assert_cmpuint (ws->n_binary, ==, 0);

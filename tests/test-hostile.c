@@ -638,7 +638,7 @@ test_http_huge_head (Fixture *f, gconstpointer data)
   g_string_append (head, "\r\n");
   tcp = mgw_test_tcp_connect ("127.0.0.1", mgw_gateway_get_ws_port (f->gateway));
   begin = g_get_monotonic_time ();
-  for (gsize sent = 0; sent < head->len && !tcp->closed; )
+  for (gsize sent = 0; sent < head->len && !tcp->closed;)
     {
       g_autoptr(GError) error = NULL;
       gssize n = g_socket_send (tcp->socket, head->str + sent, head->len - sent, NULL, &error);

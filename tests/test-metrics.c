@@ -582,12 +582,12 @@ test_raw_http (Fixture *f, gconstpointer data)
   {
     g_autoptr(GByteArray) answer =
       raw_exchange (port, "GET /metrics?x=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                          "Accept: application/openmetrics-text\r\n\r\n", 30);
+                    "Accept: application/openmetrics-text\r\n\r\n", 30);
     g_autofree char *head = split_answer (answer, &body, &body_len, &length);
 
     g_assert_true (g_str_has_prefix (head, "HTTP/1.1 200 OK\r\n"));
     g_assert_nonnull (strstr (head, "\r\nContent-Type: application/openmetrics-text; version=1.0.0; "
-                                    "charset=utf-8\r\n"));
+                              "charset=utf-8\r\n"));
     g_assert_cmpuint (length, ==, body_len);
     g_assert_true (body_len > 6 && memcmp (body + body_len - 6, "# EOF\n", 6) == 0);
   }

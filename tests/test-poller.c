@@ -71,7 +71,7 @@ random_op (void)
       break;
     case 2:
       mgw_timer_start_at (&t->timer, g_get_monotonic_time () + (gint64) 3600 * G_USEC_PER_SEC +
-                                     g_test_rand_int_range (0, 200));
+                          g_test_rand_int_range (0, 200));
       t->active = TRUE;
       break;
     case 3:

@@ -211,7 +211,7 @@ test_v1_prefixes (void)
     "PROXY TCP6 2001:db8::1 2001:db8::2 4242 23\r\n",
     /* The longest TCP6 line: 104 bytes */
     "PROXY TCP6 ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff "
-      "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff 65535 65535\r\n",
+    "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff 65535 65535\r\n",
     "PROXY TCP6 ::ffff:255.255.255.255 ::1 1 2\r\n",
     "PROXY TCP6 ::ffff:192.0.2.7 ::1 80 81\r\n",
     "PROXY UNKNOWN\r\n",

@@ -1340,7 +1340,7 @@ static const BadRequest bad_requests[] = {
   BAD ("del", "GET / HTTP/1.1\r\nX: a\x7f\r\n" GOOD_FIELDS "\r\n", 400),
   BAD ("obs-fold", "GET / HTTP/1.1\r\n" GOOD_FIELDS "X: a\r\n b\r\n\r\n", 400),
   BAD ("space-before-colon", "GET / HTTP/1.1\r\nHost : h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-    "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n", 400),
+       "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n", 400),
   BAD ("no-colon", "GET / HTTP/1.1\r\n" GOOD_FIELDS "Nonsense\r\n\r\n", 400),
   BAD ("empty-name", "GET / HTTP/1.1\r\n" GOOD_FIELDS ": x\r\n\r\n", 400),
   BAD ("leading-empty-line", "\r\nGET / HTTP/1.1\r\n" GOOD_FIELDS "\r\n", 400),
@@ -1352,32 +1352,32 @@ static const BadRequest bad_requests[] = {
   BAD ("http10", "GET / HTTP/1.0\r\n" GOOD_FIELDS "\r\n", 400),
   BAD ("target-8bit", "GET /\xe9 HTTP/1.1\r\n" GOOD_FIELDS "\r\n", 400),
   BAD ("no-host", "GET / HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-    "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n", 400),
+       "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n", 400),
   BAD ("two-hosts", "GET / HTTP/1.1\r\nHost: a\r\n" GOOD_FIELDS "\r\n", 400),
   BAD ("body", "GET / HTTP/1.1\r\n" GOOD_FIELDS "Content-Length: 5\r\n\r\n", 400),
   BAD ("chunked", "GET / HTTP/1.1\r\n" GOOD_FIELDS "Transfer-Encoding: chunked\r\n\r\n", 400),
   BAD ("no-key", "GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-    "Sec-WebSocket-Version: 13\r\n\r\n", 400),
+       "Sec-WebSocket-Version: 13\r\n\r\n", 400),
   BAD ("short-key", "GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-    "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZQ==\r\n\r\n", 400),
+       "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZQ==\r\n\r\n", 400),
   BAD ("key-not-base64", "GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-    "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25j*Q==\r\n\r\n", 400),
+       "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25j*Q==\r\n\r\n", 400),
   BAD ("key-no-padding", "GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-    "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQAA\r\n\r\n", 400),
+       "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQAA\r\n\r\n", 400),
   BAD ("two-keys", "GET / HTTP/1.1\r\n" GOOD_FIELDS "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n", 400),
   BAD ("post", "POST / HTTP/1.1\r\n" GOOD_FIELDS "\r\n", 405),
   BAD ("lowercase-get", "get / HTTP/1.1\r\n" GOOD_FIELDS "\r\n", 405),
   BAD ("no-upgrade", "GET / HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\n"
-    "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n", 426),
+       "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n", 426),
   BAD ("plain-get", "GET / HTTP/1.1\r\nHost: h\r\n\r\n", 426),
   BAD ("upgrade-h2c", "GET / HTTP/1.1\r\nHost: h\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n"
-    "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n", 426),
+       "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n", 426),
   BAD ("no-connection-upgrade", "GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: keep-alive\r\n"
-    "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n", 426),
+       "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n", 426),
   BAD ("version-8", "GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-    "Sec-WebSocket-Version: 8\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n", 426),
+       "Sec-WebSocket-Version: 8\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n", 426),
   BAD ("no-version-header", "GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n", 426),
+       "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n", 426),
 };
 
 static void

@@ -122,7 +122,7 @@ mgw_ctl_cmd_ban (Ctl   *ctl,
     g_print (_("%s banned for the configured duration.\n"), args[0]);
   else
     g_print (ngettext ("%s banned for %u day.\n", "%s banned for %u days.\n",
-                          (gulong) days),
+                       (gulong) days),
              args[0], (guint) days);
   return EXIT_SUCCESS;
 }

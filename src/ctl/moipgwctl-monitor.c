@@ -280,9 +280,9 @@ mgw_ctl_cmd_monitor (Ctl   *ctl,
     {
       g_autofree char *text =
         g_strdup_printf (ngettext (
-                                      "monitoring moipgwd, %u session open; Ctrl-C to stop",
-                                      "monitoring moipgwd, %u sessions open; Ctrl-C to stop",
-                                      ids->len), ids->len);
+                           "monitoring moipgwd, %u session open; Ctrl-C to stop",
+                           "monitoring moipgwd, %u sessions open; Ctrl-C to stop",
+                           ids->len), ids->len);
       mgw_ctl_event_end (ctl, b, now, text);
     }
   else

@@ -31,16 +31,19 @@ typedef struct
   GDBusConnection *connection;
 } Ctl;
 
-/* A command; `args` holds from min_args to max_args arguments, its
- * options already parsed into the Ctl. Returns the exit status. */
+/* A command's body; `args` holds from min_args to max_args arguments,
+ * its options already parsed into the Ctl. Returns the exit status. */
+typedef int (*MgwCtlRunFunc) (Ctl  *ctl,
+                              char **args);
+
 typedef struct
 {
-  const char *name;
-  const char *params;    /* shown after the name in the usage line */
-  const char *summary;
-  guint       min_args;
-  guint       max_args;
-  int       (*run) (Ctl *ctl, char **args);
+  const char    *name;
+  const char    *params;    /* shown after the name in the usage line */
+  const char    *summary;
+  guint          min_args;
+  guint          max_args;
+  MgwCtlRunFunc  run;
 } MgwCtlCommand;
 
 /* --- the commands, one file each --- */

@@ -46,17 +46,17 @@ gboolean      mgw_admission_is_trusted   (MgwAdmission    *self,
  * a WebSocket one, which cannot be told SERVICE FULL before its
  * upgrade, also no room left in open files. */
 gboolean      mgw_admission_refuse_accept (MgwAdmission   *self,
-                                          const char      *address,
-                                          MgwAccess        access,
-                                          guint            user_fds);
+                                           const char      *address,
+                                           MgwAccess        access,
+                                           guint            user_fds);
 /* A WebSocket request is in, from address (the socket's): whose it is —
  * a trusted proxy's Forwarded (or X-Forwarded-For, as configured) header
  * replaces *address and *port — and the answer: 101 to upgrade, 403 for
  * a banned address. */
 guint         mgw_admission_decide_upgrade (MgwAdmission  *self,
-                                          MgwHttpHead     *request,
-                                          char           **address,
-                                          guint16         *port);
+                                            MgwHttpHead     *request,
+                                            char           **address,
+                                            guint16         *port);
 /* A banned address: counted and logged, TRUE: refuse without a word
  * (no session, no upstream, no command-channel message). */
 gboolean      mgw_admission_is_banned    (MgwAdmission    *self,

@@ -44,7 +44,7 @@ void               mgw_gateway_add_own_port     (MgwGateway  *self,
                                                  guint16      port);
 guint              mgw_gateway_get_n_sessions   (MgwGateway  *self);
 guint              mgw_gateway_get_n_sessions_by_access (MgwGateway *self,
-                                                 MgwAccess    access);
+                                                         MgwAccess    access);
 MgwSession        *mgw_gateway_lookup_session   (MgwGateway  *self,
                                                  guint        id);
 const MgwCounters *mgw_gateway_get_counters     (MgwGateway  *self);

@@ -60,7 +60,7 @@ format_address (const struct sockaddr_storage *ss,
                 gsize                          size,
                 guint16                       *port)
 {
-  static const guint8 mapped[12] = { 0,0,0,0,0,0,0,0,0,0,0xff,0xff };
+  static const guint8 mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 
   *port = 0;
   if (ss->ss_family == AF_INET)

@@ -284,7 +284,7 @@ drop_target (MgwSession *self)
   g_clear_object (&self->target);
   /* The target may have been what held the user's reading paused. */
   mgw_link_set_paused (self->user, self->server != NULL &&
-                                   mgw_link_get_congested (self->server));
+                       mgw_link_get_congested (self->server));
 }
 
 /* Ends the current redirection, whatever ended it: UserRedirectEnded,

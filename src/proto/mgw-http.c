@@ -268,7 +268,7 @@ head_scan (const guint8  *buf,
       else if ((c < 0x20 && c != '\t') || c == 0x7F)
         {
           return mgw_http_fail (error, status, 400,
-                             "control character 0x%02x in the HTTP head", c);
+                                "control character 0x%02x in the HTTP head", c);
         }
     }
   if (len >= max_head)

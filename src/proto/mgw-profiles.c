@@ -126,7 +126,7 @@ parse_profile (const char  *key,
         {
           if (json_node_get_value_type (value) != G_TYPE_STRING ||
               !mgw_value_parse_frame_type (json_node_get_string (value),
-                                            &profile->frame_type, NULL))
+                                           &profile->frame_type, NULL))
             return bad (error, key, _("\"frame-type\" is neither \"text\" nor \"binary\"")), NULL;
           profile->has_frame_type = TRUE;
         }

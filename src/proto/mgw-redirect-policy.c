@@ -88,13 +88,16 @@ bad:
   return FALSE;
 }
 
+typedef gboolean (*EntryMatchFunc) (const Entry *e,
+                                    gpointer     data);
+
 /* Calls `match` on each entry until it returns TRUE; FALSE on a bad
  * entry (error set) or when none matched. */
 static gboolean
-each_entry (const char  *allow,
-            gboolean   (*match) (const Entry *e, gpointer data),
-            gpointer     data,
-            GError     **error)
+each_entry (const char      *allow,
+            EntryMatchFunc   match,
+            gpointer         data,
+            GError         **error)
 {
   g_auto(GStrv) items = g_strsplit (allow ? allow : MGW_REDIRECT_ALLOW_DEFAULT, ",", -1);
   guint n = 0;

@@ -14,32 +14,32 @@ G_BEGIN_DECLS
 
 /* A whole number from 0 to max (MGW_ERROR_CONFIG otherwise). */
 gboolean   mgw_value_parse_uint          (const char  *text,
-                                           guint64      max,
-                                           guint64     *value,
-                                           GError     **error);
+                                          guint64      max,
+                                          guint64     *value,
+                                          GError     **error);
 gboolean   mgw_value_parse_port          (const char  *text,
-                                           int         *port,
-                                           GError     **error);
+                                          int         *port,
+                                          GError     **error);
 gboolean   mgw_value_parse_ping          (const char  *text,
-                                           guint       *seconds,
-                                           GError     **error);
+                                          guint       *seconds,
+                                          GError     **error);
 gboolean   mgw_value_parse_subprotocols  (const char  *text,
-                                           char      ***protocols,
-                                           GError     **error);
+                                          char      ***protocols,
+                                          GError     **error);
 gboolean   mgw_value_parse_seconds_ms    (const char  *text,
-                                           guint       *ms,
-                                           GError     **error);
+                                          guint       *ms,
+                                          GError     **error);
 gboolean   mgw_value_check_prefix        (const char  *text,
-                                           GError     **error);
+                                          GError     **error);
 gboolean   mgw_value_parse_frame_type    (const char  *text,
-                                           MgwFrameType *type,
-                                           GError     **error);
+                                          MgwFrameType *type,
+                                          GError     **error);
 /* Every entry an IP address (a listen or console address list). */
 gboolean   mgw_value_check_addresses     (char       **list,
-                                           GError     **error);
+                                          GError     **error);
 gboolean   mgw_value_parse_listen        (const char  *text,
-                                           char       **address,
-                                           guint16     *port,
-                                           GError     **error);
+                                          char       **address,
+                                          guint16     *port,
+                                          GError     **error);
 
 G_END_DECLS

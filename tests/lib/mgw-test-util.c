@@ -551,7 +551,7 @@ frame_arrived (gpointer data)
 
 void
 mgw_test_server_wait_frame (MgwTestServer *server,
-                           const char    *text)
+                            const char    *text)
 {
   FrameWait w = { server, text };
   WaitState state = { FALSE };
@@ -723,8 +723,8 @@ mgw_test_empty_config (void)
 
 static void
 daemon_read_line_cb (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
+                     GAsyncResult *result,
+                     gpointer      user_data)
 {
   MgwTestDaemon *d = user_data;
   g_autofree char *line = g_data_input_stream_read_line_finish (G_DATA_INPUT_STREAM (source),
@@ -739,8 +739,8 @@ daemon_read_line_cb (GObject      *source,
 
 static void
 daemon_exited_cb (GObject      *source,
-           GAsyncResult *result,
-           gpointer      user_data)
+                  GAsyncResult *result,
+                  gpointer      user_data)
 {
   MgwTestDaemon *d = user_data;
 
@@ -841,7 +841,7 @@ mgw_test_daemon_exited (gpointer data)
 
 void
 mgw_test_daemon_wait_exit (MgwTestDaemon *d,
-                  guint   timeout_ms)
+                           guint   timeout_ms)
 {
   mgw_test_wait_until (mgw_test_daemon_exited, d, timeout_ms, "moipgwd to exit");
   /* The last lines of output. */
@@ -858,7 +858,7 @@ mgw_test_daemon_output_has (gpointer data)
 
 guint16
 mgw_test_daemon_port (MgwTestDaemon *d,
-             const char *what)
+                      const char *what)
 {
   g_autofree char *needle = g_strdup_printf ("listening for %s users on port ", what);
   MgwTestOutputWait w = { d, needle };
