@@ -44,6 +44,8 @@ mgw_access_is_member (guint32        uid,
                       gsize          n_gids,
                       guint32        gid)
 {
+  g_return_val_if_fail (gids != NULL || n_gids == 0, FALSE);
+
   if (gids == NULL)
     return database_has_group (uid, (gid_t) gid);
   for (gsize i = 0; i < n_gids; i++)
@@ -58,6 +60,8 @@ mgw_access_is_admin (guint32        uid,
                      gsize          n_gids)
 {
   struct group *group;
+
+  g_return_val_if_fail (gids != NULL || n_gids == 0, FALSE);
 
   if (uid == 0 || uid == getuid ())
     return TRUE;

@@ -331,8 +331,12 @@ mgw_command_link_new (GTlsDatabase *tls_database,
                       guint         retry_ms,
                       guint         queue_max)
 {
-  MgwCommandLink *self = g_object_new (MGW_TYPE_COMMAND_LINK, NULL);
+  MgwCommandLink *self;
 
+  g_return_val_if_fail (tls_database == NULL || G_IS_TLS_DATABASE (tls_database), NULL);
+  g_return_val_if_fail (uri != NULL, NULL);
+
+  self = g_object_new (MGW_TYPE_COMMAND_LINK, NULL);
   self->tls_database = tls_database ? g_object_ref (tls_database) : NULL;
   self->uri = g_strdup (uri);
   self->retry_ms = MAX (retry_ms, 10);

@@ -111,6 +111,8 @@ config_clear (MgwConfig *config)
 MgwConfig *
 mgw_config_ref (MgwConfig *config)
 {
+  g_return_val_if_fail (config != NULL, NULL);
+
   return g_rc_box_acquire (config);
 }
 
@@ -527,8 +529,11 @@ mgw_config_load_keyfile (MgwConfig  *config,
                          GKeyFile   *keyfile,
                          GError    **error)
 {
-  g_auto(GStrv) groups = g_key_file_get_groups (keyfile, NULL);
+  g_auto(GStrv) groups = NULL;
 
+  g_return_val_if_fail (config != NULL && keyfile != NULL, FALSE);
+
+  groups = g_key_file_get_groups (keyfile, NULL);
   for (guint g = 0; groups[g] != NULL; g++)
     {
       g_auto(GStrv) names = NULL;
@@ -572,6 +577,8 @@ mgw_config_load_file (MgwConfig   *config,
   g_autoptr(GError) local = NULL;
   g_autofree char *data = NULL;
   gsize len;
+
+  g_return_val_if_fail (config != NULL && path != NULL, FALSE);
 
   if (!mgw_file_get_contents_max (path, MGW_CONFIG_FILE_MAX, MGW_FILE_DEFAULT, &data, &len, &local))
     {
@@ -701,6 +708,8 @@ mgw_config_validate (MgwConfig  *config,
 {
   g_autoptr(GError) local = NULL;
   guint16 metrics_port = 0;
+
+  g_return_val_if_fail (config != NULL, FALSE);
 
   if (config->telnet_port == MGW_PORT_OFF && config->ws_port == MGW_PORT_OFF)
     config->ws_port = 9001;  /* the original's default */

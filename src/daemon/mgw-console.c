@@ -971,8 +971,12 @@ MgwConsole *
 mgw_console_new (MgwGateway *gateway,
                  MgwTeletel *teletel)
 {
-  MgwConsole *self = g_object_new (MGW_TYPE_CONSOLE, NULL);
+  MgwConsole *self;
 
+  g_return_val_if_fail (MGW_IS_GATEWAY (gateway), NULL);
+  g_return_val_if_fail (teletel == NULL || MGW_IS_TELETEL (teletel), NULL);
+
+  self = g_object_new (MGW_TYPE_CONSOLE, NULL);
   self->gateway = g_object_ref (gateway);
   self->teletel = teletel ? g_object_ref (teletel) : NULL;
   return self;

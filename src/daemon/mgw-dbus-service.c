@@ -942,8 +942,11 @@ mgw_dbus_service_new (MgwGateway    *gateway,
                       MgwReloadFunc  reload,
                       gpointer       reload_data)
 {
-  MgwDbusService *self = g_object_new (MGW_TYPE_DBUS_SERVICE, NULL);
+  MgwDbusService *self;
 
+  g_return_val_if_fail (MGW_IS_GATEWAY (gateway), NULL);
+
+  self = g_object_new (MGW_TYPE_DBUS_SERVICE, NULL);
   self->gateway = g_object_ref (gateway);
   self->bus_type = bus_type;
   self->reload = reload;

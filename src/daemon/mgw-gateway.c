@@ -1122,8 +1122,11 @@ mgw_gateway_init (MgwGateway *self)
 MgwGateway *
 mgw_gateway_new (MgwConfig *config)
 {
-  MgwGateway *self = g_object_new (MGW_TYPE_GATEWAY, NULL);
+  MgwGateway *self;
 
+  g_return_val_if_fail (config != NULL, NULL);
+
+  self = g_object_new (MGW_TYPE_GATEWAY, NULL);
   self->config = mgw_config_ref (config);
   mgw_admission_set_config (self->admission, self->config);
   return self;

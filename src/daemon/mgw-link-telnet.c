@@ -134,8 +134,11 @@ MgwLink *
 mgw_link_telnet_new_server (GIOStream      *stream,
                             MgwTelnetStart  start)
 {
-  MgwLinkTelnet *self = g_object_new (MGW_TYPE_LINK_TELNET, NULL);
+  MgwLinkTelnet *self;
 
+  g_return_val_if_fail (G_IS_IO_STREAM (stream), NULL);
+
+  self = g_object_new (MGW_TYPE_LINK_TELNET, NULL);
   self->codec = mgw_telnet_codec_new (MGW_TELNET_ROLE_SERVER, start);
   open_stream (self, stream);
   return MGW_LINK (self);
@@ -185,8 +188,11 @@ mgw_link_telnet_connect (const char *host,
                          guint16     port,
                          guint       timeout_ms)
 {
-  MgwLinkTelnet *self = g_object_new (MGW_TYPE_LINK_TELNET, NULL);
+  MgwLinkTelnet *self;
 
+  g_return_val_if_fail (host != NULL, NULL);
+
+  self = g_object_new (MGW_TYPE_LINK_TELNET, NULL);
   self->codec = mgw_telnet_codec_new (MGW_TELNET_ROLE_CLIENT,
                                       MGW_TELNET_START_NONE);
   if (timeout_ms > 0)

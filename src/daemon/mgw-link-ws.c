@@ -601,8 +601,12 @@ mgw_link_ws_accept (GIOStream       *stream,
                     MgwLinkWsDecide  decide,
                     gpointer         user_data)
 {
-  MgwLinkWs *self = g_object_new (MGW_TYPE_LINK_WS, NULL);
+  MgwLinkWs *self;
 
+  g_return_val_if_fail (G_IS_IO_STREAM (stream), NULL);
+  g_return_val_if_fail (decide != NULL, NULL);
+
+  self = g_object_new (MGW_TYPE_LINK_WS, NULL);
   self->role = MGW_WS_ROLE_SERVER;
   self->frame_type = frame_type;
   self->handshake = HANDSHAKE_REQUEST;
@@ -664,6 +668,8 @@ mgw_link_ws_connect (GTlsDatabase        *tls_database,
   const char *scheme, *host;
   gboolean tls;
   int port;
+
+  g_return_val_if_fail (uri != NULL, NULL);
 
   parsed = g_uri_parse (uri, G_URI_FLAGS_NONE, error);
   if (parsed == NULL)

@@ -609,6 +609,9 @@ GIOStream *
 mgw_link_get_stream (MgwLink *self)
 {
   MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
+
+  g_return_val_if_fail (MGW_IS_LINK (self), NULL);
+
   return priv->stream;
 }
 
@@ -619,6 +622,8 @@ mgw_link_feed (MgwLink      *self,
                const guint8 *data,
                gsize         len)
 {
+  g_return_if_fail (MGW_IS_LINK (self));
+
   if (len > 0 && mgw_link_get_state (self) <= MGW_LINK_CLOSING)
     MGW_LINK_GET_CLASS (self)->input (self, data, len);
 }
@@ -632,6 +637,8 @@ mgw_link_send_wire (MgwLink      *self,
                     gsize         len)
 {
   MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
+
+  g_return_val_if_fail (MGW_IS_LINK (self), FALSE);
 
   if (priv->fd < 0)
     return FALSE;
@@ -649,6 +656,8 @@ void
 mgw_link_close_transport (MgwLink      *self,
                           const GError *error)
 {
+  g_return_if_fail (MGW_IS_LINK (self));
+
   g_object_ref (self);
   release_transport (self);
   mgw_link_emit_closed (self, error);
@@ -662,6 +671,8 @@ mgw_link_set_stall_timeout (MgwLink *self,
                             guint    seconds)
 {
   MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
+
+  g_return_if_fail (MGW_IS_LINK (self));
 
   priv->stall_ms = seconds * 1000;
   if (priv->stall_ms == 0)
@@ -790,9 +801,14 @@ mgw_link_send (MgwLink *self,
                GBytes  *bytes)
 {
   MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
-  MgwLinkClass *klass = MGW_LINK_GET_CLASS (self);
-  gsize len = g_bytes_get_size (bytes);
+  MgwLinkClass *klass;
+  gsize len;
 
+  g_return_if_fail (MGW_IS_LINK (self));
+  g_return_if_fail (bytes != NULL);
+
+  klass = MGW_LINK_GET_CLASS (self);
+  len = g_bytes_get_size (bytes);
   if (len == 0 || priv->state >= MGW_LINK_CLOSING)
     return;
 
@@ -815,6 +831,8 @@ mgw_link_send_raw (MgwLink      *self,
   MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
   g_autoptr(GBytes) bytes = NULL;
 
+  g_return_if_fail (MGW_IS_LINK (self));
+
   if (len == 0 || priv->state >= MGW_LINK_CLOSING)
     return;
   bytes = g_bytes_new (data, len);
@@ -827,6 +845,8 @@ mgw_link_abort (MgwLink *self,
                 GError  *error)
 {
   MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
+
+  g_return_if_fail (MGW_IS_LINK (self));
 
   if (priv->state == MGW_LINK_CLOSED)
     {
@@ -855,6 +875,8 @@ mgw_link_send_data (MgwLink      *self,
 {
   g_autoptr(GBytes) bytes = NULL;
 
+  g_return_if_fail (MGW_IS_LINK (self));
+
   if (len == 0)
     return;
   bytes = g_bytes_new (data, len);
@@ -868,6 +890,8 @@ mgw_link_close (MgwLink  *self,
                 gboolean  flush)
 {
   MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
+
+  g_return_if_fail (MGW_IS_LINK (self));
 
   if (priv->state >= MGW_LINK_CLOSING)
     return;
@@ -897,6 +921,8 @@ mgw_link_set_paused (MgwLink  *self,
 {
   MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
 
+  g_return_if_fail (MGW_IS_LINK (self));
+
   if (priv->paused == paused)
     return;
   priv->paused = paused;
@@ -910,6 +936,8 @@ mgw_link_set_paused (MgwLink  *self,
 void
 mgw_link_drop_queue (MgwLink *self)
 {
+  g_return_if_fail (MGW_IS_LINK (self));
+
   clear_queue (self);
   update_watch (self);
 }
@@ -918,6 +946,9 @@ MgwLinkState
 mgw_link_get_state (MgwLink *self)
 {
   MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
+
+  g_return_val_if_fail (MGW_IS_LINK (self), MGW_LINK_CLOSED);
+
   return priv->state;
 }
 
@@ -925,6 +956,9 @@ gboolean
 mgw_link_get_congested (MgwLink *self)
 {
   MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
+
+  g_return_val_if_fail (MGW_IS_LINK (self), FALSE);
+
   return priv->congested;
 }
 
@@ -932,6 +966,9 @@ guint64
 mgw_link_get_bytes_in (MgwLink *self)
 {
   MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
+
+  g_return_val_if_fail (MGW_IS_LINK (self), 0);
+
   return priv->bytes_in;
 }
 
@@ -939,6 +976,9 @@ guint64
 mgw_link_get_bytes_out (MgwLink *self)
 {
   MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
+
+  g_return_val_if_fail (MGW_IS_LINK (self), 0);
+
   return priv->bytes_out;
 }
 
@@ -946,6 +986,9 @@ gsize
 mgw_link_get_queued (MgwLink *self)
 {
   MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
+
+  g_return_val_if_fail (MGW_IS_LINK (self), 0);
+
   return priv->queued;
 }
 
@@ -964,6 +1007,9 @@ const char *
 mgw_link_get_description (MgwLink *self)
 {
   MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
+
+  g_return_val_if_fail (MGW_IS_LINK (self), NULL);
+
   return priv->description ? priv->description : G_OBJECT_TYPE_NAME (self);
 }
 
@@ -972,6 +1018,8 @@ mgw_link_set_description (MgwLink    *self,
                           const char *description)
 {
   MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
+
+  g_return_if_fail (MGW_IS_LINK (self));
 
   g_free (priv->description);
   priv->description = g_strdup (description);
@@ -1133,6 +1181,8 @@ mgw_link_set_rate (MgwLink  *self,
 {
   MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
 
+  g_return_if_fail (MGW_IS_LINK (self));
+
   stop_pacing (self);
   priv->pacer = bytes_per_second > 0 ? pacer : NULL;
   mgw_throttle_init (&priv->throttle, priv->pacer ? bytes_per_second : 0,
@@ -1145,6 +1195,8 @@ mgw_link_pace (gpointer link)
 {
   MgwLink *self = link;
   MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
+
+  g_return_if_fail (MGW_IS_LINK (link));
 
   priv->pacing = FALSE;
   if (priv->state == MGW_LINK_OPEN || priv->state == MGW_LINK_CLOSING)
@@ -1160,11 +1212,15 @@ mgw_link_queue_head (MgwLink       *self,
                      gsize         *len)
 {
   MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
-  GBytes *head = g_queue_peek_head (&priv->queue);
+  GBytes *head;
   gsize size, allowed;
   const guint8 *p;
   gint64 now;
 
+  g_return_val_if_fail (MGW_IS_LINK (self), FALSE);
+  g_return_val_if_fail (data != NULL && len != NULL, FALSE);
+
+  head = g_queue_peek_head (&priv->queue);
   if (head == NULL || priv->pacing)
     return FALSE;
   p = g_bytes_get_data (head, &size);
@@ -1229,6 +1285,8 @@ mgw_link_emit_opened (MgwLink *self)
 {
   MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
 
+  g_return_if_fail (MGW_IS_LINK (self));
+
   if (priv->state != MGW_LINK_CONNECTING)
     return;
   priv->state = MGW_LINK_OPEN;
@@ -1246,6 +1304,8 @@ mgw_link_emit_received (MgwLink      *self,
 {
   MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
 
+  g_return_if_fail (MGW_IS_LINK (self));
+
   if (len == 0 || priv->state != MGW_LINK_OPEN)
     return;
   priv->bytes_in += len;
@@ -1258,6 +1318,8 @@ mgw_link_emit_closed (MgwLink      *self,
                       const GError *error)
 {
   MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
+
+  g_return_if_fail (MGW_IS_LINK (self));
 
   if (priv->state == MGW_LINK_CLOSED)
     return;
@@ -1277,6 +1339,9 @@ void
 mgw_link_count_bad_input (MgwLink *self)
 {
   MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
+
+  g_return_if_fail (MGW_IS_LINK (self));
+
   priv->bad_input++;
 }
 
@@ -1284,5 +1349,8 @@ guint64
 mgw_link_get_bad_input (MgwLink *self)
 {
   MgwLinkPrivate *priv = mgw_link_get_instance_private (self);
+
+  g_return_val_if_fail (MGW_IS_LINK (self), 0);
+
   return priv->bad_input;
 }

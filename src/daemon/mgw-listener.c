@@ -186,10 +186,15 @@ mgw_listener_new (const char * const  *addresses,
                   guint16             *port_out,
                   GError             **error)
 {
-  g_autoptr(MgwListener) self = g_new0 (MgwListener, 1);
-  g_autoptr(GPtrArray) sockets = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(MgwListener) self = NULL;
+  g_autoptr(GPtrArray) sockets = NULL;
   guint16 chosen = port;
 
+  g_return_val_if_fail (port >= 0 && port <= G_MAXUINT16, NULL);
+  g_return_val_if_fail (func != NULL && port_out != NULL, NULL);
+
+  self = g_new0 (MgwListener, 1);
+  sockets = g_ptr_array_new_with_free_func (g_object_unref);
   self->sockets = g_ptr_array_new_with_free_func ((GDestroyNotify) socket_free);
   self->func = func;
   self->user_data = user_data;
@@ -265,6 +270,8 @@ GSocketConnection *
 mgw_socket_connection_new_from_fd (int      fd,
                                    GError **error)
 {
+  g_return_val_if_fail (fd >= 0, NULL);
+
   /* On failure the half-made GSocket closes `fd` as it is finalized:
    * closing it here too could close a descriptor opened meanwhile by
    * another thread (GDBus, the resolver). */

@@ -230,10 +230,15 @@ mgw_metrics_render (MgwMetrics *self)
 char *
 mgw_metrics_to_text_format (const char *openmetrics)
 {
-  g_auto(GStrv) lines = g_strsplit (openmetrics, "\n", -1);
-  g_autoptr(GHashTable) counters = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  GString *out = g_string_sized_new (strlen (openmetrics) + 256);
+  g_auto(GStrv) lines = NULL;
+  g_autoptr(GHashTable) counters = NULL;
+  GString *out;
 
+  g_return_val_if_fail (openmetrics != NULL, NULL);
+
+  lines = g_strsplit (openmetrics, "\n", -1);
+  counters = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  out = g_string_sized_new (strlen (openmetrics) + 256);
   for (guint i = 0; lines[i] != NULL; i++)
     {
       const char *line = lines[i];

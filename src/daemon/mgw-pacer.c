@@ -44,8 +44,11 @@ tick_cb (gpointer user_data)
 MgwPacer *
 mgw_pacer_new (MgwPacerFunc func)
 {
-  MgwPacer *pacer = g_new0 (MgwPacer, 1);
+  MgwPacer *pacer;
 
+  g_return_val_if_fail (func != NULL, NULL);
+
+  pacer = g_new0 (MgwPacer, 1);
   pacer->func = func;
   pacer->waiting = g_hash_table_new (NULL, NULL);
   pacer->due = g_ptr_array_new ();
@@ -67,6 +70,8 @@ void
 mgw_pacer_wait (MgwPacer *pacer,
                 gpointer  link)
 {
+  g_return_if_fail (pacer != NULL && link != NULL);
+
   g_hash_table_add (pacer->waiting, link);
   if (pacer->tick_id == 0)
     pacer->tick_id = g_timeout_add (MGW_THROTTLE_TICK_US / 1000, tick_cb, pacer);
@@ -77,6 +82,8 @@ void
 mgw_pacer_forget (MgwPacer *pacer,
                   gpointer  link)
 {
+  g_return_if_fail (pacer != NULL);
+
   g_hash_table_remove (pacer->waiting, link);
   for (guint i = 0; i < pacer->due->len; i++)
     if (pacer->due->pdata[i] == link)
@@ -86,5 +93,7 @@ mgw_pacer_forget (MgwPacer *pacer,
 guint
 mgw_pacer_get_waiting (MgwPacer *pacer)
 {
+  g_return_val_if_fail (pacer != NULL, 0);
+
   return g_hash_table_size (pacer->waiting);
 }

@@ -279,6 +279,8 @@ mgw_watch_new (int           fd,
   MgwWatch *watch;
   struct epoll_event ev = { 0 };
 
+  g_return_val_if_fail (fd >= 0 && func != NULL, NULL);
+
   ensure_poller ();
   watch = g_new0 (MgwWatch, 1);
   watch->fd = fd;
@@ -299,6 +301,8 @@ mgw_watch_set_events (MgwWatch     *watch,
 {
   struct epoll_event ev = { 0 };
 
+  g_return_if_fail (watch != NULL);
+
   if (watch->events == events)
     return;
   watch->events = events;
@@ -311,6 +315,8 @@ mgw_watch_set_events (MgwWatch     *watch,
 GIOCondition
 mgw_watch_get_events (MgwWatch *watch)
 {
+  g_return_val_if_fail (watch != NULL, 0);
+
   return watch->events;
 }
 
@@ -340,6 +346,8 @@ mgw_timer_init (MgwTimer     *timer,
                 MgwTimerFunc  func,
                 gpointer      user_data)
 {
+  g_return_if_fail (timer != NULL && func != NULL);
+
   timer->deadline = 0;
   timer->index = 0;
   timer->func = func;
@@ -351,6 +359,8 @@ void
 mgw_timer_start_at (MgwTimer *timer,
                     gint64    deadline)
 {
+  g_return_if_fail (timer != NULL && timer->func != NULL);
+
   ensure_poller ();
   if (timer->index != 0)
     {
@@ -373,6 +383,8 @@ void
 mgw_timer_start (MgwTimer *timer,
                  guint     ms)
 {
+  g_return_if_fail (timer != NULL);
+
   mgw_timer_start_at (timer, mgw_poller_now () + (gint64) ms * 1000);
 }
 
@@ -380,6 +392,8 @@ mgw_timer_start (MgwTimer *timer,
 void
 mgw_timer_stop (MgwTimer *timer)
 {
+  g_return_if_fail (timer != NULL);
+
   if (timer->index != 0)
     heap_remove (timer);
 }
@@ -387,6 +401,8 @@ mgw_timer_stop (MgwTimer *timer)
 gboolean
 mgw_timer_is_active (const MgwTimer *timer)
 {
+  g_return_val_if_fail (timer != NULL, FALSE);
+
   return timer->index != 0;
 }
 

@@ -76,6 +76,8 @@ mgw_proc_net_parse_line (const char   *line,
   unsigned int state, uid;
   guint64 inode;
 
+  g_return_val_if_fail (line != NULL && socket != NULL, FALSE);
+
   /* sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout
    * inode; the header line does not match. */
   if (sscanf (line, " %*u: %64s %64s %x %*x:%*x %*x:%*x %*x %u %*u %" G_GUINT64_FORMAT,
@@ -112,6 +114,8 @@ mgw_proc_net_tables_foreach (const char * const *tables,
                              MgwTcpSocketFunc    func,
                              gpointer            data)
 {
+  g_return_if_fail (tables != NULL && func != NULL);
+
   for (gsize t = 0; tables[t] != NULL; t++)
     if (!table_foreach (tables[t], func, data))
       return;
@@ -122,6 +126,8 @@ mgw_proc_net_tcp_foreach (MgwTcpSocketFunc func,
                           gpointer         data)
 {
   static const char * const files[] = { "/proc/net/tcp", "/proc/net/tcp6" };
+
+  g_return_if_fail (func != NULL);
 
   for (gsize f = 0; f < G_N_ELEMENTS (files); f++)
     {
@@ -141,6 +147,8 @@ mgw_tcp_endpoint_set (MgwTcpEndpoint *endpoint,
 {
   GInetAddress *inet;
   gsize size;
+
+  g_return_val_if_fail (endpoint != NULL && G_IS_SOCKET_ADDRESS (address), FALSE);
 
   if (!G_IS_INET_SOCKET_ADDRESS (address))
     return FALSE;
@@ -235,6 +243,8 @@ mgw_proc_net_find_peer_in (const char * const   *tables,
 {
   PeerSearch search = { ours, theirs, own_inode };
 
+  g_return_val_if_fail (tables != NULL && ours != NULL && theirs != NULL && uid != NULL, 0);
+
   mgw_proc_net_tables_foreach (tables, match_peer, &search);
   return peer_result (&search, uid);
 }
@@ -246,6 +256,8 @@ mgw_proc_net_find_peer (const MgwTcpEndpoint *ours,
                         guint                *uid)
 {
   PeerSearch search = { ours, theirs, own_inode };
+
+  g_return_val_if_fail (ours != NULL && theirs != NULL && uid != NULL, 0);
 
   mgw_proc_net_tcp_foreach (match_peer, &search);
   return peer_result (&search, uid);

@@ -1052,10 +1052,16 @@ mgw_session_new (guint           id,
                  GTlsDatabase   *tls_database,
                  MgwCommandLink *command_link)
 {
-  MgwSession *self = g_object_new (MGW_TYPE_SESSION, NULL);
+  MgwSession *self;
   g_autofree char *description = NULL;
   g_autofree char *peer = NULL;
 
+  g_return_val_if_fail (MGW_IS_LINK (user), NULL);
+  g_return_val_if_fail (peer_address != NULL, NULL);
+  g_return_val_if_fail (config != NULL, NULL);
+  g_return_val_if_fail (access < MGW_N_ACCESS, NULL);
+
+  self = g_object_new (MGW_TYPE_SESSION, NULL);
   self->id = id;
   self->access = access;
   self->user = g_object_ref (user);

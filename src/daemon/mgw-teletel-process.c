@@ -710,8 +710,11 @@ mgw_teletel_process_new (guint16   port,
                          char    **command,
                          guint     grace_ms)
 {
-  MgwTeletelProcess *self = g_object_new (MGW_TYPE_TELETEL_PROCESS, NULL);
+  MgwTeletelProcess *self;
 
+  g_return_val_if_fail (port > 0, NULL);
+
+  self = g_object_new (MGW_TYPE_TELETEL_PROCESS, NULL);
   self->port = port;
   self->command = command && command[0] ? g_strdupv (command) : NULL;
   self->grace_ms = grace_ms;

@@ -391,6 +391,8 @@ mgw_teletel_new_from_config (const MgwConfig  *config,
 {
   const char *backend = config->teletel_backend;
 
+  g_return_val_if_fail (config != NULL, NULL);
+
   if (backend == NULL || *backend == '\0' || strcmp (backend, "none") == 0)
     return NULL;
 
