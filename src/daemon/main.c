@@ -32,6 +32,9 @@ typedef struct
   char     *config_file;
   char     *tcp;
   char     *ws;
+  char     *wss;
+  char     *tls_certificate;
+  char     *tls_key;
   char     *display;
   char    **ips;
   char     *command;
@@ -56,6 +59,9 @@ options_clear (Options *o)
   g_free (o->config_file);
   g_free (o->tcp);
   g_free (o->ws);
+  g_free (o->wss);
+  g_free (o->tls_certificate);
+  g_free (o->tls_key);
   g_free (o->display);
   g_strfreev (o->ips);
   g_free (o->command);
@@ -112,6 +118,8 @@ apply_options (MgwConfig  *config,
     CHECK ("--tcp", mgw_value_parse_port (o->tcp, &config->telnet_port, &local));
   if (o->ws != NULL)
     CHECK ("--ws", mgw_value_parse_port (o->ws, &config->ws_port, &local));
+  if (o->wss != NULL)
+    CHECK ("--wss", mgw_value_parse_port (o->wss, &config->ws_tls_port, &local));
   if (o->display != NULL)
     CHECK ("--display", mgw_value_parse_port (o->display, &config->display_port, &local));
   if (o->interval != NULL)
@@ -138,6 +146,10 @@ apply_options (MgwConfig  *config,
     config->no_command_channel = TRUE;
   if (o->configpath != NULL)
     set_str (&config->config_path, o->configpath);
+  if (o->tls_certificate != NULL)
+    set_str (&config->tls_certificate, o->tls_certificate);
+  if (o->tls_key != NULL)
+    set_str (&config->tls_key, o->tls_key);
   if (o->state_dir != NULL)
     set_str (&config->state_dir, o->state_dir);
   if (o->trusted_proxies != NULL)
@@ -347,6 +359,13 @@ main (int    argc,
       N_("Listen for Telnet users on PORT"), N_("PORT") },
     { "ws", 0, 0, G_OPTION_ARG_STRING, &o.ws,
       N_("Listen for WebSocket users on PORT (default 9001 when neither --tcp nor --ws is given)"), N_("PORT") },
+    { "wss", 0, 0, G_OPTION_ARG_STRING, &o.wss,
+      N_("Listen for WebSocket users over TLS (wss://) on PORT; needs --tls-certificate and --tls-key"),
+      N_("PORT") },
+    { "tls-certificate", 0, 0, G_OPTION_ARG_FILENAME, &o.tls_certificate,
+      N_("PEM certificate of the wss:// listener, its chain after it"), N_("FILE") },
+    { "tls-key", 0, 0, G_OPTION_ARG_FILENAME, &o.tls_key,
+      N_("PEM private key of the wss:// listener"), N_("FILE") },
     { "display", 0, 0, G_OPTION_ARG_STRING, &o.display,
       N_("Admin console port, loopback only unless [console] address says otherwise (default 8999; off: no console)"), N_("PORT") },
     { "ip", 'i', 0, G_OPTION_ARG_STRING_ARRAY, &o.ips,

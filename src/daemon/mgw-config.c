@@ -29,6 +29,7 @@ mgw_config_new_default (void)
 
   config->telnet_port = MGW_PORT_OFF;
   config->ws_port = MGW_PORT_OFF;
+  config->ws_tls_port = MGW_PORT_OFF;
   config->telnet_start = MGW_TELNET_START_WILL_ECHO;
   config->telnet_welcome = g_strdup ("Welcome to PyMoIP [telnet]/WS gateway\n\r");
   config->ws_welcome = g_strdup ("Welcome to PyMoIP telnet/[WS] gateway\n\r");
@@ -100,6 +101,8 @@ config_clear (MgwConfig *config)
   g_free (config->profiles_file);
   g_free (config->redirect_allow);
   g_free (config->tls_ca_file);
+  g_free (config->tls_certificate);
+  g_free (config->tls_key);
   g_strfreev (config->trusted_proxies);
   g_strfreev (config->console_addresses);
   g_free (config->metrics_listen);
@@ -195,6 +198,7 @@ static const KeyDef keys[] = {
   { "listen", "address", KEY_ADDRESSES, F (listen_addresses), TRUE },
   { "listen", "telnet-port", KEY_PORT, F (telnet_port), TRUE },
   { "listen", "websocket-port", KEY_PORT, F (ws_port), TRUE },
+  { "listen", "websocket-tls-port", KEY_PORT, F (ws_tls_port), TRUE },
   { "telnet", "negotiation", KEY_TELNET_START, F (telnet_start) },
   { "telnet", "welcome", KEY_STRING, F (telnet_welcome) },
   { "telnet", "garbage-bytes", KEY_UINT, F (garbage_bytes) },
@@ -245,6 +249,8 @@ static const KeyDef keys[] = {
   { "redirect", "profiles", KEY_PATH, F (profiles_file) },
   { "redirect", "allow", KEY_STRING, F (redirect_allow) },
   { "tls", "ca-file", KEY_PATH, F (tls_ca_file), TRUE },
+  { "tls", "certificate", KEY_PATH, F (tls_certificate) },
+  { "tls", "key", KEY_PATH, F (tls_key) },
   { "paths", "state-dir", KEY_PATH, F (state_dir), TRUE },
   { "paths", "config-path", KEY_PATH, F (config_path) },
   { "metrics", "listen", KEY_STRING, F (metrics_listen), TRUE },
@@ -650,6 +656,7 @@ check_listener_clash (const MgwConfig  *config,
     /* TRANSLATORS: listener names in "the %s and %s listeners cannot share port %d". */
     { N_("Telnet"), config->telnet_port },
     { N_("WebSocket"), config->ws_port },
+    { N_("WebSocket TLS"), config->ws_tls_port },
     { N_("console"), config->display_port },
     { N_("metrics"), metrics_port },
   };
@@ -711,8 +718,22 @@ mgw_config_validate (MgwConfig  *config,
 
   g_return_val_if_fail (config != NULL, FALSE);
 
-  if (config->telnet_port == MGW_PORT_OFF && config->ws_port == MGW_PORT_OFF)
+  if (config->telnet_port == MGW_PORT_OFF && config->ws_port == MGW_PORT_OFF &&
+      config->ws_tls_port == MGW_PORT_OFF)
     config->ws_port = 9001;  /* the original's default */
+  if ((config->tls_certificate == NULL) != (config->tls_key == NULL))
+    {
+      g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG, "%s",
+                   config->tls_key == NULL ? _("[tls] certificate is set but not [tls] key")
+                                           : _("[tls] key is set but not [tls] certificate"));
+      return FALSE;
+    }
+  if (config->ws_tls_port != MGW_PORT_OFF && config->tls_certificate == NULL)
+    {
+      g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG, "%s",
+                   _("[listen] websocket-tls-port needs [tls] certificate and [tls] key"));
+      return FALSE;
+    }
 
   if (!config->demo)
     {

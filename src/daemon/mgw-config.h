@@ -24,6 +24,7 @@ typedef struct
   char          **listen_addresses;   /* NULL: every address, IPv4 and IPv6 */
   int             telnet_port;        /* MGW_PORT_OFF or 0..65535 */
   int             ws_port;
+  int             ws_tls_port;        /* wss:// users; MGW_PORT_OFF: none */
   /* [telnet] */
   MgwTelnetStart  telnet_start;
   char           *telnet_welcome;
@@ -77,6 +78,8 @@ typedef struct
   char           *profiles_file;      /* NULL: <config_path>/profiles.json */
   char           *redirect_allow;     /* allowed redirect targets (mgw-redirect-policy.c) */
   char           *tls_ca_file;        /* NULL: the system's trusted CAs */
+  char           *tls_certificate;    /* the wss:// listener's PEM chain; read again at reload */
+  char           *tls_key;            /* and its PEM key */
   int             display_port;       /* the console; MGW_PORT_OFF: none */
   char          **console_addresses;  /* default loopback only */
   gboolean        demo;

@@ -54,9 +54,14 @@ struct _MgwGateway
   MgwLocalAddresses *local_watch;   /* keeps `local` current */
   MgwListener      *telnet_listener;
   MgwListener      *ws_listener;
+  MgwListener      *ws_tls_listener;
   GHashTable       *handshakes;     /* WebSocket upgrades: MgwLink -> Upgrade */
+  MgwTlsHandshakes *tls_handshakes; /* wss:// connections before their upgrade */
+  MgwTlsIdentity   *tls_identity;   /* the certificate in force; NULL: no wss:// */
+  char             *tls_problem;    /* why the last reload kept it; NULL: none */
   guint16           telnet_port;
   guint16           ws_port;
+  guint16           ws_tls_port;
   GArray           *own_ports;      /* guint16: console, metrics */
   char            **restart_pending; /* keys a reload read but could not apply */
 
@@ -273,7 +278,7 @@ static guint
 user_fds (MgwGateway *self)
 {
   return 2 * g_hash_table_size (self->sessions) + self->targets +
-         g_hash_table_size (self->handshakes);
+         g_hash_table_size (self->handshakes) + mgw_tls_handshakes_get_pending (self->tls_handshakes);
 }
 
 /* --- Telnet listener --- */
@@ -491,6 +496,55 @@ ws_upgrade_failed_cb (MgwLink      *link,
   g_hash_table_remove (self->handshakes, link);
 }
 
+/* A WebSocket connection whose request is to be read: over the socket,
+ * or over TLS once its handshake is done. */
+static void
+start_upgrade (MgwGateway *self,
+               GIOStream  *stream,
+               const char *address,
+               guint16     port)
+{
+  g_autofree char *description = NULL;
+  Upgrade *up;
+
+  up = g_new0 (Upgrade, 1);
+  up->gateway = self;
+  up->address = g_strdup (address);
+  up->port = port;
+  up->link = mgw_link_ws_accept (stream, self->config->ws_frame_type,
+                                 MAX (1, self->config->connect_timeout),
+                                 ws_decide_cb, up);
+  description = g_strdup_printf ("WebSocket%s connection from %s",
+                                 G_IS_TLS_CONNECTION (stream) ? " TLS" : "", up->address);
+  mgw_link_set_description (up->link, description);
+  mgw_link_ws_set_max_incoming (MGW_LINK_WS (up->link), self->config->ws_max_message);
+  g_signal_connect (up->link, "opened", G_CALLBACK (ws_upgraded_cb), up);
+  g_signal_connect (up->link, "closed", G_CALLBACK (ws_upgrade_failed_cb), up);
+  g_hash_table_insert (self->handshakes, up->link, up);
+}
+
+/* A WebSocket (wss: TLS) connection accepted: a banned address, or no
+ * room left, is closed at once as a bare descriptor. A proxy names the
+ * client in its headers: that is checked at the request. */
+static GSocketConnection *
+accept_ws (MgwGateway *self,
+           int         fd,
+           const char *address,
+           const char *what)
+{
+  GSocketConnection *connection;
+
+  if (mgw_admission_refuse_accept (self->admission, address, MGW_ACCESS_WS, user_fds (self)))
+    {
+      close (fd);
+      return NULL;
+    }
+  connection = accepted_connection (fd, address, what);
+  if (connection != NULL)
+    tune_socket (g_socket_connection_get_socket (connection));
+  return connection;
+}
+
 static void
 ws_accept_cb (int         fd,
               const char *address,
@@ -498,33 +552,35 @@ ws_accept_cb (int         fd,
               gpointer    user_data)
 {
   MgwGateway *self = user_data;
-  g_autoptr(GSocketConnection) connection = NULL;
-  g_autofree char *description = NULL;
-  Upgrade *up;
+  g_autoptr(GSocketConnection) connection = accept_ws (self, fd, address, "WebSocket");
 
-  /* A proxy names the client in its headers: checked at the request. */
-  if (mgw_admission_refuse_accept (self->admission, address, MGW_ACCESS_WS, user_fds (self)))
-    {
-      close (fd);
-      return;
-    }
-  connection = accepted_connection (fd, address, "WebSocket");
-  if (connection == NULL)
-    return;
-  tune_socket (g_socket_connection_get_socket (connection));
-  up = g_new0 (Upgrade, 1);
-  up->gateway = self;
-  up->address = g_strdup (address);
-  up->port = port;
-  up->link = mgw_link_ws_accept (G_IO_STREAM (connection), self->config->ws_frame_type,
-                                 MAX (1, self->config->connect_timeout),
-                                 ws_decide_cb, up);
-  description = g_strdup_printf ("WebSocket connection from %s", up->address);
-  mgw_link_set_description (up->link, description);
-  mgw_link_ws_set_max_incoming (MGW_LINK_WS (up->link), self->config->ws_max_message);
-  g_signal_connect (up->link, "opened", G_CALLBACK (ws_upgraded_cb), up);
-  g_signal_connect (up->link, "closed", G_CALLBACK (ws_upgrade_failed_cb), up);
-  g_hash_table_insert (self->handshakes, up->link, up);
+  if (connection != NULL)
+    start_upgrade (self, G_IO_STREAM (connection), address, port);
+}
+
+static void
+wss_handshake_done (GObject    *owner,
+                    GIOStream  *tls,
+                    const char *address,
+                    guint16     port)
+{
+  start_upgrade (MGW_GATEWAY (owner), tls, address, port);
+}
+
+/* The handshake is bounded like a connection to a server. */
+static void
+wss_accept_cb (int         fd,
+               const char *address,
+               guint16     port,
+               gpointer    user_data)
+{
+  MgwGateway *self = user_data;
+  g_autoptr(GSocketConnection) connection = accept_ws (self, fd, address, "WebSocket TLS");
+
+  if (connection != NULL)
+    mgw_tls_handshakes_start (self->tls_handshakes, self->tls_identity, connection, address,
+                              port, MAX (1, self->config->connect_timeout) * 1000,
+                              G_OBJECT (self), wss_handshake_done);
 }
 
 static gboolean
@@ -534,6 +590,61 @@ listen_ws (MgwGateway  *self,
   self->ws_listener = listen_on (self, self->config->ws_port, "WebSocket",
                                  ws_accept_cb, &self->ws_port, error);
   return self->ws_listener != NULL;
+}
+
+static void
+log_identity (MgwTlsIdentity *identity,
+              const char     *what)
+{
+  g_autoptr(GDateTime) until =
+    g_date_time_new_from_unix_utc (mgw_tls_identity_get_not_after (identity) / G_USEC_PER_SEC);
+  g_autofree char *date = g_date_time_format (until, "%Y-%m-%d %H:%M:%S UTC");
+
+  g_message ("%s: %s, valid until %s, %u certificate%s in the chain", what,
+             mgw_tls_identity_get_subject (identity), date,
+             mgw_tls_identity_get_chain_length (identity),
+             mgw_tls_identity_get_chain_length (identity) == 1 ? "" : "s");
+}
+
+static gboolean
+listen_wss (MgwGateway  *self,
+            GError     **error)
+{
+  self->tls_identity = mgw_tls_identity_load (self->config->tls_certificate,
+                                              self->config->tls_key, g_get_real_time (),
+                                              error);
+  if (self->tls_identity == NULL)
+    return FALSE;
+  log_identity (self->tls_identity, "TLS certificate");
+  self->ws_tls_listener = listen_on (self, self->config->ws_tls_port, "WebSocket TLS",
+                                     wss_accept_cb, &self->ws_tls_port, error);
+  return self->ws_tls_listener != NULL;
+}
+
+/* At reload: the files again. A pair that cannot serve is refused with
+ * one line, and the certificate in force stays; new connections get a
+ * new one, open sessions keep theirs. */
+static void
+reload_identity (MgwGateway *self)
+{
+  g_autoptr(GError) error = NULL;
+  MgwTlsIdentity *identity;
+
+  if (self->ws_tls_listener == NULL)
+    return;
+  identity = mgw_tls_identity_load (self->config->tls_certificate, self->config->tls_key,
+                                    g_get_real_time (), &error);
+  g_clear_pointer (&self->tls_problem, g_free);
+  if (identity == NULL)
+    {
+      g_warning ("TLS certificate not reloaded, the one in force stays (%s): %s",
+                 mgw_tls_identity_get_subject (self->tls_identity), error->message);
+      self->tls_problem = g_strdup (error->message);
+      return;
+    }
+  mgw_tls_identity_unref (self->tls_identity);
+  self->tls_identity = identity;
+  log_identity (identity, "TLS certificate reloaded");
 }
 
 /* --- command channel --- */
@@ -778,6 +889,7 @@ mgw_gateway_reload (MgwGateway  *self,
       load_trusted (self->trusted, config->trusted_proxies, NULL);
       apply_ban_settings (self);
     }
+  reload_identity (self);
   mgw_address_set_load_never_ban (self->never_ban, never_path, NULL);
   if (self->local_watch != NULL)
     mgw_local_addresses_refresh (self->local_watch);
@@ -890,6 +1002,8 @@ mgw_gateway_start (MgwGateway  *self,
     return FALSE;
   if (self->config->ws_port != MGW_PORT_OFF && !listen_ws (self, error))
     return FALSE;
+  if (self->config->ws_tls_port != MGW_PORT_OFF && !listen_wss (self, error))
+    return FALSE;
   g_message ("default server is '%s'", self->config->server_uri);
   return TRUE;
 }
@@ -905,7 +1019,9 @@ mgw_gateway_stop (MgwGateway *self,
 
   g_clear_pointer (&self->telnet_listener, mgw_listener_free);
   g_clear_pointer (&self->ws_listener, mgw_listener_free);
+  g_clear_pointer (&self->ws_tls_listener, mgw_listener_free);
   g_hash_table_remove_all (self->handshakes);
+  mgw_tls_handshakes_cancel_all (self->tls_handshakes);
 
   GHashTableIter iter;
   gpointer value;
@@ -932,6 +1048,38 @@ mgw_gateway_get_ws_port (MgwGateway *self)
   g_return_val_if_fail (MGW_IS_GATEWAY (self), 0);
 
   return self->ws_port;
+}
+
+guint16
+mgw_gateway_get_ws_tls_port (MgwGateway *self)
+{
+  g_return_val_if_fail (MGW_IS_GATEWAY (self), 0);
+
+  return self->ws_tls_port;
+}
+
+MgwTlsIdentity *
+mgw_gateway_get_tls_identity (MgwGateway *self)
+{
+  g_return_val_if_fail (MGW_IS_GATEWAY (self), NULL);
+
+  return self->tls_identity;
+}
+
+const char *
+mgw_gateway_get_tls_problem (MgwGateway *self)
+{
+  g_return_val_if_fail (MGW_IS_GATEWAY (self), NULL);
+
+  return self->tls_problem;
+}
+
+MgwTlsHandshakes *
+mgw_gateway_get_tls_handshakes (MgwGateway *self)
+{
+  g_return_val_if_fail (MGW_IS_GATEWAY (self), NULL);
+
+  return self->tls_handshakes;
 }
 
 const char * const *
@@ -1044,7 +1192,9 @@ mgw_gateway_dispose (GObject *object)
     }
   g_clear_pointer (&self->telnet_listener, mgw_listener_free);
   g_clear_pointer (&self->ws_listener, mgw_listener_free);
+  g_clear_pointer (&self->ws_tls_listener, mgw_listener_free);
   g_clear_pointer (&self->handshakes, g_hash_table_unref);
+  g_clear_pointer (&self->tls_handshakes, mgw_tls_handshakes_free);
   if (self->command_link != NULL)
     {
       g_signal_handlers_disconnect_by_data (self->command_link, self);
@@ -1079,6 +1229,8 @@ mgw_gateway_finalize (GObject *object)
   g_clear_pointer (&self->legacy, mgw_legacy_config_free);
   g_clear_pointer (&self->admission, mgw_admission_free);
   g_clear_pointer (&self->pacer, mgw_pacer_free);
+  g_clear_pointer (&self->tls_identity, mgw_tls_identity_unref);
+  g_free (self->tls_problem);
   G_OBJECT_CLASS (mgw_gateway_parent_class)->finalize (object);
 }
 
@@ -1117,6 +1269,7 @@ mgw_gateway_init (MgwGateway *self)
   /* link -> Upgrade (which holds the link) */
   self->handshakes = g_hash_table_new_full (NULL, NULL, NULL,
                                             (GDestroyNotify) upgrade_free);
+  self->tls_handshakes = mgw_tls_handshakes_new ();
 }
 
 MgwGateway *

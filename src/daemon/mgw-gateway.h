@@ -9,6 +9,7 @@
 #include "mgw-config.h"
 #include "mgw-legacy-config.h"
 #include "mgw-session.h"
+#include "mgw-tls-handshake.h"
 
 G_BEGIN_DECLS
 
@@ -35,6 +36,13 @@ void               mgw_gateway_stop             (MgwGateway  *self,
                                                  const char  *status);
 guint16            mgw_gateway_get_telnet_port  (MgwGateway  *self);
 guint16            mgw_gateway_get_ws_port      (MgwGateway  *self);
+/* The wss:// listener's port (0: none), the certificate it shows (NULL:
+ * none), why the last reload kept it (NULL: it did not), and its
+ * handshakes. */
+guint16            mgw_gateway_get_ws_tls_port  (MgwGateway  *self);
+MgwTlsIdentity    *mgw_gateway_get_tls_identity (MgwGateway  *self);
+const char        *mgw_gateway_get_tls_problem  (MgwGateway  *self);
+MgwTlsHandshakes  *mgw_gateway_get_tls_handshakes (MgwGateway *self);
 /* The keys ("[listen] telnet-port") the last reload read with a new
  * value it could not apply: they wait for a restart. Empty, never NULL. */
 const char * const *mgw_gateway_get_restart_pending (MgwGateway *self);

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* mgw-tls-handshake.h: the TLS handshakes of the wss:// listener, between
+ * accept and the WebSocket upgrade. Each runs in GIO (glib-networking
+ * does the handshake off the main loop and hands the result back),
+ * bounded by a timeout on the poller's clock; the ones that fail or
+ * stall are counted and logged, the ones that succeed are handed on. */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "mgw-tls.h"
+
+G_BEGIN_DECLS
+
+/* The handshake succeeded: tls (a GTlsServerConnection over the accepted
+ * socket) carries the client's bytes from now on. */
+typedef void (*MgwTlsHandshakeDone) (GObject    *owner,
+                                     GIOStream  *tls,
+                                     const char *address,
+                                     guint16     port);
+
+typedef struct _MgwTlsHandshakes MgwTlsHandshakes;
+
+MgwTlsHandshakes *mgw_tls_handshakes_new          (void);
+/* Cancels those under way (their owners are released as they end). */
+void              mgw_tls_handshakes_free         (MgwTlsHandshakes    *self);
+/* Starts the server side of a handshake on connection with identity's
+ * certificate; done is called once if it succeeds within timeout_ms.
+ * owner is kept alive until the handshake ends, whichever way. */
+void              mgw_tls_handshakes_start        (MgwTlsHandshakes    *self,
+                                                   MgwTlsIdentity      *identity,
+                                                   GSocketConnection   *connection,
+                                                   const char          *address,
+                                                   guint16              port,
+                                                   guint                timeout_ms,
+                                                   GObject             *owner,
+                                                   MgwTlsHandshakeDone  done);
+/* Every handshake under way ends, none succeeds. */
+void              mgw_tls_handshakes_cancel_all   (MgwTlsHandshakes    *self);
+guint             mgw_tls_handshakes_get_pending  (MgwTlsHandshakes    *self);
+guint64           mgw_tls_handshakes_get_done     (MgwTlsHandshakes    *self);
+guint64           mgw_tls_handshakes_get_failed   (MgwTlsHandshakes    *self);
+guint64           mgw_tls_handshakes_get_timed_out (MgwTlsHandshakes   *self);
+
+G_END_DECLS

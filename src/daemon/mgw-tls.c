@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* mgw-tls.c: the wss:// listener's certificate and key, checked whole.
+ *
+ * GIO builds the GTlsCertificate the server connections use (its chain
+ * from the certificate file) and tells its subject and dates; it does
+ * not check that the key is the certificate's (a mismatched pair loads,
+ * then every handshake fails). GnuTLS, glib-networking's own library,
+ * does: gnutls_certificate_set_x509_key_mem2() refuses a key that does
+ * not match. The files are read once, bounded, and both checks read the
+ * same bytes. */
+#include "config.h"
+
+#include "mgw-tls.h"
+#include "mgw-error.h"
+
+#include <glib/gi18n.h>
+#include <gnutls/gnutls.h>
+#include <string.h>
+
+struct _MgwTlsIdentity
+{
+  GTlsCertificate *certificate;
+  char            *subject;
+  gint64           not_after;    /* µs since the epoch */
+  guint            chain_length;
+};
+
+static char *
+format_date (gint64 usec)
+{
+  g_autoptr(GDateTime) when = g_date_time_new_from_unix_utc (usec / G_USEC_PER_SEC);
+
+  return when != NULL ? g_date_time_format (when, "%Y-%m-%d %H:%M:%S UTC") : g_strdup ("?");
+}
+
+/* The key is the certificate's: GnuTLS loads the pair only then. */
+static gboolean
+check_pair (const char  *certificate_pem,
+            gsize        certificate_len,
+            const char  *key_pem,
+            gsize        key_len,
+            const char  *key_path,
+            GError     **error)
+{
+  gnutls_certificate_credentials_t credentials;
+  gnutls_datum_t cert = { (unsigned char *) certificate_pem, (unsigned int) certificate_len };
+  gnutls_datum_t key = { (unsigned char *) key_pem, (unsigned int) key_len };
+  int status;
+
+  if (gnutls_certificate_allocate_credentials (&credentials) < 0)
+    {
+      g_set_error (error, MGW_ERROR, MGW_ERROR_FAILED, "%s", _("out of memory"));
+      return FALSE;
+    }
+  status = gnutls_certificate_set_x509_key_mem2 (credentials, &cert, &key,
+                                                 GNUTLS_X509_FMT_PEM, NULL, 0);
+  gnutls_certificate_free_credentials (credentials);
+  if (status >= 0)
+    return TRUE;
+  if (status == GNUTLS_E_CERTIFICATE_KEY_MISMATCH)
+    g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
+                 _("%s: the key is not the certificate's (they do not match)"), key_path);
+  else if (status == GNUTLS_E_DECRYPTION_FAILED)
+    g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
+                 _("%s: the key is encrypted; give it unencrypted (mode 0600)"), key_path);
+  else if (status == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE || status == GNUTLS_E_BASE64_DECODING_ERROR)
+    g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG, _("%s: no PEM private key in it"), key_path);
+  else
+    g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG, _("%s: cannot use the key: %s"),
+                 key_path, gnutls_strerror (status));
+  return FALSE;
+}
+
+MgwTlsIdentity *
+mgw_tls_identity_load (const char  *certificate_path,
+                       const char  *key_path,
+                       gint64       now,
+                       GError     **error)
+{
+  g_autofree char *certificate_pem = NULL;
+  g_autofree char *key_pem = NULL;
+  g_autofree char *both = NULL;
+  g_autoptr(GTlsCertificate) certificate = NULL;
+  g_autoptr(GDateTime) not_before = NULL;
+  g_autoptr(GDateTime) not_after = NULL;
+  g_autoptr(GError) local = NULL;
+  g_autofree char *subject = NULL;
+  MgwTlsIdentity *self;
+  gsize certificate_len, key_len;
+  gint64 before, after;
+
+  g_return_val_if_fail (certificate_path != NULL && key_path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!mgw_file_get_contents_max (certificate_path, MGW_TLS_FILE_MAX, MGW_FILE_DEFAULT,
+                                  &certificate_pem, &certificate_len, &local) ||
+      !mgw_file_get_contents_max (key_path, MGW_TLS_FILE_MAX, MGW_FILE_DEFAULT,
+                                  &key_pem, &key_len, &local))
+    {
+      g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG, "%s", local->message);
+      return NULL;
+    }
+
+  /* The certificate file alone first, so that its faults name it. */
+  certificate = g_tls_certificate_new_from_pem (certificate_pem, -1, &local);
+  if (certificate == NULL)
+    {
+      g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG, "%s: %s", certificate_path,
+                   local->message);
+      return NULL;
+    }
+  g_clear_object (&certificate);
+  if (!check_pair (certificate_pem, certificate_len, key_pem, key_len, key_path, error))
+    return NULL;
+  /* The certificates (the server's, then its chain) and the key, as the
+   * server connections take them. */
+  both = g_strconcat (certificate_pem, "\n", key_pem, NULL);
+  certificate = g_tls_certificate_new_from_pem (both, -1, &local);
+  if (certificate == NULL)
+    {
+      g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG, _("%s and %s: %s"), certificate_path,
+                   key_path, local->message);
+      return NULL;
+    }
+
+  g_object_get (certificate, "not-valid-before", &not_before, "not-valid-after", &not_after,
+                "subject-name", &subject, NULL);
+  if (not_before == NULL || not_after == NULL)
+    {
+      g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
+                   _("%s: the certificate's validity dates cannot be read"), certificate_path);
+      return NULL;
+    }
+  before = g_date_time_to_unix (not_before) * G_USEC_PER_SEC;
+  after = g_date_time_to_unix (not_after) * G_USEC_PER_SEC;
+  if (now > after)
+    {
+      g_autofree char *date = format_date (after);
+
+      g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG, _("%s: the certificate expired on %s"),
+                   certificate_path, date);
+      return NULL;
+    }
+  if (now < before)
+    {
+      g_autofree char *date = format_date (before);
+
+      g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
+                   _("%s: the certificate is not valid before %s"), certificate_path, date);
+      return NULL;
+    }
+
+  self = g_rc_box_new0 (MgwTlsIdentity);
+  self->certificate = g_steal_pointer (&certificate);
+  self->subject = subject != NULL ? g_steal_pointer (&subject) : g_strdup ("");
+  self->not_after = after;
+  for (GTlsCertificate *c = self->certificate; c != NULL; c = g_tls_certificate_get_issuer (c))
+    self->chain_length++;
+  return self;
+}
+
+static void
+identity_clear (MgwTlsIdentity *self)
+{
+  g_clear_object (&self->certificate);
+  g_free (self->subject);
+}
+
+MgwTlsIdentity *
+mgw_tls_identity_ref (MgwTlsIdentity *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+
+  return g_rc_box_acquire (self);
+}
+
+void
+mgw_tls_identity_unref (MgwTlsIdentity *self)
+{
+  if (self != NULL)
+    g_rc_box_release_full (self, (GDestroyNotify) identity_clear);
+}
+
+GTlsCertificate *
+mgw_tls_identity_get_certificate (MgwTlsIdentity *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+
+  return self->certificate;
+}
+
+const char *
+mgw_tls_identity_get_subject (MgwTlsIdentity *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+
+  return self->subject;
+}
+
+gint64
+mgw_tls_identity_get_not_after (MgwTlsIdentity *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+
+  return self->not_after;
+}
+
+guint
+mgw_tls_identity_get_chain_length (MgwTlsIdentity *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+
+  return self->chain_length;
+}
