@@ -29,7 +29,6 @@
 
 #define PYTHON   "/usr/bin/python3"
 #define TELNET   "/usr/bin/telnet"
-#define CHROMIUM "/usr/bin/chromium"
 
 /* What teletel-server.py sends to every new connection. */
 #define PYTHON_PAGE "\x0cPYTHON TELETEL\x1b\x39\x7b"
@@ -159,14 +158,6 @@ wait_bytes (GByteArray *haystack,
     }
 }
 
-/* Children get SIGKILL when the test program dies (an aborted test skips
- * teardown). Runs in the child between fork and exec. */
-static void
-die_with_parent (gpointer data)
-{
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-}
-
 static void
 exited_cb (GObject      *source,
            GAsyncResult *result,
@@ -190,42 +181,6 @@ kill_child (GSubprocess **process,
     g_subprocess_force_exit (*process);
   mgw_test_wait_until (flag_set, exited, MGW_TEST_TIMEOUT_MS, "a child process to exit");
   g_clear_object (process);
-}
-
-static int
-remove_entry (const char        *path,
-              const struct stat *st,
-              int                type,
-              struct FTW        *ftw)
-{
-  remove (path);
-  return 0;
-}
-
-/* rm -rf; retried for a while: Chromium's helpers may still be writing
- * in its profile just after the browser is killed. */
-static void
-remove_tree (const char *dir)
-{
-  for (guint i = 0; i < 50 && g_file_test (dir, G_FILE_TEST_EXISTS); i++)
-    {
-      nftw (dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-      if (g_file_test (dir, G_FILE_TEST_EXISTS))
-        mgw_test_run_for (100);
-    }
-  if (g_file_test (dir, G_FILE_TEST_EXISTS))
-    g_test_message ("could not remove %s", dir);
-}
-
-/* Fails the test (not skip: CI installs them) when a tool is missing. */
-static gboolean
-require_program (const char *path,
-                 const char *package)
-{
-  if (g_file_test (path, G_FILE_TEST_IS_EXECUTABLE))
-    return TRUE;
-  g_test_fail_printf ("%s is missing: install the Debian package %s", path, package);
-  return FALSE;
 }
 
 /* --- teletel-server.py, the Python Teletel stand-in --- */
@@ -330,7 +285,7 @@ py_server_start (const char *page)
   py->lines = g_ptr_array_new_with_free_func (g_free);
   py->target_received = g_byte_array_new ();
   py->cancellable = g_cancellable_new ();
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  g_subprocess_launcher_set_child_setup (launcher, mgw_test_die_with_parent, NULL, NULL);
   if (page == NULL)
     py->process = g_subprocess_launcher_spawn (launcher, &error, PYTHON, "-u", script, NULL);
   else
@@ -547,7 +502,7 @@ static void
 setup_python (Fixture *f, gconstpointer data)
 {
   setup_common (f);
-  if (!require_program (PYTHON, "python3-websockets"))
+  if (!mgw_test_require_program (PYTHON, "python3-websockets"))
     return;
   f->python = py_server_start (NULL);
   f->config = mgw_test_config_new (f->python->uri);
@@ -560,7 +515,7 @@ static void
 setup_python_teletel (Fixture *f, gconstpointer data)
 {
   setup_common (f);
-  if (!require_program (PYTHON, "python3-websockets"))
+  if (!mgw_test_require_program (PYTHON, "python3-websockets"))
     return;
   f->python = py_server_start (PYTHON_PLAIN_PAGE);
   f->config = mgw_test_config_new (f->python->uri);
@@ -596,7 +551,7 @@ teardown (Fixture *f, gconstpointer data)
   g_clear_object (&f->web);
   g_free (f->result_detail);
   if (f->tmpdir != NULL)
-    remove_tree (f->tmpdir);
+    mgw_test_remove_tree (f->tmpdir);
   g_free (f->tmpdir);
   mgw_test_run_for (20);
 }
@@ -809,7 +764,7 @@ run_ws_user (Fixture            *f,
   for (guint i = 0; protocols != NULL && protocols[i] != NULL; i++)
     g_ptr_array_add (argv, (char *) protocols[i]);
   g_ptr_array_add (argv, NULL);
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  g_subprocess_launcher_set_child_setup (launcher, mgw_test_die_with_parent, NULL, NULL);
   process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
   g_assert_no_error (error);
   g_subprocess_communicate_utf8_async (process, NULL, NULL, communicate_cb, &c);
@@ -879,7 +834,7 @@ test_python_user (Fixture *f, gconstpointer data)
   static const char * const offer[] = { "binary", "tty", NULL };
   WsUserRun run = { NULL };
 
-  if (!require_program (PYTHON, "python3-websockets"))
+  if (!mgw_test_require_program (PYTHON, "python3-websockets"))
     return;
   start (f);
 
@@ -927,7 +882,7 @@ test_telnet_client (Fixture *f, gconstpointer data)
   gsize mark;
   guint n_rcvd;
 
-  if (!require_program (TELNET, "telnet (inetutils-telnet)"))
+  if (!mgw_test_require_program (TELNET, "telnet (inetutils-telnet)"))
     return;
   start (f);
   spawn_telnet (f);
@@ -1113,36 +1068,19 @@ browser_done (gpointer data)
 static void
 test_browser (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
-  g_autofree char *profile = g_build_filename (f->tmpdir, "profile", NULL);
   g_autofree char *log = g_build_filename (f->tmpdir, "chromium.log", NULL);
-  g_autofree char *user_data_dir = NULL;
   g_autofree char *url = NULL;
   g_autoptr(GError) error = NULL;
   gint64 deadline;
 
-  if (!require_program (CHROMIUM, "chromium"))
+  if (!mgw_test_require_program (MGW_TEST_CHROMIUM, "chromium"))
     return;
   start (f);
   start_web_server (f);
-  user_data_dir = g_strdup_printf ("--user-data-dir=%s", profile);
   url = g_strdup_printf ("http://127.0.0.1:%u/page.html?gw=%u", f->web_port,
                          mgw_gateway_get_ws_port (f->gateway));
 
-  g_subprocess_launcher_set_stdout_file_path (launcher, log);
-  g_subprocess_launcher_set_stderr_file_path (launcher, log);
-  g_subprocess_launcher_setenv (launcher, "HOME", f->tmpdir, TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", f->tmpdir, TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_CACHE_HOME", f->tmpdir, TRUE);
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
-  f->chromium = g_subprocess_launcher_spawn (launcher, &error, CHROMIUM,
-                                             "--headless", "--no-sandbox", "--disable-gpu",
-                                             "--disable-quic", "--no-first-run",
-                                             "--disable-background-networking",
-                                             "--disable-component-update", "--disable-sync",
-                                             /* for containers and CI: */
-                                             "--disable-dev-shm-usage", "--no-proxy-server",
-                                             user_data_dir, url, NULL);
+  f->chromium = mgw_test_chromium_spawn (f->tmpdir, url, NULL, &error);
   g_assert_no_error (error);
   g_subprocess_wait_async (f->chromium, NULL, exited_cb, &f->chromium_exited);
 

@@ -183,7 +183,8 @@ build_config (Options  *o,
   if (config->demo)
     {
       /* With --demo and no listener chosen, serve both usual ports. */
-      if (config->telnet_port == MGW_PORT_OFF && config->ws_port == MGW_PORT_OFF)
+      if (config->telnet_port == MGW_PORT_OFF && config->ws_port == MGW_PORT_OFF &&
+          config->ws_tls_port == MGW_PORT_OFF)
         {
           config->telnet_port = 9000;
           config->ws_port = 9001;

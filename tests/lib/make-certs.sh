@@ -4,7 +4,8 @@
 # ECDSA P-256 (what the benchmark's figures assume), made fresh by
 # openssl in DIR:
 #   ca.pem ca.key              the test CA
-#   server.pem server.key      CN=moipgw-test, SAN localhost, 127.0.0.1, ::1,
+#   server.pem server.key      CN=moipgw-test server, SAN localhost, gateway.test
+#                              (the browser test maps it to 127.0.0.1), 127.0.0.1, ::1,
 #                              signed by the CA; server-chain.pem: it, then the CA
 #   renewed.pem renewed.key    the same names, another key: a renewal
 #   other.key                  a key that matches neither
@@ -24,7 +25,7 @@ cat > ext.cnf <<'CNF'
 basicConstraints = CA:FALSE
 keyUsage = digitalSignature
 extendedKeyUsage = serverAuth
-subjectAltName = DNS:localhost, IP:127.0.0.1, IP:::1
+subjectAltName = DNS:localhost, DNS:gateway.test, IP:127.0.0.1, IP:::1
 CNF
 
 key () { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }

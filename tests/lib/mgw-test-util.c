@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <glib-unix.h>
 #include <glib/gstdio.h>
 #include <signal.h>
@@ -671,26 +672,9 @@ mgw_test_server_free (MgwTestServer *server)
 }
 
 static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-        remove_tree (child);
-      else
-        g_unlink (child);
-    }
-  g_rmdir (path);
-}
-
-static void
 remove_tree_free (char *path)
 {
-  remove_tree (path);
+  mgw_test_remove_tree (path);
   g_free (path);
 }
 
@@ -748,12 +732,6 @@ daemon_exited_cb (GObject      *source,
   d->exited = TRUE;
 }
 
-static void
-die_with_parent (gpointer data)
-{
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-}
-
 void
 mgw_test_add_wrapper (GPtrArray *argv)
 {
@@ -796,7 +774,7 @@ daemon_spawn_valist (const char * const *prefix,
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
                                         G_SUBPROCESS_FLAGS_STDERR_MERGE);
   /* A test that fails half-way leaves no daemon behind. */
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  g_subprocess_launcher_set_child_setup (launcher, mgw_test_die_with_parent, NULL, NULL);
   d->process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata,
                                              &error);
   g_assert_no_error (error);
@@ -1350,4 +1328,79 @@ mgw_test_terminal_free (MgwTestTerminal *t)
   close (t->master);
   g_byte_array_unref (t->screen);
   g_free (t);
+}
+
+/* --- child processes --- */
+
+void
+mgw_test_die_with_parent (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
+gboolean
+mgw_test_require_program (const char *path,
+                          const char *package)
+{
+  if (g_file_test (path, G_FILE_TEST_IS_EXECUTABLE))
+    return TRUE;
+  g_test_fail_printf ("%s is missing: install the Debian package %s", path, package);
+  return FALSE;
+}
+
+static int
+remove_entry (const char        *path,
+              const struct stat *st,
+              int                type,
+              struct FTW        *ftw)
+{
+  remove (path);
+  return 0;
+}
+
+void
+mgw_test_remove_tree (const char *dir)
+{
+  for (guint i = 0; i < 50 && g_file_test (dir, G_FILE_TEST_EXISTS); i++)
+    {
+      nftw (dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+      if (g_file_test (dir, G_FILE_TEST_EXISTS))
+        mgw_test_run_for (100);
+    }
+  if (g_file_test (dir, G_FILE_TEST_EXISTS))
+    g_test_message ("could not remove %s", dir);
+}
+
+GSubprocess *
+mgw_test_chromium_spawn (const char          *dir,
+                         const char          *url,
+                         const char * const  *extra,
+                         GError             **error)
+{
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+  g_autofree char *profile = g_build_filename (dir, "profile", NULL);
+  g_autofree char *log = g_build_filename (dir, "chromium.log", NULL);
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  static const char * const flags[] = {
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    /* for containers and CI: */
+    "--disable-dev-shm-usage", "--no-proxy-server",
+  };
+
+  g_subprocess_launcher_set_stdout_file_path (launcher, log);
+  g_subprocess_launcher_set_stderr_file_path (launcher, log);
+  g_subprocess_launcher_setenv (launcher, "HOME", dir, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", dir, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_CACHE_HOME", dir, TRUE);
+  g_subprocess_launcher_set_child_setup (launcher, mgw_test_die_with_parent, NULL, NULL);
+  g_ptr_array_add (argv, g_strdup (MGW_TEST_CHROMIUM));
+  for (gsize i = 0; i < G_N_ELEMENTS (flags); i++)
+    g_ptr_array_add (argv, g_strdup (flags[i]));
+  g_ptr_array_add (argv, g_strdup_printf ("--user-data-dir=%s", profile));
+  for (gsize i = 0; extra != NULL && extra[i] != NULL; i++)
+    g_ptr_array_add (argv, g_strdup (extra[i]));
+  g_ptr_array_add (argv, g_strdup (url));
+  g_ptr_array_add (argv, NULL);
+  return g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, error);
 }

@@ -271,4 +271,27 @@ MgwTestTerminal *mgw_test_terminal_spawn (const char         *home,
 void             mgw_test_terminal_free  (MgwTestTerminal    *t);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MgwTestTerminal, mgw_test_terminal_free)
 
+/* --- child processes --- */
+
+/* A GSubprocessLauncher child setup: the child gets SIGKILL when the test
+ * program dies (an aborted test skips its teardown). */
+void         mgw_test_die_with_parent (gpointer     data);
+/* Fails the test (not skip: CI installs them) when path is not an
+ * executable, naming the Debian package to install. */
+gboolean     mgw_test_require_program (const char  *path,
+                                       const char  *package);
+/* rm -rf; retried for a while: a browser's helpers may still be writing
+ * in its profile just after it is killed. */
+void         mgw_test_remove_tree     (const char  *dir);
+
+#define MGW_TEST_CHROMIUM "/usr/bin/chromium"
+
+/* Headless Chromium on url: its profile and its log (chromium.log) in
+ * dir, the flags containers and CI need, then `extra` (NULL-terminated,
+ * or NULL). */
+GSubprocess *mgw_test_chromium_spawn  (const char          *dir,
+                                       const char          *url,
+                                       const char * const  *extra,
+                                       GError             **error);
+
 G_END_DECLS
