@@ -10,6 +10,8 @@
 #include "mgw-dbus-generated.h"
 #include "mgw-test-util.h"
 
+#include <glib/gstdio.h>
+
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -28,6 +30,7 @@ typedef struct
   MgwDBusGateway   *gateway;
   guint16           telnet_port;
   guint16           ws_port;
+  char             *certs;       /* "wss": the test pairs, the one in use as live.* */
 } Fixture;
 
 static void
@@ -80,8 +83,36 @@ setup (Fixture *f, gconstpointer data)
                                                           NULL, NULL, &error);
   g_assert_no_error (error);
 
-  f->daemon = mgw_test_daemon_spawn ("--session-bus", "--demo", "--tcp", "0", "--ws", "0",
-                                     "-i", "127.0.0.1", state_arg, NULL);
+  if (g_strcmp0 (data, "wss") == 0)
+    {
+      g_autofree char *script = g_test_build_filename (G_TEST_DIST, "lib", "make-certs.sh", NULL);
+      g_autofree char *pem = NULL;
+      g_autofree char *key = NULL;
+      g_autofree char *live_pem = NULL;
+      g_autofree char *live_key = NULL;
+      const char *make[] = { script, NULL, NULL };
+      int status;
+
+      f->certs = mgw_test_tmp_dir ();
+      make[1] = f->certs;
+      g_spawn_sync (NULL, (char **) make, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, NULL,
+                    &status, &error);
+      g_assert_no_error (error);
+      g_assert_true (g_spawn_check_wait_status (status, NULL));
+      pem = g_build_filename (f->certs, "server.pem", NULL);
+      key = g_build_filename (f->certs, "server.key", NULL);
+      live_pem = g_build_filename (f->certs, "live.pem", NULL);
+      live_key = g_build_filename (f->certs, "live.key", NULL);
+      g_assert_cmpint (link (pem, live_pem), ==, 0);
+      g_assert_cmpint (link (key, live_key), ==, 0);
+      f->daemon = mgw_test_daemon_spawn ("--session-bus", "--demo", "--tcp", "0", "--ws", "0",
+                                         "--wss", "0", "--tls-certificate", live_pem,
+                                         "--tls-key", live_key, "-i", "127.0.0.1", state_arg,
+                                         NULL);
+    }
+  else
+    f->daemon = mgw_test_daemon_spawn ("--session-bus", "--demo", "--tcp", "0", "--ws", "0",
+                                       "-i", "127.0.0.1", state_arg, NULL);
   f->telnet_port = mgw_test_daemon_port (f->daemon, "Telnet");
   f->ws_port = mgw_test_daemon_port (f->daemon, "WebSocket");
   mgw_test_wait_until (name_owned, f, MGW_TEST_TIMEOUT_MS, "moipgwd on the bus");
@@ -101,6 +132,7 @@ teardown (Fixture *f, gconstpointer data)
   g_subprocess_wait (f->bus, NULL, NULL);
   g_clear_object (&f->bus);
   g_free (f->address);
+  g_free (f->certs);
   g_unsetenv ("DBUS_SESSION_BUS_ADDRESS");
 }
 
@@ -394,6 +426,61 @@ test_access_denied (Fixture *f, gconstpointer data)
   g_assert_cmpuint (mgw_dbus_gateway_get_ban_list_size (f->gateway), ==, 0);
 }
 
+/* The wss:// listener's certificate as an applet sees it: its subject
+ * and expiry; a reload with a key that is not the certificate's keeps it
+ * and says why, in the property and in `moipgwctl status`. Without the
+ * listener (the other tests' fixture) they are empty. */
+static void
+test_tls_certificate (Fixture *f, gconstpointer data)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *other = g_build_filename (f->certs, "other.key", NULL);
+  g_autofree char *live_key = g_build_filename (f->certs, "live.key", NULL);
+  g_autoptr(GError) error = NULL;
+  gint64 now = g_get_real_time ();
+
+  g_assert_cmpstr (mgw_dbus_gateway_get_tls_certificate_subject (f->gateway), ==,
+                   "CN=moipgw-test server");
+  g_assert_cmpint (mgw_dbus_gateway_get_tls_certificate_not_after (f->gateway), >, now);
+  g_assert_cmpstr (mgw_dbus_gateway_get_tls_certificate_problem (f->gateway), ==, "");
+  {
+    const char * const *listen = mgw_dbus_gateway_get_listen_addresses (f->gateway);
+    gboolean found = FALSE;
+
+    for (guint i = 0; listen[i] != NULL; i++)
+      found |= g_str_has_prefix (listen[i], "websocket-tls:") &&
+               g_str_has_suffix (listen[i], "@127.0.0.1");
+    g_assert_true (found);
+  }
+  g_assert_cmpint (run (&out, "busctl", "--user", "get-property", BUS_NAME, PATH,
+                        "org.moipgw.Gateway1", "TlsCertificateSubject", NULL), ==, 0);
+  g_assert_cmpstr (out, ==, "s \"CN=moipgw-test server\"\n");
+  g_clear_pointer (&out, g_free);
+
+  g_assert_cmpint (g_unlink (live_key), ==, 0);
+  g_assert_cmpint (link (other, live_key), ==, 0);
+  g_assert_cmpint (run (&out, "gdbus", "call", "--session", "--dest", BUS_NAME,
+                        "--object-path", PATH, "--method", "org.moipgw.Gateway1.Reload",
+                        NULL), ==, 0);
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run (&out, "busctl", "--user", "get-property", BUS_NAME, PATH,
+                        "org.moipgw.Gateway1", "TlsCertificateProblem", NULL), ==, 0);
+  g_test_message ("problem: %s", out);
+  g_assert_nonnull (strstr (out, "live.key: the key is not the certificate"));
+  g_clear_pointer (&out, g_free);
+
+  g_assert_cmpint (run (&out, g_getenv ("MOIPGWCTL"), "--session-bus", "status", NULL), ==, 0);
+  g_test_message ("%s", out);
+  if (!g_regex_match_simple ("^TLS certificate: +CN=moipgw-test server$", out,
+                             G_REGEX_MULTILINE, 0) ||
+      !g_regex_match_simple ("^TLS certificate not reloaded: +.*not the certificate's", out,
+                             G_REGEX_MULTILINE, 0) ||
+      !g_regex_match_simple ("^TLS certificate valid until: +2[0-9]{3}-", out,
+                             G_REGEX_MULTILINE, 0))
+    g_error ("moipgwctl status:\n%s", out);
+  (void) error;
+}
+
 #define ADD(path, func) \
   g_test_add (path, Fixture, NULL, setup, func, teardown)
 
@@ -405,5 +492,6 @@ main (int argc, char **argv)
   ADD ("/dbus/sessions", test_sessions);
   ADD ("/dbus/ban-and-disconnect", test_ban_and_disconnect);
   ADD ("/dbus/access-denied", test_access_denied);
+  g_test_add ("/dbus/tls-certificate", Fixture, "wss", setup, test_tls_certificate, teardown);
   return g_test_run ();
 }

@@ -227,6 +227,12 @@ static const Label labels[] = {
   { "BadInput", N_("Bad input") },
   { "BadCommands", N_("Bad commands") },
   { "CommandMessagesDropped", N_("Command messages dropped") },
+  { "TlsCertificateSubject", N_("TLS certificate") },
+  { "TlsCertificateNotAfter", N_("TLS certificate valid until") },
+  { "TlsCertificateProblem", N_("TLS certificate not reloaded") },
+  { "TlsHandshakes", N_("TLS handshakes") },
+  { "TlsHandshakeFailures", N_("TLS handshakes failed") },
+  { "TlsHandshakeTimeouts", N_("TLS handshakes timed out") },
   /* org.moipgw.Gateway1.Session (Redirections and StartTime above) */
   { "Id", N_("Id") },
   { "Access", N_("Access") },

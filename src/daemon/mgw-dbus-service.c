@@ -240,6 +240,22 @@ refresh_session (MgwDbusService *self,
 }
 
 static void
+refresh_tls (MgwDBusGateway *i,
+             MgwGateway     *gw)
+{
+  MgwTlsIdentity *identity = mgw_gateway_get_tls_identity (gw);
+  MgwTlsHandshakes *handshakes = mgw_gateway_get_tls_handshakes (gw);
+  const char *problem = mgw_gateway_get_tls_problem (gw);
+
+  mgw_dbus_gateway_set_tls_certificate_subject (i, identity ? mgw_tls_identity_get_subject (identity) : "");
+  mgw_dbus_gateway_set_tls_certificate_not_after (i, identity ? mgw_tls_identity_get_not_after (identity) : 0);
+  mgw_dbus_gateway_set_tls_certificate_problem (i, problem ? problem : "");
+  mgw_dbus_gateway_set_tls_handshakes (i, mgw_tls_handshakes_get_done (handshakes));
+  mgw_dbus_gateway_set_tls_handshake_failures (i, mgw_tls_handshakes_get_failed (handshakes));
+  mgw_dbus_gateway_set_tls_handshake_timeouts (i, mgw_tls_handshakes_get_timed_out (handshakes));
+}
+
+static void
 refresh_gateway (MgwDbusService *self)
 {
   MgwGateway *gw = self->gateway;
@@ -270,6 +286,7 @@ refresh_gateway (MgwDbusService *self)
                                      (link ? mgw_command_link_get_bad_commands (link) : 0));
   mgw_dbus_gateway_set_command_messages_dropped (i, link ? mgw_command_link_get_dropped (link) : 0);
   mgw_dbus_gateway_set_command_channel_connected (i, link ? mgw_command_link_get_connected (link) : FALSE);
+  refresh_tls (i, gw);
 }
 
 static gboolean
@@ -321,6 +338,10 @@ set_static_properties (MgwDbusService *self)
   if (config->ws_port != MGW_PORT_OFF)
     g_ptr_array_add (listen, g_strdup_printf ("websocket:%u%s%s",
                                               mgw_gateway_get_ws_port (self->gateway),
+                                              addresses ? "@" : "", addresses ? addresses : ""));
+  if (config->ws_tls_port != MGW_PORT_OFF)
+    g_ptr_array_add (listen, g_strdup_printf ("websocket-tls:%u%s%s",
+                                              mgw_gateway_get_ws_tls_port (self->gateway),
                                               addresses ? "@" : "", addresses ? addresses : ""));
   g_ptr_array_add (listen, NULL);
   mgw_dbus_gateway_set_version (self->iface, PACKAGE_VERSION);
@@ -535,7 +556,9 @@ do_reload (MgwDbusService        *self,
                                                   error ? error->message : _("Reload is not available"));
       return;
     }
-  set_static_properties (self);   /* RestartPending, before the caller reads it */
+  /* RestartPending and the certificate, before the caller reads them. */
+  set_static_properties (self);
+  refresh_tls (self->iface, self->gateway);
   mgw_dbus_gateway_complete_reload (self->iface, invocation);
 }
 

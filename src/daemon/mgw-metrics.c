@@ -158,6 +158,36 @@ render_duration (MgwMetrics *self,
   sample_double (out, "moipgw_session_duration_seconds_sum", NULL, self->duration_sum);
 }
 
+/* The wss:// listener: its handshakes and when its certificate expires
+ * (an alert on time() > this, well before). */
+static void
+render_tls (MgwMetrics *self,
+            GString    *out)
+{
+  MgwTlsHandshakes *h = mgw_gateway_get_tls_handshakes (self->gateway);
+  MgwTlsIdentity *identity = mgw_gateway_get_tls_identity (self->gateway);
+  const struct { const char *result; guint64 value; } results[] = {
+    { "done", mgw_tls_handshakes_get_done (h) },
+    { "failed", mgw_tls_handshakes_get_failed (h) },
+    { "timed_out", mgw_tls_handshakes_get_timed_out (h) },
+  };
+
+  family (out, "moipgw_tls_handshakes", "counter", NULL,
+          "wss:// TLS handshakes since start, by result: done, failed (not TLS, "
+          "no common version or cipher), timed_out ([server] connect-timeout).");
+  for (gsize i = 0; i < G_N_ELEMENTS (results); i++)
+    {
+      g_autofree char *labels = g_strdup_printf ("{result=\"%s\"}", results[i].result);
+      sample_uint (out, "moipgw_tls_handshakes_total", labels, results[i].value);
+    }
+  if (identity == NULL)
+    return;
+  family (out, "moipgw_tls_certificate_expiry_seconds", "gauge", "seconds",
+          "When the wss:// listener's certificate expires, seconds since the Unix epoch.");
+  sample_double (out, "moipgw_tls_certificate_expiry_seconds", NULL,
+                 (double) mgw_tls_identity_get_not_after (identity) / G_USEC_PER_SEC);
+}
+
 char *
 mgw_metrics_render (MgwMetrics *self)
 {
@@ -223,6 +253,7 @@ mgw_metrics_render (MgwMetrics *self)
            "Command channel lines ignored (malformed, unknown or busy session).",
            c->bad_commands + (link != NULL ? mgw_command_link_get_bad_commands (link) : 0));
 
+  render_tls (self, out);
   g_string_append (out, "# EOF\n");
   return g_string_free (out, FALSE);
 }
