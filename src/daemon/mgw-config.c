@@ -30,6 +30,8 @@ mgw_config_new_default (void)
   config->telnet_port = MGW_PORT_OFF;
   config->ws_port = MGW_PORT_OFF;
   config->ws_tls_port = MGW_PORT_OFF;
+  config->tls_max_handshakes = 32;
+  config->tls_max_handshakes_per_address = 8;
   config->telnet_start = MGW_TELNET_START_WILL_ECHO;
   config->telnet_welcome = g_strdup ("Welcome to PyMoIP [telnet]/WS gateway\n\r");
   config->ws_welcome = g_strdup ("Welcome to PyMoIP telnet/[WS] gateway\n\r");
@@ -251,6 +253,8 @@ static const KeyDef keys[] = {
   { "tls", "ca-file", KEY_PATH, F (tls_ca_file), TRUE },
   { "tls", "certificate", KEY_PATH, F (tls_certificate) },
   { "tls", "key", KEY_PATH, F (tls_key) },
+  { "tls", "max-handshakes", KEY_COUNT, F (tls_max_handshakes), TRUE },
+  { "tls", "max-handshakes-per-address", KEY_COUNT, F (tls_max_handshakes_per_address), TRUE },
   { "paths", "state-dir", KEY_PATH, F (state_dir), TRUE },
   { "paths", "config-path", KEY_PATH, F (config_path) },
   { "metrics", "listen", KEY_STRING, F (metrics_listen), TRUE },

@@ -80,6 +80,8 @@ typedef struct
   char           *tls_ca_file;        /* NULL: the system's trusted CAs */
   char           *tls_certificate;    /* the wss:// listener's PEM chain; read again at reload */
   char           *tls_key;            /* and its PEM key */
+  guint           tls_max_handshakes; /* wss:// handshakes in GIO at once */
+  guint           tls_max_handshakes_per_address; /* under way from one address */
   int             display_port;       /* the console; MGW_PORT_OFF: none */
   char          **console_addresses;  /* default loopback only */
   gboolean        demo;

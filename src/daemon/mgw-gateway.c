@@ -1269,7 +1269,6 @@ mgw_gateway_init (MgwGateway *self)
   /* link -> Upgrade (which holds the link) */
   self->handshakes = g_hash_table_new_full (NULL, NULL, NULL,
                                             (GDestroyNotify) upgrade_free);
-  self->tls_handshakes = mgw_tls_handshakes_new ();
 }
 
 MgwGateway *
@@ -1282,5 +1281,7 @@ mgw_gateway_new (MgwConfig *config)
   self = g_object_new (MGW_TYPE_GATEWAY, NULL);
   self->config = mgw_config_ref (config);
   mgw_admission_set_config (self->admission, self->config);
+  self->tls_handshakes = mgw_tls_handshakes_new (config->tls_max_handshakes,
+                                                 config->tls_max_handshakes_per_address);
   return self;
 }

@@ -3,45 +3,124 @@
  * decrypted byte.
  *
  * g_tls_connection_handshake_async(): glib-networking runs GnuTLS's
- * handshake in its own worker and completes it on the main context, so a
- * slow or hostile client never blocks the loop. The only timer is the
- * poller's (MgwTimer): a handshake that has not ended by then is
- * cancelled and counted as timed out. */
+ * handshake in a worker thread of GIO's pool and completes it on the
+ * main context, so no client blocks the loop. But a worker waits as long
+ * as its client: a few dozen silent connections would hold every worker
+ * and starve real users (measured: 30 of them delayed a handshake by
+ * 2.8 s, 100 made it time out). So a connection waits in the poller,
+ * costing nothing, until its whole ClientHello (the first TLS record) is
+ * in the socket — what is not TLS is refused there — then for one of
+ * max_running slots in GIO; one address has at most max_per_address
+ * handshakes under way. The one timer is the poller's (MgwTimer): a
+ * handshake not ended by then, at any step, is cancelled and counted as
+ * timed out. */
 #include "config.h"
 
 #include "mgw-tls-handshake.h"
 #include "mgw-poller.h"
 
+#include <errno.h>
+#include <sys/socket.h>
+
+/* TLS record header: content type 22 (handshake), version 3.x, length. */
+#define RECORD_HEADER 5
+#define RECORD_HANDSHAKE 0x16
+#define RECORD_MAX (16384 + 2048)
+
 struct _MgwTlsHandshakes
 {
   GHashTable *pending;     /* Handshake set */
+  GHashTable *per_address; /* address -> handshakes under way */
+  GQueue      waiting;     /* Handshakes with their ClientHello, for a slot */
+  guint       running;     /* handshakes in GIO now */
+  guint       max_running;
+  guint       max_per_address;
   guint64     done;
   guint64     failed;
   guint64     timed_out;
 };
+
+typedef enum {
+  STEP_HELLO,      /* in the poller until the whole ClientHello is in */
+  STEP_WAITING,    /* for one of the slots */
+  STEP_RUNNING,    /* in GIO */
+} Step;
 
 typedef struct
 {
   MgwTlsHandshakes    *owner_set;   /* NULL once the set is gone */
   GObject             *owner;
   MgwTlsHandshakeDone  done;
+  MgwTlsIdentity      *identity;
+  GSocketConnection   *connection;
   GIOStream           *tls;
   GCancellable        *cancellable;
+  MgwWatch            *watch;
   MgwTimer             timer;
   char                *address;
   guint16              port;
+  Step                 step;
   gboolean             timed_out;
 } Handshake;
+
+static void start_next (MgwTlsHandshakes *self);
 
 static void
 handshake_free (Handshake *h)
 {
   mgw_timer_stop (&h->timer);
+  g_clear_pointer (&h->watch, mgw_watch_free);
   g_clear_object (&h->tls);
+  g_clear_object (&h->connection);
   g_clear_object (&h->cancellable);
+  g_clear_pointer (&h->identity, mgw_tls_identity_unref);
   g_clear_object (&h->owner);
   g_free (h->address);
   g_free (h);
+}
+
+/* h leaves the set: its address's count and, in GIO, its slot. */
+static void
+forget (MgwTlsHandshakes *self,
+        Handshake        *h)
+{
+  guint n = GPOINTER_TO_UINT (g_hash_table_lookup (self->per_address, h->address));
+
+  g_hash_table_remove (self->pending, h);
+  if (n <= 1)
+    g_hash_table_remove (self->per_address, h->address);
+  else
+    g_hash_table_insert (self->per_address, g_strdup (h->address), GUINT_TO_POINTER (n - 1));
+  if (h->step == STEP_WAITING)
+    g_queue_remove (&self->waiting, h);
+  else if (h->step == STEP_RUNNING)
+    self->running--;
+}
+
+/* A handshake that ends before GIO had it: closed here. */
+static void
+fail_early (Handshake  *h,
+            gboolean    timed_out,
+            const char *why)
+{
+  MgwTlsHandshakes *self = h->owner_set;
+
+  forget (self, h);
+  if (timed_out)
+    {
+      self->timed_out++;
+      g_info ("TLS handshake with %s timed out (%s)", h->address, why);
+    }
+  else
+    {
+      self->failed++;
+      g_info ("TLS handshake with %s failed: %s", h->address, why);
+    }
+  /* Out of the poller before the socket closes. */
+  g_clear_pointer (&h->watch, mgw_watch_free);
+  g_io_stream_close (G_IO_STREAM (h->connection), NULL, NULL);
+  handshake_free (h);
+  start_next (self);
 }
 
 static void
@@ -49,6 +128,11 @@ timeout_cb (gpointer user_data)
 {
   Handshake *h = user_data;
 
+  if (h->step != STEP_RUNNING)
+    {
+      fail_early (h, TRUE, h->step == STEP_HELLO ? "no ClientHello" : "no free slot");
+      return;
+    }
   h->timed_out = TRUE;
   g_cancellable_cancel (h->cancellable);
 }
@@ -65,7 +149,7 @@ handshake_cb (GObject      *source,
 
   mgw_timer_stop (&h->timer);
   if (self != NULL)
-    g_hash_table_remove (self->pending, h);
+    forget (self, h);
   if (ok && self != NULL)
     {
       self->done++;
@@ -88,49 +172,148 @@ handshake_cb (GObject      *source,
   if (!ok)
     g_io_stream_close (h->tls, NULL, NULL);
   handshake_free (h);
+  if (self != NULL)
+    start_next (self);
+}
+
+/* GIO takes it from here: glib-networking runs GnuTLS in a worker of its
+ * own, which is why only a bounded number run at once. */
+static void
+run (MgwTlsHandshakes *self,
+     Handshake        *h)
+{
+  g_autoptr(GError) error = NULL;
+
+  h->tls = g_tls_server_connection_new (G_IO_STREAM (h->connection),
+                                        mgw_tls_identity_get_certificate (h->identity), &error);
+  if (h->tls == NULL)
+    {
+      fail_early (h, FALSE, error->message);
+      return;
+    }
+  h->step = STEP_RUNNING;
+  self->running++;
+  g_tls_connection_handshake_async (G_TLS_CONNECTION (h->tls), G_PRIORITY_DEFAULT,
+                                    h->cancellable, handshake_cb, h);
+}
+
+static void
+start_next (MgwTlsHandshakes *self)
+{
+  while (self->running < self->max_running && !g_queue_is_empty (&self->waiting))
+    run (self, g_queue_pop_head (&self->waiting));
+}
+
+/* The socket is readable: is a whole first record there, and is it a
+ * TLS handshake? Peeked only: GnuTLS reads it later. */
+static void
+hello_cb (gpointer     user_data,
+          GIOCondition condition)
+{
+  static guint8 buf[RECORD_HEADER + RECORD_MAX];
+  Handshake *h = user_data;
+  MgwTlsHandshakes *self = h->owner_set;
+  int fd = g_socket_get_fd (g_socket_connection_get_socket (h->connection));
+  gssize n;
+  gsize want;
+
+  do
+    n = recv (fd, buf, sizeof buf, MSG_PEEK | MSG_DONTWAIT);
+  while (n < 0 && errno == EINTR);
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+    return;
+  if (n <= 0)
+    {
+      fail_early (h, FALSE, n == 0 ? "closed before its ClientHello" : g_strerror (errno));
+      return;
+    }
+  if (buf[0] != RECORD_HANDSHAKE || (n >= 2 && buf[1] != 3))
+    {
+      fail_early (h, FALSE, "not a TLS ClientHello");
+      return;
+    }
+  if (n < RECORD_HEADER)
+    return;
+  want = RECORD_HEADER + ((gsize) buf[3] << 8 | buf[4]);
+  if (want > sizeof buf)
+    {
+      fail_early (h, FALSE, "oversized TLS record");
+      return;
+    }
+  if ((gsize) n < want)
+    return;
+  g_clear_pointer (&h->watch, mgw_watch_free);
+  h->step = STEP_WAITING;
+  g_queue_push_tail (&self->waiting, h);
+  start_next (self);
 }
 
 MgwTlsHandshakes *
-mgw_tls_handshakes_new (void)
+mgw_tls_handshakes_new (guint max_running,
+                        guint max_per_address)
 {
-  MgwTlsHandshakes *self = g_new0 (MgwTlsHandshakes, 1);
+  MgwTlsHandshakes *self;
 
+  g_return_val_if_fail (max_running > 0 && max_per_address > 0, NULL);
+
+  self = g_new0 (MgwTlsHandshakes, 1);
   self->pending = g_hash_table_new (NULL, NULL);
+  self->per_address = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_queue_init (&self->waiting);
+  self->max_running = max_running;
+  self->max_per_address = max_per_address;
   return self;
 }
 
 void
 mgw_tls_handshakes_cancel_all (MgwTlsHandshakes *self)
 {
-  GHashTableIter iter;
-  gpointer key;
+  g_autoptr(GList) all = NULL;
 
   g_return_if_fail (self != NULL);
 
-  g_hash_table_iter_init (&iter, self->pending);
-  while (g_hash_table_iter_next (&iter, &key, NULL))
-    g_cancellable_cancel (((Handshake *) key)->cancellable);
+  all = g_hash_table_get_keys (self->pending);
+  for (GList *l = all; l != NULL; l = l->next)
+    {
+      Handshake *h = l->data;
+
+      if (h->step == STEP_RUNNING)
+        g_cancellable_cancel (h->cancellable);
+      else
+        fail_early (h, FALSE, "the gateway is stopping");
+    }
 }
 
 void
 mgw_tls_handshakes_free (MgwTlsHandshakes *self)
 {
-  GHashTableIter iter;
-  gpointer key;
+  g_autoptr(GList) all = NULL;
 
   if (self == NULL)
     return;
-  /* Their callbacks come later: they find no set and only clean up. */
-  g_hash_table_iter_init (&iter, self->pending);
-  while (g_hash_table_iter_next (&iter, &key, NULL))
+  /* Those in GIO finish later: their callbacks find no set and only
+   * clean up. */
+  all = g_hash_table_get_keys (self->pending);
+  for (GList *l = all; l != NULL; l = l->next)
     {
-      Handshake *h = key;
+      Handshake *h = l->data;
 
-      h->owner_set = NULL;
-      mgw_timer_stop (&h->timer);
-      g_cancellable_cancel (h->cancellable);
+      if (h->step == STEP_RUNNING)
+        {
+          h->owner_set = NULL;
+          mgw_timer_stop (&h->timer);
+          g_cancellable_cancel (h->cancellable);
+        }
+      else
+        {
+          g_clear_pointer (&h->watch, mgw_watch_free);
+          g_io_stream_close (G_IO_STREAM (h->connection), NULL, NULL);
+          handshake_free (h);
+        }
     }
+  g_queue_clear (&self->waiting);
   g_hash_table_unref (self->pending);
+  g_hash_table_unref (self->per_address);
   g_free (self);
 }
 
@@ -144,20 +327,19 @@ mgw_tls_handshakes_start (MgwTlsHandshakes    *self,
                           GObject             *owner,
                           MgwTlsHandshakeDone  done)
 {
-  g_autoptr(GError) error = NULL;
-  GIOStream *tls;
+  guint n;
   Handshake *h;
 
   g_return_if_fail (self != NULL && identity != NULL);
   g_return_if_fail (G_IS_SOCKET_CONNECTION (connection) && address != NULL);
   g_return_if_fail (G_IS_OBJECT (owner) && done != NULL);
 
-  tls = g_tls_server_connection_new (G_IO_STREAM (connection),
-                                     mgw_tls_identity_get_certificate (identity), &error);
-  if (tls == NULL)
+  n = GPOINTER_TO_UINT (g_hash_table_lookup (self->per_address, address));
+  if (n >= self->max_per_address)
     {
       self->failed++;
-      g_warning ("cannot start TLS with %s: %s", address, error->message);
+      g_info ("TLS handshake with %s refused: %u under way from that address already",
+              address, n);
       g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
       return;
     }
@@ -165,16 +347,19 @@ mgw_tls_handshakes_start (MgwTlsHandshakes    *self,
   h->owner_set = self;
   h->owner = g_object_ref (owner);
   h->done = done;
-  h->tls = tls;
+  h->identity = mgw_tls_identity_ref (identity);
+  h->connection = g_object_ref (connection);
   h->cancellable = g_cancellable_new ();
   h->address = g_strdup (address);
   h->port = port;
+  h->step = STEP_HELLO;
   mgw_timer_init (&h->timer, timeout_cb, h);
   if (timeout_ms > 0)
     mgw_timer_start (&h->timer, timeout_ms);
   g_hash_table_add (self->pending, h);
-  g_tls_connection_handshake_async (G_TLS_CONNECTION (tls), G_PRIORITY_DEFAULT, h->cancellable,
-                                    handshake_cb, h);
+  g_hash_table_insert (self->per_address, g_strdup (address), GUINT_TO_POINTER (n + 1));
+  h->watch = mgw_watch_new (g_socket_get_fd (g_socket_connection_get_socket (connection)),
+                            G_IO_IN, hello_cb, h);
 }
 
 guint

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mgw-tls-handshake.h: the TLS handshakes of the wss:// listener, between
- * accept and the WebSocket upgrade. Each runs in GIO (glib-networking
- * does the handshake off the main loop and hands the result back),
- * bounded by a timeout on the poller's clock; the ones that fail or
- * stall are counted and logged, the ones that succeed are handed on. */
+ * accept and the WebSocket upgrade. Each waits in the poller for its
+ * ClientHello, then runs in GIO (glib-networking does the handshake off
+ * the main loop and hands the result back), a bounded number at once,
+ * bounded in time on the poller's clock; the ones that fail or stall are
+ * counted and logged, the ones that succeed are handed on. */
 #pragma once
 
 #include <gio/gio.h>
@@ -21,7 +22,11 @@ typedef void (*MgwTlsHandshakeDone) (GObject    *owner,
 
 typedef struct _MgwTlsHandshakes MgwTlsHandshakes;
 
-MgwTlsHandshakes *mgw_tls_handshakes_new          (void);
+/* At most max_running handshakes in GIO at once (the others wait, their
+ * ClientHello in the socket), at most max_per_address under way from one
+ * address (more are closed at once, counted as failed). */
+MgwTlsHandshakes *mgw_tls_handshakes_new          (guint                max_running,
+                                                   guint                max_per_address);
 /* Cancels those under way (their owners are released as they end). */
 void              mgw_tls_handshakes_free         (MgwTlsHandshakes    *self);
 /* Starts the server side of a handshake on connection with identity's
