@@ -373,6 +373,38 @@ test_silent_clients (void)
   wait_output (d, "refused: 301 under way from that address already");
 }
 
+/* An address in neverbanned.json has no cap on its handshakes. */
+static void
+test_never_banned_uncapped (void)
+{
+  g_autofree char *chain = cert ("server-chain.pem");
+  g_autofree char *key = cert ("server.key");
+  g_autofree char *dir = mgw_test_tmp_dir ();
+  g_autofree char *conf = g_build_filename (dir, "moipgw.conf", NULL);
+  g_autofree char *never = g_build_filename (dir, "neverbanned.json", NULL);
+  g_autofree char *state = mgw_test_tmp_dir ();
+  g_autoptr(GPtrArray) silent = g_ptr_array_new_with_free_func ((GDestroyNotify) mgw_test_tcp_free);
+  g_autoptr(MgwTestDaemon) d = NULL;
+  g_autofree char *uri = NULL;
+  g_autofree char *subject = NULL;
+  guint16 port;
+
+  if (!mgw_test_require_program (PYTHON, "python3-websockets"))
+    return;
+  g_assert_true (g_file_set_contents (conf, "[tls]\nmax-handshakes-per-address=2\n", -1, NULL));
+  g_assert_true (g_file_set_contents (never, "{\"127.0.0.1\": \"this machine\"}", -1, NULL));
+  d = mgw_test_daemon_spawn ("--config", conf, "-g", dir, "--no-dbus", "--demo", "--tcp", "off",
+                             "--ws", "off", "--wss", "0", "--state-dir", state,
+                             "--tls-certificate", chain, "--tls-key", key, "-i", "127.0.0.1",
+                             NULL);
+  port = mgw_test_daemon_port (d, "WebSocket TLS");
+  for (guint i = 0; i < 5; i++)
+    g_ptr_array_add (silent, mgw_test_tcp_connect ("127.0.0.1", port));
+  uri = g_strdup_printf ("wss://127.0.0.1:%u/", port);
+  subject = user_session (uri, NULL, "TLSv1.3");
+  g_assert_cmpstr (subject, ==, "moipgw-test server");
+}
+
 /* --- handshakes that do not finish, in process --- */
 
 static gboolean
@@ -665,6 +697,7 @@ main (int argc, char **argv)
   g_test_add_func ("/tls/bad-pair-at-start", test_bad_pair_at_start);
   g_test_add_func ("/tls/handshake-bounded", test_handshake_bounded);
   g_test_add_func ("/tls/silent-clients", test_silent_clients);
+  g_test_add_func ("/tls/never-banned-uncapped", test_never_banned_uncapped);
   g_test_add_func ("/tls/browser", test_browser);
   result = g_test_run ();
   mgw_test_remove_tree (certs);

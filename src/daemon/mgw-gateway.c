@@ -1283,5 +1283,6 @@ mgw_gateway_new (MgwConfig *config)
   mgw_admission_set_config (self->admission, self->config);
   self->tls_handshakes = mgw_tls_handshakes_new (config->tls_max_handshakes,
                                                  config->tls_max_handshakes_per_address);
+  mgw_tls_handshakes_set_exempt (self->tls_handshakes, self->never_ban, self->trusted);
   return self;
 }

@@ -35,6 +35,8 @@ struct _MgwTlsHandshakes
   guint       running;     /* handshakes in GIO now */
   guint       max_running;
   guint       max_per_address;
+  MgwAddressSet *never_ban;  /* exempt from the cap (borrowed) */
+  MgwAddressSet *trusted;
   guint64     done;
   guint64     failed;
   guint64     timed_out;
@@ -266,6 +268,27 @@ mgw_tls_handshakes_new (guint max_running,
 }
 
 void
+mgw_tls_handshakes_set_exempt (MgwTlsHandshakes *self,
+                               MgwAddressSet    *never_ban,
+                               MgwAddressSet    *trusted)
+{
+  g_return_if_fail (self != NULL);
+
+  self->never_ban = never_ban;
+  self->trusted = trusted;
+}
+
+static gboolean
+exempt (MgwTlsHandshakes *self,
+        const char       *address)
+{
+  return (self->never_ban != NULL && mgw_address_set_get_size (self->never_ban) > 0 &&
+          mgw_address_set_contains (self->never_ban, address)) ||
+         (self->trusted != NULL && mgw_address_set_get_size (self->trusted) > 0 &&
+          mgw_address_set_contains (self->trusted, address));
+}
+
+void
 mgw_tls_handshakes_cancel_all (MgwTlsHandshakes *self)
 {
   g_autoptr(GList) all = NULL;
@@ -335,7 +358,7 @@ mgw_tls_handshakes_start (MgwTlsHandshakes    *self,
   g_return_if_fail (G_IS_OBJECT (owner) && done != NULL);
 
   n = GPOINTER_TO_UINT (g_hash_table_lookup (self->per_address, address));
-  if (n >= self->max_per_address)
+  if (n >= self->max_per_address && !exempt (self, address))
     {
       self->failed++;
       g_info ("TLS handshake with %s refused: %u under way from that address already",

@@ -9,6 +9,7 @@
 
 #include <gio/gio.h>
 
+#include "mgw-address-set.h"
 #include "mgw-tls.h"
 
 G_BEGIN_DECLS
@@ -27,6 +28,11 @@ typedef struct _MgwTlsHandshakes MgwTlsHandshakes;
  * address (more are closed at once, counted as failed). */
 MgwTlsHandshakes *mgw_tls_handshakes_new          (guint                max_running,
                                                    guint                max_per_address);
+/* Addresses the per-address cap does not apply to (borrowed, kept current
+ * by their owner): the never-banned and the trusted proxies. */
+void              mgw_tls_handshakes_set_exempt   (MgwTlsHandshakes    *self,
+                                                   MgwAddressSet       *never_ban,
+                                                   MgwAddressSet       *trusted);
 /* Cancels those under way (their owners are released as they end). */
 void              mgw_tls_handshakes_free         (MgwTlsHandshakes    *self);
 /* Starts the server side of a handshake on connection with identity's
