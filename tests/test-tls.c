@@ -473,21 +473,28 @@ static const char browser_page[] =
   "<script>\n"
   "\"use strict\";\n"
   "const q = new URLSearchParams(location.search);\n"
+  "/* The demo page, METEO typed in echo and Envoi: the second service;\n"
+  " * Connexion/Fin back to the first. */\n"
   "function session(uri) {\n"
   "  return new Promise((resolve, reject) => {\n"
   "    const ws = new WebSocket(uri);\n"
-  "    let text = \"\", typed = false, frames = 0;\n"
-  "    const timer = setTimeout(() => reject(new Error(uri + \": timed out\")), 10000);\n"
+  "    const steps = [\n"
+  "      [\"service de d\", \"METEO\\u0013A\"],\n"
+  "      [\"Paris : ensoleill\", \"\\u0013I\"], [\"service de d\", null]];\n"
+  "    let text = \"\", frames = 0, step = 0;\n"
+  "    const timer = setTimeout(() => reject(new Error(uri + \": timed out at step \" + step +\n"
+  "                                                    \", received \" + JSON.stringify(text))), 10000);\n"
   "    ws.onmessage = (event) => {\n"
   "      if (typeof event.data !== \"string\") { reject(new Error(\"a binary frame\")); return; }\n"
   "      frames++;\n"
   "      text += event.data;\n"
-  "      if (typed && event.data.includes(\"k\")) {\n"
-  "        clearTimeout(timer); ws.onclose = null; ws.close();\n"
-  "        resolve(frames + \" text frames\");\n"
-  "      } else if (!typed && text.includes(\"service de d\")) {\n"
-  "        typed = true; ws.send(\"k\");\n"
-  "      }\n"
+  "      if (!text.includes(steps[step][0])) return;\n"
+  "      const next = steps[step][1];\n"
+  "      step++;\n"
+  "      text = \"\";\n"
+  "      if (next !== null) { ws.send(next); return; }\n"
+  "      clearTimeout(timer); ws.onclose = null; ws.close();\n"
+  "      resolve(frames + \" text frames, redirected and back\");\n"
   "    };\n"
   "    ws.onerror = () => reject(new Error(uri + \": error event\"));\n"
   "    ws.onclose = (e) => reject(new Error(uri + \": closed, code \" + e.code));\n"
@@ -665,7 +672,8 @@ test_browser (void)
   mgw_test_wait_until (flag_set, &exited, MGW_TEST_TIMEOUT_MS, "Chromium to exit");
   mgw_test_remove_tree (dir);
   g_assert_true (result.ok);
-  g_assert_nonnull (strstr (result.detail, "wss: "));
+  g_assert_nonnull (strstr (result.detail, "redirected and back"));
+  g_assert_nonnull (strstr (d->err->str, "Connexion/Fin: back to Teletel"));
   g_assert_nonnull (strstr (result.detail, "ws: refused"));
   /* The refused ws:// never reached the gateway: one session, wss. */
   g_assert_null (strstr (d->err->str, "session 1 "));
