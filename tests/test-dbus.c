@@ -28,6 +28,7 @@ typedef struct
   MgwDBusGateway   *gateway;
   guint16           telnet_port;
   guint16           ws_port;
+  guint16           raw_port;
 } Fixture;
 
 static void
@@ -81,9 +82,10 @@ setup (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
 
   f->daemon = mgw_test_daemon_spawn ("--session-bus", "--demo", "--tcp", "0", "--ws", "0",
-                                     "-i", "127.0.0.1", state_arg, NULL);
+                                     "--raw", "0", "-i", "127.0.0.1", state_arg, NULL);
   f->telnet_port = mgw_test_daemon_port (f->daemon, "Telnet");
   f->ws_port = mgw_test_daemon_port (f->daemon, "WebSocket");
+  f->raw_port = mgw_test_daemon_port (f->daemon, "raw TCP");
   mgw_test_wait_until (name_owned, f, MGW_TEST_TIMEOUT_MS, "moipgwd on the bus");
   f->gateway = mgw_dbus_gateway_proxy_new_sync (f->connection, G_DBUS_PROXY_FLAGS_NONE,
                                                 BUS_NAME, PATH, NULL, &error);
@@ -294,6 +296,37 @@ test_sessions (Fixture *f, gconstpointer data)
   g_object_unref (w.manager);
 }
 
+static gboolean
+raw_counted (gpointer data)
+{
+  Fixture *f = data;
+
+  return mgw_dbus_gateway_get_active_raw_sessions (f->gateway) == 1 &&
+         mgw_dbus_gateway_get_raw_registrations (f->gateway) == 1;
+}
+
+/* A raw TCP user: counted apart from Telnet's, its session's Access
+ * "raw" (Teletel hears "Telnet": compat). */
+static void
+test_raw_session (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MgwTestTcp) tcp = NULL;
+  g_autoptr(MgwDBusSession) session = NULL;
+
+  tcp = mgw_test_tcp_connect ("127.0.0.1", f->raw_port);
+  mgw_test_tcp_wait_for (tcp, S ("\x1b\x39\x7b"));
+  g_assert_false (mgw_test_bytes_contain (tcp->received, S ("\xff")));
+  mgw_test_wait_until (raw_counted, f, MGW_TEST_TIMEOUT_MS, "ActiveRawSessions, RawRegistrations");
+  g_assert_cmpuint (mgw_dbus_gateway_get_active_telnet_sessions (f->gateway), ==, 0);
+  g_assert_cmpuint (mgw_dbus_gateway_get_telnet_registrations (f->gateway), ==, 0);
+  g_assert_cmpuint (mgw_dbus_gateway_get_active_sessions (f->gateway), ==, 1);
+  session = mgw_dbus_session_proxy_new_sync (f->connection, G_DBUS_PROXY_FLAGS_NONE, BUS_NAME,
+                                             PATH "/sessions/0", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (mgw_dbus_session_get_access (session), ==, "raw");
+}
+
 typedef struct
 {
   guint banned;
@@ -403,6 +436,7 @@ main (int argc, char **argv)
   mgw_test_init (&argc, &argv);
   ADD ("/dbus/introspection", test_introspection);
   ADD ("/dbus/sessions", test_sessions);
+  ADD ("/dbus/raw-session", test_raw_session);
   ADD ("/dbus/ban-and-disconnect", test_ban_and_disconnect);
   ADD ("/dbus/access-denied", test_access_denied);
   return g_test_run ();

@@ -32,6 +32,7 @@ typedef struct
   char     *config_file;
   char     *tcp;
   char     *ws;
+  char     *raw;
   char     *display;
   char    **ips;
   char     *command;
@@ -56,6 +57,7 @@ options_clear (Options *o)
   g_free (o->config_file);
   g_free (o->tcp);
   g_free (o->ws);
+  g_free (o->raw);
   g_free (o->display);
   g_strfreev (o->ips);
   g_free (o->command);
@@ -112,6 +114,8 @@ apply_options (MgwConfig  *config,
     CHECK ("--tcp", mgw_value_parse_port (o->tcp, &config->telnet_port, &local));
   if (o->ws != NULL)
     CHECK ("--ws", mgw_value_parse_port (o->ws, &config->ws_port, &local));
+  if (o->raw != NULL)
+    CHECK ("--raw", mgw_value_parse_port (o->raw, &config->raw_port, &local));
   if (o->display != NULL)
     CHECK ("--display", mgw_value_parse_port (o->display, &config->display_port, &local));
   if (o->interval != NULL)
@@ -171,7 +175,8 @@ build_config (Options  *o,
   if (config->demo)
     {
       /* With --demo and no listener chosen, serve both usual ports. */
-      if (config->telnet_port == MGW_PORT_OFF && config->ws_port == MGW_PORT_OFF)
+      if (config->telnet_port == MGW_PORT_OFF && config->ws_port == MGW_PORT_OFF &&
+          config->raw_port == MGW_PORT_OFF)
         {
           config->telnet_port = 9000;
           config->ws_port = 9001;
@@ -346,7 +351,9 @@ main (int    argc,
     { "tcp", 0, 0, G_OPTION_ARG_STRING, &o.tcp,
       N_("Listen for Telnet users on PORT"), N_("PORT") },
     { "ws", 0, 0, G_OPTION_ARG_STRING, &o.ws,
-      N_("Listen for WebSocket users on PORT (default 9001 when neither --tcp nor --ws is given)"), N_("PORT") },
+      N_("Listen for WebSocket users on PORT (default 9001 when none of --tcp, --ws and --raw is given)"), N_("PORT") },
+    { "raw", 0, 0, G_OPTION_ARG_STRING, &o.raw,
+      N_("Listen for raw TCP users (no telnet negotiation) on PORT"), N_("PORT") },
     { "display", 0, 0, G_OPTION_ARG_STRING, &o.display,
       N_("Admin console port, loopback only unless [console] address says otherwise (default 8999; off: no console)"), N_("PORT") },
     { "ip", 'i', 0, G_OPTION_ARG_STRING_ARRAY, &o.ips,

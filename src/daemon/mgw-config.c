@@ -18,7 +18,30 @@
 const char *
 mgw_access_to_string (MgwAccess access)
 {
-  return access == MGW_ACCESS_TELNET ? "Telnet" : "WS";
+  switch (access)
+    {
+    case MGW_ACCESS_TELNET:
+      return "Telnet";
+    case MGW_ACCESS_WS:
+      return "WS";
+    case MGW_ACCESS_RAW:
+      return "raw";
+    case MGW_N_ACCESS:
+    default:
+      return "unknown";
+    }
+}
+
+const char *
+mgw_access_to_compat_string (MgwAccess access)
+{
+  return access == MGW_ACCESS_WS ? "WS" : "Telnet";
+}
+
+MgwAccess
+mgw_access_settings (MgwAccess access)
+{
+  return access == MGW_ACCESS_RAW ? MGW_ACCESS_TELNET : access;
 }
 
 MgwConfig *
@@ -29,6 +52,7 @@ mgw_config_new_default (void)
 
   config->telnet_port = MGW_PORT_OFF;
   config->ws_port = MGW_PORT_OFF;
+  config->raw_port = MGW_PORT_OFF;
   config->telnet_start = MGW_TELNET_START_WILL_ECHO;
   config->telnet_welcome = g_strdup ("Welcome to PyMoIP [telnet]/WS gateway\n\r");
   config->ws_welcome = g_strdup ("Welcome to PyMoIP telnet/[WS] gateway\n\r");
@@ -44,7 +68,7 @@ mgw_config_new_default (void)
   config->queue_limit = 64 * 1024;
   config->stall_timeout = 30;
   config->sep_hold_ms = 100;
-  for (int a = 0; a < MGW_N_ACCESS; a++)
+  for (int a = 0; a < MGW_N_ACCESS_SETTINGS; a++)
     {
       config->user_inactivity[a] = 600;
       config->session_max[a] = 7200;
@@ -131,10 +155,12 @@ parse_telnet_start (const char      *text,
     *start = MGW_TELNET_START_WILL_ECHO;
   else if (g_ascii_strcasecmp (text, "do-echo") == 0)
     *start = MGW_TELNET_START_DO_ECHO;
+  else if (g_ascii_strcasecmp (text, "none") == 0)
+    *start = MGW_TELNET_START_NONE;
   else
     {
       g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
-                   _("negotiation '%s' is neither 'will-echo' nor 'do-echo'"), text);
+                   _("negotiation '%s' is not 'will-echo', 'do-echo' or 'none'"), text);
       return FALSE;
     }
   return TRUE;
@@ -252,6 +278,7 @@ static const KeyDef keys[] = {
   { "teletel", "command", KEY_STRING, F (teletel_command), TRUE },
   { "teletel", "grace", KEY_FRACTION_MS, F (teletel_grace_ms), TRUE },
   { "teletel", "unit", KEY_STRING, F (teletel_unit), TRUE },
+  { "listen", "raw-port", KEY_PORT, F (raw_port), TRUE },
 };
 
 #undef F
@@ -652,6 +679,7 @@ check_listener_clash (const MgwConfig  *config,
     { N_("WebSocket"), config->ws_port },
     { N_("console"), config->display_port },
     { N_("metrics"), metrics_port },
+    { N_("raw TCP"), config->raw_port },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (listeners); i++)
@@ -711,7 +739,8 @@ mgw_config_validate (MgwConfig  *config,
 
   g_return_val_if_fail (config != NULL, FALSE);
 
-  if (config->telnet_port == MGW_PORT_OFF && config->ws_port == MGW_PORT_OFF)
+  if (config->telnet_port == MGW_PORT_OFF && config->ws_port == MGW_PORT_OFF &&
+      config->raw_port == MGW_PORT_OFF)
     config->ws_port = 9001;  /* the original's default */
 
   if (!config->demo)
