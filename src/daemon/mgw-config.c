@@ -9,6 +9,7 @@
 #include "mgw-config.h"
 #include "mgw-error.h"
 #include "mgw-redirect-policy.h"
+#include "mgw-uri.h"
 
 #include <glib/gi18n.h>
 #include <errno.h>
@@ -694,14 +695,17 @@ check_listener_clash (const MgwConfig  *config,
   return TRUE;
 }
 
-/* What is wrong with text as the URI of a WebSocket server (translated,
- * to follow "is not a ws:// or wss:// URI: "), or NULL when it is one:
- * ws or wss, a host, a port 1..65535 if one is written. */
+/* What is wrong with text as the URI of a server (translated, to follow
+ * "is not a ... URI: "), or NULL when it is one: ws or wss (with
+ * `streams`, also telnet or tcp), a host, a port 1..65535 if one is
+ * written; tcp has no port of its own, so it must write one. */
 static char *
-uri_problem (const char *text)
+uri_problem (const char *text,
+             gboolean    streams)
 {
   g_autoptr(GUri) uri = NULL;
   g_autoptr(GError) local = NULL;
+  const char *scheme;
   const char *authority;
   gsize end;
 
@@ -710,9 +714,14 @@ uri_problem (const char *text)
   uri = g_uri_parse (text, G_URI_FLAGS_NONE, &local);
   if (uri == NULL)
     return g_strdup (local->message);
-  if (g_ascii_strcasecmp (g_uri_get_scheme (uri), "ws") != 0 &&
-      g_ascii_strcasecmp (g_uri_get_scheme (uri), "wss") != 0)
-    return g_strdup_printf (_("the scheme '%s' is not ws or wss"), g_uri_get_scheme (uri));
+  scheme = g_uri_get_scheme (uri);
+  if (g_ascii_strcasecmp (scheme, "ws") != 0 && g_ascii_strcasecmp (scheme, "wss") != 0)
+    {
+      if (!streams)
+        return g_strdup_printf (_("the scheme '%s' is not ws or wss"), scheme);
+      if (g_ascii_strcasecmp (scheme, "telnet") != 0 && g_ascii_strcasecmp (scheme, "tcp") != 0)
+        return g_strdup_printf (_("the scheme '%s' is not ws, wss, telnet or tcp"), scheme);
+    }
   if (g_uri_get_host (uri) == NULL || *g_uri_get_host (uri) == '\0')
     return g_strdup (_("it names no host"));
   /* GUri takes "host:" for no port; a user meant one. */
@@ -726,6 +735,8 @@ uri_problem (const char *text)
     }
   if (g_uri_get_port (uri) == 0)
     return g_strdup (_("port 0 cannot be connected to"));
+  if (mgw_uri_get_port (uri) == 0)
+    return g_strdup (_("a tcp:// URI must name its port"));
   return NULL;
 }
 
@@ -745,11 +756,11 @@ mgw_config_validate (MgwConfig  *config,
 
   if (!config->demo)
     {
-      g_autofree char *why = uri_problem (config->server_uri);
+      g_autofree char *why = uri_problem (config->server_uri, TRUE);
       if (why != NULL)
         {
           g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
-                       _("default server '%s' is not a ws:// or wss:// URI: %s"),
+                       _("default server '%s' is not a ws://, wss://, telnet:// or tcp:// URI: %s"),
                        config->server_uri, why);
           return FALSE;
         }
@@ -757,7 +768,7 @@ mgw_config_validate (MgwConfig  *config,
 
   if (!config->no_command_channel)
     {
-      g_autofree char *why = uri_problem (config->command_uri);
+      g_autofree char *why = uri_problem (config->command_uri, FALSE);
       if (why != NULL)
         {
           g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,

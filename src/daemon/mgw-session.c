@@ -825,7 +825,8 @@ upstream_congested_cb (MgwLink    *link,
   mgw_link_set_paused (self->user, mgw_link_get_congested (link));
 }
 
-/* Opens `uri` as a redirect target: ws://, wss:// or telnet://host:port. */
+/* Opens `uri`, the default server or a redirect target: ws://, wss://,
+ * telnet://host[:port] or tcp://host:port (raw). */
 static MgwLink *
 open_target (MgwSession       *self,
              const char       *uri,
