@@ -617,6 +617,36 @@ test_user_telnet_settings (Fixture       *f,
                     ==, 1);
 }
 
+/* Raw users are paced at [telnet] baud (WebSocket's is off here): of a
+ * page of 3000 bytes at 1200 baud (120 a second), far from all is there
+ * after half a second. (A slower machine only delivers less: the bound
+ * cannot fail for being slow.) */
+static void
+test_user_paced (Fixture       *f,
+                 gconstpointer  data)
+{
+  g_autoptr(RawUser) u = NULL;
+  g_autofree char *page = g_malloc (3000);
+  g_autofree char *connected = NULL;
+  MgwTestPeer *teletel;
+  guint head;
+
+  memset (page, 'p', 3000);
+  f->config->no_command_channel = TRUE;
+  f->config->baud[MGW_ACCESS_TELNET] = 1200;
+  f->config->baud[MGW_ACCESS_WS] = 0;
+  start (f);
+  u = raw_user_connect (mgw_gateway_get_raw_port (f->gateway), TRUE);
+  connected = g_strdup_printf (WELCOME "Connected to '%s'\n\r" STATUS ("CONNECT"), f->teletel->uri);
+  teletel = mgw_test_server_wait_peer (f->teletel, 0);
+  wait_bytes (u->received, connected, strlen (connected), "the welcome, paced");
+  head = u->received->len;
+  mgw_test_peer_send (teletel, SOUP_WEBSOCKET_DATA_BINARY, page, 3000);
+  mgw_test_run_for (500);
+  g_assert_cmpuint (u->received->len - head, <, 1000);
+  g_assert_cmpuint (mgw_gateway_get_n_sessions (f->gateway), ==, 1);
+}
+
 /* A raw connection through the trusted "proxy" 127.0.0.1. */
 static RawUser *
 proxied (Fixture    *f,
@@ -1027,6 +1057,7 @@ main (int    argc,
   ADD ("/raw/user/ff", test_user_ff);
   ADD ("/raw/user/negotiation-none", test_user_negotiation_none);
   ADD ("/raw/user/telnet-settings", test_user_telnet_settings);
+  ADD ("/raw/user/paced", test_user_paced);
   ADD ("/raw/user/banned", test_user_banned);
   ADD ("/raw/user/untrusted-proxy", test_user_untrusted_proxy);
   ADD ("/raw/user/own-listener", test_user_own_listener);
