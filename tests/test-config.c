@@ -87,7 +87,7 @@ test_bad_files (void)
     { "[listen]\ntelnet-port=9001\nwebsocket-port=9001\n", "cannot share port 9001" },
     { "[telnet]\nnegotiation=maybe\n", "'maybe'" },
     { "[websocket]\nframe-type=utf8\n", "'utf8'" },
-    { "[server]\nuri=http://x/\n", "not a ws:// or wss:// URI" },
+    { "[server]\nuri=http://x/\n", "not a ws://, wss://, telnet:// or tcp:// URI" },
     { "[server]\nuri=wss://:443/\n", "it names no host" },
     { "[command]\nuri=ws://127.0.0.1:/\n", "the port after ':' is missing" },
     { "[listen]\ntelnet-port=9002\n[metrics]\nlisten=127.0.0.1:9002\n",
@@ -217,6 +217,95 @@ test_sample_file (void)
   g_assert_cmpint (config->ws_port, ==, 9001);
 }
 
+/* Raw TCP users: [listen] raw-port, [telnet] negotiation=none. */
+static void
+test_raw (void)
+{
+  static const struct { const char *text; const char *needle; } bad[] = {
+    { "[listen]\ntelnet-port=9004\nraw-port=9004\n",
+      "the Telnet and raw TCP listeners cannot share port 9004" },
+    { "[listen]\nraw-port=9005\n[console]\nport=9005\n",
+      "the console and raw TCP listeners cannot share port 9005" },
+    { "[listen]\nraw-port=99999\n", "raw-port" },
+    { "[telnet]\nnegotiation=off\n", "is not 'will-echo', 'do-echo' or 'none'" },
+  };
+  g_autoptr(MgwConfig) raw = load ("[listen]\nraw-port=9010\n[telnet]\nnegotiation=none\n", NULL);
+  g_autoptr(MgwConfig) running = load ("[listen]\nraw-port=9010\n", NULL);
+  g_autoptr(MgwConfig) changed = load ("[listen]\nraw-port=9011\n", NULL);
+  g_auto(GStrv) pending = NULL;
+
+  /* Only raw users: no WebSocket port of the original's by default. */
+  g_assert_nonnull (raw);
+  g_assert_cmpint (raw->raw_port, ==, 9010);
+  g_assert_cmpint (raw->ws_port, ==, MGW_PORT_OFF);
+  g_assert_cmpint (raw->telnet_port, ==, MGW_PORT_OFF);
+  g_assert_cmpint (raw->telnet_start, ==, MGW_TELNET_START_NONE);
+  /* Read at start only. */
+  pending = mgw_config_keep_restart_keys (changed, running);
+  g_assert_cmpstrv (pending, ((const char *const[]) { "[listen] raw-port", NULL }));
+  g_assert_cmpint (changed->raw_port, ==, 9010);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(MgwConfig) config = load (bad[i].text, &error);
+
+      g_assert_null (config);
+      g_assert_error (error, MGW_ERROR, MGW_ERROR_CONFIG);
+      if (strstr (error->message, bad[i].needle) == NULL)
+        g_error ("case %" G_GSIZE_FORMAT ": '%s' does not name '%s'", i,
+                 error->message, bad[i].needle);
+    }
+
+  /* Raw users have the Telnet settings; Teletel knows them as Telnet. */
+  g_assert_cmpint (mgw_access_settings (MGW_ACCESS_RAW), ==, MGW_ACCESS_TELNET);
+  g_assert_cmpint (mgw_access_settings (MGW_ACCESS_WS), ==, MGW_ACCESS_WS);
+  g_assert_cmpstr (mgw_access_to_string (MGW_ACCESS_RAW), ==, "raw");
+  g_assert_cmpstr (mgw_access_to_compat_string (MGW_ACCESS_RAW), ==, "Telnet");
+  g_assert_cmpstr (mgw_access_to_compat_string (MGW_ACCESS_WS), ==, "WS");
+}
+
+/* Default servers that are not WebSocket ones: telnet:// (port 23 by
+ * default) and tcp:// (raw TCP, its port written); never the command
+ * channel. */
+static void
+test_stream_servers (void)
+{
+  static const struct { const char *text; const char *needle; } bad[] = {
+    { "[server]\nuri=tcp://127.0.0.1\n", "a tcp:// URI must name its port" },
+    { "[server]\nuri=tcp://127.0.0.1:0\n", "port 0 cannot be connected to" },
+    { "[server]\nuri=telnet://:23\n", "it names no host" },
+    { "[server]\nuri=gopher://127.0.0.1:70\n", "the scheme 'gopher' is not ws, wss, telnet or tcp" },
+    { "[command]\nuri=telnet://127.0.0.1:8764\n", "the scheme 'telnet' is not ws or wss" },
+    { "[command]\nuri=tcp://127.0.0.1:8764\n", "the scheme 'tcp' is not ws or wss" },
+  };
+  static const char *good[] = {
+    "telnet://127.0.0.1:2323", "telnet://videotex.example", "TELNET://[::1]:23/",
+    "tcp://127.0.0.1:4000", "tcp://videotex.example:3615",
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (good); i++)
+    {
+      g_autofree char *text = g_strdup_printf ("[server]\nuri=%s\n", good[i]);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(MgwConfig) config = load (text, &error);
+
+      g_assert_no_error (error);
+      g_assert_cmpstr (config->server_uri, ==, good[i]);
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(MgwConfig) config = load (bad[i].text, &error);
+
+      g_assert_null (config);
+      g_assert_error (error, MGW_ERROR, MGW_ERROR_CONFIG);
+      if (strstr (error->message, bad[i].needle) == NULL)
+        g_error ("case %" G_GSIZE_FORMAT ": '%s' does not name '%s'", i,
+                 error->message, bad[i].needle);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -228,5 +317,7 @@ main (int argc, char **argv)
   g_test_add_func ("/config/restart-keys", test_restart_keys);
   g_test_add_func ("/config/ping-and-port", test_ping_and_port);
   g_test_add_func ("/config/sample-file", test_sample_file);
+  g_test_add_func ("/config/raw", test_raw);
+  g_test_add_func ("/config/stream-servers", test_stream_servers);
   return g_test_run ();
 }

@@ -45,6 +45,7 @@ setup (Fixture *f, gconstpointer data)
   g_assert_true (mgw_demo_start (f->demo, &error));
   f->config = mgw_test_config_new (mgw_demo_get_uri (f->demo));
   f->config->display_port = 0;
+  f->config->raw_port = 0;
   f->gateway = mgw_test_gateway_new (f->config);
   f->console = mgw_console_new (f->gateway, NULL);
   g_assert_true (mgw_console_start (f->console, &error));
@@ -118,6 +119,24 @@ test_keys (Fixture *f, gconstpointer data)
   press (f, "x", "Unknown key");
   press (f, "q", "Bye.");
   mgw_test_tcp_wait_closed (f->tcp);
+}
+
+/* A raw TCP user: "raw" in the trace and the table, counted apart. */
+static void
+test_raw_session (Fixture *f, gconstpointer data)
+{
+  g_autoptr(MgwTestTcp) user = mgw_test_tcp_connect ("127.0.0.1",
+                                                     mgw_gateway_get_raw_port (f->gateway));
+  g_autoptr(GSocketAddress) local = g_socket_get_local_address (user->socket, NULL);
+  guint16 port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
+  g_autofree char *start = g_strdup_printf ("session 0 127.0.0.1:%u (raw): start\r\n", port);
+
+  mgw_test_tcp_wait_for (f->tcp, start, strlen (start));
+  mgw_test_tcp_wait_for (user, S ("\x1b\x39\x7b"));
+  press (f, "s", "Command channel: disabled");
+  g_assert_true (contains (f, "Sessions: 0 Telnet, 0 WS; since start 0 Telnet, 0 WS"));
+  g_assert_true (contains (f, "Raw TCP sessions: 1; since start 1"));
+  g_assert_true (contains (f, " raw "));
 }
 
 /* Trace lines for another client's session; the sessions table. */
@@ -815,6 +834,7 @@ main (int argc, char **argv)
   ADD ("/console/welcome", test_welcome);
   ADD ("/console/keys", test_keys);
   ADD ("/console/trace-and-sessions", test_trace_and_sessions);
+  ADD ("/console/raw-session", test_raw_session);
   ADD ("/console/bans", test_bans);
   ADD ("/console/disconnect-and-watch", test_disconnect_and_watch);
   ADD ("/console/enter-once", test_enter_once);

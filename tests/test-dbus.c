@@ -31,6 +31,7 @@ typedef struct
   guint16           telnet_port;
   guint16           ws_port;
   char             *certs;       /* "wss": the test pairs, the one in use as live.* */
+  guint16           raw_port;
 } Fixture;
 
 static void
@@ -106,15 +107,16 @@ setup (Fixture *f, gconstpointer data)
       g_assert_cmpint (link (pem, live_pem), ==, 0);
       g_assert_cmpint (link (key, live_key), ==, 0);
       f->daemon = mgw_test_daemon_spawn ("--session-bus", "--demo", "--tcp", "0", "--ws", "0",
-                                         "--wss", "0", "--tls-certificate", live_pem,
+                                         "--raw", "0", "--wss", "0", "--tls-certificate", live_pem,
                                          "--tls-key", live_key, "-i", "127.0.0.1", state_arg,
                                          NULL);
     }
   else
     f->daemon = mgw_test_daemon_spawn ("--session-bus", "--demo", "--tcp", "0", "--ws", "0",
-                                       "-i", "127.0.0.1", state_arg, NULL);
+                                       "--raw", "0", "-i", "127.0.0.1", state_arg, NULL);
   f->telnet_port = mgw_test_daemon_port (f->daemon, "Telnet");
   f->ws_port = mgw_test_daemon_port (f->daemon, "WebSocket");
+  f->raw_port = mgw_test_daemon_port (f->daemon, "raw TCP");
   mgw_test_wait_until (name_owned, f, MGW_TEST_TIMEOUT_MS, "moipgwd on the bus");
   f->gateway = mgw_dbus_gateway_proxy_new_sync (f->connection, G_DBUS_PROXY_FLAGS_NONE,
                                                 BUS_NAME, PATH, NULL, &error);
@@ -326,6 +328,37 @@ test_sessions (Fixture *f, gconstpointer data)
   g_object_unref (w.manager);
 }
 
+static gboolean
+raw_counted (gpointer data)
+{
+  Fixture *f = data;
+
+  return mgw_dbus_gateway_get_active_raw_sessions (f->gateway) == 1 &&
+         mgw_dbus_gateway_get_raw_registrations (f->gateway) == 1;
+}
+
+/* A raw TCP user: counted apart from Telnet's, its session's Access
+ * "raw" (Teletel hears "Telnet": compat). */
+static void
+test_raw_session (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MgwTestTcp) tcp = NULL;
+  g_autoptr(MgwDBusSession) session = NULL;
+
+  tcp = mgw_test_tcp_connect ("127.0.0.1", f->raw_port);
+  mgw_test_tcp_wait_for (tcp, S ("\x1b\x39\x7b"));
+  g_assert_false (mgw_test_bytes_contain (tcp->received, S ("\xff")));
+  mgw_test_wait_until (raw_counted, f, MGW_TEST_TIMEOUT_MS, "ActiveRawSessions, RawRegistrations");
+  g_assert_cmpuint (mgw_dbus_gateway_get_active_telnet_sessions (f->gateway), ==, 0);
+  g_assert_cmpuint (mgw_dbus_gateway_get_telnet_registrations (f->gateway), ==, 0);
+  g_assert_cmpuint (mgw_dbus_gateway_get_active_sessions (f->gateway), ==, 1);
+  session = mgw_dbus_session_proxy_new_sync (f->connection, G_DBUS_PROXY_FLAGS_NONE, BUS_NAME,
+                                             PATH "/sessions/0", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (mgw_dbus_session_get_access (session), ==, "raw");
+}
+
 typedef struct
 {
   guint banned;
@@ -490,6 +523,7 @@ main (int argc, char **argv)
   mgw_test_init (&argc, &argv);
   ADD ("/dbus/introspection", test_introspection);
   ADD ("/dbus/sessions", test_sessions);
+  ADD ("/dbus/raw-session", test_raw_session);
   ADD ("/dbus/ban-and-disconnect", test_ban_and_disconnect);
   ADD ("/dbus/access-denied", test_access_denied);
   g_test_add ("/dbus/tls-certificate", Fixture, "wss", setup, test_tls_certificate, teardown);

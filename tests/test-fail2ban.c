@@ -2,8 +2,8 @@
 /* test-fail2ban.c: the fail2ban filter (data/fail2ban/filter.d/moipgw.conf)
  * against what moipgwd really logs. A real moipgwd (--demo, a trusted
  * "proxy" on 127.0.0.1 naming public addresses from the documentation
- * ranges) sees short sessions over Telnet (PROXY v1, IPv4 and IPv6) and
- * WebSocket (X-Forwarded-For), bans them, and turns away a second
+ * ranges) sees short sessions over Telnet (PROXY v1, IPv4 and IPv6), raw
+ * TCP (PROXY v1) and WebSocket (X-Forwarded-For), bans them, and turns away a second
  * session from an address at its cap; its log, as written on standard
  * error and as a syslog file would hold the same messages, goes through
  * Debian's fail2ban-regex in both modes of the filter, which must find
@@ -26,6 +26,7 @@ typedef struct
   MgwTestDaemon *daemon;
   guint16        telnet_port;
   guint16        ws_port;
+  guint16        raw_port;
 } Fixture;
 
 static void
@@ -67,6 +68,23 @@ short_telnet_session (Fixture    *f,
   g_autoptr(MgwTestTcp) tcp = proxied (f, address, port);
   g_autofree char *banned = g_strdup_printf ("Banned %s for ", address);
 
+  g_socket_close (tcp->socket, NULL);
+  wait_output (f->daemon, banned);
+}
+
+/* The same on the raw TCP port: its session lines say "raw". */
+static void
+short_raw_session (Fixture    *f,
+                   const char *address,
+                   guint16     port)
+{
+  g_autoptr(MgwTestTcp) tcp = mgw_test_tcp_connect ("127.0.0.1", f->raw_port);
+  g_autofree char *header = g_strdup_printf ("PROXY TCP4 %s 192.0.2.1 %u 9000\r\n", address, port);
+  g_autofree char *started = g_strdup_printf ("(raw %s:%u): started", address, port);
+  g_autofree char *banned = g_strdup_printf ("Banned %s for ", address);
+
+  mgw_test_tcp_send (tcp, header, strlen (header));
+  wait_output (f->daemon, started);
   g_socket_close (tcp->socket, NULL);
   wait_output (f->daemon, banned);
 }
@@ -121,7 +139,7 @@ setup (Fixture *f, gconstpointer data)
   config = g_build_filename (f->dir, "moipgw.conf", NULL);
   g_assert_true (g_file_set_contents (config,
                                       "[listen]\naddress=127.0.0.1\n"
-                                      "telnet-port=0\nwebsocket-port=0\n"
+                                      "telnet-port=0\nwebsocket-port=0\nraw-port=0\n"
                                       "[session]\nmax-sessions-per-address=1\n"
                                       "[proxy]\ntrusted=127.0.0.1\n", -1, NULL));
   config_arg = g_strdup_printf ("--config=%s", config);
@@ -131,6 +149,7 @@ setup (Fixture *f, gconstpointer data)
                                      configpath_arg, NULL);
   f->telnet_port = mgw_test_daemon_port (f->daemon, "Telnet");
   f->ws_port = mgw_test_daemon_port (f->daemon, "WebSocket");
+  f->raw_port = mgw_test_daemon_port (f->daemon, "raw TCP");
 }
 
 static void
@@ -267,6 +286,7 @@ test_filter (Fixture *f, gconstpointer data)
   short_telnet_session (f, "203.0.113.7", 4444);
   short_telnet_session (f, "2001:db8::7", 4445);
   short_ws_session (f, "203.0.113.9");
+  short_raw_session (f, "203.0.113.8", 4446);
   /* One session from 203.0.113.20 is allowed, a second one is not; the
    * first ends with the gateway (not the user): neither is banned. */
   held = proxied (f, "203.0.113.20", 5000);
@@ -280,9 +300,10 @@ test_filter (Fixture *f, gconstpointer data)
   g_assert_null (strstr (f->daemon->err->str, "Banned 203.0.113.20"));
   g_test_message ("moipgwd's log:\n%s", f->daemon->err->str);
 
-  expect_normal = sorted ("203.0.113.7\n2001:db8::7\n203.0.113.9");
+  expect_normal = sorted ("203.0.113.7\n2001:db8::7\n203.0.113.9\n203.0.113.8");
   expect_aggressive = sorted ("203.0.113.7\n203.0.113.7\n2001:db8::7\n2001:db8::7\n"
-                              "203.0.113.9\n203.0.113.9\n203.0.113.20");
+                              "203.0.113.9\n203.0.113.9\n203.0.113.8\n203.0.113.8\n"
+                              "203.0.113.20");
 
   normal = fail2ban_regex (f, f->daemon->err->str, "");
   g_assert_cmpstr (normal, ==, expect_normal);

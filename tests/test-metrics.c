@@ -57,6 +57,7 @@ setup (Fixture *f, gconstpointer data)
   f->config = mgw_test_config_new (mgw_demo_get_uri (f->demo));
   /* Short test sessions must not ban (nor be exempted as local). */
   f->config->min_session_ms = 0;
+  f->config->raw_port = 0;
   f->gateway = mgw_test_gateway_new (f->config);
   f->metrics = mgw_metrics_new (f->gateway);
   g_assert_true (mgw_metrics_listen (f->metrics, "127.0.0.1", 0, &error));
@@ -378,6 +379,7 @@ test_format (Fixture *f, gconstpointer data)
   static const char *zero[] = {
     "moipgw_sessions_active{access=\"telnet\"}", "moipgw_sessions_active{access=\"websocket\"}",
     "moipgw_sessions_total{access=\"telnet\"}", "moipgw_sessions_total{access=\"websocket\"}",
+    "moipgw_sessions_active{access=\"raw\"}", "moipgw_sessions_total{access=\"raw\"}",
     "moipgw_session_duration_seconds_count", "moipgw_session_duration_seconds_sum",
     "moipgw_command_channel_connected", "moipgw_command_messages_dropped_total",
     "moipgw_redirections_total", "moipgw_ban_list_size", "moipgw_bans_total",
@@ -399,7 +401,7 @@ test_format (Fixture *f, gconstpointer data)
   check_histogram (page);
   g_assert_cmpfloat (start, <=, now);
   g_assert_cmpfloat (start, >, now - 60);
-  /* Nothing beyond what is checked: 25 zeros, 8 buckets, the start time
+  /* Nothing beyond what is checked: 28 zeros, 8 buckets, the start time
    * (no wss:// listener: no certificate expiry). */
   g_assert_cmpuint (g_hash_table_size (page->samples), ==, G_N_ELEMENTS (zero) + 8 + 1);
 }
@@ -465,6 +467,22 @@ test_telnet_user (Fixture *f, gconstpointer data)
   assert_value (ws_page, "moipgw_sessions_active{access=\"websocket\"}", 1);
   assert_value (ws_page, "moipgw_sessions_total{access=\"websocket\"}", 1);
   assert_value (ws_page, "moipgw_sessions_total{access=\"telnet\"}", 1);
+}
+
+/* A raw TCP user has its own label, apart from Telnet's. */
+static void
+test_raw_user (Fixture *f, gconstpointer data)
+{
+  g_autoptr(MgwTestTcp) tcp = NULL;
+  g_autoptr(Page) during = NULL;
+
+  tcp = mgw_test_tcp_connect ("127.0.0.1", mgw_gateway_get_raw_port (f->gateway));
+  mgw_test_tcp_wait_for (tcp, S (STATUS ("CONNECT")));
+  during = scrape (f);
+  assert_value (during, "moipgw_sessions_active{access=\"raw\"}", 1);
+  assert_value (during, "moipgw_sessions_total{access=\"raw\"}", 1);
+  assert_value (during, "moipgw_sessions_active{access=\"telnet\"}", 0);
+  assert_value (during, "moipgw_sessions_total{access=\"telnet\"}", 0);
 }
 
 /* Without OpenMetrics in Accept (curl, promtool): the Prometheus text
@@ -912,6 +930,7 @@ main (int argc, char **argv)
   mgw_test_init (&argc, &argv);
   ADD ("/metrics/format", test_format);
   ADD ("/metrics/telnet-user", test_telnet_user);
+  ADD ("/metrics/raw-user", test_raw_user);
   ADD ("/metrics/not-found", test_not_found);
   ADD ("/metrics/text-format", test_text_format);
   ADD ("/metrics/raw-http", test_raw_http);

@@ -153,6 +153,38 @@ test_uri_ports (void)
   g_assert_cmpuint (mgw_uri_scheme_port ("gopher"), ==, 0);
 }
 
+/* tcp:// targets (raw TCP, no telnet): a scheme of the list like the
+ * others, always with a port of their own (tcp has none), and the
+ * guarded hosts as for every scheme. */
+static void
+test_tcp (void)
+{
+  const char *allow = "tcp:192.0.2.1:3615, telnet:*, tcp:127.0.0.1:4000";
+
+  g_assert_true (mgw_redirect_policy_validate ("tcp:*", NULL));
+  g_assert_true (mgw_redirect_policy_validate (allow, NULL));
+  g_assert_true (allows (NULL, "tcp://192.0.2.1:3615"));
+  g_assert_true (allows (NULL, "TCP://[2001:db8::1]:3615"));
+  g_assert_false (allows (NULL, "tcp://127.0.0.1:4000"));     /* guarded */
+  g_assert_false (allows (NULL, "tcp://192.0.2.1"));          /* no port */
+  g_assert_true (allows (allow, "tcp://192.0.2.1:3615"));
+  g_assert_false (allows (allow, "tcp://192.0.2.1:3616"));
+  g_assert_false (allows (allow, "tcp://192.0.2.2:3615"));    /* not by telnet:* */
+  g_assert_true (allows (allow, "tcp://127.0.0.1:4000"));     /* named */
+  g_assert_false (allows ("ws:*, wss:*, telnet:*", "tcp://192.0.2.1:3615"));
+  g_assert_false (allows ("*:*", "tcp://192.0.2.1"));
+  {
+    g_autoptr(GError) error = NULL;
+    g_assert_false (mgw_redirect_policy_allows ("*:*", "tcp://192.0.2.1", &error));
+    g_assert_nonnull (strstr (error->message, "names no port"));
+  }
+  {
+    g_autoptr(GUri) uri = g_uri_parse ("tcp://192.0.2.1", G_URI_FLAGS_NONE, NULL);
+    g_assert_cmpuint (mgw_uri_get_port (uri), ==, 0);
+    g_assert_cmpuint (mgw_uri_scheme_port ("tcp"), ==, 0);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -162,5 +194,6 @@ main (int argc, char **argv)
   g_test_add_func ("/redirect-policy/guarded", test_guarded);
   g_test_add_func ("/redirect-policy/uri-ports", test_uri_ports);
   g_test_add_func ("/redirect-policy/bad-lists", test_bad_lists);
+  g_test_add_func ("/redirect-policy/tcp", test_tcp);
   return g_test_run ();
 }

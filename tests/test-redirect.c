@@ -608,18 +608,32 @@ test_own_listeners (Fixture *f, gconstpointer data)
   g_autofree char *telnet = NULL;
   g_autofree char *ws = NULL;
   g_autofree char *own = NULL;
+  g_autofree char *wss = NULL;
 
+  /* A wss:// listener too, with the suite's static test pair. */
+  f->config->ws_tls_port = 0;
+  f->config->tls_certificate = g_test_build_filename (G_TEST_DIST, "data", "test-server.pem", NULL);
+  f->config->tls_key = g_test_build_filename (G_TEST_DIST, "data", "test-server.key", NULL);
   start (f);
   mgw_gateway_add_own_port (f->gateway, console->port);
+  wss = g_strdup_printf ("wss://127.0.0.1:%u/", mgw_gateway_get_ws_tls_port (f->gateway));
   telnet = g_strdup_printf ("telnet://127.0.0.1:%u", mgw_gateway_get_telnet_port (f->gateway));
   ws = g_strdup_printf ("ws://127.0.0.1:%u/", mgw_gateway_get_ws_port (f->gateway));
   own = g_strdup_printf ("ws://[::ffff:127.0.0.1]:%u/", console->port);
   u = user_new (f, MGW_ACCESS_TELNET);
   assert_refused (f, u, telnet);
   assert_refused (f, u, ws);
+  assert_refused (f, u, wss);
   assert_refused (f, u, console->uri);
   assert_refused (f, u, own);
   g_assert_cmpuint (console->peers->len, ==, 0);
+  /* Refused by the rule, not by a failed connection: the wss:// listener
+   * never saw one. */
+  mgw_test_run_for (100);
+  g_assert_cmpuint (mgw_tls_handshakes_get_failed (mgw_gateway_get_tls_handshakes (f->gateway)) +
+                    mgw_tls_handshakes_get_timed_out (mgw_gateway_get_tls_handshakes (f->gateway)) +
+                    mgw_tls_handshakes_get_pending (mgw_gateway_get_tls_handshakes (f->gateway)),
+                    ==, 0);
 
   send_connect (f, 0, f->target->uri);
   expect (f, "UserRedirected,,,0,42");

@@ -703,6 +703,25 @@ test_websocket_user (Fixture *f, gconstpointer data)
   g_assert_true (sent_has (f->user, S ("END INACTIVE USER")));
 }
 
+/* A raw TCP user: Telnet's welcome and timeouts (not WebSocket's); its
+ * Telnet rules are the telnet-rules and untrusted-proxy cases run as a
+ * raw user. */
+static void
+test_raw_user (Fixture *f, gconstpointer data)
+{
+  f->config->user_inactivity[MGW_ACCESS_TELNET] = 10;
+  f->config->user_inactivity[MGW_ACCESS_WS] = 40;
+  f->config->server_inactivity[MGW_ACCESS_TELNET] = 0;
+  f->config->session_max[MGW_ACCESS_TELNET] = 0;
+  start_on_teletel (f);
+  g_assert_true (sent_has (f->user, S ("Welcome to PyMoIP [telnet]/WS gateway")));
+  advance (9);
+  g_assert_cmpint (mgw_session_get_state (f->session), ==, MGW_SESSION_TELETEL);
+  advance (2);
+  g_assert_cmpint (mgw_session_get_state (f->session), >=, MGW_SESSION_CLOSING);
+  g_assert_true (sent_has (f->user, S ("END INACTIVE USER")));
+}
+
 /* The whole diagram of docs/architecture.md in one life: each state
  * entered once in order, "ended" once when every link is closed. */
 static void
@@ -788,5 +807,8 @@ main (int argc, char **argv)
   ADD ("telnet-rules", test_telnet_rules);
   ADD ("untrusted-proxy", test_untrusted_proxy);
   ADD_AS ("websocket-user", MGW_ACCESS_WS, test_websocket_user);
+  ADD_AS ("raw-user", MGW_ACCESS_RAW, test_raw_user);
+  ADD_AS ("raw-user/telnet-rules", MGW_ACCESS_RAW, test_telnet_rules);
+  ADD_AS ("raw-user/untrusted-proxy", MGW_ACCESS_RAW, test_untrusted_proxy);
   return g_test_run ();
 }

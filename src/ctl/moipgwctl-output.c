@@ -212,6 +212,8 @@ static const Label labels[] = {
   { "ActiveWebSocketSessions", N_("Active WebSocket sessions") },
   { "TelnetRegistrations", N_("Telnet sessions since start") },
   { "WebSocketRegistrations", N_("WebSocket sessions since start") },
+  { "ActiveRawSessions", N_("Active raw TCP sessions") },
+  { "RawRegistrations", N_("Raw TCP sessions since start") },
   { "Redirections", N_("Redirections") },
   { "Bans", N_("Bans") },
   { "Unbans", N_("Unbans") },

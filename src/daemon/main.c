@@ -35,6 +35,7 @@ typedef struct
   char     *wss;
   char     *tls_certificate;
   char     *tls_key;
+  char     *raw;
   char     *display;
   char    **ips;
   char     *command;
@@ -62,6 +63,7 @@ options_clear (Options *o)
   g_free (o->wss);
   g_free (o->tls_certificate);
   g_free (o->tls_key);
+  g_free (o->raw);
   g_free (o->display);
   g_strfreev (o->ips);
   g_free (o->command);
@@ -120,6 +122,8 @@ apply_options (MgwConfig  *config,
     CHECK ("--ws", mgw_value_parse_port (o->ws, &config->ws_port, &local));
   if (o->wss != NULL)
     CHECK ("--wss", mgw_value_parse_port (o->wss, &config->ws_tls_port, &local));
+  if (o->raw != NULL)
+    CHECK ("--raw", mgw_value_parse_port (o->raw, &config->raw_port, &local));
   if (o->display != NULL)
     CHECK ("--display", mgw_value_parse_port (o->display, &config->display_port, &local));
   if (o->interval != NULL)
@@ -184,7 +188,7 @@ build_config (Options  *o,
     {
       /* With --demo and no listener chosen, serve both usual ports. */
       if (config->telnet_port == MGW_PORT_OFF && config->ws_port == MGW_PORT_OFF &&
-          config->ws_tls_port == MGW_PORT_OFF)
+          config->ws_tls_port == MGW_PORT_OFF && config->raw_port == MGW_PORT_OFF)
         {
           config->telnet_port = 9000;
           config->ws_port = 9001;
@@ -359,7 +363,7 @@ main (int    argc,
     { "tcp", 0, 0, G_OPTION_ARG_STRING, &o.tcp,
       N_("Listen for Telnet users on PORT"), N_("PORT") },
     { "ws", 0, 0, G_OPTION_ARG_STRING, &o.ws,
-      N_("Listen for WebSocket users on PORT (default 9001 when neither --tcp nor --ws is given)"), N_("PORT") },
+      N_("Listen for WebSocket users on PORT (default 9001 when none of --tcp, --ws, --wss and --raw is given)"), N_("PORT") },
     { "wss", 0, 0, G_OPTION_ARG_STRING, &o.wss,
       N_("Listen for WebSocket users over TLS (wss://) on PORT; needs --tls-certificate and --tls-key"),
       N_("PORT") },
@@ -367,6 +371,8 @@ main (int    argc,
       N_("PEM certificate of the wss:// listener, its chain after it"), N_("FILE") },
     { "tls-key", 0, 0, G_OPTION_ARG_FILENAME, &o.tls_key,
       N_("PEM private key of the wss:// listener"), N_("FILE") },
+    { "raw", 0, 0, G_OPTION_ARG_STRING, &o.raw,
+      N_("Listen for raw TCP users (no telnet negotiation) on PORT"), N_("PORT") },
     { "display", 0, 0, G_OPTION_ARG_STRING, &o.display,
       N_("Admin console port, loopback only unless [console] address says otherwise (default 8999; off: no console)"), N_("PORT") },
     { "ip", 'i', 0, G_OPTION_ARG_STRING_ARRAY, &o.ips,

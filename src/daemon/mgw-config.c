@@ -9,6 +9,7 @@
 #include "mgw-config.h"
 #include "mgw-error.h"
 #include "mgw-redirect-policy.h"
+#include "mgw-uri.h"
 
 #include <glib/gi18n.h>
 #include <errno.h>
@@ -18,7 +19,30 @@
 const char *
 mgw_access_to_string (MgwAccess access)
 {
-  return access == MGW_ACCESS_TELNET ? "Telnet" : "WS";
+  switch (access)
+    {
+    case MGW_ACCESS_TELNET:
+      return "Telnet";
+    case MGW_ACCESS_WS:
+      return "WS";
+    case MGW_ACCESS_RAW:
+      return "raw";
+    case MGW_N_ACCESS:
+    default:
+      return "unknown";
+    }
+}
+
+const char *
+mgw_access_to_compat_string (MgwAccess access)
+{
+  return access == MGW_ACCESS_WS ? "WS" : "Telnet";
+}
+
+MgwAccess
+mgw_access_settings (MgwAccess access)
+{
+  return access == MGW_ACCESS_RAW ? MGW_ACCESS_TELNET : access;
 }
 
 MgwConfig *
@@ -32,6 +56,7 @@ mgw_config_new_default (void)
   config->ws_tls_port = MGW_PORT_OFF;
   config->tls_max_handshakes = 32;
   config->tls_max_handshakes_per_address = 8;
+  config->raw_port = MGW_PORT_OFF;
   config->telnet_start = MGW_TELNET_START_WILL_ECHO;
   config->telnet_welcome = g_strdup ("Welcome to PyMoIP [telnet]/WS gateway\n\r");
   config->ws_welcome = g_strdup ("Welcome to PyMoIP telnet/[WS] gateway\n\r");
@@ -47,7 +72,7 @@ mgw_config_new_default (void)
   config->queue_limit = 64 * 1024;
   config->stall_timeout = 30;
   config->sep_hold_ms = 100;
-  for (int a = 0; a < MGW_N_ACCESS; a++)
+  for (int a = 0; a < MGW_N_ACCESS_SETTINGS; a++)
     {
       config->user_inactivity[a] = 600;
       config->session_max[a] = 7200;
@@ -136,10 +161,12 @@ parse_telnet_start (const char      *text,
     *start = MGW_TELNET_START_WILL_ECHO;
   else if (g_ascii_strcasecmp (text, "do-echo") == 0)
     *start = MGW_TELNET_START_DO_ECHO;
+  else if (g_ascii_strcasecmp (text, "none") == 0)
+    *start = MGW_TELNET_START_NONE;
   else
     {
       g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
-                   _("negotiation '%s' is neither 'will-echo' nor 'do-echo'"), text);
+                   _("negotiation '%s' is not 'will-echo', 'do-echo' or 'none'"), text);
       return FALSE;
     }
   return TRUE;
@@ -262,6 +289,7 @@ static const KeyDef keys[] = {
   { "teletel", "command", KEY_STRING, F (teletel_command), TRUE },
   { "teletel", "grace", KEY_FRACTION_MS, F (teletel_grace_ms), TRUE },
   { "teletel", "unit", KEY_STRING, F (teletel_unit), TRUE },
+  { "listen", "raw-port", KEY_PORT, F (raw_port), TRUE },
 };
 
 #undef F
@@ -663,6 +691,7 @@ check_listener_clash (const MgwConfig  *config,
     { N_("WebSocket TLS"), config->ws_tls_port },
     { N_("console"), config->display_port },
     { N_("metrics"), metrics_port },
+    { N_("raw TCP"), config->raw_port },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (listeners); i++)
@@ -677,14 +706,17 @@ check_listener_clash (const MgwConfig  *config,
   return TRUE;
 }
 
-/* What is wrong with text as the URI of a WebSocket server (translated,
- * to follow "is not a ws:// or wss:// URI: "), or NULL when it is one:
- * ws or wss, a host, a port 1..65535 if one is written. */
+/* What is wrong with text as the URI of a server (translated, to follow
+ * "is not a ... URI: "), or NULL when it is one: ws or wss (with
+ * `streams`, also telnet or tcp), a host, a port 1..65535 if one is
+ * written; tcp has no port of its own, so it must write one. */
 static char *
-uri_problem (const char *text)
+uri_problem (const char *text,
+             gboolean    streams)
 {
   g_autoptr(GUri) uri = NULL;
   g_autoptr(GError) local = NULL;
+  const char *scheme;
   const char *authority;
   gsize end;
 
@@ -693,9 +725,14 @@ uri_problem (const char *text)
   uri = g_uri_parse (text, G_URI_FLAGS_NONE, &local);
   if (uri == NULL)
     return g_strdup (local->message);
-  if (g_ascii_strcasecmp (g_uri_get_scheme (uri), "ws") != 0 &&
-      g_ascii_strcasecmp (g_uri_get_scheme (uri), "wss") != 0)
-    return g_strdup_printf (_("the scheme '%s' is not ws or wss"), g_uri_get_scheme (uri));
+  scheme = g_uri_get_scheme (uri);
+  if (g_ascii_strcasecmp (scheme, "ws") != 0 && g_ascii_strcasecmp (scheme, "wss") != 0)
+    {
+      if (!streams)
+        return g_strdup_printf (_("the scheme '%s' is not ws or wss"), scheme);
+      if (g_ascii_strcasecmp (scheme, "telnet") != 0 && g_ascii_strcasecmp (scheme, "tcp") != 0)
+        return g_strdup_printf (_("the scheme '%s' is not ws, wss, telnet or tcp"), scheme);
+    }
   if (g_uri_get_host (uri) == NULL || *g_uri_get_host (uri) == '\0')
     return g_strdup (_("it names no host"));
   /* GUri takes "host:" for no port; a user meant one. */
@@ -709,6 +746,8 @@ uri_problem (const char *text)
     }
   if (g_uri_get_port (uri) == 0)
     return g_strdup (_("port 0 cannot be connected to"));
+  if (mgw_uri_get_port (uri) == 0)
+    return g_strdup (_("a tcp:// URI must name its port"));
   return NULL;
 }
 
@@ -723,7 +762,7 @@ mgw_config_validate (MgwConfig  *config,
   g_return_val_if_fail (config != NULL, FALSE);
 
   if (config->telnet_port == MGW_PORT_OFF && config->ws_port == MGW_PORT_OFF &&
-      config->ws_tls_port == MGW_PORT_OFF)
+      config->ws_tls_port == MGW_PORT_OFF && config->raw_port == MGW_PORT_OFF)
     config->ws_port = 9001;  /* the original's default */
   if ((config->tls_certificate == NULL) != (config->tls_key == NULL))
     {
@@ -741,11 +780,11 @@ mgw_config_validate (MgwConfig  *config,
 
   if (!config->demo)
     {
-      g_autofree char *why = uri_problem (config->server_uri);
+      g_autofree char *why = uri_problem (config->server_uri, TRUE);
       if (why != NULL)
         {
           g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
-                       _("default server '%s' is not a ws:// or wss:// URI: %s"),
+                       _("default server '%s' is not a ws://, wss://, telnet:// or tcp:// URI: %s"),
                        config->server_uri, why);
           return FALSE;
         }
@@ -753,7 +792,7 @@ mgw_config_validate (MgwConfig  *config,
 
   if (!config->no_command_channel)
     {
-      g_autofree char *why = uri_problem (config->command_uri);
+      g_autofree char *why = uri_problem (config->command_uri, FALSE);
       if (why != NULL)
         {
           g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,

@@ -10,13 +10,29 @@
 
 G_BEGIN_DECLS
 
+/* How a user came: Telnet, WebSocket, or raw TCP (no telnet at all:
+ * `[listen] raw-port`, or the Telnet port with `[telnet]
+ * negotiation=none`). Raw users have the Telnet settings and rules
+ * (mgw_access_settings ()); Teletel hears of them as Telnet users. */
 typedef enum {
   MGW_ACCESS_TELNET,
   MGW_ACCESS_WS,
+  MGW_ACCESS_RAW,
   MGW_N_ACCESS
 } MgwAccess;
 
-const char *mgw_access_to_string (MgwAccess access);
+/* The settings that go by access (baud, [timeouts] *-telnet and
+ * *-websocket) are Telnet's and WebSocket's: arrays of this size,
+ * indexed by mgw_access_settings (). */
+#define MGW_N_ACCESS_SETTINGS 2
+
+/* For operators (console, D-Bus, moipgwctl, logs): "Telnet", "WS", "raw". */
+const char *mgw_access_to_string        (MgwAccess access);
+/* As the original knows them (command channel, identification line,
+ * session dumps): "Telnet" (raw users too) or "WS". */
+const char *mgw_access_to_compat_string (MgwAccess access);
+/* Whose settings and rules an access has: raw users Telnet's. */
+MgwAccess   mgw_access_settings         (MgwAccess access);
 
 typedef struct
 {
@@ -25,14 +41,16 @@ typedef struct
   int             telnet_port;        /* MGW_PORT_OFF or 0..65535 */
   int             ws_port;
   int             ws_tls_port;        /* wss:// users; MGW_PORT_OFF: none */
+  int             raw_port;           /* raw TCP users, no telnet */
   /* [telnet] */
-  MgwTelnetStart  telnet_start;
+  MgwTelnetStart  telnet_start;       /* MGW_TELNET_START_NONE ("none"): the
+                                       * Telnet port is raw, no codec at all */
   char           *telnet_welcome;
   guint           garbage_bytes;      /* anti-garbage filter: first N bytes... */
   guint           garbage_window_ms;  /* ...within this long are dropped */
   guint           typing_rate;        /* bytes a second a Telnet user may type; 0: off */
   guint           typing_excess;      /* bytes beyond it before the ban */
-  guint           baud[MGW_N_ACCESS]; /* output pace to users; 0: GatewayConfig.json's */
+  guint           baud[MGW_N_ACCESS_SETTINGS]; /* output pace to users; 0: GatewayConfig.json's */
   /* [websocket] */
   char           *ws_welcome;
   MgwFrameType    ws_frame_type;
@@ -62,11 +80,11 @@ typedef struct
   guint           proxy_timeout_ms;   /* wait for a PROXY header from a trusted peer */
   gboolean        proxy_forwarded;    /* read Forwarded, not X-Forwarded-For */
   /* [timeouts], seconds, 0: off */
-  guint           user_inactivity[MGW_N_ACCESS];
-  guint           session_max[MGW_N_ACCESS];
-  guint           server_inactivity[MGW_N_ACCESS];
-  guint           redirect_inactivity[MGW_N_ACCESS];
-  guint           redirect_max[MGW_N_ACCESS];
+  guint           user_inactivity[MGW_N_ACCESS_SETTINGS];
+  guint           session_max[MGW_N_ACCESS_SETTINGS];
+  guint           server_inactivity[MGW_N_ACCESS_SETTINGS];
+  guint           redirect_inactivity[MGW_N_ACCESS_SETTINGS];
+  guint           redirect_max[MGW_N_ACCESS_SETTINGS];
   /* paths and later parts */
   char           *state_dir;
   char           *config_path;        /* directory of the JSON files */

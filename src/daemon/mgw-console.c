@@ -425,6 +425,9 @@ show_sessions (ConsoleClient *client)
               mgw_gateway_get_n_sessions_by_access (gw, MGW_ACCESS_WS),
               (unsigned long long) c->sessions_total[MGW_ACCESS_TELNET],
               (unsigned long long) c->sessions_total[MGW_ACCESS_WS]);
+  say_printf (client, _("Raw TCP sessions: %u; since start %llu\n"),
+              mgw_gateway_get_n_sessions_by_access (gw, MGW_ACCESS_RAW),
+              (unsigned long long) c->sessions_total[MGW_ACCESS_RAW]);
   say_printf (client, _("Redirections: %llu\n"), (unsigned long long) c->redirections);
   say_printf (client, _("Bans: %llu, unbans: %llu, banned now: %u\n"),
               (unsigned long long) mgw_ban_list_get_bans (bans),

@@ -269,6 +269,8 @@ refresh_gateway (MgwDbusService *self)
   mgw_dbus_gateway_set_active_web_socket_sessions (i, mgw_gateway_get_n_sessions_by_access (gw, MGW_ACCESS_WS));
   mgw_dbus_gateway_set_telnet_registrations (i, c->sessions_total[MGW_ACCESS_TELNET]);
   mgw_dbus_gateway_set_web_socket_registrations (i, c->sessions_total[MGW_ACCESS_WS]);
+  mgw_dbus_gateway_set_active_raw_sessions (i, mgw_gateway_get_n_sessions_by_access (gw, MGW_ACCESS_RAW));
+  mgw_dbus_gateway_set_raw_registrations (i, c->sessions_total[MGW_ACCESS_RAW]);
   mgw_dbus_gateway_set_redirections (i, c->redirections);
   mgw_dbus_gateway_set_bans (i, bans ? mgw_ban_list_get_bans (bans) : 0);
   mgw_dbus_gateway_set_unbans (i, bans ? mgw_ban_list_get_unbans (bans) : 0);

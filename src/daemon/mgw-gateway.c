@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mgw-gateway.c: the gateway object.
  *
- * Owns the listeners (Telnet and WebSocket, each a GSocketService), the
+ * Owns the listeners (Telnet, WebSocket and raw TCP, each an MgwListener), the
  * TLS database upstream wss:// links and the command channel trust
  * ([tls] ca-file; none: the system's), the sessions by id and the
  * counters. A
@@ -55,6 +55,7 @@ struct _MgwGateway
   MgwListener      *telnet_listener;
   MgwListener      *ws_listener;
   MgwListener      *ws_tls_listener;
+  MgwListener      *raw_listener;   /* raw TCP users: no telnet */
   GHashTable       *handshakes;     /* WebSocket upgrades: MgwLink -> Upgrade */
   MgwTlsHandshakes *tls_handshakes; /* wss:// connections before their upgrade */
   MgwTlsIdentity   *tls_identity;   /* the certificate in force; NULL: no wss:// */
@@ -62,6 +63,7 @@ struct _MgwGateway
   guint16           telnet_port;
   guint16           ws_port;
   guint16           ws_tls_port;
+  guint16           raw_port;
   GArray           *own_ports;      /* guint16: console, metrics */
   char            **restart_pending; /* keys a reload read but could not apply */
 
@@ -182,6 +184,7 @@ static double
 user_rate (MgwGateway *self,
            MgwAccess   access)
 {
+  access = mgw_access_settings (access);
   if (self->config->baud[access] > 0)
     return mgw_throttle_rate_from_baud (self->config->baud[access]);
   return mgw_throttle_rate_from_limit (access == MGW_ACCESS_TELNET ?
@@ -234,7 +237,8 @@ add_session (MgwGateway *self,
   self->counters.sessions_total[access]++;
   mgw_admission_count (self->admission, address, +1);
   mgw_link_set_rate (user, user_rate (self, access), self->pacer);
-  mgw_session_set_check_proxy (session, access == MGW_ACCESS_TELNET && !trusted);
+  mgw_session_set_check_proxy (session,
+                               mgw_access_settings (access) == MGW_ACCESS_TELNET && !trusted);
   if (mgw_legacy_config_get_dump_data (self->legacy))
     start_dump (self, session);
   g_signal_connect (session, "timed-out", G_CALLBACK (session_timed_out_cb), self);
@@ -281,23 +285,36 @@ user_fds (MgwGateway *self)
          g_hash_table_size (self->handshakes) + mgw_tls_handshakes_get_pending (self->tls_handshakes);
 }
 
-/* --- Telnet listener --- */
+/* --- Telnet and raw TCP listeners --- */
 
+/* Users of the Telnet port: raw with [telnet] negotiation=none. */
+static MgwAccess
+telnet_port_access (MgwGateway *self)
+{
+  return self->config->telnet_start == MGW_TELNET_START_NONE ? MGW_ACCESS_RAW
+                                                              : MGW_ACCESS_TELNET;
+}
+
+/* A user over TCP: Telnet, or raw (no codec: nothing sent of the
+ * gateway's own, every byte data). */
 static void
-admit_telnet_user (MgwGateway        *self,
-                   GSocketConnection *connection,
-                   const char        *address,
-                   guint16            port,
-                   gboolean           trusted,
-                   const guint8      *initial,
-                   gsize              initial_len)
+admit_tcp_user (MgwGateway        *self,
+                MgwAccess          access,
+                GSocketConnection *connection,
+                const char        *address,
+                guint16            port,
+                gboolean           trusted,
+                const guint8      *initial,
+                gsize              initial_len)
 {
   g_autoptr(MgwLink) link = NULL;
   const char *full;
   MgwSession *session;
 
   tune_socket (g_socket_connection_get_socket (connection));
-  link = mgw_link_telnet_new_server (G_IO_STREAM (connection), self->config->telnet_start);
+  link = access == MGW_ACCESS_RAW ?
+         mgw_link_telnet_new_raw_server (G_IO_STREAM (connection)) :
+         mgw_link_telnet_new_server (G_IO_STREAM (connection), self->config->telnet_start);
   full = mgw_admission_refuse_full (self->admission, address,
                                     g_hash_table_size (self->sessions), user_fds (self));
   if (full != NULL)
@@ -305,40 +322,54 @@ admit_telnet_user (MgwGateway        *self,
       mgw_admission_turn_away (self->admission, link, address, full);
       return;
     }
-  session = add_session (self, MGW_ACCESS_TELNET, link, address, port, trusted);
+  session = add_session (self, access, link, address, port, trusted);
   mgw_link_telnet_feed (MGW_LINK_TELNET (link), initial, initial_len);
   (void) session;
 }
 
-/* A Telnet user whose address a trusted proxy gave: checked for bans
- * now. */
+/* A Telnet or raw user whose address a trusted proxy gave: checked for
+ * bans now. */
 static void
-admit_telnet (MgwGateway        *self,
-              GSocketConnection *connection,
-              const char        *address,
-              guint16            port,
-              gboolean           trusted,
-              const guint8      *initial,
-              gsize              initial_len)
+admit_tcp (MgwGateway        *self,
+           MgwAccess          access,
+           GSocketConnection *connection,
+           const char        *address,
+           guint16            port,
+           gboolean           trusted,
+           const guint8      *initial,
+           gsize              initial_len)
 {
-  if (mgw_admission_is_banned (self->admission, address, MGW_ACCESS_TELNET))
+  if (mgw_admission_is_banned (self->admission, address, access))
     {
       g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
       return;
     }
-  admit_telnet_user (self, connection, address, port, trusted, initial, initial_len);
+  admit_tcp_user (self, access, connection, address, port, trusted, initial, initial_len);
 }
 
 /* A trusted proxy said whose connection it is (mgw-proxy-reader.c). */
 static void
-proxy_admit (GObject           *owner,
-             GSocketConnection *connection,
-             const char        *address,
-             guint16            port,
-             const guint8      *initial,
-             gsize              initial_len)
+proxy_admit_telnet (GObject           *owner,
+                    GSocketConnection *connection,
+                    const char        *address,
+                    guint16            port,
+                    const guint8      *initial,
+                    gsize              initial_len)
 {
-  admit_telnet (MGW_GATEWAY (owner), connection, address, port, TRUE, initial, initial_len);
+  admit_tcp (MGW_GATEWAY (owner), MGW_ACCESS_TELNET, connection, address, port, TRUE, initial,
+             initial_len);
+}
+
+static void
+proxy_admit_raw (GObject           *owner,
+                 GSocketConnection *connection,
+                 const char        *address,
+                 guint16            port,
+                 const guint8      *initial,
+                 gsize              initial_len)
+{
+  admit_tcp (MGW_GATEWAY (owner), MGW_ACCESS_RAW, connection, address, port, TRUE, initial,
+             initial_len);
 }
 
 static void
@@ -363,9 +394,39 @@ accepted_connection (int         fd,
   return connection;
 }
 
-/* A Telnet connection accepted. A banned address is closed at once, as
- * a bare descriptor: a flood of them costs no object, no session, no
- * upstream. A trusted proxy's connection first says whose it is. */
+/* A Telnet or raw connection accepted. A banned address is closed at
+ * once, as a bare descriptor: a flood of them costs no object, no
+ * session, no upstream. A trusted proxy's connection first says whose
+ * it is. */
+static void
+tcp_accept (MgwGateway *self,
+            MgwAccess   access,
+            int         fd,
+            const char *address,
+            guint16     port)
+{
+  g_autoptr(GSocketConnection) connection = NULL;
+  gboolean trusted = mgw_admission_is_trusted (self->admission, address);
+
+  if (mgw_admission_refuse_accept (self->admission, address, access, user_fds (self)))
+    {
+      close (fd);
+      return;
+    }
+  connection = accepted_connection (fd, address, mgw_access_to_string (access));
+  if (connection == NULL)
+    return;
+  if (trusted)
+    {
+      mgw_proxy_reader_start (connection, address, port, self->config->proxy_timeout_ms,
+                              G_OBJECT (self),
+                              access == MGW_ACCESS_RAW ? proxy_admit_raw : proxy_admit_telnet,
+                              proxy_refuse);
+      return;
+    }
+  admit_tcp_user (self, access, connection, address, port, FALSE, NULL, 0);
+}
+
 static void
 telnet_accept_cb (int         fd,
                   const char *address,
@@ -373,24 +434,17 @@ telnet_accept_cb (int         fd,
                   gpointer    user_data)
 {
   MgwGateway *self = user_data;
-  g_autoptr(GSocketConnection) connection = NULL;
-  gboolean trusted = mgw_admission_is_trusted (self->admission, address);
 
-  if (mgw_admission_refuse_accept (self->admission, address, MGW_ACCESS_TELNET, user_fds (self)))
-    {
-      close (fd);
-      return;
-    }
-  connection = accepted_connection (fd, address, "Telnet");
-  if (connection == NULL)
-    return;
-  if (trusted)
-    {
-      mgw_proxy_reader_start (connection, address, port, self->config->proxy_timeout_ms,
-                              G_OBJECT (self), proxy_admit, proxy_refuse);
-      return;
-    }
-  admit_telnet_user (self, connection, address, port, FALSE, NULL, 0);
+  tcp_accept (self, telnet_port_access (self), fd, address, port);
+}
+
+static void
+raw_accept_cb (int         fd,
+               const char *address,
+               guint16     port,
+               gpointer    user_data)
+{
+  tcp_accept (user_data, MGW_ACCESS_RAW, fd, address, port);
 }
 
 /* A listener on the configured addresses (every address, IPv4 and IPv6,
@@ -426,6 +480,15 @@ listen_telnet (MgwGateway  *self,
   self->telnet_listener = listen_on (self, self->config->telnet_port, "Telnet",
                                      telnet_accept_cb, &self->telnet_port, error);
   return self->telnet_listener != NULL;
+}
+
+static gboolean
+listen_raw (MgwGateway  *self,
+            GError     **error)
+{
+  self->raw_listener = listen_on (self, self->config->raw_port, "raw TCP",
+                                  raw_accept_cb, &self->raw_port, error);
+  return self->raw_listener != NULL;
 }
 
 /* --- WebSocket listener --- */
@@ -655,7 +718,8 @@ is_own_port (MgwGateway *self,
 {
   if (port <= 0)
     return FALSE;
-  if (port == self->telnet_port || port == self->ws_port)
+  if (port == self->telnet_port || port == self->ws_port || port == self->ws_tls_port ||
+      port == self->raw_port)
     return TRUE;
   for (guint i = 0; i < self->own_ports->len; i++)
     if (g_array_index (self->own_ports, guint16, i) == port)
@@ -1004,6 +1068,8 @@ mgw_gateway_start (MgwGateway  *self,
     return FALSE;
   if (self->config->ws_tls_port != MGW_PORT_OFF && !listen_wss (self, error))
     return FALSE;
+  if (self->config->raw_port != MGW_PORT_OFF && !listen_raw (self, error))
+    return FALSE;
   g_message ("default server is '%s'", self->config->server_uri);
   return TRUE;
 }
@@ -1020,6 +1086,7 @@ mgw_gateway_stop (MgwGateway *self,
   g_clear_pointer (&self->telnet_listener, mgw_listener_free);
   g_clear_pointer (&self->ws_listener, mgw_listener_free);
   g_clear_pointer (&self->ws_tls_listener, mgw_listener_free);
+  g_clear_pointer (&self->raw_listener, mgw_listener_free);
   g_hash_table_remove_all (self->handshakes);
   mgw_tls_handshakes_cancel_all (self->tls_handshakes);
 
@@ -1080,6 +1147,14 @@ mgw_gateway_get_tls_handshakes (MgwGateway *self)
   g_return_val_if_fail (MGW_IS_GATEWAY (self), NULL);
 
   return self->tls_handshakes;
+}
+
+guint16
+mgw_gateway_get_raw_port (MgwGateway *self)
+{
+  g_return_val_if_fail (MGW_IS_GATEWAY (self), 0);
+
+  return self->raw_port;
 }
 
 const char * const *
@@ -1193,6 +1268,7 @@ mgw_gateway_dispose (GObject *object)
   g_clear_pointer (&self->telnet_listener, mgw_listener_free);
   g_clear_pointer (&self->ws_listener, mgw_listener_free);
   g_clear_pointer (&self->ws_tls_listener, mgw_listener_free);
+  g_clear_pointer (&self->raw_listener, mgw_listener_free);
   g_clear_pointer (&self->handshakes, g_hash_table_unref);
   g_clear_pointer (&self->tls_handshakes, mgw_tls_handshakes_free);
   if (self->command_link != NULL)

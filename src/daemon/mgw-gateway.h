@@ -43,11 +43,13 @@ guint16            mgw_gateway_get_ws_tls_port  (MgwGateway  *self);
 MgwTlsIdentity    *mgw_gateway_get_tls_identity (MgwGateway  *self);
 const char        *mgw_gateway_get_tls_problem  (MgwGateway  *self);
 MgwTlsHandshakes  *mgw_gateway_get_tls_handshakes (MgwGateway *self);
+/* The raw TCP users' port ([listen] raw-port); 0 when there is none. */
+guint16            mgw_gateway_get_raw_port     (MgwGateway  *self);
 /* The keys ("[listen] telnet-port") the last reload read with a new
  * value it could not apply: they wait for a restart. Empty, never NULL. */
 const char * const *mgw_gateway_get_restart_pending (MgwGateway *self);
-/* A port this machine serves for the gateway besides Telnet and
- * WebSocket (console, metrics): never a redirect target. */
+/* A port this machine serves for the gateway besides its user
+ * listeners (console, metrics): never a redirect target. */
 void               mgw_gateway_add_own_port     (MgwGateway  *self,
                                                  guint16      port);
 guint              mgw_gateway_get_n_sessions   (MgwGateway  *self);

@@ -15,6 +15,7 @@ mgw_link_open (GTlsDatabase         *tls_database,
                GError              **error)
 {
   g_autoptr(GUri) parsed = NULL;
+  gboolean raw;
   MgwLink *link;
 
   g_return_val_if_fail (config != NULL && request != NULL && request->uri != NULL, NULL);
@@ -22,16 +23,28 @@ mgw_link_open (GTlsDatabase         *tls_database,
   parsed = g_uri_parse (request->uri, G_URI_FLAGS_NONE, error);
   if (parsed == NULL)
     return NULL;
-  if (g_ascii_strcasecmp (g_uri_get_scheme (parsed), "telnet") == 0)
+  /* telnet://: the telnet client; tcp://: raw TCP, no telnet at all. */
+  raw = g_ascii_strcasecmp (g_uri_get_scheme (parsed), "tcp") == 0;
+  if (raw || g_ascii_strcasecmp (g_uri_get_scheme (parsed), "telnet") == 0)
     {
+      guint16 port = mgw_uri_get_port (parsed);
+
       if (g_uri_get_host (parsed) == NULL || *g_uri_get_host (parsed) == '\0')
         {
           g_set_error (error, MGW_ERROR, MGW_ERROR_BAD_INPUT, "'%s' names no host",
                        request->uri);
           return NULL;
         }
-      link = mgw_link_telnet_connect (g_uri_get_host (parsed), mgw_uri_get_port (parsed),
-                                      config->connect_timeout * 1000);
+      if (port == 0)
+        {
+          g_set_error (error, MGW_ERROR, MGW_ERROR_BAD_INPUT, "'%s' names no port",
+                       request->uri);
+          return NULL;
+        }
+      link = raw ? mgw_link_telnet_connect_raw (g_uri_get_host (parsed), port,
+                                                config->connect_timeout * 1000)
+                 : mgw_link_telnet_connect (g_uri_get_host (parsed), port,
+                                            config->connect_timeout * 1000);
     }
   else
     {

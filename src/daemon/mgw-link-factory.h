@@ -13,7 +13,7 @@ G_BEGIN_DECLS
 
 typedef struct
 {
-  const char         *uri;          /* ws://, wss:// or telnet:// */
+  const char         *uri;          /* ws://, wss://, telnet:// or tcp:// (raw) */
   const char * const *protocols;    /* WebSocket subprotocols offered; NULL: none */
   MgwFrameType        frame_type;   /* WebSocket */
   guint               ping;         /* WebSocket keepalive, seconds; 0: none */

@@ -4,7 +4,11 @@
  * Server side for Telnet users (the codec negotiates character mode),
  * client side for telnet:// videotex servers. The base link moves the
  * bytes; here they are decoded on the way in (negotiation answered,
- * data handed on) and IAC-escaped on the way out. */
+ * data handed on) and IAC-escaped on the way out.
+ *
+ * Raw (no codec): raw TCP users (ESP32 boards, MAME, serial bridges,
+ * which would show telnet commands on the screen) and tcp:// servers;
+ * every byte is data both ways and nothing is sent of the link's own. */
 #include "config.h"
 
 #include "mgw-link-telnet.h"
@@ -19,7 +23,7 @@ struct _MgwLinkTelnet
 {
   MgwLink         parent_instance;
 
-  MgwTelnetCodec *codec;
+  MgwTelnetCodec *codec;          /* NULL: raw */
   MgwTimer        connect_timer;
 };
 
@@ -37,6 +41,11 @@ mgw_link_telnet_input (MgwLink      *link,
    * bounded by what one read gives. */
   static GByteArray *data, *reply;
 
+  if (self->codec == NULL)
+    {
+      mgw_link_emit_received (link, buf, n);
+      return;
+    }
   if (data == NULL)
     {
       data = g_byte_array_sized_new (4096);
@@ -66,10 +75,11 @@ static GBytes *
 mgw_link_telnet_encode (MgwLink *link,
                         GBytes  *data)
 {
+  MgwLinkTelnet *self = MGW_LINK_TELNET (link);
   gsize len;
   const guint8 *p = g_bytes_get_data (data, &len);
 
-  if (memchr (p, 0xff, len) == NULL)
+  if (self->codec == NULL || memchr (p, 0xff, len) == NULL)
     return g_bytes_ref (data);
   GByteArray *out = g_byte_array_sized_new (len + 16);
   mgw_telnet_encode (p, len, out);
@@ -123,7 +133,8 @@ open_stream (MgwLinkTelnet *self,
   g_autoptr(GByteArray) start = g_byte_array_new ();
 
   mgw_link_attach_stream (MGW_LINK (self), stream);
-  mgw_telnet_codec_start (self->codec, start);
+  if (self->codec != NULL)
+    mgw_telnet_codec_start (self->codec, start);
   mgw_link_emit_opened (MGW_LINK (self));
   mgw_link_send_raw (MGW_LINK (self), start->data, start->len);
 }
@@ -181,6 +192,35 @@ mgw_link_telnet_feed (MgwLinkTelnet *self,
     mgw_link_feed (MGW_LINK (self), data, len);
 }
 
+/* A raw TCP user's connection: open at once, nothing sent. */
+MgwLink *
+mgw_link_telnet_new_raw_server (GIOStream *stream)
+{
+  MgwLinkTelnet *self;
+
+  g_return_val_if_fail (G_IS_IO_STREAM (stream), NULL);
+
+  self = g_object_new (MGW_TYPE_LINK_TELNET, NULL);
+  open_stream (self, stream);
+  return MGW_LINK (self);
+}
+
+static MgwLink *
+connect_to (const char *host,
+            guint16     port,
+            guint       timeout_ms,
+            gboolean    raw)
+{
+  MgwLinkTelnet *self = g_object_new (MGW_TYPE_LINK_TELNET, NULL);
+
+  if (!raw)
+    self->codec = mgw_telnet_codec_new (MGW_TELNET_ROLE_CLIENT, MGW_TELNET_START_NONE);
+  if (timeout_ms > 0)
+    mgw_timer_start (&self->connect_timer, timeout_ms);
+  mgw_link_connect (MGW_LINK (self), host, port, FALSE, NULL, connected);
+  return MGW_LINK (self);
+}
+
 /* Opens a client connection to a telnet:// server; "opened" or "closed"
  * follows. */
 MgwLink *
@@ -188,15 +228,27 @@ mgw_link_telnet_connect (const char *host,
                          guint16     port,
                          guint       timeout_ms)
 {
-  MgwLinkTelnet *self;
-
   g_return_val_if_fail (host != NULL, NULL);
 
-  self = g_object_new (MGW_TYPE_LINK_TELNET, NULL);
-  self->codec = mgw_telnet_codec_new (MGW_TELNET_ROLE_CLIENT,
-                                      MGW_TELNET_START_NONE);
-  if (timeout_ms > 0)
-    mgw_timer_start (&self->connect_timer, timeout_ms);
-  mgw_link_connect (MGW_LINK (self), host, port, FALSE, NULL, connected);
-  return MGW_LINK (self);
+  return connect_to (host, port, timeout_ms, FALSE);
+}
+
+/* The same to a tcp:// server, which speaks no telnet. */
+MgwLink *
+mgw_link_telnet_connect_raw (const char *host,
+                             guint16     port,
+                             guint       timeout_ms)
+{
+  g_return_val_if_fail (host != NULL, NULL);
+
+  return connect_to (host, port, timeout_ms, TRUE);
+}
+
+/* TRUE for a raw link: no telnet codec. */
+gboolean
+mgw_link_telnet_get_raw (MgwLinkTelnet *self)
+{
+  g_return_val_if_fail (MGW_IS_LINK_TELNET (self), FALSE);
+
+  return self->codec == NULL;
 }

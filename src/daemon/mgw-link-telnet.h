@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* mgw-link-telnet.h: a link over a Telnet TCP connection. */
+/* mgw-link-telnet.h: a link over a Telnet TCP connection, or over a raw
+ * one (no telnet: every byte is data both ways, nothing sent of its own,
+ * 0xFF not doubled). */
 #pragma once
 
 #include <gio/gio.h>
@@ -20,5 +22,11 @@ void     mgw_link_telnet_feed       (MgwLinkTelnet  *self,
 MgwLink *mgw_link_telnet_connect    (const char     *host,
                                      guint16         port,
                                      guint           timeout_ms);
+/* The raw forms: a raw TCP user's connection, a tcp:// server. */
+MgwLink *mgw_link_telnet_new_raw_server (GIOStream  *stream);
+MgwLink *mgw_link_telnet_connect_raw    (const char *host,
+                                         guint16     port,
+                                         guint       timeout_ms);
+gboolean mgw_link_telnet_get_raw        (MgwLinkTelnet *self);
 
 G_END_DECLS

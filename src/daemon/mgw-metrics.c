@@ -107,7 +107,18 @@ counter (GString    *out,
 static const char *
 access_label (MgwAccess access)
 {
-  return access == MGW_ACCESS_TELNET ? "telnet" : "websocket";
+  switch (access)
+    {
+    case MGW_ACCESS_TELNET:
+      return "telnet";
+    case MGW_ACCESS_WS:
+      return "websocket";
+    case MGW_ACCESS_RAW:
+      return "raw";
+    case MGW_N_ACCESS:
+    default:
+      return "unknown";
+    }
 }
 
 static void

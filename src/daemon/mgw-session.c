@@ -361,7 +361,7 @@ static Deadline
 next_deadline (MgwSession *self)
 {
   const MgwConfig *c = self->config;
-  MgwAccess a = self->access;
+  MgwAccess a = mgw_access_settings (self->access);
   Deadline d = { MGW_N_TIMEOUTS, G_MAXINT64 };
   Deadline candidates[] = {
     { MGW_TIMEOUT_SESSION_MAX, seconds_after (self->start_mono, c->session_max[a]) },
@@ -500,8 +500,8 @@ abuse (MgwSession *self,
   g_object_unref (self);
 }
 
-/* The Telnet rules, on what the user sends: a PROXY header from a peer
- * that may not send one; the anti-garbage filter (the first bytes within
+/* The Telnet rules (raw users' too), on what the user sends: a PROXY
+ * header from a peer that may not send one; the anti-garbage filter (the first bytes within
  * the first second are dropped: legacy iTimtel sends junk, scanners
  * too); typing too fast (a token bucket of typing_rate bytes a second,
  * one second deep: past typing_excess bytes beyond it, the user is
@@ -589,7 +589,8 @@ user_received_cb (MgwLink      *link,
   session_log (self, G_LOG_LEVEL_DEBUG, "%u bytes from the user", len);
   if (self->dump != NULL)
     fwrite (data, 1, len, self->dump);
-  if (self->access == MGW_ACCESS_TELNET && !user_input_allowed (self, &data, &len))
+  if (mgw_access_settings (self->access) == MGW_ACCESS_TELNET &&
+      !user_input_allowed (self, &data, &len))
     return;
 
   /* A key is SEP plus its code: never send the SEP alone. */
@@ -647,7 +648,7 @@ identify (MgwSession *self)
   if (self->command_link == NULL || !mgw_command_link_get_connected (self->command_link))
     return;
   line = mgw_command_identification (self->id, self->peer_address, self->peer_port,
-                                     self->access == MGW_ACCESS_TELNET);
+                                     self->access != MGW_ACCESS_WS);
   session_log (self, G_LOG_LEVEL_INFO, "ENQROM: identified to the default server");
   mgw_link_send_data (self->server, introducer, sizeof introducer);
   mgw_link_send_data (self->server, (const guint8 *) line, strlen (line));
@@ -824,7 +825,8 @@ upstream_congested_cb (MgwLink    *link,
   mgw_link_set_paused (self->user, mgw_link_get_congested (link));
 }
 
-/* Opens `uri` as a redirect target: ws://, wss:// or telnet://host:port. */
+/* Opens `uri`, the default server or a redirect target: ws://, wss://,
+ * telnet://host[:port] or tcp://host:port (raw). */
 static MgwLink *
 open_target (MgwSession       *self,
              const char       *uri,
@@ -925,7 +927,7 @@ void
 mgw_session_start (MgwSession *self)
 {
   const MgwConfig *c = self->config;
-  const char *welcome = self->access == MGW_ACCESS_TELNET ?
+  const char *welcome = mgw_access_settings (self->access) == MGW_ACCESS_TELNET ?
                         c->telnet_welcome : c->ws_welcome;
   g_autoptr(GError) error = NULL;
 
@@ -934,7 +936,9 @@ mgw_session_start (MgwSession *self)
 
   if (welcome != NULL && *welcome != '\0')
     send_text (self, welcome);
-  tell_teletel (self, mgw_command_new_user (self->access == MGW_ACCESS_TELNET,
+  /* Raw users are Telnet users to Teletel (compat: the original knows
+   * no other). */
+  tell_teletel (self, mgw_command_new_user (self->access != MGW_ACCESS_WS,
                                             self->peer_address, self->peer_port,
                                             self->id));
 
@@ -1194,7 +1198,7 @@ mgw_session_set_dump (MgwSession  *self,
       return FALSE;
     }
   fprintf (file, "%s\r\n%u\r\n%s\r\n%s\r\nInput\r\n", self->peer_address,
-           self->peer_port, mgw_access_to_string (self->access), when);
+           self->peer_port, mgw_access_to_compat_string (self->access), when);
   g_clear_pointer (&self->dump, fclose);
   self->dump = file;
   return TRUE;

@@ -2,11 +2,12 @@
 /* mgw-redirect-policy.c: the allow-list of redirect targets.
  *
  * `allow` is a comma-separated list of entries `scheme:host` or
- * `scheme:host:port`: the scheme is ws, wss, telnet or *, the host a
+ * `scheme:host:port`: the scheme is ws, wss, telnet, tcp or *, the host a
  * glob (`*`, `?`) matched without regard to case against the target's
  * host name or address as written in the URI (an IPv6 address in
  * brackets, `[2001:db8::1]`), the port a number or *. A target without
- * a port has its scheme's (80, 443, 23). A target is allowed when an
+ * a port has its scheme's (80, 443, 23; tcp has none: such a target is
+ * refused). A target is allowed when an
  * entry matches it. A guarded host (loopback, link-local, unspecified:
  * services of this machine or its link, never meant for users) matches
  * only an entry that names it without a wildcard. Pure: no I/O, nothing kept between calls (a CONNECT
@@ -47,7 +48,8 @@ parse_entry (const char  *text,
     goto bad;
   e->scheme = g_ascii_strdown (text, colon - text);
   if (!g_str_equal (e->scheme, "ws") && !g_str_equal (e->scheme, "wss") &&
-      !g_str_equal (e->scheme, "telnet") && !g_str_equal (e->scheme, "*"))
+      !g_str_equal (e->scheme, "telnet") && !g_str_equal (e->scheme, "tcp") &&
+      !g_str_equal (e->scheme, "*"))
     goto bad;
   rest = colon + 1;
   if (*rest == '[')
@@ -83,7 +85,7 @@ parse_entry (const char  *text,
 bad:
   entry_clear (e);
   g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
-               "'%s' is not scheme:host or scheme:host:port (scheme ws, wss, telnet or *)",
+               "'%s' is not scheme:host or scheme:host:port (scheme ws, wss, telnet, tcp or *)",
                text);
   return FALSE;
 }
@@ -218,6 +220,13 @@ mgw_redirect_policy_allows (const char  *allow,
   }
   t.guarded = mgw_redirect_policy_is_guarded_host (host);
   t.port = mgw_uri_get_port (parsed);
+  if (t.port == 0)
+    {
+      g_free (t.host);
+      g_set_error (error, MGW_ERROR, MGW_ERROR_BAD_INPUT,
+                   "'%s' names no port, and its scheme has none of its own", uri);
+      return FALSE;
+    }
   allowed = each_entry (allow, target_matches, &t, &local);
   g_free (t.host);
   if (local != NULL)

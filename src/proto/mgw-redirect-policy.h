@@ -7,8 +7,8 @@
 
 G_BEGIN_DECLS
 
-/* ws, wss and telnet targets anywhere but on guarded hosts. */
-#define MGW_REDIRECT_ALLOW_DEFAULT "ws:*, wss:*, telnet:*"
+/* ws, wss, telnet and tcp (raw) targets anywhere but on guarded hosts. */
+#define MGW_REDIRECT_ALLOW_DEFAULT "ws:*, wss:*, telnet:*, tcp:*"
 
 gboolean mgw_redirect_policy_validate (const char  *allow,
                                        GError     **error);
