@@ -98,6 +98,9 @@ test_bad_files (void)
     { "[server]\nsubprotocols=[\"a b\"]\n", "not a valid subprotocol" },
     { "[session]\nqueue-limit=10\n", "minimum" },
     { "[timeouts]\nsession-max-telnet=1.5\n", "session-max-telnet" },
+    { "[redirect]\nreturn-keys='***' Somaire\n",
+      "[redirect] return-keys: \"'***' Somaire\": \"Somaire\" is not a key name" },
+    { "[redirect]\nreturn-keys=Sommaire; '*' SEP\n", "[redirect] return-keys: \"'*' SEP\"" },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -201,6 +204,27 @@ test_ping_and_port (void)
   g_assert_cmpint (port, ==, MGW_PORT_OFF);
   g_assert_false (mgw_value_parse_port ("65536", &port, &error));
   g_assert_error (error, MGW_ERROR, MGW_ERROR_CONFIG);
+}
+
+/* [redirect] return-keys: a list read as written (no GKeyFile escapes:
+ * \xNN is the parser's); empty is none, as is unset, but set. */
+static void
+test_return_keys (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MgwConfig) unset = load ("", &error);
+  g_autoptr(MgwConfig) two = load ("[redirect]\nreturn-keys= '***' Sommaire;\\x13\\x46 ; \n", &error);
+  g_autoptr(MgwConfig) none = load ("[redirect]\nreturn-keys=\n", &error);
+
+  g_assert_no_error (error);
+  g_assert_false (unset->has_return_keys);
+  g_assert_cmpuint (unset->return_keys.n, ==, 0);
+  g_assert_true (two->has_return_keys);
+  g_assert_cmpuint (two->return_keys.n, ==, 2);
+  g_assert_cmpmem (two->return_keys.bytes[0], two->return_keys.len[0], "***\x13\x46", 5);
+  g_assert_cmpmem (two->return_keys.bytes[1], two->return_keys.len[1], "\x13\x46", 2);
+  g_assert_true (none->has_return_keys);
+  g_assert_cmpuint (none->return_keys.n, ==, 0);
 }
 
 static void
@@ -319,5 +343,6 @@ main (int argc, char **argv)
   g_test_add_func ("/config/sample-file", test_sample_file);
   g_test_add_func ("/config/raw", test_raw);
   g_test_add_func ("/config/stream-servers", test_stream_servers);
+  g_test_add_func ("/config/return-keys", test_return_keys);
   return g_test_run ();
 }

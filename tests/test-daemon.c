@@ -369,6 +369,90 @@ test_fd_limit (void)
   fd_limit ();
 }
 
+/* moipgwd --demo sets [redirect] return-keys: '***' then Sommaire brings
+ * a user back from METEO to the demo Teletel as Connexion/Fin does,
+ * typed in pieces (Telnet writes, WebSocket messages), the SEP a moment
+ * before its code. */
+static void
+test_demo_return_keys (void)
+{
+  g_autoptr(MgwTestDaemon) d = daemon_spawn_no_dbus ("--demo", "--tcp", "0", "--ws", "0",
+                                                     "-i", "127.0.0.1", NULL);
+  g_autoptr(MgwTestTcp) tcp = NULL;
+  g_autoptr(MgwTestWs) ws = NULL;
+  g_autofree char *uri = NULL;
+  guint16 telnet_port = mgw_test_daemon_port (d, "Telnet");
+  guint16 ws_port = mgw_test_daemon_port (d, "WebSocket");
+
+  tcp = mgw_test_tcp_connect ("127.0.0.1", telnet_port);
+  mgw_test_tcp_wait_for (tcp, S ("\x1b\x39\x7b"));
+  /* Past the anti-garbage filter's first second. */
+  mgw_test_run_for (1100);
+  mgw_test_tcp_send (tcp, S ("meteo\r\n"));
+  mgw_test_tcp_wait_for (tcp, S ("Paris : ensoleill"));
+  g_byte_array_set_size (tcp->received, 0);
+  mgw_test_tcp_send (tcp, S ("**"));
+  mgw_test_tcp_send (tcp, S ("*"));
+  mgw_test_tcp_send (tcp, S ("\x13"));
+  mgw_test_run_for (300);
+  mgw_test_tcp_send (tcp, S ("F"));
+  mgw_test_tcp_wait_for (tcp, S ("service de d\x19\x42" "emonstration"));
+  g_assert_false (mgw_test_bytes_contain (tcp->received, S ("Au revoir")));
+
+  uri = g_strdup_printf ("ws://127.0.0.1:%u/", ws_port);
+  ws = mgw_test_ws_connect (uri, NULL);
+  g_assert_no_error (ws->error);
+  mgw_test_ws_wait_for (ws, S ("\x1b\x39\x7b"));
+  mgw_test_run_for (100);
+  mgw_test_ws_send (ws, SOUP_WEBSOCKET_DATA_TEXT, S ("METEO\x13\x41"));
+  mgw_test_ws_wait_for (ws, S ("Paris : ensoleill"));
+  g_byte_array_set_size (ws->received, 0);
+  mgw_test_ws_send (ws, SOUP_WEBSOCKET_DATA_TEXT, S ("*"));
+  mgw_test_ws_send (ws, SOUP_WEBSOCKET_DATA_TEXT, S ("**\x13\x46"));
+  mgw_test_ws_wait_for (ws, S ("service de d\x19\x42" "emonstration"));
+
+  g_subprocess_send_signal (d->process, SIGTERM);
+  mgw_test_daemon_wait_exit (d, MGW_TEST_TIMEOUT_MS);
+  g_assert_cmpint (g_subprocess_get_exit_status (d->process), ==, 0);
+}
+
+/* A bad [redirect] return-keys stops the start (exit status 2, one line
+ * naming the key and the mistake); on SIGHUP it is refused, the
+ * configuration in force kept and the daemon going on. */
+static void
+test_return_keys_config (void)
+{
+  g_autofree char *path = mgw_test_empty_config ();
+  g_autofree char *arg = g_strdup_printf ("--config=%s", path);
+  static const char bad[] = "[redirect]\nreturn-keys='***' Somaire\n";
+  static const char needle[] =
+    "[redirect] return-keys: \"'***' Somaire\": \"Somaire\" is not a key name";
+  MgwTestOutputWait refused = { NULL, "reload refused" };
+  g_autoptr(MgwTestDaemon) d = NULL;
+  g_autoptr(MgwTestDaemon) running = NULL;
+
+  g_assert_true (g_file_set_contents (path, bad, -1, NULL));
+  d = daemon_spawn_no_dbus (arg, NULL);
+  mgw_test_daemon_wait_exit (d, MGW_TEST_TIMEOUT_MS);
+  g_assert_cmpint (g_subprocess_get_exit_status (d->process), ==, 2);
+  if (strstr (d->err->str, needle) == NULL)
+    g_error ("no '%s' in:\n%s", needle, d->err->str);
+  g_unlink (path);
+
+  running = daemon_spawn_no_dbus ("--demo", "--tcp", "0", "--ws", "off", "-i", "127.0.0.1", NULL);
+  mgw_test_daemon_port (running, "Telnet");
+  g_assert_true (g_file_set_contents (running->config_file, bad, -1, NULL));
+  g_subprocess_send_signal (running->process, SIGHUP);
+  refused.d = running;
+  mgw_test_wait_until (mgw_test_daemon_output_has, &refused, MGW_TEST_TIMEOUT_MS, "the refused reload");
+  if (strstr (running->err->str, needle) == NULL)
+    g_error ("no '%s' in:\n%s", needle, running->err->str);
+  g_assert_false (running->exited);
+  g_subprocess_send_signal (running->process, SIGTERM);
+  mgw_test_daemon_wait_exit (running, MGW_TEST_TIMEOUT_MS);
+  g_assert_cmpint (g_subprocess_get_exit_status (running->process), ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -385,5 +469,7 @@ main (int argc, char **argv)
   g_test_add_func ("/daemon/sighup-profiles", test_sighup_profiles);
   g_test_add_func ("/daemon/kill-during-bans", test_kill_during_bans);
   g_test_add_func ("/daemon/fd-limit", test_fd_limit);
+  g_test_add_func ("/daemon/demo-return-keys", test_demo_return_keys);
+  g_test_add_func ("/daemon/return-keys-config", test_return_keys_config);
   return g_test_run ();
 }

@@ -99,6 +99,31 @@ test_partial_profiles (void)
   g_assert_cmpstrv (d->subprotocols, ((const char *[]) { "binary", "tty", NULL }));
 }
 
+/* "return-keys": the target's own sequences, an empty list turning them
+ * off; not set, the gateway's apply. */
+static void
+test_return_keys (void)
+{
+  g_autoptr(MgwProfiles) profiles = load (
+    "{ \"own.example\": { \"return-keys\": [\"'***' Sommaire\", \"Guide \\\\x2a\"] },\n"
+    "  \"off.example\": { \"return-keys\": [] },\n"
+    "  \"plain.example\": { \"ping\": 1 } }");
+  const MgwProfile *own = mgw_profiles_lookup (profiles, "ws://own.example/");
+  const MgwProfile *off = mgw_profiles_lookup (profiles, "ws://off.example/");
+  const MgwProfile *plain = mgw_profiles_lookup (profiles, "ws://plain.example/");
+
+  g_assert_nonnull (own);
+  g_assert_true (own->has_return_keys);
+  g_assert_cmpuint (own->return_keys.n, ==, 2);
+  g_assert_cmpmem (own->return_keys.bytes[0], own->return_keys.len[0], "***\x13\x46", 5);
+  g_assert_cmpmem (own->return_keys.bytes[1], own->return_keys.len[1], "\x13\x44*", 3);
+  g_assert_nonnull (off);
+  g_assert_true (off->has_return_keys);
+  g_assert_cmpuint (off->return_keys.n, ==, 0);
+  g_assert_nonnull (plain);
+  g_assert_false (plain->has_return_keys);
+}
+
 /* The exact URI wins over host:port, which wins over host; host names
  * are matched without regard to case. */
 static void
@@ -250,6 +275,14 @@ test_errors (void)
     { "{ \"h\": { \"connexion-fin\": \"maybe\" } }", "\"connexion-fin\"" },
     { "{ \"h\": { \"connexion-fin\": true } }", "\"connexion-fin\"" },
     { "{ \"h\": { \"connexion-fin\": null } }", "\"connexion-fin\"" },
+    { "{ \"h\": { \"return-keys\": \"Sommaire\" } }", "\"return-keys\" is not a list" },
+    { "{ \"h\": { \"return-keys\": null } }", "\"return-keys\" is not a list" },
+    { "{ \"h\": { \"return-keys\": [1] } }", "\"return-keys\" holds something" },
+    { "{ \"h\": { \"return-keys\": [\"Sommaire\", [\"Envoi\"]] } }", "\"return-keys\" holds" },
+    { "{ \"h\": { \"return-keys\": [\"*** Sommaire\"] } }",
+      "profile 'h': \"return-keys\": \"*** Sommaire\": \"***\" is not a key name" },
+    { "{ \"h\": { \"return-keys\": [\"Sommaire; Envoi\"] } }", "';' only separates" },
+    { "{ \"h\": { \"return-keys\": [\"\"] } }", "an empty sequence" },
     /* One bad profile after good ones spoils the whole file. */
     { "{ \"good.example\": { \"ping\": 1 }, \"bad\": { \"ping\": -1 } }", "profile 'bad'" },
   };
@@ -447,6 +480,7 @@ main (int argc, char **argv)
   g_test_add_func ("/profiles/file/missing", test_load_file_missing);
   g_test_add_func ("/profiles/file/bad-content", test_load_file_bad_content);
   g_test_add_func ("/profiles/file/unreadable", test_load_file_unreadable);
+  g_test_add_func ("/profiles/return-keys", test_return_keys);
   g_test_add_func ("/profiles/file/empty", test_load_file_empty);
   return g_test_run ();
 }

@@ -2,8 +2,9 @@
 /* test-redirect.c: the Teletel handshake end to end (docs/protocol.md,
  * Command channel; Redirection and the return): the
  * command channel's messages in order, ENQROM identification, redirection
- * to ws:// and telnet:// targets, Connexion/Fin, every way a redirection
- * ends, the two known bugs of the original, a flapping command channel.
+ * to ws:// and telnet:// targets, Connexion/Fin and the return sequences,
+ * every way a redirection ends, the two known bugs of the original, a
+ * flapping command channel.
  *
  * The Teletel stub is two scripted libsoup servers recording every frame:
  * the default server and the command channel. */
@@ -12,6 +13,7 @@
 #include "mgw-demo.h"
 #include "mgw-gateway.h"
 #include "mgw-redirect-policy.h"
+#include "mgw-return-keys.h"
 #include "mgw-test-util.h"
 
 #include <glib/gstdio.h>
@@ -873,6 +875,69 @@ test_demo (Fixture *f, gconstpointer data)
   user_wait_for (u, S ("z"));
 }
 
+/* [redirect] return-keys: '***' then Sommaire, as MiniPavi's users know
+ * it, brings the user back like Connexion/Fin (UserRequestedClose, then
+ * UserRedirectEnded), cut across writes or WebSocket messages and typed
+ * slowly; the target never sees it, a beginning that is not it reaches
+ * the target intact, what follows it goes to Teletel. */
+static void
+test_return_keys (Fixture *f, gconstpointer data)
+{
+  MgwAccess access = GPOINTER_TO_INT (data);
+  g_autoptr(User) u = NULL;
+  g_autofree char *frames = NULL;
+  g_autofree char *expected = NULL;
+  MgwTestPeer *teletel, *target;
+  MgwSession *s;
+
+  g_assert_true (mgw_return_keys_parse (&f->config->return_keys, "'***' Sommaire", NULL));
+  f->config->has_return_keys = TRUE;
+  start (f);
+  u = user_new (f, access);
+  s = session (f, 0);
+  teletel = mgw_test_server_wait_peer (f->teletel, 0);
+  /* On Teletel, the sequence is keys for it. */
+  user_send (u, S ("***\x13\x46"));
+  mgw_test_peer_wait_for (teletel, S ("***\x13\x46"));
+
+  send_connect (f, 0, f->target->uri);
+  expect (f, "UserRedirected,,,0,42");
+  target = mgw_test_server_wait_peer (f->target, 0);
+  wait_state (f, 0, MGW_SESSION_REDIRECTED);
+
+  /* Not the sequence: two stars and a letter, at once. */
+  user_send (u, S ("**x"));
+  mgw_test_peer_wait_for (target, S ("**x"));
+
+  /* The sequence, in four pieces, the last after a pause shorter than
+   * the 2 s hold, keys before and after it. */
+  user_send (u, S ("ab*"));
+  user_send (u, S ("*"));
+  user_send (u, S ("*\x13"));
+  mgw_test_run_for (500);
+  g_assert_cmpint (mgw_session_get_state (s), ==, MGW_SESSION_REDIRECTED);
+  user_send (u, S ("\x46" "cd"));
+  expect (f, "UserRequestedClose,,,0,42");
+  expect (f, "UserRedirectEnded,,,0,42");
+  mgw_test_peer_wait_closed (target);
+  wait_state (f, 0, MGW_SESSION_TELETEL);
+  mgw_test_peer_wait_for (teletel, S ("***\x13\x46" "cd"));
+  g_assert_cmpmem (target->received->data, target->received->len, "**xab", 5);
+  user_send (u, S ("back"));
+  mgw_test_peer_wait_for (teletel, S ("***\x13\x46" "cdback"));
+
+  frames = mgw_test_server_frames (f->command);
+  expected = g_strdup_printf ("%s,127.0.0.1,%u,0\n"
+                              "UserGotCommand,,,0,PID=0,42,CONNECT,%s,None,[]\n"
+                              "UserRedirecting,,,0,42\n"
+                              "UserRedirected,,,0,42\n"
+                              "UserRequestedClose,,,0,42\n"
+                              "UserRedirectEnded,,,0,42\n",
+                              access == MGW_ACCESS_TELNET ? "NewTelnetUser" : "NewWsUser",
+                              mgw_session_get_peer_port (s), f->target->uri);
+  g_assert_cmpstr (frames, ==, expected);
+}
+
 #define ADD(path, func, data) \
   g_test_add (path, Fixture, data, setup, func, teardown)
 
@@ -898,5 +963,7 @@ main (int argc, char **argv)
   ADD ("/redirect/demo", test_demo, NULL);
   ADD ("/redirect/wss/untrusted", test_wss, GINT_TO_POINTER (FALSE));
   ADD ("/redirect/wss/trusted", test_wss, GINT_TO_POINTER (TRUE));
+  ADD ("/redirect/return-keys/telnet", test_return_keys, GINT_TO_POINTER (MGW_ACCESS_TELNET));
+  ADD ("/redirect/return-keys/ws", test_return_keys, GINT_TO_POINTER (MGW_ACCESS_WS));
   return g_test_run ();
 }

@@ -12,6 +12,7 @@
 #include "mgw-error.h"
 #include "mgw-minitel.h"
 #include "mgw-poller.h"
+#include "mgw-return-keys.h"
 #include "mgw-session.h"
 
 #include <string.h>
@@ -776,6 +777,225 @@ test_server_closes (Fixture *f, gconstpointer data)
     }
 }
 
+/* The gateway's return sequences ([redirect] return-keys). */
+static void
+set_return_keys (Fixture    *f,
+                 const char *text)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (mgw_return_keys_parse (&f->config->return_keys, text, &error));
+  g_assert_no_error (error);
+  f->config->has_return_keys = TRUE;
+}
+
+/* '***' then Sommaire, with keys before and after, cut into one, two or
+ * three reads at every byte boundary: the user is back on Teletel, the
+ * sequence goes to no one, what precedes it to the target, what follows
+ * it to Teletel. */
+static void
+test_return_keys_split (Fixture *f, gconstpointer data)
+{
+  static const guint8 keys[] = { 'a', 'b', '*', '*', '*', 0x13, 0x46, 'c', 'd' };
+
+  for (gsize a = 0; a <= sizeof keys; a++)
+    for (gsize b = a; b <= sizeof keys; b++)
+      {
+        Fixture g = { 0 };
+        gsize cuts[] = { 0, a, b, sizeof keys };
+
+        g_test_message ("reads cut at %" G_GSIZE_FORMAT " and %" G_GSIZE_FORMAT, a, b);
+        setup (&g, data);
+        set_return_keys (&g, "'***' Sommaire");
+        start_on_teletel (&g);
+        redirected_to (&g, "ws://meteo.example/");
+        for (gsize i = 0; i + 1 < G_N_ELEMENTS (cuts); i++)
+          if (cuts[i + 1] > cuts[i])
+            mgw_link_emit_received (MGW_LINK (g.user), keys + cuts[i], cuts[i + 1] - cuts[i]);
+        g_assert_cmpint (mgw_session_get_state (g.session), ==, MGW_SESSION_TELETEL);
+        g_assert_cmpmem (target (&g, 0)->sent->data, target (&g, 0)->sent->len, "ab", 2);
+        g_assert_cmpmem (server (&g)->sent->data, server (&g)->sent->len, "cd", 2);
+        g_assert_cmpint (mgw_link_get_state (MGW_LINK (target (&g, 0))), >=, MGW_LINK_CLOSING);
+        teardown (&g, data);
+      }
+}
+
+/* Typed by hand: each key within 2 s of the one before (SEP and its
+ * code too), the sequence is seen, and nothing reached the target
+ * meanwhile. A longer pause: the stars held reach the target, in order,
+ * and what is typed afterwards is no sequence. */
+static void
+test_return_keys_typed (Fixture *f, gconstpointer data)
+{
+  static const guint8 keys[] = { '*', '*', '*', 0x13, 0x46 };
+
+  set_return_keys (f, "'***' Sommaire");
+  start_on_teletel (f);
+  redirected_to (f, "ws://meteo.example/");
+  for (gsize i = 0; i < sizeof keys; i++)
+    {
+      if (i > 0)
+        advance (1.9);
+      g_assert_cmpint (mgw_session_get_state (f->session), ==, MGW_SESSION_REDIRECTED);
+      mgw_link_emit_received (MGW_LINK (f->user), keys + i, 1);
+      g_assert_cmpuint (target (f, 0)->sent->len, ==, 0);
+    }
+  g_assert_cmpint (mgw_session_get_state (f->session), ==, MGW_SESSION_TELETEL);
+  g_assert_cmpuint (server (f)->sent->len, ==, 0);
+
+  redirected_to (f, "ws://meteo.example/");
+  mgw_link_emit_received (MGW_LINK (f->user), S ("**"));
+  advance (1.9);
+  g_assert_cmpuint (target (f, 1)->sent->len, ==, 0);
+  advance (0.2);
+  g_assert_cmpmem (target (f, 1)->sent->data, target (f, 1)->sent->len, "**", 2);
+  mgw_link_emit_received (MGW_LINK (f->user), S ("*"));
+  mgw_link_emit_received (MGW_LINK (f->user), S ("\x13"));
+  mgw_link_emit_received (MGW_LINK (f->user), S ("\x46"));
+  g_assert_cmpint (mgw_session_get_state (f->session), ==, MGW_SESSION_REDIRECTED);
+  g_assert_cmpmem (target (f, 1)->sent->data, target (f, 1)->sent->len, "***\x13\x46", 5);
+  g_assert_cmpuint (server (f)->sent->len, ==, 0);
+}
+
+/* What begins the sequence and turns out not to be it reaches the target
+ * intact and in order, as soon as it is known: a letter after two stars,
+ * a star too many, Envoi after the stars (SEP A, one message), Sommaire
+ * alone. */
+static void
+test_return_keys_not_it (Fixture *f, gconstpointer data)
+{
+  set_return_keys (f, "'***' Sommaire");
+  start_on_teletel (f);
+  redirected_to (f, "ws://meteo.example/");
+  mgw_link_emit_received (MGW_LINK (f->user), S ("**x"));
+  g_assert_cmpmem (target (f, 0)->sent->data, target (f, 0)->sent->len, "**x", 3);
+  mgw_link_emit_received (MGW_LINK (f->user), S ("****"));
+  g_assert_cmpmem (target (f, 0)->sent->data, target (f, 0)->sent->len, "**x*", 4);
+  mgw_link_emit_received (MGW_LINK (f->user), S ("\x13"));
+  mgw_link_emit_received (MGW_LINK (f->user), S ("\x41"));
+  g_assert_cmpmem (target (f, 0)->sent->data, target (f, 0)->sent->len, "**x****\x13\x41", 9);
+  mgw_link_emit_received (MGW_LINK (f->user), S ("\x13\x46"));
+  g_assert_cmpmem (target (f, 0)->sent->data, target (f, 0)->sent->len,
+                   "**x****\x13\x41\x13\x46", 11);
+  g_assert_cmpint (mgw_session_get_state (f->session), ==, MGW_SESSION_REDIRECTED);
+  g_assert_cmpuint (server (f)->sent->len, ==, 0);
+  advance (5);
+  g_assert_cmpuint (target (f, 0)->sent->len, ==, 11);
+}
+
+/* On the default server the sequence is keys like any: to Teletel as
+ * typed, at once. */
+static void
+test_return_keys_teletel (Fixture *f, gconstpointer data)
+{
+  set_return_keys (f, "'***' Sommaire");
+  start_on_teletel (f);
+  mgw_link_emit_received (MGW_LINK (f->user), S ("***"));
+  g_assert_cmpmem (server (f)->sent->data, server (f)->sent->len, "***", 3);
+  mgw_link_emit_received (MGW_LINK (f->user), S ("\x13\x46"));
+  g_assert_cmpmem (server (f)->sent->data, server (f)->sent->len, "***\x13\x46", 5);
+  g_assert_cmpint (mgw_session_get_state (f->session), ==, MGW_SESSION_TELETEL);
+}
+
+/* A target's profile: an empty list turns the return sequences off for
+ * it (Connexion/Fin still works), a list of its own replaces the
+ * gateway's, none keeps the gateway's. */
+static void
+test_return_keys_profile (Fixture *f, gconstpointer data)
+{
+  MgwProfile off = { .has_return_keys = TRUE };
+  MgwProfile own = { .has_return_keys = TRUE };
+  MgwProfile other = { .has_ping = TRUE, .ping = 5 };
+
+  g_assert_true (mgw_return_keys_parse (&own.return_keys, "'##'", NULL));
+  set_return_keys (f, "'***' Sommaire");
+  start_on_teletel (f);
+
+  redirect_with (f, "ws://off.example/", "None,[]", &off);
+  mgw_link_emit_opened (MGW_LINK (target (f, 0)));
+  mgw_link_emit_received (MGW_LINK (f->user), S ("***\x13\x46"));
+  g_assert_cmpint (mgw_session_get_state (f->session), ==, MGW_SESSION_REDIRECTED);
+  g_assert_cmpmem (target (f, 0)->sent->data, target (f, 0)->sent->len, "***\x13\x46", 5);
+  mgw_link_emit_received (MGW_LINK (f->user), S ("\x13\x49"));
+  g_assert_cmpint (mgw_session_get_state (f->session), ==, MGW_SESSION_TELETEL);
+
+  redirect_with (f, "ws://own.example/", "None,[]", &own);
+  mgw_link_emit_opened (MGW_LINK (target (f, 1)));
+  mgw_link_emit_received (MGW_LINK (f->user), S ("***\x13\x46"));
+  g_assert_cmpint (mgw_session_get_state (f->session), ==, MGW_SESSION_REDIRECTED);
+  mgw_link_emit_received (MGW_LINK (f->user), S ("x#"));
+  mgw_link_emit_received (MGW_LINK (f->user), S ("#y"));
+  g_assert_cmpint (mgw_session_get_state (f->session), ==, MGW_SESSION_TELETEL);
+  g_assert_cmpmem (target (f, 1)->sent->data, target (f, 1)->sent->len, "***\x13\x46x", 6);
+  g_assert_cmpmem (server (f)->sent->data, server (f)->sent->len, "y", 1);
+
+  redirect_with (f, "ws://other.example/", "None,[]", &other);
+  mgw_link_emit_opened (MGW_LINK (target (f, 2)));
+  mgw_link_emit_received (MGW_LINK (f->user), S ("##***\x13\x46"));
+  g_assert_cmpint (mgw_session_get_state (f->session), ==, MGW_SESSION_TELETEL);
+  g_assert_cmpmem (target (f, 2)->sent->data, target (f, 2)->sent->len, "##", 2);
+}
+
+/* Connexion/Fin before a sequence completes wins: the user is back at
+ * the key; what came before it goes to the target, what follows it (the
+ * stars held, a whole sequence) to Teletel as typed. */
+static void
+test_return_keys_fin (Fixture *f, gconstpointer data)
+{
+  set_return_keys (f, "'***' Sommaire");
+  start_on_teletel (f);
+
+  redirected_to (f, "ws://meteo.example/");
+  mgw_link_emit_received (MGW_LINK (f->user), S ("a**"));
+  mgw_link_emit_received (MGW_LINK (f->user), S ("\x13\x49" "b"));
+  g_assert_cmpint (mgw_session_get_state (f->session), ==, MGW_SESSION_TELETEL);
+  g_assert_cmpmem (target (f, 0)->sent->data, target (f, 0)->sent->len, "a**", 3);
+  g_assert_cmpmem (server (f)->sent->data, server (f)->sent->len, "b", 1);
+
+  redirected_to (f, "ws://meteo.example/");
+  mgw_link_emit_received (MGW_LINK (f->user), S ("***\x13"));
+  mgw_link_emit_received (MGW_LINK (f->user), S ("\x49"));
+  g_assert_cmpint (mgw_session_get_state (f->session), ==, MGW_SESSION_TELETEL);
+  g_assert_cmpmem (target (f, 1)->sent->data, target (f, 1)->sent->len, "***", 3);
+
+  redirected_to (f, "ws://meteo.example/");
+  mgw_link_emit_received (MGW_LINK (f->user), S ("\x13\x49" "***\x13\x46" "z"));
+  g_assert_cmpint (mgw_session_get_state (f->session), ==, MGW_SESSION_TELETEL);
+  g_assert_cmpuint (target (f, 2)->sent->len, ==, 0);
+  g_assert_cmpmem (server (f)->sent->data, server (f)->sent->len, "b***\x13\x46z", 7);
+}
+
+/* The target closes while the beginning of a sequence is held: those
+ * bytes go on to Teletel, nothing lost, nothing later. The user leaving
+ * while one is held ends the session as ever, the held bytes going to
+ * no one. */
+static void
+test_return_keys_ends (Fixture *f, gconstpointer data)
+{
+  set_return_keys (f, "'***' Sommaire");
+  start_on_teletel (f);
+  redirected_to (f, "ws://meteo.example/");
+  mgw_link_emit_received (MGW_LINK (f->user), S ("x**"));
+  g_assert_cmpmem (target (f, 0)->sent->data, target (f, 0)->sent->len, "x", 1);
+  mgw_link_close (MGW_LINK (target (f, 0)), FALSE);
+  g_assert_cmpint (mgw_session_get_state (f->session), ==, MGW_SESSION_TELETEL);
+  g_assert_cmpmem (server (f)->sent->data, server (f)->sent->len, "**", 2);
+  advance (5);
+  g_assert_cmpuint (server (f)->sent->len, ==, 2);
+
+  redirected_to (f, "ws://meteo.example/");
+  mgw_link_emit_received (MGW_LINK (f->user), S ("**"));
+  mgw_link_close (MGW_LINK (f->user), FALSE);
+  g_assert_cmpint (mgw_session_get_state (f->session), >=, MGW_SESSION_CLOSING);
+  g_assert_true (mgw_session_get_user_left (f->session));
+  g_assert_cmpint (mgw_link_get_state (MGW_LINK (target (f, 1))), >=, MGW_LINK_CLOSING);
+  g_assert_cmpint (mgw_link_get_state (MGW_LINK (server (f))), >=, MGW_LINK_CLOSING);
+  g_assert_cmpuint (target (f, 1)->sent->len, ==, 0);
+  g_assert_cmpuint (server (f)->sent->len, ==, 2);
+  advance (5);
+  g_assert_cmpuint (server (f)->sent->len, ==, 2);
+}
+
 #define ADD_AS(path, access, func) \
   g_test_add ("/session/" path, Fixture, GINT_TO_POINTER (access), setup, func, teardown)
 #define ADD(path, func) ADD_AS (path, MGW_ACCESS_TELNET, func)
@@ -810,5 +1030,12 @@ main (int argc, char **argv)
   ADD_AS ("raw-user", MGW_ACCESS_RAW, test_raw_user);
   ADD_AS ("raw-user/telnet-rules", MGW_ACCESS_RAW, test_telnet_rules);
   ADD_AS ("raw-user/untrusted-proxy", MGW_ACCESS_RAW, test_untrusted_proxy);
+  ADD ("return-keys/split", test_return_keys_split);
+  ADD ("return-keys/typed", test_return_keys_typed);
+  ADD ("return-keys/not-it", test_return_keys_not_it);
+  ADD ("return-keys/teletel", test_return_keys_teletel);
+  ADD ("return-keys/profile", test_return_keys_profile);
+  ADD ("return-keys/fin", test_return_keys_fin);
+  ADD ("return-keys/ends", test_return_keys_ends);
   return g_test_run ();
 }

@@ -86,7 +86,8 @@ set_str (char       **field,
 }
 
 /* The demo as the default server, its METEO service a redirect target:
- * on loopback, so the allow-list must name it. */
+ * on loopback, so the allow-list must name it. Unless the file names its
+ * own return sequences, '***' then Sommaire brings the user back too. */
 static void
 use_demo (MgwConfig *config,
           MgwDemo   *demo)
@@ -100,6 +101,12 @@ use_demo (MgwConfig *config,
   set_str (&config->server_uri, mgw_demo_get_uri (demo));
   set_str (&config->command_uri, mgw_demo_get_command_uri (demo));
   set_str (&config->redirect_allow, allow);
+  if (!config->has_return_keys)
+    {
+      if (!mgw_return_keys_parse (&config->return_keys, MGW_DEMO_RETURN_KEYS, NULL))
+        g_assert_not_reached ();
+      config->has_return_keys = TRUE;
+    }
 }
 
 static gboolean

@@ -210,6 +210,7 @@ typedef enum {
   KEY_PREFIXES,     /* addresses or CIDR prefixes */
   KEY_UINT,
   KEY_HTTP_HEADER,  /* x-forwarded-for or forwarded */
+  KEY_RETURN_KEYS,  /* a list of return sequences */
 } KeyType;
 
 typedef struct
@@ -290,6 +291,7 @@ static const KeyDef keys[] = {
   { "teletel", "grace", KEY_FRACTION_MS, F (teletel_grace_ms), TRUE },
   { "teletel", "unit", KEY_STRING, F (teletel_unit), TRUE },
   { "listen", "raw-port", KEY_PORT, F (raw_port), TRUE },
+  { "redirect", "return-keys", KEY_RETURN_KEYS, F (return_keys) },
 };
 
 #undef F
@@ -363,6 +365,7 @@ same_value (const KeyDef    *def,
     case KEY_SUBPROTOCOLS:
     case KEY_TELNET_START:
     case KEY_HTTP_HEADER:
+    case KEY_RETURN_KEYS:
     default:
       g_assert_not_reached ();   /* no such key is read at start only */
     }
@@ -556,6 +559,16 @@ apply_key (MgwConfig     *config,
       }
     case KEY_TELNET_START:
       return parse_telnet_start (value, field, error);
+    case KEY_RETURN_KEYS:
+      {
+        MgwReturnKeys list;
+
+        if (!mgw_return_keys_parse (&list, value, error))
+          return FALSE;
+        *(MgwReturnKeys *) field = list;
+        config->has_return_keys = TRUE;
+        return TRUE;
+      }
     case KEY_STRING:
     default:
       g_assert_not_reached ();

@@ -5,6 +5,7 @@
 
 #include <glib.h>
 
+#include "mgw-return-keys.h"
 #include "mgw-telnet-codec.h"
 #include "mgw-values.h"
 
@@ -110,6 +111,10 @@ typedef struct
   char           *teletel_command;    /* process: a command line; NULL or "": the remembered one */
   guint           teletel_grace_ms;   /* process: SIGTERM to SIGKILL */
   char           *teletel_unit;       /* systemd: the unit, required */
+  /* [redirect] return-keys: sequences that end a redirection as
+   * Connexion/Fin does (mgw-return-keys.c) */
+  gboolean        has_return_keys;    /* FALSE: not set, none (--demo sets its own) */
+  MgwReturnKeys   return_keys;
 } MgwConfig;
 
 MgwConfig *mgw_config_new_default  (void);

@@ -14,7 +14,9 @@
  *             sends after ENQROM, sends CONNECT, and redraws its page on
  *             UserRedirectEnded
  *   /meteo    the second service, a weather page that echoes keys; the
- *             user comes back with Connexion/Fin, caught by the gateway
+ *             user comes back with Connexion/Fin, or *** then Sommaire
+ *             (MGW_DEMO_RETURN_KEYS, which moipgwd --demo sets), caught by
+ *             the gateway
  *
  * Any other path is refused with 404. */
 #include "config.h"
@@ -109,7 +111,9 @@ static const char service_page[] =
   "\x1f\x49\x43" "\x1b\x43"
   "Vous \x19\x41" "etes sur un second service."
   "\x1f\x4a\x43" "\x1b\x43"
-  "Connexion/Fin (Ctrl-S puis I) : retour."
+  "Connexion/Fin (Ctrl-S puis I) : retour,"
+  "\x1f\x4b\x43" "\x1b\x43"
+  "ou *** puis Sommaire (Ctrl-S puis F)."
   "\x1f\x4d\x41" "\x11";
 
 static const guint8 enqrom[] = { 0x1b, 0x39, 0x7b };

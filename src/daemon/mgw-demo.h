@@ -19,6 +19,9 @@ const char *mgw_demo_get_command_uri  (MgwDemo  *self);
 /* The second service, reached by redirection ("METEO"). */
 const char *mgw_demo_get_service_uri  (MgwDemo  *self);
 GBytes     *mgw_demo_get_page         (void);
+/* What --demo sets as [redirect] return-keys when the file sets none:
+ * MiniPavi's way back, '***' then Sommaire, besides Connexion/Fin. */
+#define MGW_DEMO_RETURN_KEYS "'***' Sommaire"
 GBytes     *mgw_demo_get_service_page (void);
 
 G_END_DECLS

@@ -7,7 +7,8 @@
  * trailing SEP until its key code arrives), applies back-pressure between
  * the queues, watches the timeouts (docs/protocol.md, Timeouts),
  * identifies the user to Teletel on the first ENQROM, follows Teletel's
- * redirections (docs/protocol.md, Redirection and the return)
+ * redirections (docs/protocol.md, Redirection and the return), brings
+ * the user back on Connexion/Fin or a return sequence
  * and tells the user on the status line why something ends.
  *
  *   CONNECTING ─▶ TELETEL ─▶ REDIRECTING ─▶ REDIRECTED
@@ -26,6 +27,7 @@
 #include "mgw-minitel.h"
 #include "mgw-poller.h"
 #include "mgw-proxy.h"
+#include "mgw-return-keys.h"
 #include "mgw-throttle.h"
 
 #include <glib/gi18n.h>
@@ -72,6 +74,8 @@ struct _MgwSession
   char            *server_session;
   char            *target_uri;
   MgwFinHandling   fin;
+  MgwKeyMatcher    keys;             /* the return sequences, while redirected */
+  MgwTimer         keys_timeout;     /* how long a beginning of one is held */
   guint            redirections;
   guint64          target_base_in;   /* user link counters at its start */
   guint64          target_base_out;
@@ -259,6 +263,7 @@ maybe_finish (MgwSession *self)
 
   mgw_timer_stop (&self->timeout);
   mgw_timer_stop (&self->sep_timeout);
+  mgw_timer_stop (&self->keys_timeout);
   session_log (self, G_LOG_LEVEL_MESSAGE,
                "ended after %.1f s: %s; %" G_GUINT64_FORMAT " bytes from the user, %"
                G_GUINT64_FORMAT " to the user, %u redirections",
@@ -295,11 +300,18 @@ end_redirection (MgwSession *self,
                  const char *why,
                  const char *status)
 {
+  g_autoptr(GByteArray) held = NULL;
+
   if (self->state != MGW_SESSION_REDIRECTING && self->state != MGW_SESSION_REDIRECTED)
     return;
 
   session_log (self, G_LOG_LEVEL_MESSAGE, "redirection to '%s' ended: %s",
                self->target_uri, why);
+  /* The beginning of a return sequence that the end interrupts was
+   * typed, not a sequence after all: it goes on to Teletel. */
+  held = g_byte_array_new ();
+  mgw_key_matcher_flush (&self->keys, held);
+  mgw_timer_stop (&self->keys_timeout);
   drop_target (self);
   mgw_link_drop_queue (self->user);
   tell_teletel_event (self, "UserRedirectEnded", self->server_session);
@@ -309,6 +321,8 @@ end_redirection (MgwSession *self,
   set_state (self, MGW_SESSION_TELETEL);
   if (status != NULL && mgw_link_get_state (self->user) == MGW_LINK_OPEN)
     send_status (self, status);
+  if (held->len > 0 && self->server != NULL)
+    mgw_link_send_data (self->server, held->data, held->len);
 }
 
 static void arm_timeout (MgwSession *self);
@@ -326,11 +340,13 @@ mgw_session_end (MgwSession *self,
 
   g_object_ref (self);
   set_reason (self, status ? status : "closed");
+  mgw_key_matcher_reset (&self->keys);   /* what it held goes nowhere now */
   if (self->state == MGW_SESSION_REDIRECTING || self->state == MGW_SESSION_REDIRECTED)
     end_redirection (self, self->end_reason, NULL);
   set_state (self, MGW_SESSION_CLOSING);
   mgw_timer_stop (&self->timeout);
   mgw_timer_stop (&self->sep_timeout);
+  mgw_timer_stop (&self->keys_timeout);
   tell_teletel (self, mgw_command_user_gone (self->id));
   if (status != NULL && mgw_link_get_state (self->user) == MGW_LINK_OPEN)
     send_status (self, status);
@@ -473,6 +489,120 @@ send_upstream (MgwSession   *self,
     mgw_link_send_data (self->server, data, len);
 }
 
+/* How long the user's keys may wait while redirected: a SEP for its
+ * code (Connexion/Fin typed by hand on an emulator, Ctrl-S then I), the
+ * beginning of a return sequence for its next byte. */
+static guint
+redirected_hold_ms (MgwSession *self)
+{
+  return MAX (self->config->sep_hold_ms, SEP_HOLD_REDIRECTED_MS);
+}
+
+/* The user asked to go back (Connexion/Fin, a return sequence):
+ * UserRequestedClose, then the redirection ends. */
+static void
+user_returns (MgwSession *self,
+              const char *what)
+{
+  g_autofree char *why = g_strdup_printf ("%s pressed", what);
+
+  session_log (self, G_LOG_LEVEL_MESSAGE, "%s: back to Teletel", what);
+  tell_teletel_event (self, "UserRequestedClose", self->server_session);
+  end_redirection (self, why, NULL);
+  arm_timeout (self);
+}
+
+/* The user's bytes for the target, in order, the return sequences
+ * already looked for. Connexion/Fin among them ends the redirection,
+ * unless the target's profile wants the key: the key goes to no one,
+ * what follows it to Teletel, and after that what the matcher held. TRUE
+ * when the user is back. */
+static gboolean
+to_target (MgwSession   *self,
+           const guint8 *data,
+           gsize         len)
+{
+  g_autoptr(GByteArray) held = NULL;
+  gssize fin;
+
+  if (self->fin != MGW_FIN_GATEWAY || (fin = mgw_minitel_find_connexion_fin (data, len)) < 0)
+    {
+      send_upstream (self, data, len);
+      return FALSE;
+    }
+  send_upstream (self, data, fin);
+  held = g_byte_array_new ();
+  mgw_key_matcher_flush (&self->keys, held);
+  user_returns (self, "Connexion/Fin");
+  if (self->state == MGW_SESSION_TELETEL)
+    {
+      send_upstream (self, data + fin + 2, len - fin - 2);
+      send_upstream (self, held->data, held->len);
+    }
+  return TRUE;
+}
+
+/* The user's bytes, the SEP rule applied: to the default server; while
+ * redirected to the target, through the return sequences' matcher and
+ * the Connexion/Fin scan. A sequence completed goes to no one: what came
+ * before it to the target, what follows it to Teletel. */
+static void
+relay_user (MgwSession   *self,
+            const guint8 *data,
+            gsize         len)
+{
+  g_autoptr(GByteArray) out = NULL;
+  g_autofree char *name = NULL;
+  gsize consumed = 0;
+  int which;
+
+  if (!redirected (self))
+    {
+      send_upstream (self, data, len);
+      return;
+    }
+  if (!mgw_key_matcher_is_active (&self->keys))
+    {
+      to_target (self, data, len);
+      return;
+    }
+  out = g_byte_array_new ();
+  which = mgw_key_matcher_feed (&self->keys, data, len, out, &consumed);
+  if (to_target (self, out->data, out->len))
+    {
+      /* Connexion/Fin came first: the sequence and what follows it
+       * are keys for Teletel. */
+      if (which >= 0 && self->state == MGW_SESSION_TELETEL)
+        {
+          send_upstream (self, self->keys.keys.bytes[which], self->keys.keys.len[which]);
+          send_upstream (self, data + consumed, len - consumed);
+        }
+      return;
+    }
+  if (which < 0)
+    return;
+  name = mgw_return_keys_describe (&self->keys.keys, which);
+  {
+    g_autofree char *what = g_strdup_printf ("return sequence %s", name);
+    user_returns (self, what);
+  }
+  if (self->state == MGW_SESSION_TELETEL)
+    send_upstream (self, data + consumed, len - consumed);
+}
+
+/* The matcher's timer: running while it holds the beginning of a
+ * sequence; `restart`: the user typed, the sequence's next byte has its
+ * time again. */
+static void
+hold_keys (MgwSession *self,
+           gboolean    restart)
+{
+  if (mgw_key_matcher_get_held (&self->keys) == 0 || self->state >= MGW_SESSION_CLOSING)
+    mgw_timer_stop (&self->keys_timeout);
+  else if (restart || !mgw_timer_is_active (&self->keys_timeout))
+    mgw_timer_start (&self->keys_timeout, redirected_hold_ms (self));
+}
+
 static void
 sep_timeout_cb (gpointer user_data)
 {
@@ -482,8 +612,29 @@ sep_timeout_cb (gpointer user_data)
   if (self->sep_held)
     {
       self->sep_held = FALSE;
-      send_upstream (self, &sep, 1);
+      g_object_ref (self);
+      relay_user (self, &sep, 1);
+      hold_keys (self, FALSE);
+      g_object_unref (self);
     }
+}
+
+/* No next byte in time: what the matcher held was not a sequence. */
+static void
+keys_timeout_cb (gpointer user_data)
+{
+  MgwSession *self = user_data;
+  g_autoptr(GByteArray) held = g_byte_array_new ();
+
+  mgw_key_matcher_flush (&self->keys, held);
+  if (held->len == 0)
+    return;
+  g_object_ref (self);
+  if (redirected (self))
+    to_target (self, held->data, held->len);
+  else
+    send_upstream (self, held->data, held->len);
+  g_object_unref (self);
 }
 
 static void
@@ -581,7 +732,6 @@ user_received_cb (MgwLink      *link,
                   MgwSession   *self)
 {
   g_autofree guint8 *joined = NULL;
-  gssize fin;
 
   if (self->state >= MGW_SESSION_CLOSING)
     return;
@@ -608,31 +758,16 @@ user_received_cb (MgwLink      *link,
     {
       /* Redirected, the key may be Connexion/Fin typed by hand on an
        * emulator (Ctrl-S, then I): wait longer for its code. */
-      guint hold = redirected (self) ? MAX (self->config->sep_hold_ms, SEP_HOLD_REDIRECTED_MS)
-                                     : self->config->sep_hold_ms;
+      guint hold = redirected (self) ? redirected_hold_ms (self) : self->config->sep_hold_ms;
       self->sep_held = TRUE;
       mgw_timer_start (&self->sep_timeout, hold);
       len--;
     }
 
-  /* Connexion/Fin while redirected ends the redirection, unless the
-   * target's profile wants the key. It goes to no one. */
-  if (redirected (self) && self->fin == MGW_FIN_GATEWAY &&
-      (fin = mgw_minitel_find_connexion_fin (data, len)) >= 0)
-    {
-      g_object_ref (self);
-      send_upstream (self, data, fin);
-      session_log (self, G_LOG_LEVEL_MESSAGE, "Connexion/Fin: back to Teletel");
-      tell_teletel_event (self, "UserRequestedClose", self->server_session);
-      end_redirection (self, "Connexion/Fin pressed", NULL);
-      arm_timeout (self);
-      /* What the user typed after the key is for Teletel. */
-      if (self->state == MGW_SESSION_TELETEL)
-        send_upstream (self, data + fin + 2, len - fin - 2);
-      g_object_unref (self);
-      return;
-    }
-  send_upstream (self, data, len);
+  g_object_ref (self);
+  relay_user (self, data, len);
+  hold_keys (self, TRUE);
+  g_object_unref (self);
 }
 
 /* The first ENQROM of the session, while the command channel is up:
@@ -886,6 +1021,10 @@ mgw_session_redirect (MgwSession        *self,
   self->target_uri = g_strdup (command->uri);
   self->last_target = mgw_poller_now ();
   self->fin = profile ? profile->fin : MGW_FIN_GATEWAY;
+  /* The target's own return sequences, or none, else the gateway's. */
+  mgw_key_matcher_init (&self->keys,
+                        profile != NULL && profile->has_return_keys ? &profile->return_keys :
+                        self->config->has_return_keys ? &self->config->return_keys : NULL);
   tell_teletel_event (self, "UserGotCommand", command->raw);
   tell_teletel_event (self, "UserRedirecting", self->server_session);
   set_state (self, MGW_SESSION_REDIRECTING);
@@ -979,6 +1118,7 @@ mgw_session_dispose (GObject *object)
 
   mgw_timer_stop (&self->timeout);
   mgw_timer_stop (&self->sep_timeout);
+  mgw_timer_stop (&self->keys_timeout);
   release_link (self, &self->user);
   release_link (self, &self->server);
   release_link (self, &self->target);
@@ -1044,6 +1184,7 @@ mgw_session_init (MgwSession *self)
   self->state = MGW_SESSION_CONNECTING;
   mgw_timer_init (&self->timeout, timeout_cb, self);
   mgw_timer_init (&self->sep_timeout, sep_timeout_cb, self);
+  mgw_timer_init (&self->keys_timeout, keys_timeout_cb, self);
 }
 
 MgwSession *

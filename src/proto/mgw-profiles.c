@@ -8,8 +8,9 @@
  *
  *   { "ws://example.org:8080/": { "ping": 10, "subprotocols": ["tty"],
  *                                 "frame-type": "binary",
- *                                 "connexion-fin": "forward" },
- *     "example.net": { "ping": null } }
+ *                                 "connexion-fin": "forward",
+ *                                 "return-keys": ["'***' Sommaire"] },
+ *     "example.net": { "ping": null, "return-keys": [] } }
  *
  * Loading is all or nothing: a bad file leaves the previous profiles. */
 #include "config.h"
@@ -140,6 +141,31 @@ parse_profile (const char  *key,
             profile->fin = MGW_FIN_FORWARD;
           else
             return bad (error, key, _("\"connexion-fin\" is neither \"gateway\" nor \"forward\"")), NULL;
+        }
+      else if (strcmp (name, "return-keys") == 0)
+        {
+          JsonArray *array;
+
+          if (!JSON_NODE_HOLDS_ARRAY (value))
+            return bad (error, key, _("\"return-keys\" is not a list of sequences")), NULL;
+          array = json_node_get_array (value);
+          memset (&profile->return_keys, 0, sizeof profile->return_keys);
+          for (guint i = 0; i < json_array_get_length (array); i++)
+            {
+              JsonNode *item = json_array_get_element (array, i);
+              g_autoptr(GError) local = NULL;
+              g_autofree char *what = NULL;
+
+              if (json_node_get_value_type (item) != G_TYPE_STRING)
+                return bad (error, key, _("\"return-keys\" holds something that is not a string")), NULL;
+              if (!mgw_return_keys_add_text (&profile->return_keys, json_node_get_string (item),
+                                             &local))
+                {
+                  what = g_strdup_printf (_("\"return-keys\": %s"), local->message);
+                  return bad (error, key, what), NULL;
+                }
+            }
+          profile->has_return_keys = TRUE;
         }
       else
         {

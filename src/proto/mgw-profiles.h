@@ -4,6 +4,7 @@
 
 #include <glib-object.h>
 
+#include "mgw-return-keys.h"
 #include "mgw-ws-codec.h"
 
 G_BEGIN_DECLS
@@ -21,6 +22,8 @@ typedef struct
   gboolean        has_frame_type;
   MgwFrameType    frame_type;
   MgwFinHandling  fin;
+  gboolean        has_return_keys; /* FALSE: [redirect] return-keys applies */
+  MgwReturnKeys   return_keys;     /* the target's own; none: turned off */
 } MgwProfile;
 
 typedef struct _MgwProfiles MgwProfiles;
