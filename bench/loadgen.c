@@ -2,12 +2,16 @@
 /* loadgen.c: the load generator of moipgw's benchmark.
  *
  * Opens N concurrent user sessions through moipgwd (Telnet, WebSocket or
- * a mix), or straight to bench/echo-server (--direct, the baseline),
- * holds them, and measures:
+ * a mix, or WebSocket over TLS: --wss), or straight to bench/echo-server
+ * (--direct, the baseline), holds them, and measures:
  *
  *   - connection setup: from connect() to the gateway's CONNECT status
  *     line (1F 40 41 "CONNECT" 18 0A: the upstream is open), or to the
  *     101 response in direct mode; the rate of the whole ramp;
+ *   - with --wss, the TLS handshake on its own: from connect() to the
+ *     handshake done (and from the TCP connection up to it), handshakes
+ *     a second, failures and timeouts of the handshake counted apart
+ *     from those of the WebSocket upgrade that follows it;
  *   - keystroke round trip (user -> gateway -> echo server -> gateway ->
  *     user) at --key-rate keys a second per session: p50, p99, p99.9,
  *     max; keys that never come back;
@@ -47,10 +51,23 @@
  * pong, close. The Telnet client answers WILL ECHO/SGA with DO, refuses
  * everything else (WONT, DONT), and strips IAC sequences.
  *
+ * The TLS client (--wss) is GnuTLS, one gnutls_session_t a connection on
+ * the same non-blocking sockets and epoll loop: its pull function is
+ * recv() on the socket (GNUTLS_E_AGAIN: wait for EPOLLIN), its push
+ * function the session's own output buffer (what the kernel does not
+ * take waits for EPOLLOUT, as for the other kinds), so gnutls_handshake()
+ * only ever waits to read and is driven again by each EPOLLIN. The
+ * gateway's certificate is verified against --ca for the address
+ * connected to (its IP address SAN); without --ca it is not verified
+ * (and the results say so). Every handshake is a full one: no session
+ * resumption.
+ *
  * Results go to standard output, and as key=value lines to --output for
  * bench/run. Exit status: 0 when every session was set up and no key or
  * page was lost, 1 when something failed, 2 on a usage or system error. */
 #include <glib.h>
+
+#include <gnutls/gnutls.h>
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -83,13 +100,17 @@ static const guint8 connect_line[] = {
   0x1f, 0x40, 0x41, 'C', 'O', 'N', 'N', 'E', 'C', 'T', 0x18, 0x0a
 };
 
-enum { KIND_TELNET, KIND_WS, N_KINDS };
-static const char *const kind_names[N_KINDS] = { "telnet", "ws" };
+enum { KIND_TELNET, KIND_WS, KIND_WSS, N_KINDS };
+static const char *const kind_names[N_KINDS] = { "telnet", "ws", "wss" };
+
+/* WebSocket framing, over TLS or not. */
+#define KIND_IS_WS(kind) ((kind) == KIND_WS || (kind) == KIND_WSS)
 
 typedef enum
 {
   ST_IDLE,        /* not started */
   ST_CONNECTING,  /* TCP connect in progress */
+  ST_TLS,         /* wss: TLS handshake in progress */
   ST_HANDSHAKE,   /* WebSocket request sent, waiting for 101 */
   ST_PREAMBLE,    /* through the gateway: waiting for the CONNECT line */
   ST_READY,
@@ -131,7 +152,10 @@ typedef struct
   char     *http;         /* handshake response, while reading it */
   guint     http_len;
   char     *accept;       /* the Sec-WebSocket-Accept expected */
+  gnutls_session_t tls;   /* wss; NULL otherwise */
   gint64    t_start;
+  gint64    t_tcp;        /* wss: the TCP connection up */
+  gint64    t_tls;        /* wss: the TLS handshake done */
   guint32   keys_sent;
   guint32   keys_echoed;
   guint32   pages_requested;
@@ -174,6 +198,9 @@ typedef enum
 static char *opt_host = NULL;
 static int opt_telnet_port = 0;
 static int opt_ws_port = 0;
+static int opt_wss_port = 0;
+static char *opt_ca = NULL;
+static char *opt_tls_priority = NULL;
 static gboolean opt_direct = FALSE;
 static double opt_telnet_share = -1;
 static int opt_sessions = 100;
@@ -261,6 +288,21 @@ typedef struct
   guint64     churn_closed;   /* ready sessions closed by their user */
   guint64     churn_revived;  /* failed or dropped ones replaced */
   guint64     churn_ready;    /* replacements that got ready */
+
+  /* TLS (--wss). */
+  gnutls_certificate_credentials_t tls_cred;
+  gnutls_priority_t tls_priority;
+  guint64     tls_done;       /* handshakes completed */
+  guint64     tls_done_ramp;  /* of which in the ramp (not --churn's) */
+  guint64     tls_errors;     /* handshakes failed (verification included) */
+  guint64     tls_verify_errors;
+  guint64     tls_timeouts;   /* setup timeouts during the handshake */
+  gint64      tls_active_ns;  /* ramp time up to the last handshake */
+  gint64      last_tls_done;
+  GArray     *tls_connect;    /* guint32 µs: connect() -> handshake done */
+  GArray     *tls_handshake;  /* guint32 µs: TCP up -> handshake done */
+  GArray     *tls_upgrade;    /* guint32 µs: handshake done -> ready */
+  char       *tls_desc;       /* what the first handshake negotiated */
   int         ready_hold_end; /* sessions ready when the hold ended */
   gboolean    time_limit_hit;
   int         kind_count[N_KINDS];
@@ -276,6 +318,7 @@ typedef struct
   int         checkpoint_ready[MAX_CHECKPOINTS];   /* sessions ready at each */
   ProcSample  gw_bulk_start, gw_bulk_end, gw_closed, gw_after;
   ProcSample  echo_hold_start, echo_hold_end, echo_bulk_start, echo_bulk_end;
+  double      self_cpu_start;
   double      self_cpu_hold_start, self_cpu_hold_end, self_cpu_bulk_start, self_cpu_bulk_end;
   gint64      gw_nofile_soft, gw_nofile_hard;
   gint64      overflows_before, overflows_after;
@@ -496,11 +539,12 @@ set_writing (Session  *s,
 
 static void session_error (Session *s);
 
-/* Sends, keeping what the kernel does not take. */
-static void
-sess_send (Session      *s,
-           const guint8 *data,
-           gsize         len)
+/* Bytes on the socket, keeping what the kernel does not take. FALSE:
+ * the connection is dead (errno says why); the caller ends it. */
+static gboolean
+raw_send (Session      *s,
+          const guint8 *data,
+          gsize         len)
 {
   gsize done = 0;
 
@@ -512,13 +556,10 @@ sess_send (Session      *s,
         n = send (s->fd, data, len, MSG_NOSIGNAL);
       while (n < 0 && errno == EINTR);
       if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
-        {
-          session_error (s);
-          return;
-        }
+        return FALSE;
       done = n < 0 ? 0 : (gsize) n;
       if (done == len)
-        return;
+        return TRUE;
     }
   if (s->wlen + (len - done) > s->wcap)
     {
@@ -528,6 +569,52 @@ sess_send (Session      *s,
   memcpy (s->wbuf + s->wlen, data + done, len - done);
   s->wlen += len - done;
   set_writing (s, TRUE);
+  return TRUE;
+}
+
+/* GnuTLS's push function: the same buffering, so that a record is
+ * never refused (no GNUTLS_E_AGAIN on writing). It must not end the
+ * session (GnuTLS is still using it): a dead connection is -1 and
+ * errno, and gnutls_*() fails. */
+static ssize_t
+tls_push (gnutls_transport_ptr_t  ptr,
+          const void             *data,
+          size_t                  len)
+{
+  Session *s = ptr;
+
+  if (!raw_send (s, data, len))
+    return -1;
+  return (ssize_t) len;
+}
+
+/* Sends, through TLS on wss. */
+static void
+sess_send (Session      *s,
+           const guint8 *data,
+           gsize         len)
+{
+  if (s->tls == NULL)
+    {
+      if (!raw_send (s, data, len))
+        session_error (s);
+      return;
+    }
+  while (len > 0)
+    {
+      /* At most a record's worth each time. */
+      ssize_t n = gnutls_record_send (s->tls, data, len);
+
+      if (n == GNUTLS_E_INTERRUPTED)
+        continue;
+      if (n <= 0)
+        {
+          session_error (s);
+          return;
+        }
+      data += n;
+      len -= n;
+    }
 }
 
 static void
@@ -596,7 +683,7 @@ send_data (Session      *s,
            const guint8 *data,
            gsize         len)
 {
-  if (s->kind == KIND_WS)
+  if (KIND_IS_WS (s->kind))
     ws_send (s, 0x1, data, len);
   else
     sess_send (s, data, len);
@@ -607,7 +694,8 @@ send_data (Session      *s,
 static gboolean
 in_setup (const Session *s)
 {
-  return s->state == ST_CONNECTING || s->state == ST_HANDSHAKE || s->state == ST_PREAMBLE;
+  return s->state == ST_CONNECTING || s->state == ST_TLS || s->state == ST_HANDSHAKE ||
+         s->state == ST_PREAMBLE;
 }
 
 static void
@@ -620,6 +708,7 @@ release (Session *s)
   s->wlen = s->wcap = 0;
   g_clear_pointer (&s->http, g_free);
   g_clear_pointer (&s->accept, g_free);
+  g_clear_pointer (&s->tls, gnutls_deinit);
 }
 
 static void
@@ -639,6 +728,10 @@ session_error (Session *s)
     {
     case ST_CONNECTING:
       gen.connect_errors++;
+      set_failed (s);
+      break;
+    case ST_TLS:
+      gen.tls_errors++;
       set_failed (s);
       break;
     case ST_HANDSHAKE:
@@ -677,6 +770,12 @@ set_ready (Session *s,
   gen.last_ready = now;
   g_array_append_val (gen.setup, us);
   g_array_append_val (gen.setup_kind[s->kind], us);
+  if (s->kind == KIND_WSS)
+    {
+      guint32 up = (guint32) MIN ((now - s->t_tls) / 1000, (gint64) G_MAXUINT32);
+
+      g_array_append_val (gen.tls_upgrade, up);
+    }
 }
 
 /* Telnet sessions spread evenly among the others. */
@@ -685,6 +784,8 @@ kind_of (int i)
 {
   double share = opt_telnet_share;
 
+  if (opt_wss_port > 0)
+    return KIND_WSS;
   if (opt_direct || share <= 0)
     return KIND_WS;
   if (share >= 1)
@@ -725,11 +826,118 @@ ws_request (Session *s)
                   "Sec-WebSocket-Key: %s\r\n"
                   "Sec-WebSocket-Version: 13\r\n"
                   "\r\n",
-                  opt_host, ntohs (gen.addr[KIND_WS].sin_port), key);
+                  opt_host, ntohs (gen.addr[s->kind].sin_port), key);
   s->state = ST_HANDSHAKE;
   s->http = g_malloc (HTTP_MAX + 1);
   s->http_len = 0;
   sess_send (s, (const guint8 *) request, n);
+}
+
+/* --- sessions: TLS (wss) --- */
+
+static void
+append_us (GArray *a,
+           gint64  ns)
+{
+  guint32 us = (guint32) MIN (ns / 1000, (gint64) G_MAXUINT32);
+
+  g_array_append_val (a, us);
+}
+
+static ssize_t
+tls_pull (gnutls_transport_ptr_t  ptr,
+          void                   *data,
+          size_t                  len)
+{
+  return recv (GPOINTER_TO_INT (ptr), data, len, 0);
+}
+
+static void
+tls_failed (Session *s,
+            int      code)
+{
+  static int told = 0;
+
+  if (code == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR)
+    {
+      gnutls_datum_t text = { NULL, 0 };
+
+      gen.tls_verify_errors++;
+      if (told++ < 3 &&
+          gnutls_certificate_verification_status_print (gnutls_session_get_verify_cert_status (s->tls),
+                                                        gnutls_certificate_type_get (s->tls),
+                                                        &text, 0) == 0)
+        fprintf (stderr, "loadgen: TLS: the gateway's certificate: %s\n", text.data);
+      gnutls_free (text.data);
+    }
+  else if (told++ < 3)
+    fprintf (stderr, "loadgen: TLS handshake: %s\n", gnutls_strerror (code));
+  session_error (s);   /* counted as a TLS failure */
+}
+
+/* The handshake, again at each EPOLLIN until it is done. It only ever
+ * waits to read: GNUTLS_E_AGAIN with gnutls_record_get_direction () 0,
+ * since tls_push takes every byte. */
+static void
+tls_step (Session *s)
+{
+  gint64 now;
+  int r;
+
+  do
+    r = gnutls_handshake (s->tls);
+  while (r < 0 && r != GNUTLS_E_AGAIN && !gnutls_error_is_fatal (r));
+  if (r == GNUTLS_E_AGAIN)
+    return;
+  if (r < 0)
+    {
+      tls_failed (s, r);
+      return;
+    }
+  now = now_ns ();
+  s->t_tls = now;
+  gen.tls_done++;
+  if (gen.phase < PH_HOLD)
+    gen.tls_done_ramp++;
+  gen.last_tls_done = now;
+  append_us (gen.tls_connect, now - s->t_start);
+  append_us (gen.tls_handshake, now - s->t_tcp);
+  if (gen.tls_desc == NULL)
+    {
+      char *desc = gnutls_session_get_desc (s->tls);
+
+      gen.tls_desc = g_strdup (desc);
+      gnutls_free (desc);
+    }
+  ws_request (s);
+}
+
+static void
+tls_start (Session *s)
+{
+  int r;
+
+  s->state = ST_TLS;
+  s->t_tcp = now_ns ();
+  r = gnutls_init (&s->tls, GNUTLS_CLIENT | GNUTLS_NONBLOCK);
+  if (r == GNUTLS_E_SUCCESS)
+    r = gnutls_priority_set (s->tls, gen.tls_priority);
+  if (r == GNUTLS_E_SUCCESS)
+    r = gnutls_credentials_set (s->tls, GNUTLS_CRD_CERTIFICATE, gen.tls_cred);
+  if (r != GNUTLS_E_SUCCESS)
+    {
+      tls_failed (s, r);
+      return;
+    }
+  /* The address is what the certificate must name (an IP address SAN);
+   * no SNI: it is never an IP address. */
+  if (opt_ca != NULL)
+    gnutls_session_set_verify_cert (s->tls, opt_host, 0);
+  gnutls_transport_set_ptr2 (s->tls, GINT_TO_POINTER (s->fd), s);
+  gnutls_transport_set_pull_function (s->tls, tls_pull);
+  gnutls_transport_set_push_function (s->tls, tls_push);
+  gnutls_handshake_set_timeout (s->tls, 0);   /* --setup-timeout bounds it */
+  tls_step (s);
 }
 
 /* The TCP connection is up. */
@@ -742,7 +950,9 @@ connected (Session *s)
   ev.data.ptr = s;
   epoll_ctl (gen.epfd, EPOLL_CTL_MOD, s->fd, &ev);
   s->writing = FALSE;
-  if (s->kind == KIND_WS)
+  if (s->kind == KIND_WSS)
+    tls_start (s);
+  else if (s->kind == KIND_WS)
     ws_request (s);
   else
     s->state = ST_PREAMBLE;   /* the gateway speaks first */
@@ -1118,19 +1328,50 @@ telnet_input (Session      *s,
     on_data (s, data + run, len - run, now);
 }
 
+/* One read: bytes, 0 when the socket (or GnuTLS) has nothing now, -1
+ * when the connection is over (closed, reset, a TLS error) and -2 to
+ * try again at once. */
+static ssize_t
+sess_recv (Session *s)
+{
+  ssize_t n;
+
+  if (s->tls == NULL)
+    {
+      n = recv (s->fd, gen.read_buf, READ_BUF_SIZE, 0);
+      if (n < 0 && errno == EINTR)
+        return -2;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        return 0;
+      return n > 0 ? n : -1;
+    }
+  /* A record at most (16 KiB). */
+  n = gnutls_record_recv (s->tls, gen.read_buf, READ_BUF_SIZE);
+  if (n == GNUTLS_E_AGAIN)
+    return 0;
+  if (n < 0 && !gnutls_error_is_fatal (n))
+    return -2;   /* interrupted, a warning alert, a session ticket... */
+  return n > 0 ? n : -1;   /* 0: close_notify */
+}
+
 static void
 sess_read (Session *s)
 {
-  for (int round = 0; round < 4 && s->fd >= 0; round++)
+  for (int round = 0; s->fd >= 0; round++)
     {
-      ssize_t n = recv (s->fd, gen.read_buf, READ_BUF_SIZE, 0);
+      ssize_t n;
       gint64 now;
 
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+      /* What GnuTLS holds decrypted already is read whatever the round:
+       * epoll would not say it is there. */
+      if (round >= 4 && (s->tls == NULL || gnutls_record_check_pending (s->tls) == 0))
         return;
-      if (n <= 0)
+      n = sess_recv (s);
+      if (n == -2)
+        continue;
+      if (n == 0)
+        return;
+      if (n < 0)
         {
           session_error (s);
           return;
@@ -1138,11 +1379,12 @@ sess_read (Session *s)
       now = now_ns ();
       if (s->state == ST_HANDSHAKE)
         http_input (s, gen.read_buf, n, now);
-      else if (s->kind == KIND_WS)
+      else if (KIND_IS_WS (s->kind))
         ws_input (s, gen.read_buf, n, now);
       else
         telnet_input (s, gen.read_buf, n, now);
-      if (n < READ_BUF_SIZE)
+      if (s->fd >= 0 && (s->tls == NULL ? n < READ_BUF_SIZE :
+                         gnutls_record_check_pending (s->tls) == 0))
         return;
     }
 }
@@ -1173,7 +1415,12 @@ sess_event (Session  *s,
   if (s->fd >= 0 && (events & EPOLLOUT) && s->wlen > 0)
     sess_flush (s);
   if (s->fd >= 0 && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
-    sess_read (s);
+    {
+      if (s->state == ST_TLS)
+        tls_step (s);
+      else
+        sess_read (s);
+    }
 }
 
 /* --- phases --- */
@@ -1223,8 +1470,10 @@ close_session (Session *s)
 
   if (s->fd < 0)
     return;
-  if (s->state == ST_READY && s->kind == KIND_WS && s->wlen == 0)
+  if (s->state == ST_READY && KIND_IS_WS (s->kind) && s->wlen == 0)
     ws_send (s, 0x8, normal, sizeof normal);
+  if (s->state == ST_READY && s->tls != NULL && s->wlen == 0)
+    gnutls_bye (s->tls, GNUTLS_SHUT_WR);   /* close_notify; nothing to wait for */
   if (in_setup (s))
     gen.inflight--;
   if (s->state == ST_READY)
@@ -1374,6 +1623,8 @@ ramp (gint64 now)
   /* Every session of this segment is ready or failed. */
   gen.ramp_active_ns += (gen.last_ready > gen.ramp_segment_start ? gen.last_ready : now) -
                         gen.ramp_segment_start;
+  if (gen.last_tls_done > gen.ramp_segment_start)
+    gen.tls_active_ns += gen.last_tls_done - gen.ramp_segment_start;
   if (gen.next_checkpoint < gen.n_checkpoints &&
       gen.checkpoints[gen.next_checkpoint] == gen.started)
     {
@@ -1382,8 +1633,8 @@ ramp (gint64 now)
       return;
     }
   if (!opt_quiet)
-    printf ("%d of %d sessions ready (%d telnet, %d ws)\n", gen.ready_count, gen.n,
-            gen.kind_ready[KIND_TELNET], gen.kind_ready[KIND_WS]);
+    printf ("%d of %d sessions ready (%d telnet, %d ws, %d wss)\n", gen.ready_count, gen.n,
+            gen.kind_ready[KIND_TELNET], gen.kind_ready[KIND_WS], gen.kind_ready[KIND_WSS]);
   start_hold (now);
 }
 
@@ -1417,6 +1668,8 @@ setup_timeouts (gint64 now)
       if (in_setup (s) && now - s->t_start > limit)
         {
           gen.setup_timeouts++;
+          if (s->state == ST_TLS)
+            gen.tls_timeouts++;
           set_failed (s);
         }
     }
@@ -1651,12 +1904,65 @@ report_latency (const char *name,
   out_kv (key, "%.1f", mean (a) / 1e3);
 }
 
+/* p50, p99 and max of a sorted array of µs, in ms, as NAME_p50_ms... */
+static void
+out_ms (const char *name,
+        GArray     *a)
+{
+  char key[64];
+
+  if (a->len == 0)
+    return;
+  g_snprintf (key, sizeof key, "%s_p50_ms", name);
+  out_kv (key, "%.2f", percentile (a, 50) / 1e3);
+  g_snprintf (key, sizeof key, "%s_p99_ms", name);
+  out_kv (key, "%.2f", percentile (a, 99) / 1e3);
+  g_snprintf (key, sizeof key, "%s_max_ms", name);
+  out_kv (key, "%.2f", percentile (a, 100) / 1e3);
+}
+
+static void
+report_tls (void)
+{
+  double tls_s = gen.tls_active_ns / 1e9;
+  double rate = tls_s > 0 ? gen.tls_done_ramp / tls_s : 0;
+
+  g_array_sort (gen.tls_connect, cmp_u32);
+  g_array_sort (gen.tls_handshake, cmp_u32);
+  g_array_sort (gen.tls_upgrade, cmp_u32);
+  out_kv ("tls_verified", "%d", opt_ca != NULL);
+  out_kv ("tls_desc", "%s", gen.tls_desc != NULL ? gen.tls_desc : "");
+  out_kv ("tls_handshakes", "%" G_GUINT64_FORMAT, gen.tls_done);
+  out_kv ("tls_errors", "%" G_GUINT64_FORMAT, gen.tls_errors);
+  out_kv ("tls_verify_errors", "%" G_GUINT64_FORMAT, gen.tls_verify_errors);
+  out_kv ("tls_timeouts", "%" G_GUINT64_FORMAT, gen.tls_timeouts);
+  out_kv ("tls_elapsed_s", "%.3f", tls_s);
+  out_kv ("tls_rate", "%.0f", rate);
+  out_ms ("tls_connect", gen.tls_connect);
+  out_ms ("tls_handshake", gen.tls_handshake);
+  out_ms ("tls_upgrade", gen.tls_upgrade);
+  if (opt_quiet)
+    return;
+  printf ("  TLS: %" G_GUINT64_FORMAT " handshakes (%s), %.0f/s over %.3f s; %" G_GUINT64_FORMAT
+          " failed (%" G_GUINT64_FORMAT " certificate verifications), %" G_GUINT64_FORMAT
+          " timed out; certificate %s\n", gen.tls_done,
+          gen.tls_desc != NULL ? gen.tls_desc : "none", rate, tls_s, gen.tls_errors,
+          gen.tls_verify_errors, gen.tls_timeouts,
+          opt_ca != NULL ? "verified against --ca" : "NOT verified (no --ca)");
+  if (gen.tls_connect->len > 0)
+    printf ("  TLS: connect -> handshake done p50 %.2f ms, p99 %.2f ms; TCP up -> done p50 "
+            "%.2f ms, p99 %.2f ms; done -> CONNECT line p50 %.2f ms, p99 %.2f ms\n",
+            percentile (gen.tls_connect, 50) / 1e3, percentile (gen.tls_connect, 99) / 1e3,
+            percentile (gen.tls_handshake, 50) / 1e3, percentile (gen.tls_handshake, 99) / 1e3,
+            percentile (gen.tls_upgrade, 50) / 1e3, percentile (gen.tls_upgrade, 99) / 1e3);
+}
+
 static void
 report (void)
 {
   g_autoptr(GArray) all = g_array_new (FALSE, FALSE, sizeof (guint32));
-  guint64 failed = gen.connect_errors + gen.handshake_errors + gen.setup_timeouts +
-                   gen.preamble_closed;
+  guint64 failed = gen.connect_errors + gen.tls_errors + gen.handshake_errors +
+                   gen.setup_timeouts + gen.preamble_closed;
   double ramp_s = gen.ramp_active_ns / 1e9;
   double hold_s = gen.hold_end_actual > 0 ? (gen.hold_end_actual - gen.hold_start) / 1e9 : 0;
   double bulk_s = gen.bulk_last > gen.bulk_start ? (gen.bulk_last - gen.bulk_start) / 1e9 : 0;
@@ -1674,6 +1980,7 @@ report (void)
   out_kv ("sessions", "%d", gen.n);
   out_kv ("sessions_telnet", "%d", gen.kind_count[KIND_TELNET]);
   out_kv ("sessions_ws", "%d", gen.kind_count[KIND_WS]);
+  out_kv ("sessions_wss", "%d", gen.kind_count[KIND_WSS]);
   out_kv ("established", "%" G_GINT64_FORMAT,
           gen.started + (gint64) gen.churn_started - (gint64) failed);
   out_kv ("failed", "%" G_GUINT64_FORMAT, failed);
@@ -1729,14 +2036,15 @@ report (void)
 
   if (!opt_quiet)
     {
-      printf ("%s%s: %d sessions (%d telnet, %d ws): %d established, %" G_GUINT64_FORMAT
-              " failed (connect %" G_GUINT64_FORMAT ", handshake %" G_GUINT64_FORMAT
-              ", timeout %" G_GUINT64_FORMAT ", closed before CONNECT %" G_GUINT64_FORMAT
-              "), %" G_GUINT64_FORMAT " dropped\n",
+      printf ("%s%s: %d sessions (%d telnet, %d ws, %d wss): %d established, %"
+              G_GUINT64_FORMAT " failed (connect %" G_GUINT64_FORMAT ", TLS %" G_GUINT64_FORMAT
+              ", handshake %" G_GUINT64_FORMAT ", timeout %" G_GUINT64_FORMAT
+              ", closed before CONNECT %" G_GUINT64_FORMAT "), %" G_GUINT64_FORMAT
+              " dropped\n",
               opt_label ? opt_label : "", opt_direct ? " (direct)" : "", gen.n,
-              gen.kind_count[KIND_TELNET], gen.kind_count[KIND_WS],
+              gen.kind_count[KIND_TELNET], gen.kind_count[KIND_WS], gen.kind_count[KIND_WSS],
               (int) (gen.started + gen.churn_started - failed), failed, gen.connect_errors,
-              gen.handshake_errors,
+              gen.tls_errors, gen.handshake_errors,
               gen.setup_timeouts, gen.preamble_closed, gen.drops);
       if (opt_churn > 0)
         printf ("  churn: %" G_GUINT64_FORMAT " replacements opened (%" G_GUINT64_FORMAT
@@ -1758,6 +2066,8 @@ report (void)
                 " unexpected bytes\n", gen.keys_sent, gen.keys_echoed, gen.keys_lost,
                 gen.keys_skipped, gen.unexpected_bytes);
     }
+  if (opt_wss_port > 0)
+    report_tls ();
   for (int k = 0; k < N_KINDS; k++)
     g_array_append_vals (all, gen.lat[k]->data, gen.lat[k]->len);
   report_latency ("all", all);
@@ -1793,6 +2103,8 @@ report (void)
     }
 
   out_kv ("loadgen_nofile", "%" G_GINT64_FORMAT, gen.self_nofile);
+  if (gen.self_cpu_hold_start > 0)
+    out_kv ("loadgen_cpu_setup_s", "%.2f", gen.self_cpu_hold_start - gen.self_cpu_start);
   if (hold_s > 0)
     out_kv ("loadgen_cpu_hold_s", "%.2f", gen.self_cpu_hold_end - gen.self_cpu_hold_start);
   if (bulk_s > 0)
@@ -2333,28 +2645,49 @@ check_options (GError **error)
                        "--flood-warmup, --flood-timeout");
           return FALSE;
         }
+      if (opt_wss_port > 0)
+        {
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                       "--flood uses --telnet and --ws, not --wss");
+          return FALSE;
+        }
       flood_source_base = ntohl (src.s_addr);
       return set_address (&gen.addr[KIND_TELNET], opt_telnet_port, error) &&
              set_address (&gen.addr[KIND_WS], opt_ws_port, error);
     }
+  if (opt_wss_port > 0 && (opt_telnet_port > 0 || opt_ws_port > 0 || opt_direct))
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--wss opens WebSocket sessions over TLS only: not with --telnet, --ws "
+                   "or --direct");
+      return FALSE;
+    }
+  if ((opt_ca != NULL || opt_tls_priority != NULL) && opt_wss_port <= 0)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--ca and --tls-priority are for --wss");
+      return FALSE;
+    }
+  if (opt_wss_port > 0)
+    opt_telnet_share = 0;
   if (opt_direct && opt_ws_port <= 0)
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                    "--direct needs --ws (the echo server's port)");
       return FALSE;
     }
-  if (opt_telnet_port <= 0 && opt_ws_port <= 0)
+  if (opt_telnet_port <= 0 && opt_ws_port <= 0 && opt_wss_port <= 0)
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "--telnet or --ws (or both) is needed");
+                   "--telnet or --ws (or both), or --wss, is needed");
       return FALSE;
     }
-  if (opt_direct)
+  if (opt_direct || opt_wss_port > 0)
     opt_telnet_share = 0;
   else if (opt_telnet_share < 0)
     opt_telnet_share = opt_telnet_port <= 0 ? 0 : opt_ws_port <= 0 ? 1 : 0.5;
   if ((opt_telnet_share > 0 && opt_telnet_port <= 0) ||
-      (opt_telnet_share < 1 && opt_ws_port <= 0) || opt_telnet_share > 1)
+      (opt_telnet_share < 1 && opt_ws_port <= 0 && opt_wss_port <= 0) || opt_telnet_share > 1)
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                    "--telnet-share needs the ports of the kinds it asks for");
@@ -2370,7 +2703,39 @@ check_options (GError **error)
     }
   return set_address (&gen.addr[KIND_TELNET], opt_telnet_port, error) &&
          set_address (&gen.addr[KIND_WS], opt_ws_port, error) &&
+         set_address (&gen.addr[KIND_WSS], opt_wss_port, error) &&
          parse_checkpoints (error);
+}
+
+/* --wss: the credentials (the CA to verify against) and the priorities
+ * every session shares. */
+static gboolean
+tls_init (GError **error)
+{
+  const char *where = NULL;
+  int r;
+
+  r = gnutls_certificate_allocate_credentials (&gen.tls_cred);
+  if (r == GNUTLS_E_SUCCESS && opt_ca != NULL)
+    {
+      r = gnutls_certificate_set_x509_trust_file (gen.tls_cred, opt_ca, GNUTLS_X509_FMT_PEM);
+      if (r <= 0)
+        {
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--ca: %s: %s", opt_ca,
+                       r == 0 ? "no certificate in it" : gnutls_strerror (r));
+          return FALSE;
+        }
+      r = GNUTLS_E_SUCCESS;
+    }
+  if (r == GNUTLS_E_SUCCESS)
+    r = gnutls_priority_init (&gen.tls_priority, opt_tls_priority, &where);
+  if (r != GNUTLS_E_SUCCESS)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "TLS: %s%s%s",
+                   gnutls_strerror (r), where != NULL ? " at " : "", where != NULL ? where : "");
+      return FALSE;
+    }
+  return TRUE;
 }
 
 int
@@ -2386,6 +2751,13 @@ main (int    argc,
       "The gateway's Telnet port", "PORT" },
     { "ws", 'w', 0, G_OPTION_ARG_INT, &opt_ws_port,
       "The gateway's WebSocket port (with --direct: the echo server's)", "PORT" },
+    { "wss", 'W', 0, G_OPTION_ARG_INT, &opt_wss_port,
+      "The gateway's WebSocket-over-TLS (wss://) port: every session is wss", "PORT" },
+    { "ca", 0, 0, G_OPTION_ARG_FILENAME, &opt_ca,
+      "With --wss: verify the gateway's certificate against the CA certificates of FILE "
+      "(PEM) for --host (default: not verified)", "FILE" },
+    { "tls-priority", 0, 0, G_OPTION_ARG_STRING, &opt_tls_priority,
+      "With --wss: a GnuTLS priority string (default: GnuTLS's default)", "PRIORITIES" },
     { "direct", 'd', 0, G_OPTION_ARG_NONE, &opt_direct,
       "WebSocket sessions straight to the echo server (the baseline)", NULL },
     { "telnet-share", 0, 0, G_OPTION_ARG_DOUBLE, &opt_telnet_share,
@@ -2455,7 +2827,8 @@ main (int    argc,
                                 "moipgwd (or straight to bench/echo-server), keystroke round "
                                 "trips, bulk pages, the gateway's RSS and CPU.");
   g_option_context_add_main_entries (context, entries, NULL);
-  if (!g_option_context_parse (context, &argc, &argv, &error) || !check_options (&error))
+  if (!g_option_context_parse (context, &argc, &argv, &error) || !check_options (&error) ||
+      (opt_wss_port > 0 && opt_idle <= 0 && !tls_init (&error)))
     {
       fprintf (stderr, "loadgen: %s\n", error->message);
       return 2;
@@ -2492,6 +2865,9 @@ main (int    argc,
     gen.lat[k] = g_array_sized_new (FALSE, FALSE, sizeof (guint32),
                                     (guint) MIN (1e7, gen.n * opt_key_rate * opt_hold / 2 + 16));
   gen.setup = g_array_sized_new (FALSE, FALSE, sizeof (guint32), MAX (1, gen.n));
+  gen.tls_connect = g_array_new (FALSE, FALSE, sizeof (guint32));
+  gen.tls_handshake = g_array_new (FALSE, FALSE, sizeof (guint32));
+  gen.tls_upgrade = g_array_new (FALSE, FALSE, sizeof (guint32));
   for (int k = 0; k < N_KINDS; k++)
     gen.setup_kind[k] = g_array_new (FALSE, FALSE, sizeof (guint32));
   gen.epfd = epoll_create1 (EPOLL_CLOEXEC);
@@ -2504,6 +2880,7 @@ main (int    argc,
   gen.gw_before = proc_sample (opt_pid);
   gen.overflows_before = listen_overflows ();
   gen.t0 = now_ns ();
+  gen.self_cpu_start = self_cpu ();
   gen.next_tick = gen.t0 + TICK_NS;
   gen.phase = PH_RAMP;
   gen.ramp_target = gen.n_checkpoints > 0 ? gen.checkpoints[0] : gen.n;
@@ -2513,7 +2890,7 @@ main (int    argc,
     printf ("%s%sopening %d sessions (%s)\n", opt_label ? opt_label : "",
             opt_label ? ": " : "", gen.n,
             opt_direct ? "WebSocket, straight to the echo server" :
-            opt_telnet_share >= 1 ? "Telnet" : opt_telnet_share <= 0 ? "WebSocket" :
+            opt_wss_port > 0 ? "WebSocket over TLS" : opt_telnet_share >= 1 ? "Telnet" : opt_telnet_share <= 0 ? "WebSocket" :
             "Telnet and WebSocket");
 
   while (gen.phase != PH_DONE)
@@ -2546,7 +2923,7 @@ main (int    argc,
     }
 
   report ();
-  failed = gen.connect_errors + gen.handshake_errors + gen.setup_timeouts +
+  failed = gen.connect_errors + gen.tls_errors + gen.handshake_errors + gen.setup_timeouts +
            gen.preamble_closed + gen.drops + gen.keys_lost + gen.pages_lost +
            gen.unexpected_bytes > 0 || gen.time_limit_hit;
   return failed ? 1 : 0;
