@@ -2,8 +2,9 @@
 /* test-tls-identity.c: the wss:// listener's certificate and key, as
  * mgw-tls.c reads and checks them, on pairs openssl makes for the run
  * (tests/lib/make-certs.sh): a good pair, with and without its chain;
- * each bad pair refused with its own reason, the file named. The clock
- * is the test's: "now" is a fixed date inside the certificates' life. */
+ * each bad pair refused with its own reason, the file named; the server
+ * connections the listener makes from a good one. The clock is the
+ * test's: "now" is a fixed date inside the certificates' life. */
 #include "config.h"
 
 #include "mgw-error.h"
@@ -11,6 +12,7 @@
 
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 static char *certs;
 
@@ -118,6 +120,83 @@ test_unreadable (void)
   assert_refused ("server.pem", "encrypted.key", NOW, "encrypted.key", "encrypted");
 }
 
+typedef struct
+{
+  int     pending;
+  GError *server_error;
+  GError *client_error;
+} Handshakes;
+
+static void
+handshake_done (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  Handshakes *h = user_data;
+  GError **error = G_IS_TLS_SERVER_CONNECTION (source) ? &h->server_error : &h->client_error;
+
+  g_tls_connection_handshake_finish (G_TLS_CONNECTION (source), result, error);
+  h->pending--;
+}
+
+/* The listener's connections carry no trust database (given the default
+ * one, glib-networking loads the system's whole CA store into each: MiBs
+ * a connection) and still serve a handshake that a client verifies
+ * against the test CA, the identity's certificate shown. */
+static void
+test_server_connection (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MgwTlsIdentity) id = load ("server.pem", "server.key", NOW, &error);
+  g_autofree char *ca = path ("ca.pem");
+  g_autoptr(GTlsDatabase) database = NULL;
+  g_autoptr(GSocketConnectable) name = g_network_address_new ("localhost", 443);
+  g_autoptr(GSocket) server_socket = NULL;
+  g_autoptr(GSocket) client_socket = NULL;
+  g_autoptr(GSocketConnection) server_base = NULL;
+  g_autoptr(GSocketConnection) client_base = NULL;
+  g_autoptr(GIOStream) server = NULL;
+  g_autoptr(GIOStream) client = NULL;
+  Handshakes h = { 2, NULL, NULL };
+  GTlsCertificate *peer;
+  int fds[2];
+
+  g_assert_no_error (error);
+  g_assert_cmpint (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), ==, 0);
+  server_socket = g_socket_new_from_fd (fds[0], &error);
+  g_assert_no_error (error);
+  client_socket = g_socket_new_from_fd (fds[1], &error);
+  g_assert_no_error (error);
+  server_base = g_socket_connection_factory_create_connection (server_socket);
+  client_base = g_socket_connection_factory_create_connection (client_socket);
+
+  server = mgw_tls_identity_new_server_connection (id, G_IO_STREAM (server_base), &error);
+  g_assert_no_error (error);
+  g_assert_true (G_IS_TLS_SERVER_CONNECTION (server));
+  g_assert_true (g_tls_connection_get_certificate (G_TLS_CONNECTION (server)) ==
+                 mgw_tls_identity_get_certificate (id));
+  g_assert_null (g_tls_connection_get_database (G_TLS_CONNECTION (server)));
+
+  database = g_tls_file_database_new (ca, &error);
+  g_assert_no_error (error);
+  client = g_tls_client_connection_new (G_IO_STREAM (client_base), name, &error);
+  g_assert_no_error (error);
+  g_tls_connection_set_database (G_TLS_CONNECTION (client), database);
+  g_tls_connection_handshake_async (G_TLS_CONNECTION (server), G_PRIORITY_DEFAULT, NULL,
+                                    handshake_done, &h);
+  g_tls_connection_handshake_async (G_TLS_CONNECTION (client), G_PRIORITY_DEFAULT, NULL,
+                                    handshake_done, &h);
+  while (h.pending > 0)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_no_error (h.server_error);
+  g_assert_no_error (h.client_error);
+  peer = g_tls_connection_get_peer_certificate (G_TLS_CONNECTION (client));
+  g_assert_nonnull (peer);
+  g_assert_true (g_tls_certificate_is_same (peer, mgw_tls_identity_get_certificate (id)));
+  g_io_stream_close (client, NULL, NULL);
+  g_io_stream_close (server, NULL, NULL);
+}
+
 /* The run's directory: files and the one directory test_unreadable made. */
 static void
 remove_tree (const char *dir)
@@ -161,6 +240,7 @@ main (int argc, char **argv)
   g_test_add_func ("/tls-identity/mismatch", test_mismatch);
   g_test_add_func ("/tls-identity/dates", test_dates);
   g_test_add_func ("/tls-identity/unreadable", test_unreadable);
+  g_test_add_func ("/tls-identity/server-connection", test_server_connection);
   result = g_test_run ();
   remove_tree (certs);
   g_free (certs);

@@ -186,8 +186,8 @@ run (MgwTlsHandshakes *self,
 {
   g_autoptr(GError) error = NULL;
 
-  h->tls = g_tls_server_connection_new (G_IO_STREAM (h->connection),
-                                        mgw_tls_identity_get_certificate (h->identity), &error);
+  h->tls = mgw_tls_identity_new_server_connection (h->identity, G_IO_STREAM (h->connection),
+                                                   &error);
   if (h->tls == NULL)
     {
       fail_early (h, FALSE, error->message);

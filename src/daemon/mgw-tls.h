@@ -31,6 +31,13 @@ const char      *mgw_tls_identity_get_subject     (MgwTlsIdentity  *self);
 gint64           mgw_tls_identity_get_not_after   (MgwTlsIdentity  *self);
 /* Certificates in the chain read, the server's own included. */
 guint            mgw_tls_identity_get_chain_length (MgwTlsIdentity *self);
+/* A TLS server connection over base showing the identity, with no trust
+ * database (the gateway asks for no client certificate): given one,
+ * glib-networking 2.74 loads the whole system store into every
+ * connection. NULL with error when GIO cannot make one. */
+GIOStream       *mgw_tls_identity_new_server_connection (MgwTlsIdentity  *self,
+                                                         GIOStream       *base,
+                                                         GError         **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MgwTlsIdentity, mgw_tls_identity_unref)
 
