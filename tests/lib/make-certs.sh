@@ -36,7 +36,9 @@ issue () {
   openssl req -new -key "$name.key" -subj "/CN=moipgw-test $name" -out "$name.csr" 2>/dev/null
   local cmd=(openssl x509 -req -in "$name.csr" -CA ca.pem -CAkey ca.key -CAcreateserial
              -days "$days" -extfile ext.cnf -extensions server -out "$name.pem")
-  if [ -n "$when" ]; then faketime "$when" "${cmd[@]}" 2>/dev/null; else "${cmd[@]}" 2>/dev/null; fi
+  # -f: the faked clock stands still (without it, it runs on from there).
+  # faketime -f: the faked clock stands still (without -f it runs on).
+  if [ -n "$when" ]; then faketime -f "$when" "${cmd[@]}" 2>/dev/null; else "${cmd[@]}" 2>/dev/null; fi
   rm -f "$name.csr"
 }
 
