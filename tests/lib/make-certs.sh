@@ -37,7 +37,6 @@ issue () {
   local cmd=(openssl x509 -req -in "$name.csr" -CA ca.pem -CAkey ca.key -CAcreateserial
              -days "$days" -extfile ext.cnf -extensions server -out "$name.pem")
   # -f: the faked clock stands still (without it, it runs on from there).
-  # faketime -f: the faked clock stands still (without -f it runs on).
   if [ -n "$when" ]; then faketime -f "$when" "${cmd[@]}" 2>/dev/null; else "${cmd[@]}" 2>/dev/null; fi
   rm -f "$name.csr"
 }
