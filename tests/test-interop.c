@@ -464,9 +464,7 @@ typedef struct
   guint          web_port;
   GSubprocess   *chromium;
   gboolean       chromium_exited;
-  gboolean       result_posted;
-  gboolean       result_ok;
-  char          *result_detail;
+  MgwTestPageResult result;
 } Fixture;
 
 static void
@@ -549,7 +547,7 @@ teardown (Fixture *f, gconstpointer data)
   if (f->web != NULL)
     soup_server_disconnect (f->web);
   g_clear_object (&f->web);
-  g_free (f->result_detail);
+  g_free (f->result.detail);
   if (f->tmpdir != NULL)
     mgw_test_remove_tree (f->tmpdir);
   g_free (f->tmpdir);
@@ -1000,41 +998,6 @@ page_cb (SoupServer        *server,
 }
 
 static void
-result_cb (SoupServer        *server,
-           SoupServerMessage *msg,
-           const char        *path,
-           GHashTable        *query,
-           gpointer           user_data)
-{
-  Fixture *f = user_data;
-  g_autoptr(GBytes) body = NULL;
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(GError) error = NULL;
-  JsonObject *object;
-  gsize len;
-  const char *data;
-
-  if (g_strcmp0 (soup_server_message_get_method (msg), "POST") != 0)
-    {
-      soup_server_message_set_status (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, NULL);
-      return;
-    }
-  body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
-  data = g_bytes_get_data (body, &len);
-  soup_server_message_set_status (msg, SOUP_STATUS_NO_CONTENT, NULL);
-  f->result_posted = TRUE;
-  if (!json_parser_load_from_data (parser, data, len, &error) ||
-      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
-    {
-      f->result_detail = g_strdup_printf ("bad result %.*s", (int) len, data);
-      return;
-    }
-  object = json_node_get_object (json_parser_get_root (parser));
-  f->result_ok = json_object_get_boolean_member_with_default (object, "ok", FALSE);
-  f->result_detail = g_strdup (json_object_get_string_member_with_default (object, "detail", ""));
-}
-
-static void
 start_web_server (Fixture *f)
 {
   g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
@@ -1045,7 +1008,7 @@ start_web_server (Fixture *f)
 
   f->web = soup_server_new (NULL, NULL);
   soup_server_add_handler (f->web, "/page.html", page_cb, f, NULL);
-  soup_server_add_handler (f->web, "/result", result_cb, f, NULL);
+  soup_server_add_handler (f->web, "/result", mgw_test_page_result_cb, &f->result, NULL);
   soup_server_listen (f->web, address, 0, &error);
   g_assert_no_error (error);
   listeners = soup_server_get_listeners (f->web);
@@ -1059,7 +1022,7 @@ static gboolean
 browser_done (gpointer data)
 {
   Fixture *f = data;
-  return f->result_posted || f->chromium_exited;
+  return f->result.posted || f->chromium_exited;
 }
 
 /* Chromium's own WebSocket, as browser emulators (MiEdit) use it: with no
@@ -1087,7 +1050,7 @@ test_browser (Fixture *f, gconstpointer data)
   deadline = g_get_monotonic_time () + BROWSER_TIMEOUT_MS * G_TIME_SPAN_MILLISECOND;
   while (!browser_done (f) && g_get_monotonic_time () < deadline)
     mgw_test_run_for (50);
-  if (!f->result_posted)
+  if (!f->result.posted)
     {
       g_autofree char *text = NULL;
 
@@ -1096,9 +1059,9 @@ test_browser (Fixture *f, gconstpointer data)
                BROWSER_TIMEOUT_MS, f->chromium_exited ? "exited" : "still running",
                text != NULL ? text : "(none)");
     }
-  g_test_message ("browser: %s", f->result_detail);
-  if (!f->result_ok)
-    g_error ("the page failed: %s", f->result_detail);
+  g_test_message ("browser: %s", f->result.detail);
+  if (!f->result.ok)
+    g_error ("the page failed: %s", f->result.detail);
   mgw_test_wait_until (no_sessions, f->gateway, MGW_TEST_TIMEOUT_MS, "every session to end");
   g_assert_cmpuint (mgw_gateway_get_counters (f->gateway)->sessions_total[MGW_ACCESS_WS], ==, 2);
 }

@@ -457,13 +457,6 @@ test_handshake_bounded (void)
 
 /* --- headless Chromium on an https page --- */
 
-typedef struct
-{
-  gboolean  posted;
-  gboolean  ok;
-  char     *detail;
-} Result;
-
 /* Served as /page.html?wss=PORT&ws=PORT from https://gateway.test:N/
  * (Chromium maps the name to 127.0.0.1: on an IP literal of loopback the
  * browser would not apply its mixed-content rule). */
@@ -537,38 +530,9 @@ page_cb (SoupServer        *server,
                                     browser_page, sizeof browser_page - 1);
 }
 
-static void
-result_cb (SoupServer        *server,
-           SoupServerMessage *msg,
-           const char        *path,
-           GHashTable        *query,
-           gpointer           user_data)
-{
-  Result *r = user_data;
-  g_autoptr(GBytes) body = NULL;
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  JsonObject *object;
-  const char *data;
-  gsize len;
-
-  body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
-  data = g_bytes_get_data (body, &len);
-  soup_server_message_set_status (msg, SOUP_STATUS_NO_CONTENT, NULL);
-  r->posted = TRUE;
-  if (!json_parser_load_from_data (parser, data, len, NULL) ||
-      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
-    {
-      r->detail = g_strdup_printf ("bad result %.*s", (int) len, data);
-      return;
-    }
-  object = json_node_get_object (json_parser_get_root (parser));
-  r->ok = json_object_get_boolean_member_with_default (object, "ok", FALSE);
-  r->detail = g_strdup (json_object_get_string_member_with_default (object, "detail", ""));
-}
-
 typedef struct
 {
-  Result   *result;
+  MgwTestPageResult *result;
   gboolean *exited;
 } BrowserWait;
 
@@ -617,7 +581,7 @@ test_browser (void)
   g_autoptr(MgwTestDaemon) d = NULL;
   g_autoptr(GError) error = NULL;
   gboolean exited = FALSE;
-  Result result = { 0 };
+  MgwTestPageResult result = { 0 };
   BrowserWait w = { &result, &exited };
   GSList *uris;
   guint16 web_port;
@@ -633,7 +597,7 @@ test_browser (void)
   g_assert_no_error (error);
   web = soup_server_new ("tls-certificate", page_cert, NULL);
   soup_server_add_handler (web, "/page.html", page_cb, NULL, NULL);
-  soup_server_add_handler (web, "/result", result_cb, &result, NULL);
+  soup_server_add_handler (web, "/result", mgw_test_page_result_cb, &result, NULL);
   address = g_inet_socket_address_new (loopback, 0);
   soup_server_listen (web, address, SOUP_SERVER_LISTEN_HTTPS, &error);
   g_assert_no_error (error);

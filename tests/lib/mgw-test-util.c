@@ -5,6 +5,8 @@
 #include "mgw-test-util.h"
 #include "mgw-minitel.h"
 
+#include <json-glib/json-glib.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -1403,4 +1405,38 @@ mgw_test_chromium_spawn (const char          *dir,
   g_ptr_array_add (argv, g_strdup (url));
   g_ptr_array_add (argv, NULL);
   return g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, error);
+}
+
+void
+mgw_test_page_result_cb (SoupServer        *server,
+                         SoupServerMessage *msg,
+                         const char        *path,
+                         GHashTable        *query,
+                         gpointer           user_data)
+{
+  MgwTestPageResult *r = user_data;
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonObject *object;
+  const char *data;
+  gsize len;
+
+  if (g_strcmp0 (soup_server_message_get_method (msg), "POST") != 0)
+    {
+      soup_server_message_set_status (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, NULL);
+      return;
+    }
+  body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
+  data = g_bytes_get_data (body, &len);
+  soup_server_message_set_status (msg, SOUP_STATUS_NO_CONTENT, NULL);
+  r->posted = TRUE;
+  if (!json_parser_load_from_data (parser, data, len, NULL) ||
+      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    {
+      r->detail = g_strdup_printf ("bad result %.*s", (int) len, data);
+      return;
+    }
+  object = json_node_get_object (json_parser_get_root (parser));
+  r->ok = json_object_get_boolean_member_with_default (object, "ok", FALSE);
+  r->detail = g_strdup (json_object_get_string_member_with_default (object, "detail", ""));
 }

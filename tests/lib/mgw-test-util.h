@@ -286,6 +286,22 @@ void         mgw_test_remove_tree     (const char  *dir);
 
 #define MGW_TEST_CHROMIUM "/usr/bin/chromium"
 
+/* What a test page POSTs to /result: {"ok": bool, "detail": string}. */
+typedef struct
+{
+  gboolean  posted;
+  gboolean  ok;
+  char     *detail;
+} MgwTestPageResult;
+
+/* A SoupServer handler for that POST; user_data: the MgwTestPageResult
+ * to fill (detail freed by the caller). Other methods get 405. */
+void         mgw_test_page_result_cb  (SoupServer         *server,
+                                       SoupServerMessage  *msg,
+                                       const char         *path,
+                                       GHashTable         *query,
+                                       gpointer            user_data);
+
 /* Headless Chromium on url: its profile and its log (chromium.log) in
  * dir, the flags containers and CI need, then `extra` (NULL-terminated,
  * or NULL). */
