@@ -17,6 +17,7 @@
 #include "config.h"
 
 #include "mgw-gateway.h"
+#include "mgw-link-ws.h"
 #include "mgw-test-util.h"
 
 #include <glib/gstdio.h>
@@ -455,6 +456,90 @@ test_handshake_bounded (void)
   mgw_gateway_stop (gateway, NULL);
 }
 
+/* --- the gateway as a wss:// client --- */
+
+typedef struct
+{
+  gboolean opened;
+  gboolean closed;
+} LinkEnd;
+
+static void
+link_opened_cb (MgwLink *link,
+                LinkEnd *e)
+{
+  e->opened = TRUE;
+}
+
+static void
+link_closed_cb (MgwLink      *link,
+                const GError *error,
+                LinkEnd      *e)
+{
+  e->closed = TRUE;
+}
+
+static gboolean
+link_ended (gpointer data)
+{
+  LinkEnd *e = data;
+
+  return e->opened || e->closed;
+}
+
+/* A wss:// link to a server showing `name`'s certificate (database NULL:
+ * the system's CAs); TRUE when it opened. */
+static gboolean
+connect_upstream (GTlsDatabase *database,
+                  const char   *name)
+{
+  g_autofree char *pem = g_strdup_printf ("%s/%s.pem", certs, name);
+  g_autofree char *key = g_strdup_printf ("%s/%s.key", certs, name);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GTlsCertificate) certificate = g_tls_certificate_new_from_files (pem, key, &error);
+  g_autoptr(MgwTestServer) server = NULL;
+  g_autoptr(MgwLink) link = NULL;
+  LinkEnd e = { FALSE, FALSE };
+
+  g_assert_no_error (error);
+  server = mgw_test_server_new_tls (TRUE, "PAGE", certificate);
+  link = mgw_link_ws_connect (database, server->uri, NULL, MGW_FRAME_TEXT, 5000, &error);
+  g_assert_no_error (error);
+  g_signal_connect (link, "opened", G_CALLBACK (link_opened_cb), &e);
+  g_signal_connect (link, "closed", G_CALLBACK (link_closed_cb), &e);
+  mgw_test_wait_until (link_ended, &e, MGW_TEST_TIMEOUT_MS, "the wss:// link to open or close");
+  g_test_message ("%s: %s", name, e.opened ? "opened" : "closed");
+  if (e.opened)
+    {
+      g_autoptr(GIOStream) tls = NULL;
+
+      g_object_get (mgw_link_get_stream (link), "base-io-stream", &tls, NULL);
+      g_assert_true (G_IS_TLS_CLIENT_CONNECTION (tls));
+      /* The trusted list stays the shared database's, not copied in. */
+      g_assert_null (g_tls_connection_get_database (G_TLS_CONNECTION (tls)));
+      mgw_link_close (link, FALSE);
+    }
+  g_signal_handlers_disconnect_by_data (link, &e);
+  return e.opened;
+}
+
+/* The servers the gateway opens wss:// to are verified against [tls]
+ * ca-file (or the system's CAs), their name too, with no copy of the
+ * trusted list in each connection. */
+static void
+test_upstream_verify (void)
+{
+  g_autofree char *ca = cert ("ca.pem");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GTlsDatabase) database = g_tls_file_database_new (ca, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (connect_upstream (database, "server"));
+  g_assert_false (connect_upstream (database, "wrongname"));
+  g_assert_false (connect_upstream (database, "expired"));
+  g_assert_false (connect_upstream (NULL, "server"));
+}
+
 /* --- headless Chromium on an https page --- */
 
 /* Served as /page.html?wss=PORT&ws=PORT from https://gateway.test:N/
@@ -670,6 +755,7 @@ main (int argc, char **argv)
   g_test_add_func ("/tls/handshake-bounded", test_handshake_bounded);
   g_test_add_func ("/tls/silent-clients", test_silent_clients);
   g_test_add_func ("/tls/never-banned-uncapped", test_never_banned_uncapped);
+  g_test_add_func ("/tls/upstream-verify", test_upstream_verify);
   g_test_add_func ("/tls/browser", test_browser);
   result = g_test_run ();
   mgw_test_remove_tree (certs);

@@ -1042,6 +1042,71 @@ connecting_free (Connecting *c)
   g_free (c);
 }
 
+/* A server's certificate, checked by us against the one shared database.
+ *
+ * Given a database, glib-networking 2.74 copies every certificate it
+ * trusts into each connection's own credentials: with the system's list
+ * (the default), about 4 MiB a wss:// connection kept for its life
+ * (measured with 50 connections: 4,111 KiB each, 382 KiB without). So
+ * the connection gets none, and its accept-certificate signal (emitted
+ * during the handshake for the certificate it cannot judge alone)
+ * verifies the chain and the name against the shared database: [tls]
+ * ca-file's, or the backend's default. */
+typedef struct
+{
+  GTlsDatabase       *database;
+  GSocketConnectable *identity;    /* the host connected to */
+} Verifier;
+
+static void
+verifier_free (gpointer  data,
+               GClosure *closure)
+{
+  Verifier *v = data;
+
+  g_object_unref (v->database);
+  g_object_unref (v->identity);
+  g_free (v);
+}
+
+static gboolean
+accept_certificate_cb (GTlsConnection       *connection,
+                       GTlsCertificate      *peer,
+                       GTlsCertificateFlags  errors,
+                       Verifier             *v)
+{
+  g_autoptr(GError) error = NULL;
+  GTlsCertificateFlags flags;
+
+  flags = g_tls_database_verify_chain (v->database, peer, G_TLS_DATABASE_PURPOSE_AUTHENTICATE_SERVER,
+                                       v->identity, g_tls_connection_get_interaction (connection),
+                                       G_TLS_DATABASE_VERIFY_NONE, NULL, &error);
+  if (error != NULL)
+    g_info ("TLS certificate of the server not verified: %s", error->message);
+  else if (flags != 0)
+    g_info ("TLS certificate of the server refused (GTlsCertificateFlags 0x%x)", flags);
+  return error == NULL && flags == 0;
+}
+
+static void
+verify_with (GTlsConnection     *connection,
+             GTlsDatabase       *shared,
+             GSocketConnectable *identity)
+{
+  Verifier *v;
+  GTlsDatabase *database = shared != NULL ? g_object_ref (shared) :
+                           g_tls_backend_get_default_database (g_tls_backend_get_default ());
+
+  if (database == NULL)
+    return;   /* no database at all: GIO's own refusal stands */
+  v = g_new0 (Verifier, 1);
+  v->database = database;
+  v->identity = g_object_ref (identity);
+  g_tls_connection_set_database (connection, NULL);
+  g_signal_connect_data (connection, "accept-certificate", G_CALLBACK (accept_certificate_cb), v,
+                         verifier_free, 0);
+}
+
 static void
 connect_event_cb (GSocketClient      *client,
                   GSocketClientEvent  event,
@@ -1051,9 +1116,8 @@ connect_event_cb (GSocketClient      *client,
 {
   Connecting *c = user_data;
 
-  if (event == G_SOCKET_CLIENT_TLS_HANDSHAKING && c->tls_database != NULL &&
-      G_IS_TLS_CONNECTION (connection))
-    g_tls_connection_set_database (G_TLS_CONNECTION (connection), c->tls_database);
+  if (event == G_SOCKET_CLIENT_TLS_HANDSHAKING && G_IS_TLS_CONNECTION (connection))
+    verify_with (G_TLS_CONNECTION (connection), c->tls_database, connectable);
   else if (event == G_SOCKET_CLIENT_CONNECTED && G_IS_SOCKET_CONNECTION (connection))
     g_socket_set_option (g_socket_connection_get_socket (G_SOCKET_CONNECTION (connection)),
                          IPPROTO_TCP, TCP_NODELAY, TRUE, NULL);
