@@ -6,7 +6,8 @@
  * not check that the key is the certificate's (a mismatched pair loads,
  * then every handshake fails). GnuTLS, glib-networking's own library,
  * does: gnutls_certificate_set_x509_key_mem2() refuses a key that does
- * not match. The files are read once, bounded, and both checks read the
+ * not match. The library is opened (GModule) the first time a pair is
+ * checked, not linked. The files are read once, bounded, and both checks read the
  * same bytes. */
 #include "config.h"
 
@@ -14,6 +15,7 @@
 #include "mgw-error.h"
 
 #include <glib/gi18n.h>
+#include <gmodule.h>
 #include <gnutls/gnutls.h>
 #include <string.h>
 
@@ -33,6 +35,61 @@ format_date (gint64 usec)
   return when != NULL ? g_date_time_format (when, "%Y-%m-%d %H:%M:%S UTC") : g_strdup ("?");
 }
 
+/* GnuTLS's calls, from the library opened when a pair is first checked:
+ * linked, its libraries (GnuTLS, p11-kit, nettle, gmp...) would take
+ * about 2 MiB of every gateway's memory, with or without a wss://
+ * listener (glib-networking opens it itself for the connections). */
+typedef int          (*AllocateFunc) (gnutls_certificate_credentials_t *res);
+typedef int          (*SetKeyFunc)   (gnutls_certificate_credentials_t  res,
+                                      const gnutls_datum_t             *cert,
+                                      const gnutls_datum_t             *key,
+                                      gnutls_x509_crt_fmt_t             type,
+                                      const char                       *pass,
+                                      unsigned int                      flags);
+typedef void         (*ReleaseFunc)  (gnutls_certificate_credentials_t  sc);
+typedef const char * (*DescribeFunc) (int                               error);
+
+typedef struct
+{
+  AllocateFunc allocate;
+  SetKeyFunc   set_key;
+  ReleaseFunc  release;
+  DescribeFunc describe;
+} GnutlsCalls;
+
+/* GnuTLS 3's soname since 3.4, 2015 (Debian's libgnutls30). */
+#define GNUTLS_SONAME "libgnutls.so.30"
+
+static const GnutlsCalls *
+gnutls_calls (GError **error)
+{
+  static GnutlsCalls calls;
+  static gboolean loaded;
+  GModule *module;
+
+  if (loaded)
+    return &calls;
+  module = g_module_open (GNUTLS_SONAME, G_MODULE_BIND_LAZY | G_MODULE_BIND_LOCAL);
+  if (module == NULL ||
+      !g_module_symbol (module, "gnutls_certificate_allocate_credentials",
+                        (gpointer *) &calls.allocate) ||
+      !g_module_symbol (module, "gnutls_certificate_set_x509_key_mem2",
+                        (gpointer *) &calls.set_key) ||
+      !g_module_symbol (module, "gnutls_certificate_free_credentials",
+                        (gpointer *) &calls.release) ||
+      !g_module_symbol (module, "gnutls_strerror", (gpointer *) &calls.describe))
+    {
+      g_set_error (error, MGW_ERROR, MGW_ERROR_FAILED, _("cannot load GnuTLS (%s): %s"),
+                   GNUTLS_SONAME, g_module_error ());
+      if (module != NULL)
+        g_module_close (module);
+      return NULL;
+    }
+  g_module_make_resident (module);
+  loaded = TRUE;
+  return &calls;
+}
+
 /* The key is the certificate's: GnuTLS loads the pair only then. */
 static gboolean
 check_pair (const char  *certificate_pem,
@@ -42,19 +99,21 @@ check_pair (const char  *certificate_pem,
             const char  *key_path,
             GError     **error)
 {
+  const GnutlsCalls *gnutls = gnutls_calls (error);
   gnutls_certificate_credentials_t credentials;
   gnutls_datum_t cert = { (unsigned char *) certificate_pem, (unsigned int) certificate_len };
   gnutls_datum_t key = { (unsigned char *) key_pem, (unsigned int) key_len };
   int status;
 
-  if (gnutls_certificate_allocate_credentials (&credentials) < 0)
+  if (gnutls == NULL)
+    return FALSE;
+  if (gnutls->allocate (&credentials) < 0)
     {
       g_set_error (error, MGW_ERROR, MGW_ERROR_FAILED, "%s", _("out of memory"));
       return FALSE;
     }
-  status = gnutls_certificate_set_x509_key_mem2 (credentials, &cert, &key,
-                                                 GNUTLS_X509_FMT_PEM, NULL, 0);
-  gnutls_certificate_free_credentials (credentials);
+  status = gnutls->set_key (credentials, &cert, &key, GNUTLS_X509_FMT_PEM, NULL, 0);
+  gnutls->release (credentials);
   if (status >= 0)
     return TRUE;
   if (status == GNUTLS_E_CERTIFICATE_KEY_MISMATCH)
@@ -67,7 +126,7 @@ check_pair (const char  *certificate_pem,
     g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG, _("%s: no PEM private key in it"), key_path);
   else
     g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG, _("%s: cannot use the key: %s"),
-                 key_path, gnutls_strerror (status));
+                 key_path, gnutls->describe (status));
   return FALSE;
 }
 
