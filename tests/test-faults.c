@@ -461,21 +461,6 @@ stall_target_free (StallTarget *t)
   g_free (t);
 }
 
-typedef struct
-{
-  MgwGateway      *gateway;
-  guint            id;
-  MgwSessionState  state;
-} StateWait;
-
-static gboolean
-state_is (gpointer data)
-{
-  StateWait *w = data;
-  MgwSession *s = mgw_gateway_lookup_session (w->gateway, w->id);
-  return s != NULL && mgw_session_get_state (s) == w->state;
-}
-
 static gboolean
 command_up (gpointer data)
 {
@@ -500,7 +485,6 @@ test_redirect_target_stalls (void)
   MgwTestPeer *peer;
   gsize sent = 0;
   gint64 begin;
-  StateWait back;
 
   config->no_command_channel = FALSE;
   g_free (config->command_uri);
@@ -546,9 +530,9 @@ test_redirect_target_stalls (void)
     if (n != 2)
       g_test_message ("Connexion/Fin could not even be sent: the gateway stopped reading");
   }
-  back = (StateWait) { gateway, 0, MGW_SESSION_TELETEL };
   begin = g_get_monotonic_time ();
-  mgw_test_wait_until (state_is, &back, 3000, "Connexion/Fin to end the stalled redirection");
+  /* Connexion/Fin ends the stalled redirection. */
+  mgw_test_wait_session_state (gateway, 0, MGW_SESSION_TELETEL, 3000);
   mgw_test_server_wait_frame (command, "UserRedirectEnded,,,0,5");
   mgw_test_tcp_send (tcp, S ("home"));
   mgw_test_peer_wait_for (peer, S ("home"));

@@ -873,29 +873,13 @@ send_command (Fixture *f, SoupWebsocketDataType type, const void *line, gsize le
   mgw_test_peer_send (peer, type, line, len);
 }
 
-typedef struct
-{
-  Fixture    *f;
-  guint       id;
-  MgwSessionState state;
-} StateWait;
-
-static gboolean
-state_is (gpointer data)
-{
-  StateWait *w = data;
-  MgwSession *s = mgw_gateway_lookup_session (w->f->gateway, w->id);
-  return s != NULL && mgw_session_get_state (s) == w->state;
-}
-
 static void
 redirect (Fixture *f, guint id)
 {
   g_autofree char *line = g_strdup_printf ("PID=%u,7,CONNECT,%s,None,[]", id, f->target->uri);
-  StateWait w = { f, id, MGW_SESSION_REDIRECTED };
 
   send_command (f, SOUP_WEBSOCKET_DATA_TEXT, line, strlen (line));
-  mgw_test_wait_until (state_is, &w, MGW_TEST_TIMEOUT_MS, "the redirection");
+  mgw_test_wait_session_state (f->gateway, id, MGW_SESSION_REDIRECTED, MGW_TEST_TIMEOUT_MS);
 }
 
 static gboolean

@@ -986,18 +986,6 @@ static const char browser_page[] =
   "</script></body></html>\n";
 
 static void
-page_cb (SoupServer        *server,
-         SoupServerMessage *msg,
-         const char        *path,
-         GHashTable        *query,
-         gpointer           user_data)
-{
-  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
-  soup_server_message_set_response (msg, "text/html; charset=utf-8", SOUP_MEMORY_STATIC,
-                                    browser_page, sizeof browser_page - 1);
-}
-
-static void
 start_web_server (Fixture *f)
 {
   g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
@@ -1007,7 +995,7 @@ start_web_server (Fixture *f)
   GSList *listeners;
 
   f->web = soup_server_new (NULL, NULL);
-  soup_server_add_handler (f->web, "/page.html", page_cb, f, NULL);
+  soup_server_add_handler (f->web, "/page.html", mgw_test_page_cb, (gpointer) browser_page, NULL);
   soup_server_add_handler (f->web, "/result", mgw_test_page_result_cb, &f->result, NULL);
   soup_server_listen (f->web, address, 0, &error);
   g_assert_no_error (error);

@@ -122,30 +122,13 @@ raw_user_free (RawUser *u)
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RawUser, raw_user_free)
 
-typedef struct
-{
-  GByteArray *haystack;
-  const void *needle;
-  gsize       len;
-} Needle;
-
-static gboolean
-needle_found (gpointer data)
-{
-  Needle *n = data;
-
-  return mgw_test_bytes_contain (n->haystack, n->needle, n->len);
-}
-
 static void
 wait_bytes (GByteArray *haystack,
             const void *needle,
             gsize       len,
             const char *what)
 {
-  Needle n = { haystack, needle, len };
-
-  mgw_test_wait_until (needle_found, &n, MGW_TEST_TIMEOUT_MS, what);
+  mgw_test_bytes_wait (haystack, needle, len, what);
 }
 
 static gboolean
@@ -417,30 +400,12 @@ session (Fixture *f,
   return s;
 }
 
-typedef struct
-{
-  Fixture         *f;
-  guint            id;
-  MgwSessionState  state;
-} StateWait;
-
-static gboolean
-state_is (gpointer data)
-{
-  StateWait *w = data;
-  MgwSession *s = mgw_gateway_lookup_session (w->f->gateway, w->id);
-
-  return s != NULL && mgw_session_get_state (s) == w->state;
-}
-
 static void
 wait_state (Fixture         *f,
             guint            id,
             MgwSessionState  state)
 {
-  StateWait w = { f, id, state };
-
-  mgw_test_wait_until (state_is, &w, MGW_TEST_TIMEOUT_MS, mgw_session_state_to_string (state));
+  mgw_test_wait_session_state (f->gateway, id, state, MGW_TEST_TIMEOUT_MS);
 }
 
 static gboolean

@@ -126,27 +126,10 @@ session (Fixture *f, guint id)
   return s;
 }
 
-typedef struct
-{
-  Fixture         *f;
-  guint            id;
-  MgwSessionState  state;
-} StateWait;
-
-static gboolean
-state_is (gpointer data)
-{
-  StateWait *w = data;
-  MgwSession *s = mgw_gateway_lookup_session (w->f->gateway, w->id);
-  return s != NULL && mgw_session_get_state (s) == w->state;
-}
-
 static void
 wait_state (Fixture *f, guint id, MgwSessionState state)
 {
-  StateWait w = { f, id, state };
-  mgw_test_wait_until (state_is, &w, MGW_TEST_TIMEOUT_MS,
-                       mgw_session_state_to_string (state));
+  mgw_test_wait_session_state (f->gateway, id, state, MGW_TEST_TIMEOUT_MS);
 }
 
 /* A user on Telnet or WebSocket, seen the same way by the tests. */
@@ -335,9 +318,7 @@ test_fin_first_key (Fixture *f, gconstpointer data)
     mgw_test_peer_send (mgw_test_server_open_peer (f->command), SOUP_WEBSOCKET_DATA_BINARY,
                         line, strlen (line));
   }
-  mgw_test_wait_until ((MgwTestCondition) state_is,
-                       &(StateWait) { f, 0, MGW_SESSION_REDIRECTED },
-                       MGW_TEST_TIMEOUT_MS, "a second redirection");
+  wait_state (f, 0, MGW_SESSION_REDIRECTED);   /* a second redirection */
   g_assert_cmpuint (mgw_session_get_redirections (session (f, 0)), ==, 2);
 }
 

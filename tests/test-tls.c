@@ -603,18 +603,6 @@ static const char browser_page[] =
   "})();\n"
   "</script></body></html>\n";
 
-static void
-page_cb (SoupServer        *server,
-         SoupServerMessage *msg,
-         const char        *path,
-         GHashTable        *query,
-         gpointer           user_data)
-{
-  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
-  soup_server_message_set_response (msg, "text/html; charset=utf-8", SOUP_MEMORY_STATIC,
-                                    browser_page, sizeof browser_page - 1);
-}
-
 typedef struct
 {
   MgwTestPageResult *result;
@@ -681,7 +669,7 @@ test_browser (void)
   page_cert = g_tls_certificate_new_from_files (server_pem, server_key, &error);
   g_assert_no_error (error);
   web = soup_server_new ("tls-certificate", page_cert, NULL);
-  soup_server_add_handler (web, "/page.html", page_cb, NULL, NULL);
+  soup_server_add_handler (web, "/page.html", mgw_test_page_cb, (gpointer) browser_page, NULL);
   soup_server_add_handler (web, "/result", mgw_test_page_result_cb, &result, NULL);
   address = g_inet_socket_address_new (loopback, 0);
   soup_server_listen (web, address, SOUP_SERVER_LISTEN_HTTPS, &error);

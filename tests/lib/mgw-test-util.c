@@ -133,11 +133,11 @@ needle_found (gpointer data)
   return mgw_test_bytes_contain (n->haystack, n->needle, n->len);
 }
 
-static void
-wait_for_needle (GByteArray *haystack,
-                 const void *needle,
-                 gsize       len,
-                 const char *where)
+void
+mgw_test_bytes_wait (GByteArray *haystack,
+                     const void *needle,
+                     gsize       len,
+                     const char *where)
 {
   Needle n = { haystack, needle, len, NULL };
   WaitState state = { FALSE };
@@ -246,7 +246,7 @@ mgw_test_tcp_wait_for (MgwTestTcp *tcp,
                        const void *needle,
                        gsize       len)
 {
-  wait_for_needle (tcp->received, needle, len, "the TCP client's input");
+  mgw_test_bytes_wait (tcp->received, needle, len, "the TCP client's input");
 }
 
 void
@@ -364,7 +364,7 @@ mgw_test_ws_wait_for (MgwTestWs  *ws,
                       const void *needle,
                       gsize       len)
 {
-  wait_for_needle (ws->received, needle, len, "the WebSocket client's input");
+  mgw_test_bytes_wait (ws->received, needle, len, "the WebSocket client's input");
 }
 
 void
@@ -645,7 +645,7 @@ mgw_test_peer_wait_for (MgwTestPeer *peer,
                         const void  *needle,
                         gsize        len)
 {
-  wait_for_needle (peer->received, needle, len, "the upstream server's input");
+  mgw_test_bytes_wait (peer->received, needle, len, "the upstream server's input");
 }
 
 static gboolean
@@ -914,6 +914,35 @@ mgw_test_gateway_new (MgwConfig *config)
   g_assert_true (mgw_gateway_start (gateway, &error));
   g_assert_no_error (error);
   return gateway;
+}
+
+typedef struct
+{
+  MgwGateway      *gateway;
+  guint            id;
+  MgwSessionState  state;
+} StateWait;
+
+static gboolean
+session_state_is (gpointer data)
+{
+  StateWait *w = data;
+  MgwSession *s = mgw_gateway_lookup_session (w->gateway, w->id);
+
+  return s != NULL && mgw_session_get_state (s) == w->state;
+}
+
+void
+mgw_test_wait_session_state (MgwGateway      *gateway,
+                             guint            id,
+                             MgwSessionState  state,
+                             guint            timeout_ms)
+{
+  StateWait w = { gateway, id, state };
+  g_autofree char *what = g_strdup_printf ("session %u to be %s", id,
+                                           mgw_session_state_to_string (state));
+
+  mgw_test_wait_until (session_state_is, &w, timeout_ms, what);
 }
 
 char *
@@ -1405,6 +1434,20 @@ mgw_test_chromium_spawn (const char          *dir,
   g_ptr_array_add (argv, g_strdup (url));
   g_ptr_array_add (argv, NULL);
   return g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, error);
+}
+
+void
+mgw_test_page_cb (SoupServer        *server,
+                  SoupServerMessage *msg,
+                  const char        *path,
+                  GHashTable        *query,
+                  gpointer           user_data)
+{
+  const char *page = user_data;
+
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_server_message_set_response (msg, "text/html; charset=utf-8", SOUP_MEMORY_STATIC,
+                                    page, strlen (page));
 }
 
 void

@@ -32,6 +32,12 @@ void     mgw_test_wait_until   (MgwTestCondition cond,
                                 const char      *what);
 /* Iterates the main context for `ms` milliseconds. */
 void     mgw_test_run_for      (guint            ms);
+/* Iterates the main context until haystack holds needle; fails the test
+ * with what it holds after MGW_TEST_TIMEOUT_MS. where: for the message. */
+void     mgw_test_bytes_wait   (GByteArray      *haystack,
+                                const void      *needle,
+                                gsize            len,
+                                const char      *where);
 gboolean mgw_test_bytes_contain (GByteArray     *haystack,
                                  const void     *needle,
                                  gsize           len);
@@ -143,6 +149,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (MgwTestServer, mgw_test_server_free)
 MgwConfig  *mgw_test_config_new     (const char  *server_uri);
 MgwGateway *mgw_test_gateway_new    (MgwConfig   *config);
 char       *mgw_test_ws_uri         (MgwGateway  *gateway);
+/* Until session `id` of gateway exists and is in `state`; fails the test
+ * after timeout_ms. */
+void        mgw_test_wait_session_state (MgwGateway      *gateway,
+                                         guint            id,
+                                         MgwSessionState  state,
+                                         guint            timeout_ms);
 
 /* --- moipgwd as a process: $MOIPGWD with --config=<an empty file>
  * and the arguments given; its standard output and error collected. */
@@ -285,6 +297,14 @@ gboolean     mgw_test_require_program (const char  *path,
 void         mgw_test_remove_tree     (const char  *dir);
 
 #define MGW_TEST_CHROMIUM "/usr/bin/chromium"
+
+/* A SoupServer handler serving user_data, a NUL-terminated HTML page in
+ * static storage. */
+void         mgw_test_page_cb         (SoupServer         *server,
+                                       SoupServerMessage  *msg,
+                                       const char         *path,
+                                       GHashTable         *query,
+                                       gpointer            user_data);
 
 /* What a test page POSTs to /result: {"ok": bool, "detail": string}. */
 typedef struct
