@@ -94,10 +94,11 @@ child_exited_cb (GObject      *source,
 /* Starts argv with the buses given (NULL: unset); `flags` chooses what
  * becomes of standard error (merged with stdout, silenced...). */
 static Child *
-child_spawn (const char * const *argv,
-             const char         *session_bus,
-             const char         *system_bus,
-             GSubprocessFlags    flags)
+child_spawn_as (const char * const *argv,
+                const char         *session_bus,
+                const char         *system_bus,
+                GSubprocessFlags    flags,
+                gboolean            nobody)
 {
   g_autoptr(GSubprocessLauncher) launcher =
     g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | flags);
@@ -111,7 +112,8 @@ child_spawn (const char * const *argv,
     g_subprocess_launcher_unsetenv (launcher, "DBUS_SESSION_BUS_ADDRESS");
   if (system_bus != NULL)
     g_subprocess_launcher_setenv (launcher, "DBUS_SYSTEM_BUS_ADDRESS", system_bus, TRUE);
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  g_subprocess_launcher_set_child_setup (launcher, nobody ? die_with_parent_as_nobody : die_with_parent,
+                                         NULL, NULL);
   c->process = g_subprocess_launcher_spawnv (launcher, argv, &error);
   g_assert_no_error (error);
   c->output = g_string_new (NULL);
@@ -120,6 +122,15 @@ child_spawn (const char * const *argv,
   g_data_input_stream_read_line_async (in, G_PRIORITY_DEFAULT, NULL, child_read_cb, c);
   g_subprocess_wait_async (c->process, NULL, child_exited_cb, c);
   return c;
+}
+
+static Child *
+child_spawn (const char * const *argv,
+             const char         *session_bus,
+             const char         *system_bus,
+             GSubprocessFlags    flags)
+{
+  return child_spawn_as (argv, session_bus, system_bus, flags, FALSE);
 }
 
 static gboolean
@@ -228,10 +239,10 @@ setup_bus (Fixture       *f,
            gconstpointer  data)
 {
   g_autofree char *conf = g_test_build_filename (G_TEST_DIST, "data", "test-bus.conf", NULL);
-  g_autofree char *conf_arg = g_strdup_printf ("--config-file=%s", conf);
+  g_autofree char *conf_arg = NULL;
   g_autofree char *dbus_daemon = g_find_program_in_path ("dbus-daemon");
   g_autofree char *address_arg = NULL;
-  const char *argv[] = { dbus_daemon, conf_arg, "--print-address", "--nofork", NULL, NULL };
+  const char *argv[] = { dbus_daemon, NULL, "--print-address", "--nofork", NULL, NULL };
   g_autoptr(GError) error = NULL;
 
   if (f->dir == NULL)
@@ -241,8 +252,29 @@ setup_bus (Fixture       *f,
       g_test_skip ("no dbus-daemon");
       return;
     }
+  /* The test bus with the policy moipgw installs on the system bus on
+   * top: who may call and receive what. */
+  if (g_strcmp0 (data, "policy") == 0)
+    {
+      g_autofree char *policy = g_test_build_filename (G_TEST_DIST, "..", "data", "dbus",
+                                                       "org.moipgw.Gateway1.conf", NULL);
+      g_autofree char *text = NULL;
+      g_autofree char *ours = g_build_filename (f->dir, "bus.conf", NULL);
+      g_autofree char *absolute = g_canonicalize_filename (policy, NULL);
+      g_autofree char *include = g_strdup_printf ("  <include>%s</include>\n</busconfig>", absolute);
+      g_autoptr(GString) combined = NULL;
+
+      g_assert_true (g_file_get_contents (conf, &text, NULL, NULL));
+      combined = g_string_new (text);
+      g_assert_cmpuint (g_string_replace (combined, "</busconfig>", include, 1), ==, 1);
+      g_assert_true (g_file_set_contents (ours, combined->str, -1, NULL));
+      g_free (conf);
+      conf = g_steal_pointer (&ours);
+    }
+  conf_arg = g_strdup_printf ("--config-file=%s", conf);
+  argv[1] = conf_arg;
   /* A bus that can be restarted where it was: at a path of ours. */
-  if (data != NULL)
+  if (g_strcmp0 (data, "fixed path") == 0)
     {
       g_autofree char *socket = g_build_filename (f->dir, "bus", NULL);
       g_unlink (socket);
@@ -265,9 +297,11 @@ setup_bus (Fixture       *f,
                                              name_appeared_cb, name_vanished_cb, f, NULL);
 }
 
-/* moipgwd on the fixture's bus, listening, its name owned. */
+/* moipgwd on the fixture's bus, listening, its name owned; as root, or
+ * as nobody (its directories nobody's). */
 static void
-start_daemon (Fixture *f)
+start_daemon_as (Fixture  *f,
+                 gboolean  nobody)
 {
   g_autofree char *state = NULL;
   g_autofree char *confdir = NULL;
@@ -284,6 +318,13 @@ start_daemon (Fixture *f)
   g_assert_cmpint (g_mkdir (state, 0700), ==, 0);
   g_assert_cmpint (g_mkdir (confdir, 0700), ==, 0);
   g_assert_true (g_file_set_contents (f->config_file, "", 0, NULL));
+  if (nobody)
+    {
+      g_assert_cmpint (chown (f->dir, 65534, 65534), ==, 0);
+      g_assert_cmpint (chown (state, 65534, 65534), ==, 0);
+      g_assert_cmpint (chown (confdir, 65534, 65534), ==, 0);
+      g_assert_cmpint (chown (f->config_file, 65534, 65534), ==, 0);
+    }
   state_arg = g_strdup_printf ("--state-dir=%s", state);
   config_arg = g_strdup_printf ("--config=%s", f->config_file);
   confdir_arg = g_strdup_printf ("--configpath=%s", confdir);
@@ -299,8 +340,8 @@ start_daemon (Fixture *f)
     for (guint i = 0; args[i] != NULL; i++)
       g_ptr_array_add (argv, g_strdup (args[i]));
     g_ptr_array_add (argv, NULL);
-    f->daemon = child_spawn ((const char * const *) argv->pdata, f->bus_address, NULL,
-                             G_SUBPROCESS_FLAGS_STDERR_MERGE);
+    f->daemon = child_spawn_as ((const char * const *) argv->pdata, f->bus_address, NULL,
+                                G_SUBPROCESS_FLAGS_STDERR_MERGE, nobody);
   }
   w.c = f->daemon;
   mgw_test_wait_until (output_has, &w, CHILD_TIMEOUT_MS, needle);
@@ -314,12 +355,27 @@ start_daemon (Fixture *f)
 }
 
 static void
+start_daemon (Fixture *f)
+{
+  start_daemon_as (f, FALSE);
+}
+
+/* data: "policy" (the bus with moipgw's policy), "daemon as nobody"
+ * (moipgwd runs as nobody: needs root), NULL. */
+static void
 setup_daemon (Fixture       *f,
               gconstpointer  data)
 {
+  gboolean nobody = g_strcmp0 (data, "daemon as nobody") == 0;
+
+  if ((nobody || g_strcmp0 (data, "policy") == 0) && geteuid () != 0)
+    {
+      g_test_skip ("not root: cannot run a process as another user");
+      return;
+    }
   setup_bus (f, data);
   if (f->bus != NULL)
-    start_daemon (f);
+    start_daemon_as (f, nobody);
 }
 
 static void
@@ -1272,17 +1328,18 @@ test_require_bus_name_taken (Fixture       *f,
   g_bus_unown_name (id);
 }
 
-/* A user neither root nor in the moipgw group reads (status, bans) but
- * may not act: a clear message, status 1. Needs root to become nobody. */
+/* A user neither root nor in the moipgw group reads (status, sessions)
+ * but may not act nor list the bans: a clear message, status 1. Needs
+ * root to become nobody. */
 static void
 test_access_denied (Fixture       *f,
                     gconstpointer  data)
 {
   static const char *actions[][3] = {
     { "ban", "192.0.2.1" }, { "unban", "192.0.2.1" }, { "reload" }, { "disconnect", "0" },
-    { "teletel", "stop" },
+    { "teletel", "stop" }, { "bans" },
   };
-  static const char *reads[][3] = { { "status" }, { "bans" }, { "sessions" }, { "teletel", "status" } };
+  static const char *reads[][3] = { { "status" }, { "sessions" }, { "teletel", "status" } };
   g_autoptr(MgwTestTcp) user = NULL;
 
   if (f->bus == NULL)
@@ -1300,7 +1357,15 @@ test_access_denied (Fixture       *f,
       const char *args[] = { "--session-bus", reads[i][0], reads[i][1], NULL };
       g_autoptr(Result) r = run_ctl_as (f->bus_address, NULL, TRUE, args);
 
-      assert_ok (r, reads[i][0]);
+      /* The list, without where the users are, and a word of why. */
+      if (g_str_equal (reads[i][0], "sessions"))
+        {
+          g_assert_cmpint (r->status, ==, 0);
+          g_assert_null (strstr (r->out, "127.0.0.1"));
+          g_assert_cmpstr (r->err, ==, "(Peer addresses are shown to root and the moipgw group only.)\n");
+        }
+      else
+        assert_ok (r, reads[i][0]);
     }
   for (gsize i = 0; i < G_N_ELEMENTS (actions); i++)
     {
@@ -1316,6 +1381,110 @@ test_access_denied (Fixture       *f,
 
     g_assert_cmpstr (bans->out, ==, "No bans.\n");
     g_assert_nonnull (strstr (sessions->out, "\"Id\" : 0,"));
+  }
+}
+
+/* Where users connect from is for root and the moipgw group: on a bus
+ * with the policy moipgw installs, nobody sees sessions without their
+ * peers, and its monitor gets no ban event (the bus keeps the signals
+ * from it) though it gets the events after it; root sees both. */
+static void
+test_addresses_hidden (Fixture       *f,
+                       gconstpointer  data)
+{
+  const char *monitor_argv[] = { g_getenv ("MOIPGWCTL"), "--session-bus", "monitor", NULL };
+  g_autoptr(Child) theirs = NULL;
+  g_autoptr(Child) ours = NULL;
+  g_autoptr(MgwTestTcp) user = NULL;
+  g_autoptr(MgwTestTcp) second = NULL;
+  g_autofree char *peer = NULL;
+  g_autofree char *second_added = NULL;
+  OutputWait w = { NULL, NULL };
+  guint16 port;
+
+  if (f->bus == NULL)
+    return;
+  user = open_user (f, &port);
+  json_node_unref (wait_sessions (f, 1));
+  peer = g_strdup_printf ("127.0.0.1:%u", port);
+  {
+    const char *args[] = { "--session-bus", "sessions", NULL };
+    const char *json_args[] = { "--session-bus", "sessions", "--json", NULL };
+    const char *one_args[] = { "--session-bus", "session", "0", NULL };
+    g_autoptr(Result) r = run_ctl_as (f->bus_address, NULL, TRUE, args);
+    g_autoptr(Result) j = run_ctl_as (f->bus_address, NULL, TRUE, json_args);
+    g_autoptr(Result) one = run_ctl_as (f->bus_address, NULL, TRUE, one_args);
+    g_autoptr(Result) root = run_ctl (f, "sessions", NULL);
+
+    g_assert_cmpint (r->status, ==, 0);
+    g_assert_nonnull (strstr (r->out, "teletel"));
+    g_assert_null (strstr (r->out, "127.0.0.1"));
+    g_assert_cmpstr (r->err, ==, "(Peer addresses are shown to root and the moipgw group only.)\n");
+    assert_ok (j, "sessions --json as nobody");
+    g_assert_nonnull (strstr (j->out, "\"State\" : \"teletel\""));
+    g_assert_null (strstr (j->out, "Peer"));
+    assert_ok (one, "session 0 as nobody");
+    g_assert_nonnull (strstr (one->out, "(shown to root and the moipgw group only)"));
+    g_assert_null (strstr (one->out, "127.0.0.1"));
+    assert_ok (root, "sessions as root");
+    g_assert_nonnull (strstr (root->out, peer));
+  }
+
+  theirs = child_spawn_as (monitor_argv, f->bus_address, NULL, G_SUBPROCESS_FLAGS_NONE, TRUE);
+  ours = child_spawn (monitor_argv, f->bus_address, NULL, G_SUBPROCESS_FLAGS_NONE);
+  w.needle = "monitoring moipgwd";
+  w.c = theirs;
+  mgw_test_wait_until (output_has, &w, CHILD_TIMEOUT_MS, "nobody's monitor to start");
+  w.c = ours;
+  mgw_test_wait_until (output_has, &w, CHILD_TIMEOUT_MS, "root's monitor to start");
+  {
+    g_autoptr(Result) r = run_ctl (f, "ban", "203.0.113.77", NULL);
+    assert_ok (r, "ban");
+  }
+  w.needle = " 203.0.113.77 banned (";
+  mgw_test_wait_until (output_has, &w, CHILD_TIMEOUT_MS, "root's monitor's ban line");
+  /* An event after it, that nobody does get: the ban would be before. */
+  second = open_user (f, NULL);
+  second_added = g_strdup (" session 1 added: Telnet from -, ");
+  w.c = theirs;
+  w.needle = second_added;
+  mgw_test_wait_until (output_has, &w, CHILD_TIMEOUT_MS, "nobody's monitor's session line");
+  g_assert_false (theirs->exited);
+  g_assert_null (strstr (theirs->output->str, "203.0.113.77"));
+  g_assert_null (strstr (theirs->output->str, "127.0.0.1"));
+  w.c = ours;
+  w.needle = " session 1 added: Telnet from 127.0.0.1:";
+  mgw_test_wait_until (output_has, &w, CHILD_TIMEOUT_MS, "root's monitor's session line");
+  child_stop (theirs, FALSE);
+  child_stop (ours, FALSE);
+}
+
+/* The daemon's own user is not an administrator: with moipgwd running
+ * as nobody, nobody may not act (a Teletel server the gateway started
+ * runs as the daemon's user), root may. */
+static void
+test_daemon_user (Fixture       *f,
+                  gconstpointer  data)
+{
+  static const char *actions[][3] = { { "ban", "192.0.2.1" }, { "reload" }, { "bans" } };
+
+  if (f->bus == NULL)
+    return;
+  for (gsize i = 0; i < G_N_ELEMENTS (actions); i++)
+    {
+      const char *args[] = { "--session-bus", actions[i][0], actions[i][1], NULL };
+      g_autoptr(Result) r = run_ctl_as (f->bus_address, NULL, TRUE, args);
+
+      assert_fails (r, 1, "permission denied: you must be root or in the moipgw group", actions[i][0]);
+    }
+  {
+    g_autoptr(Result) r = run_ctl (f, "ban", "192.0.2.1", NULL);
+    g_autoptr(Result) bans = NULL;
+
+    assert_ok (r, "ban as root");
+    bans = run_ctl (f, "bans", NULL);
+    assert_ok (bans, "bans as root");
+    g_assert_nonnull (strstr (bans->out, "192.0.2.1"));
   }
 }
 
@@ -1511,6 +1680,10 @@ main (int argc, char **argv)
   g_test_add ("/ctl/require-bus-name-taken", Fixture, NULL, setup_bus, test_require_bus_name_taken,
               teardown);
   g_test_add ("/ctl/access-denied", Fixture, NULL, setup_daemon, test_access_denied, teardown);
+  g_test_add ("/ctl/addresses-hidden", Fixture, "policy", setup_daemon, test_addresses_hidden,
+              teardown);
+  g_test_add ("/ctl/daemon-user", Fixture, "daemon as nobody", setup_daemon, test_daemon_user,
+              teardown);
   g_test_add_func ("/ctl/usage", test_usage);
   g_test_add ("/ctl/not-running", Fixture, NULL, setup_bus, test_not_running, teardown);
   g_test_add ("/ctl/french", Fixture, NULL, setup_bus, test_french, teardown);

@@ -313,8 +313,35 @@ test_sessions (Fixture *f, gconstpointer data)
                                              PATH "/sessions/0", NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (mgw_dbus_session_get_access (session), ==, "Telnet");
-  g_assert_cmpstr (mgw_dbus_session_get_peer_address (session), ==, "127.0.0.1");
   g_assert_cmpstr (mgw_dbus_session_get_state (session), ==, "teletel");
+  /* Where the user is: asked of the gateway, not a property. */
+  {
+    g_autoptr(GVariant) peers = NULL;
+    g_autoptr(GSocketAddress) local = g_socket_get_local_address (tcp->socket, NULL);
+    g_autofree char *text = NULL;
+    g_autofree char *expected = g_strdup_printf ("[(0, '127.0.0.1', %u)]",
+                                                 g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local)));
+    const guint32 ids[] = { 0, 4242 };
+
+    g_assert_true (mgw_dbus_gateway_call_list_peers_sync (f->gateway,
+                                                          g_variant_new_fixed_array (G_VARIANT_TYPE_UINT32,
+                                                                                     ids, 2,
+                                                                                     sizeof (guint32)),
+                                                          &peers, NULL, &error));
+    g_assert_no_error (error);
+    text = g_variant_print (peers, FALSE);
+    g_assert_cmpstr (text, ==, expected);
+    g_clear_pointer (&peers, g_variant_unref);
+    g_clear_pointer (&text, g_free);
+    /* None asked: all, the WebSocket user too. */
+    g_assert_true (mgw_dbus_gateway_call_list_peers_sync (f->gateway,
+                                                          g_variant_new_fixed_array (G_VARIANT_TYPE_UINT32,
+                                                                                     NULL, 0,
+                                                                                     sizeof (guint32)),
+                                                          &peers, NULL, &error));
+    g_assert_no_error (error);
+    g_assert_cmpuint (g_variant_n_children (peers), ==, 2);
+  }
   /* Byte counts follow within a second, by PropertiesChanged. */
   mgw_test_wait_until (page_counted, session, MGW_TEST_TIMEOUT_MS, "BytesToUser");
 
@@ -424,11 +451,13 @@ test_ban_and_disconnect (Fixture *f, gconstpointer data)
   g_free (w.address);
 }
 
-/* A caller neither root nor in the moipgw group may read but not act. */
+/* A caller neither root nor in the moipgw group may read the counters
+ * and states but not act, nor see where users connect from. */
 static void
 test_access_denied (Fixture *f, gconstpointer data)
 {
   g_autofree char *out = NULL;
+  g_autoptr(MgwTestTcp) tcp = NULL;
   g_autofree char *setpriv = g_find_program_in_path ("setpriv");
 
   if (getuid () != 0 || setpriv == NULL)
@@ -441,9 +470,28 @@ test_access_denied (Fixture *f, gconstpointer data)
                         "busctl", "--user", "get-property", BUS_NAME, PATH,
                         "org.moipgw.Gateway1", "ActiveSessions", NULL), ==, 0);
   g_clear_pointer (&out, g_free);
+  /* Users' addresses: in no property, and the two methods that name
+   * them are refused. */
+  tcp = mgw_test_tcp_connect ("127.0.0.1", f->telnet_port);
+  mgw_test_tcp_wait_for (tcp, S ("\x1b\x39\x7b"));
+  wait_active (f, 1);
   g_assert_cmpint (run (&out, setpriv, "--reuid=65534", "--regid=65534", "--clear-groups",
                         "gdbus", "call", "--session", "--dest", BUS_NAME, "--object-path", PATH,
-                        "--method", "org.moipgw.Gateway1.ListBans", NULL), ==, 0);
+                        "--method", "org.freedesktop.DBus.ObjectManager.GetManagedObjects", NULL),
+                   ==, 0);
+  g_assert_nonnull (strstr (out, "/org/moipgw/Gateway1/sessions/0"));
+  g_assert_null (strstr (out, "127.0.0.1"));
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run (&out, setpriv, "--reuid=65534", "--regid=65534", "--clear-groups",
+                        "gdbus", "call", "--session", "--dest", BUS_NAME, "--object-path", PATH,
+                        "--method", "org.moipgw.Gateway1.ListBans", NULL), !=, 0);
+  g_assert_nonnull (strstr (out, "org.freedesktop.DBus.Error.AccessDenied"));
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run (&out, setpriv, "--reuid=65534", "--regid=65534", "--clear-groups",
+                        "gdbus", "call", "--session", "--dest", BUS_NAME, "--object-path", PATH,
+                        "--method", "org.moipgw.Gateway1.ListPeers", "@au []", NULL), !=, 0);
+  g_assert_nonnull (strstr (out, "org.freedesktop.DBus.Error.AccessDenied"));
+  g_assert_null (strstr (out, "127.0.0.1"));
   g_clear_pointer (&out, g_free);
   g_assert_cmpint (run (&out, setpriv, "--reuid=65534", "--regid=65534", "--clear-groups",
                         "gdbus", "call", "--session", "--dest", BUS_NAME, "--object-path", PATH,

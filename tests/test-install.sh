@@ -91,7 +91,7 @@ done
 # The files agree with each other and with Debian's paths.
 unit=$root$unitdir/moipgwd.service
 grep -qx 'ExecStart=/usr/sbin/moipgwd --require-bus' "$unit" || fail "unit: ExecStart is not /usr/sbin/moipgwd --require-bus"
-grep -qx 'ExecReload=/usr/bin/moipgwctl reload' "$unit" || fail "unit: ExecReload is not /usr/bin/moipgwctl reload"
+grep -qx 'ExecReload=+/usr/bin/moipgwctl reload' "$unit" || fail "unit: ExecReload is not +/usr/bin/moipgwctl reload (as root)"
 grep -qx 'User=moipgw' "$unit" || fail "unit: not User=moipgw"
 grep -qx 'StateDirectory=moipgw' "$unit" || fail "unit: no StateDirectory=moipgw"
 docs=$(sed -n 's|^Documentation=||p' "$unit")

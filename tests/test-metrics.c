@@ -469,6 +469,30 @@ test_telnet_user (Fixture *f, gconstpointer data)
   assert_value (ws_page, "moipgw_sessions_total{access=\"telnet\"}", 1);
 }
 
+/* The page names no user: with a user on and addresses banned, neither
+ * the user's address nor a banned one is in it (the counters are). */
+static void
+test_no_addresses (Fixture *f, gconstpointer data)
+{
+  g_autoptr(MgwTestTcp) tcp = NULL;
+  g_autoptr(Reply) reply = NULL;
+  g_autoptr(GError) error = NULL;
+
+  tcp = mgw_test_tcp_connect ("127.0.0.1", mgw_gateway_get_telnet_port (f->gateway));
+  mgw_test_tcp_wait_for (tcp, S (STATUS ("CONNECT")));
+  g_assert_true (mgw_gateway_ban (f->gateway, "203.0.113.51", "manual", 0, &error));
+  g_assert_no_error (error);
+  g_assert_true (mgw_gateway_ban (f->gateway, "2001:db8:5::51", "manual", 0, &error));
+  g_assert_no_error (error);
+  reply = http_request ("GET", mgw_metrics_get_port (f->metrics), "/metrics");
+  g_assert_cmpuint (reply->status, ==, 200);
+  g_assert_nonnull (strstr (reply->body, "moipgw_ban_list_size 2\n"));
+  g_assert_nonnull (strstr (reply->body, "moipgw_sessions_active{access=\"telnet\"} 1\n"));
+  g_assert_null (strstr (reply->body, "127.0.0.1"));
+  g_assert_null (strstr (reply->body, "203.0.113"));
+  g_assert_null (strstr (reply->body, "2001:db8"));
+}
+
 /* A raw TCP user has its own label, apart from Telnet's. */
 static void
 test_raw_user (Fixture *f, gconstpointer data)
@@ -931,6 +955,7 @@ main (int argc, char **argv)
   ADD ("/metrics/format", test_format);
   ADD ("/metrics/telnet-user", test_telnet_user);
   ADD ("/metrics/raw-user", test_raw_user);
+  ADD ("/metrics/no-addresses", test_no_addresses);
   ADD ("/metrics/not-found", test_not_found);
   ADD ("/metrics/text-format", test_text_format);
   ADD ("/metrics/raw-http", test_raw_http);

@@ -56,7 +56,7 @@ fi
 check_line "unit runs as the static user moipgw" "$unit" '^User=moipgw$'
 check_line "unit runs as the group moipgw" "$unit" '^Group=moipgw$'
 check_line "unit starts moipgwd (system bus, the name required)" "$unit" '^ExecStart=/[^ ]*/moipgwd --require-bus$'
-check_line "unit reloads through moipgwctl (a refusal fails)" "$unit" '^ExecReload=/[^ ]*/moipgwctl reload$'
+check_line "unit reloads through moipgwctl, as root (a refusal fails; the daemon's user is no administrator)" "$unit" '^ExecReload=\+/[^ ]*/moipgwctl reload$'
 if grep -Eq '^DynamicUser=(yes|true|1|on)$' "$unit"; then
   fail "unit must not use DynamicUser= (the bus policy names the user)"
 else
@@ -68,7 +68,7 @@ fi
 mkdir "$tmp/units"
 copy="$tmp/units/moipgwd.service"
 sed -E -e "s|^ExecStart=[^ ]*/moipgwd|ExecStart=$moipgwd|" \
-      -e "s|^ExecReload=[^ ]*/moipgwctl|ExecReload=$moipgwctl|" "$unit" > "$copy"
+      -e "s|^ExecReload=\+[^ ]*/moipgwctl|ExecReload=+$moipgwctl|" "$unit" > "$copy"
 check_line "copy of the unit starts the built moipgwd" "$copy" "^ExecStart=$moipgwd --require-bus\$"
 
 echo "# systemd-analyze verify (ExecStart=$moipgwd)"
@@ -162,10 +162,10 @@ if command -v xmllint >/dev/null; then
             member=$(printf '%s' "$rule" | sed -nE 's/.*send_member="([^"]*)".*/\1/p')
             echo "${iface:-ANY}.${member:-*}"
           done | sort | tr '\n' ' ')
-  expected="org.freedesktop.DBus.Introspectable.Introspect org.freedesktop.DBus.ObjectManager.GetManagedObjects org.freedesktop.DBus.Peer.* org.freedesktop.DBus.Properties.Get org.freedesktop.DBus.Properties.GetAll org.moipgw.Gateway1.ListBans "
+  expected="org.freedesktop.DBus.Introspectable.Introspect org.freedesktop.DBus.ObjectManager.GetManagedObjects org.freedesktop.DBus.Peer.* org.freedesktop.DBus.Properties.Get org.freedesktop.DBus.Properties.GetAll "
   echo "#   everyone may call: $calls"
   if [ "$calls" = "$expected" ]; then
-    pass "everyone may call the read-only methods, and only them"
+    pass "everyone may call the read-only methods, and only them (no ListBans, no ListPeers)"
   else
     fail "default context allows '$calls', expected '$expected'"
   fi
@@ -178,6 +178,24 @@ if command -v xmllint >/dev/null; then
     pass "everyone may receive the signals of $BUS_NAME"
   else
     fail "default context does not allow receiving from $BUS_NAME"
+  fi
+  denied=$(xpath "//policy[@context='default']/deny[@receive_sender='$BUS_NAME' and @receive_interface='$BUS_NAME']/@receive_member" |
+           tr '\n' ' ')
+  if [ "$denied" = "Banned Unbanned " ]; then
+    pass "but not Banned and Unbanned: they name users' addresses"
+  else
+    fail "default context denies receiving '$denied', expected 'Banned Unbanned '"
+  fi
+  if [ -n "$(xpath "//policy[@user='root']/allow[@receive_sender='$BUS_NAME' and not(@receive_member)]/@receive_sender")" ] &&
+     [ -n "$(xpath "//policy[@group='moipgw']/allow[@receive_sender='$BUS_NAME' and not(@receive_member)]/@receive_sender")" ]; then
+    pass "root and the group moipgw receive every signal"
+  else
+    fail "root and the group moipgw must receive every signal"
+  fi
+  if [ -n "$(xpath "//policy[@user='moipgw']/allow[@send_destination]/@send_destination")" ]; then
+    fail "the daemon's user may call the gateway: it is no administrator"
+  else
+    pass "the daemon's user has no call rule of its own"
   fi
 else
   echo "# xmllint not found: bus policy checks skipped"

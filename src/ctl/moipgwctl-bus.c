@@ -191,3 +191,56 @@ mgw_ctl_get_session (Ctl     *ctl,
     }
   return g_steal_pointer (&session);
 }
+
+static void
+peer_free (MgwCtlPeer *peer)
+{
+  g_free (peer->address);
+  g_free (peer);
+}
+
+GHashTable *
+mgw_ctl_get_peers (Ctl           *ctl,
+                   const guint32 *ids,
+                   gsize          n_ids,
+                   gboolean      *denied)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariantIter) iter = NULL;
+  GHashTable *peers;
+  const char *address;
+  guint32 id;
+  guint16 port;
+  int status;
+
+  *denied = FALSE;
+  if (ctl->connection == NULL && !ctl_connect (ctl, &status))
+    return NULL;
+  reply = g_dbus_connection_call_sync (ctl->connection, BUS_NAME, GATEWAY_PATH, BUS_NAME,
+                                       "ListPeers",
+                                       g_variant_new ("(@au)",
+                                                      g_variant_new_fixed_array (G_VARIANT_TYPE_UINT32,
+                                                                                 ids, n_ids,
+                                                                                 sizeof (guint32))),
+                                       G_VARIANT_TYPE ("(a(usq))"), G_DBUS_CALL_FLAGS_NO_AUTO_START,
+                                       -1, NULL, &error);
+  if (reply == NULL)
+    {
+      g_autofree char *remote = g_dbus_error_get_remote_error (error);
+
+      *denied = g_strcmp0 (remote, DBUS_ERROR_PREFIX "AccessDenied") == 0;
+      return NULL;
+    }
+  peers = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) peer_free);
+  g_variant_get (reply, "(a(usq))", &iter);
+  while (g_variant_iter_next (iter, "(u&sq)", &id, &address, &port))
+    {
+      MgwCtlPeer *peer = g_new0 (MgwCtlPeer, 1);
+
+      peer->address = g_strdup (address);
+      peer->port = port;
+      g_hash_table_replace (peers, GUINT_TO_POINTER (id), peer);
+    }
+  return peers;
+}

@@ -18,6 +18,7 @@ typedef struct
   MgwDBusGateway     *gateway;
   gboolean            command_channel_connected;
   gboolean            running;
+  gboolean            peers_denied;   /* not ours to see: not asked again */
 } Monitor;
 
 /* A session's last state shown, to show each change once. */
@@ -70,27 +71,30 @@ object_added_cb (GDBusObjectManager *manager,
 {
   MgwDBusSession *session = mgw_dbus_object_peek_session (MGW_DBUS_OBJECT (object));
   gint64 now = g_get_real_time ();
-  g_autofree char *peer = NULL;
+  g_autoptr(GHashTable) peers = NULL;
+  const MgwCtlPeer *peer;
+  g_autofree char *from = NULL;
   g_autofree char *text = NULL;
+  guint32 id;
   JsonBuilder *b;
 
   if (session == NULL)
     return;
+  id = mgw_dbus_session_get_id (session);
   watch_session (m, session);
   b = mgw_ctl_event_begin ("session-added", now);
   json_add_session_id (b, session);
   json_builder_set_member_name (b, "Access");
   json_builder_add_string_value (b, mgw_ctl_or_dash (mgw_dbus_session_get_access (session)));
-  json_builder_set_member_name (b, "PeerAddress");
-  json_builder_add_string_value (b,
-                                 mgw_ctl_or_dash (mgw_dbus_session_get_peer_address (session)));
-  json_builder_set_member_name (b, "PeerPort");
-  json_builder_add_int_value (b, mgw_dbus_session_get_peer_port (session));
+  if (!m->peers_denied)
+    peers = mgw_ctl_get_peers (m->ctl, &id, 1, &m->peers_denied);
+  peer = peers != NULL ? g_hash_table_lookup (peers, GUINT_TO_POINTER (id)) : NULL;
+  mgw_ctl_add_peer (peer, b, NULL);
   json_builder_set_member_name (b, "State");
   json_builder_add_string_value (b, mgw_ctl_or_dash (mgw_dbus_session_get_state (session)));
-  peer = mgw_ctl_format_peer (session);
-  text = g_strdup_printf (_("session %u added: %s from %s, %s"), mgw_dbus_session_get_id (session),
-                          mgw_ctl_or_dash (mgw_dbus_session_get_access (session)), peer,
+  from = mgw_ctl_format_peer (peer);
+  text = g_strdup_printf (_("session %u added: %s from %s, %s"), id,
+                          mgw_ctl_or_dash (mgw_dbus_session_get_access (session)), from,
                           mgw_ctl_or_dash (mgw_dbus_session_get_state (session)));
   mgw_ctl_event_end (m->ctl, b, now, text);
 }

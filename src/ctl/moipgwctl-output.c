@@ -79,17 +79,39 @@ mgw_ctl_json_add_time (JsonBuilder *b,
 
 /* --- values --- */
 
-/* The peer as address:port, [address]:port for IPv6. */
 char *
-mgw_ctl_format_peer (MgwDBusSession *session)
+mgw_ctl_format_peer (const MgwCtlPeer *peer)
 {
-  const char *address = mgw_dbus_session_get_peer_address (session);
+  if (peer == NULL)
+    return g_strdup ("-");
+  if (strchr (peer->address, ':') != NULL)
+    return g_strdup_printf ("[%s]:%u", peer->address, peer->port);
+  return g_strdup_printf ("%s:%u", peer->address, peer->port);
+}
 
-  if (address == NULL)
-    address = "?";
-  if (strchr (address, ':') != NULL)
-    return g_strdup_printf ("[%s]:%u", address, mgw_dbus_session_get_peer_port (session));
-  return g_strdup_printf ("%s:%u", address, mgw_dbus_session_get_peer_port (session));
+void
+mgw_ctl_add_peer (const MgwCtlPeer *peer,
+                  JsonBuilder      *b,
+                  MgwCtlTable      *table)
+{
+  if (b != NULL && peer != NULL)
+    {
+      json_builder_set_member_name (b, "PeerAddress");
+      json_builder_add_string_value (b, peer->address);
+      json_builder_set_member_name (b, "PeerPort");
+      json_builder_add_int_value (b, peer->port);
+    }
+  if (table == NULL)
+    return;
+  mgw_ctl_table_take (table, g_strdup_printf ("%s:", _("Peer address")));
+  if (peer == NULL)
+    {
+      mgw_ctl_table_add (table, _("(shown to root and the moipgw group only)"));
+      return;
+    }
+  mgw_ctl_table_add (table, peer->address);
+  mgw_ctl_table_take (table, g_strdup_printf ("%s:", _("Peer port")));
+  mgw_ctl_table_take (table, g_strdup_printf ("%u", peer->port));
 }
 
 /* "-" for an unset or empty string. */
@@ -238,8 +260,6 @@ static const Label labels[] = {
   /* org.moipgw.Gateway1.Session (Redirections and StartTime above) */
   { "Id", N_("Id") },
   { "Access", N_("Access") },
-  { "PeerAddress", N_("Peer address") },
-  { "PeerPort", N_("Peer port") },
   { "State", N_("State") },
   { "BytesFromUser", N_("Bytes from user") },
   { "BytesToUser", N_("Bytes to user") },
@@ -362,9 +382,11 @@ mgw_ctl_add_properties (gpointer     proxy,
     }
 }
 
-int
-mgw_ctl_print_properties (Ctl      *ctl,
-                          gpointer  proxy)
+static int
+print_properties (Ctl              *ctl,
+                  gpointer          proxy,
+                  gboolean          with_peer,
+                  const MgwCtlPeer *peer)
 {
   if (ctl->json)
     {
@@ -372,6 +394,8 @@ mgw_ctl_print_properties (Ctl      *ctl,
 
       json_builder_begin_object (b);
       mgw_ctl_add_properties (proxy, b, NULL);
+      if (with_peer)
+        mgw_ctl_add_peer (peer, b, NULL);
       json_builder_end_object (b);
       mgw_ctl_print_json (b, TRUE);
     }
@@ -380,9 +404,26 @@ mgw_ctl_print_properties (Ctl      *ctl,
       g_autoptr(MgwCtlTable) table = mgw_ctl_table_new (2, 0);
 
       mgw_ctl_add_properties (proxy, NULL, table);
+      if (with_peer)
+        mgw_ctl_add_peer (peer, NULL, table);
       mgw_ctl_table_print (table);
     }
   return EXIT_SUCCESS;
+}
+
+int
+mgw_ctl_print_properties (Ctl      *ctl,
+                          gpointer  proxy)
+{
+  return print_properties (ctl, proxy, FALSE, NULL);
+}
+
+int
+mgw_ctl_print_session (Ctl              *ctl,
+                       MgwDBusSession   *session,
+                       const MgwCtlPeer *peer)
+{
+  return print_properties (ctl, session, TRUE, peer);
 }
 
 /* What an action did, for --json: {"Command": ..., "Ok": true, ...}. */

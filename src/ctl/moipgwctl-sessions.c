@@ -17,6 +17,15 @@ compare_sessions (gconstpointer a,
   return ia < ib ? -1 : ia > ib;
 }
 
+static const MgwCtlPeer *
+session_peer (GHashTable     *peers,
+              MgwDBusSession *session)
+{
+  if (peers == NULL)
+    return NULL;
+  return g_hash_table_lookup (peers, GUINT_TO_POINTER (mgw_dbus_session_get_id (session)));
+}
+
 static char *
 format_count (guint64 n)
 {
@@ -31,6 +40,8 @@ mgw_ctl_cmd_sessions (Ctl   *ctl,
   g_autoptr(GDBusObjectManager) manager = mgw_ctl_get_manager (ctl, &status);
   g_autolist(GDBusObject) objects = NULL;
   g_autoptr(GPtrArray) sessions = g_ptr_array_new ();
+  g_autoptr(GHashTable) peers = NULL;
+  gboolean denied = FALSE;
 
   if (manager == NULL)
     return status;
@@ -43,6 +54,8 @@ mgw_ctl_cmd_sessions (Ctl   *ctl,
         g_ptr_array_add (sessions, session);
     }
   g_ptr_array_sort (sessions, compare_sessions);
+  /* After the list: a session may have come since, and shows no peer. */
+  peers = mgw_ctl_get_peers (ctl, NULL, 0, &denied);
 
   if (ctl->json)
     {
@@ -53,6 +66,7 @@ mgw_ctl_cmd_sessions (Ctl   *ctl,
         {
           json_builder_begin_object (b);
           mgw_ctl_add_properties (sessions->pdata[i], b, NULL);
+          mgw_ctl_add_peer (session_peer (peers, sessions->pdata[i]), b, NULL);
           json_builder_end_object (b);
         }
       json_builder_end_array (b);
@@ -83,7 +97,7 @@ mgw_ctl_cmd_sessions (Ctl   *ctl,
 
           mgw_ctl_table_take (table, g_strdup_printf ("%u", mgw_dbus_session_get_id (s)));
           mgw_ctl_table_add (table, mgw_ctl_or_dash (mgw_dbus_session_get_access (s)));
-          mgw_ctl_table_take (table, mgw_ctl_format_peer (s));
+          mgw_ctl_table_take (table, mgw_ctl_format_peer (session_peer (peers, s)));
           mgw_ctl_table_take (table, mgw_ctl_format_time (mgw_dbus_session_get_start_time (s)));
           mgw_ctl_table_add (table, mgw_ctl_or_dash (mgw_dbus_session_get_state (s)));
           mgw_ctl_table_take (table, format_count (mgw_dbus_session_get_bytes_from_user (s)));
@@ -96,6 +110,8 @@ mgw_ctl_cmd_sessions (Ctl   *ctl,
           mgw_ctl_table_add (table, mgw_ctl_or_dash (mgw_dbus_session_get_target (s)));
         }
       mgw_ctl_table_print (table);
+      if (denied)
+        g_printerr ("%s\n", _("(Peer addresses are shown to root and the moipgw group only.)"));
     }
   return EXIT_SUCCESS;
 }
@@ -122,6 +138,8 @@ mgw_ctl_cmd_session (Ctl   *ctl,
 {
   int status = EXIT_FAILURE;
   g_autoptr(MgwDBusSession) session = NULL;
+  g_autoptr(GHashTable) peers = NULL;
+  gboolean denied;
   guint32 id;
 
   if (!parse_id (args[0], &id))
@@ -129,7 +147,8 @@ mgw_ctl_cmd_session (Ctl   *ctl,
   session = mgw_ctl_get_session (ctl, id, &status);
   if (session == NULL)
     return status;
-  return mgw_ctl_print_properties (ctl, session);
+  peers = mgw_ctl_get_peers (ctl, &id, 1, &denied);
+  return mgw_ctl_print_session (ctl, session, session_peer (peers, session));
 }
 
 int

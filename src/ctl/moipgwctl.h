@@ -80,7 +80,24 @@ MgwDBusSession      *mgw_ctl_get_session          (Ctl         *ctl,
                                                    guint32      id,
                                                    int         *status);
 
+/* Where a session's user connects from (ListPeers). */
+typedef struct
+{
+  char    *address;
+  guint16  port;
+} MgwCtlPeer;
+
+/* The peers of the sessions `ids` (n_ids of them; none: all), session id
+ * -> MgwCtlPeer. NULL when they cannot be had: *denied then says whether
+ * the gateway refused (the caller is neither root nor in the moipgw
+ * group); other failures are reported by the command's next call. */
+GHashTable          *mgw_ctl_get_peers            (Ctl           *ctl,
+                                                   const guint32 *ids,
+                                                   gsize          n_ids,
+                                                   gboolean      *denied);
+
 /* --- output (moipgwctl-output.c) --- */
+typedef struct _MgwCtlTable MgwCtlTable;
 
 void         mgw_ctl_print_error      (const char  *format,
                                        ...) G_GNUC_PRINTF (1, 2);
@@ -89,13 +106,18 @@ char        *mgw_ctl_format_time      (gint64       usec);
 void         mgw_ctl_json_add_time    (JsonBuilder *b,
                                        const char  *name,
                                        gint64       usec);
-char        *mgw_ctl_format_peer      (MgwDBusSession *session);
+/* address:port, [address]:port for IPv6; "-" for NULL. */
+char        *mgw_ctl_format_peer      (const MgwCtlPeer *peer);
+/* PeerAddress and PeerPort, as members of the open JSON object (none
+ * for a NULL peer) or rows of `table` (saying who may see them). */
+void         mgw_ctl_add_peer         (const MgwCtlPeer *peer,
+                                       JsonBuilder      *b,
+                                       MgwCtlTable      *table);
 const char  *mgw_ctl_or_dash          (const char  *s);
 
 void         mgw_ctl_print_json       (JsonBuilder *b,
                                        gboolean     pretty);
 
-typedef struct _MgwCtlTable MgwCtlTable;
 
 MgwCtlTable *mgw_ctl_table_new        (guint        n_columns,
                                        guint32      right);
@@ -112,6 +134,10 @@ void         mgw_ctl_add_properties   (gpointer     proxy,
                                        MgwCtlTable *table);
 int          mgw_ctl_print_properties (Ctl         *ctl,
                                        gpointer     proxy);
+/* Its properties and its peer (NULL: not to be seen by this caller). */
+int          mgw_ctl_print_session    (Ctl              *ctl,
+                                       MgwDBusSession   *session,
+                                       const MgwCtlPeer *peer);
 
 JsonBuilder *mgw_ctl_action_begin     (const char  *command);
 void         mgw_ctl_action_end       (JsonBuilder *b);

@@ -8,10 +8,24 @@
 #include <pwd.h>
 #include <unistd.h>
 
+static gboolean
+system_group_id (const char *name,
+                 guint32    *gid,
+                 gpointer    data)
+{
+  struct group *group = getgrnam (name);
+
+  if (group == NULL)
+    return FALSE;
+  *gid = (guint32) group->gr_gid;
+  return TRUE;
+}
+
 /* The user's groups from the database: primary and supplementary. */
 static gboolean
-database_has_group (guint32 uid,
-                    gid_t   gid)
+system_is_member (guint32  uid,
+                  guint32  gid,
+                  gpointer data)
 {
   struct passwd *pw = getpwuid ((uid_t) uid);
   g_autofree gid_t *groups = NULL;
@@ -19,7 +33,7 @@ database_has_group (guint32 uid,
 
   if (pw == NULL)
     return FALSE;
-  if (pw->pw_gid == gid)
+  if (pw->pw_gid == (gid_t) gid)
     return TRUE;
   for (int tries = 0; tries < 4; tries++)
     {
@@ -29,7 +43,7 @@ database_has_group (guint32 uid,
       if (getgrouplist (pw->pw_name, pw->pw_gid, groups, &want) >= 0)
         {
           for (int i = 0; i < want; i++)
-            if (groups[i] == gid)
+            if (groups[i] == (gid_t) gid)
               return TRUE;
           return FALSE;
         }
@@ -38,33 +52,32 @@ database_has_group (guint32 uid,
   return FALSE;
 }
 
-gboolean
-mgw_access_is_member (guint32        uid,
-                      const guint32 *gids,
-                      gsize          n_gids,
-                      guint32        gid)
-{
-  g_return_val_if_fail (gids != NULL || n_gids == 0, FALSE);
+static MgwAccessDatabase system_database = { system_group_id, system_is_member, 0, NULL };
+static const MgwAccessDatabase *database = NULL;
 
-  if (gids == NULL)
-    return database_has_group (uid, (gid_t) gid);
-  for (gsize i = 0; i < n_gids; i++)
-    if (gids[i] == gid)
-      return TRUE;
-  return FALSE;
+void
+mgw_access_set_database (const MgwAccessDatabase *db)
+{
+  g_return_if_fail (db == NULL || (db->group_id != NULL && db->is_member != NULL));
+
+  database = db;
 }
 
 gboolean
-mgw_access_is_admin (guint32        uid,
-                     const guint32 *gids,
-                     gsize          n_gids)
+mgw_access_is_admin (guint32 uid)
 {
-  struct group *group;
+  const MgwAccessDatabase *db = database;
+  guint32 gid;
 
-  g_return_val_if_fail (gids != NULL || n_gids == 0, FALSE);
-
-  if (uid == 0 || uid == getuid ())
+  if (db == NULL)
+    {
+      system_database.self_uid = (guint32) getuid ();
+      db = &system_database;
+    }
+  if (uid == 0)
     return TRUE;
-  group = getgrnam (MGW_ADMIN_GROUP);
-  return group != NULL && mgw_access_is_member (uid, gids, n_gids, group->gr_gid);
+  if (uid == db->self_uid)
+    return FALSE;
+  return db->group_id (MGW_ADMIN_GROUP, &gid, db->data) &&
+         db->is_member (uid, gid, db->data);
 }

@@ -798,7 +798,7 @@ peer_allowed (GSocketConnection *connection,
     default:
       break;
     }
-  if (mgw_access_is_admin (uid, NULL, 0))
+  if (mgw_access_is_admin (uid))
     return TRUE;
   pw = getpwuid ((uid_t) uid);
   *who = pw ? g_strdup (pw->pw_name) : g_strdup_printf ("uid %u", uid);

@@ -10,10 +10,11 @@
  * states, bans, the command channel) and once a second for counters and
  * byte counts, so a busy gateway emits few PropertiesChanged.
  *
- * Every mutating method goes through authorize(): the caller's
- * credentials (org.freedesktop.DBus.GetConnectionCredentials, asked
- * asynchronously) must be root's or include the moipgw group, whatever
- * the bus policy says.
+ * Every method that acts, and the two that name users' addresses
+ * (ListBans, ListPeers), go through authorize(): the caller's uid
+ * (org.freedesktop.DBus.GetConnectionCredentials, asked asynchronously)
+ * must be an administrator's (mgw-access.h), whatever the bus policy
+ * says. Session objects carry no address.
  *
  * The bus is a connection of our own (not GLib's shared singleton, which
  * stays closed once the bus went away): when it closes (dbus restarted)
@@ -109,29 +110,14 @@ auth_request_free (AuthRequest *req)
   g_free (req);
 }
 
+/* The bus's word on the caller's uid; the rule decides (mgw-access.h). */
 static gboolean
 credentials_allowed (MgwDbusService *self,
                      GVariant       *credentials)
 {
   guint32 uid;
-  g_autoptr(GVariant) groups = NULL;
-  gsize n = 0;
-  const guint32 *gids = NULL;
 
-  if (!g_variant_lookup (credentials, "UnixUserID", "u", &uid))
-    return FALSE;
-  /* The caller's groups as the kernel has them, when the bus tells. */
-  groups = g_variant_lookup_value (credentials, "UnixGroupIDs", G_VARIANT_TYPE ("au"));
-  if (groups != NULL)
-    {
-      static const guint32 none[1] = { 0 };
-
-      gids = g_variant_get_fixed_array (groups, &n, sizeof (guint32));
-      /* An empty list is the caller's answer (no group), not "unknown". */
-      if (gids == NULL)
-        gids = none, n = 0;
-    }
-  return mgw_access_is_admin (uid, gids, n);
+  return g_variant_lookup (credentials, "UnixUserID", "u", &uid) && mgw_access_is_admin (uid);
 }
 
 /* "alice (uid 1000)", or the bus name when the bus did not say. */
@@ -388,8 +374,6 @@ session_added_cb (MgwGateway     *gateway,
 
   mgw_dbus_session_set_id (iface, id);
   mgw_dbus_session_set_access (iface, mgw_access_to_string (mgw_session_get_access (session)));
-  mgw_dbus_session_set_peer_address (iface, mgw_session_get_peer_address (session));
-  mgw_dbus_session_set_peer_port (iface, mgw_session_get_peer_port (session));
   mgw_dbus_session_set_start_time (iface, mgw_session_get_start_time (session));
   g_object_set_data (G_OBJECT (iface), "mgw-session-id", GUINT_TO_POINTER (id));
   g_signal_connect (iface, "handle-disconnect", G_CALLBACK (handle_disconnect), self);
@@ -449,10 +433,10 @@ handle_disconnect (MgwDBusSession        *iface,
 
 /* --- gateway methods --- */
 
-static gboolean
-handle_list_bans (MgwDBusGateway        *iface,
-                  GDBusMethodInvocation *invocation,
-                  MgwDbusService        *self)
+static void
+do_list_bans (MgwDbusService        *self,
+              GDBusMethodInvocation *invocation,
+              gpointer               data)
 {
   g_autoptr(GPtrArray) bans = mgw_ban_list_list (mgw_gateway_get_ban_list (self->gateway));
   GVariantBuilder builder;
@@ -464,7 +448,68 @@ handle_list_bans (MgwDBusGateway        *iface,
       g_variant_builder_add (&builder, "(sxxs)", ban->address, ban->since, ban->expiry,
                              ban->reason ? ban->reason : "");
     }
-  mgw_dbus_gateway_complete_list_bans (iface, invocation, g_variant_builder_end (&builder));
+  mgw_dbus_gateway_complete_list_bans (self->iface, invocation, g_variant_builder_end (&builder));
+}
+
+/* It names users' addresses: behind the gate. */
+static gboolean
+handle_list_bans (MgwDBusGateway        *iface,
+                  GDBusMethodInvocation *invocation,
+                  MgwDbusService        *self)
+{
+  authorize (self, invocation, do_list_bans, NULL, NULL);
+  return TRUE;
+}
+
+static void
+add_peer (GVariantBuilder *builder,
+          MgwSession      *session)
+{
+  g_variant_builder_add (builder, "(usq)", mgw_session_get_id (session),
+                         mgw_session_get_peer_address (session),
+                         mgw_session_get_peer_port (session));
+}
+
+static void
+do_list_peers (MgwDbusService        *self,
+               GDBusMethodInvocation *invocation,
+               gpointer               data)
+{
+  GArray *ids = data;
+  GVariantBuilder builder;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(usq)"));
+  if (ids->len == 0)
+    {
+      g_autoptr(GList) sessions = mgw_gateway_get_sessions (self->gateway);
+
+      for (GList *l = sessions; l != NULL; l = l->next)
+        add_peer (&builder, l->data);
+    }
+  for (guint i = 0; i < ids->len; i++)
+    {
+      MgwSession *session = mgw_gateway_lookup_session (self->gateway,
+                                                        g_array_index (ids, guint32, i));
+
+      if (session != NULL)
+        add_peer (&builder, session);
+    }
+  mgw_dbus_gateway_complete_list_peers (self->iface, invocation, g_variant_builder_end (&builder));
+}
+
+static gboolean
+handle_list_peers (MgwDBusGateway        *iface,
+                   GDBusMethodInvocation *invocation,
+                   GVariant              *ids,
+                   MgwDbusService        *self)
+{
+  gsize n = 0;
+  const guint32 *values = g_variant_get_fixed_array (ids, &n, sizeof (guint32));
+  GArray *copy = g_array_sized_new (FALSE, FALSE, sizeof (guint32), (guint) n);
+
+  if (n > 0)
+    g_array_append_vals (copy, values, (guint) n);
+  authorize (self, invocation, do_list_peers, copy, (GDestroyNotify) g_array_unref);
   return TRUE;
 }
 
@@ -979,6 +1024,7 @@ mgw_dbus_service_new (MgwGateway    *gateway,
   self->iface = mgw_dbus_gateway_skeleton_new ();
   self->teletel = mgw_dbus_teletel_skeleton_new ();
   g_signal_connect (self->iface, "handle-list-bans", G_CALLBACK (handle_list_bans), self);
+  g_signal_connect (self->iface, "handle-list-peers", G_CALLBACK (handle_list_peers), self);
   g_signal_connect (self->iface, "handle-ban", G_CALLBACK (handle_ban), self);
   g_signal_connect (self->iface, "handle-unban", G_CALLBACK (handle_unban), self);
   g_signal_connect (self->iface, "handle-reload", G_CALLBACK (handle_reload), self);
