@@ -1398,7 +1398,6 @@ test_addresses_hidden (Fixture       *f,
   g_autoptr(MgwTestTcp) user = NULL;
   g_autoptr(MgwTestTcp) second = NULL;
   g_autofree char *peer = NULL;
-  g_autofree char *second_added = NULL;
   OutputWait w = { NULL, NULL };
   guint16 port;
 
@@ -1445,9 +1444,8 @@ test_addresses_hidden (Fixture       *f,
   mgw_test_wait_until (output_has, &w, CHILD_TIMEOUT_MS, "root's monitor's ban line");
   /* An event after it, that nobody does get: the ban would be before. */
   second = open_user (f, NULL);
-  second_added = g_strdup (" session 1 added: Telnet from -, ");
   w.c = theirs;
-  w.needle = second_added;
+  w.needle = " session 1 added: Telnet from -, ";
   mgw_test_wait_until (output_has, &w, CHILD_TIMEOUT_MS, "nobody's monitor's session line");
   g_assert_false (theirs->exited);
   g_assert_null (strstr (theirs->output->str, "203.0.113.77"));
