@@ -428,7 +428,7 @@ test_ban_ends_sessions (Fixture *f, gconstpointer data)
   other = proxied (f, "203.0.113.42", 42);
   mgw_test_tcp_wait_for (banned, S (STATUS ("CONNECT")));
   mgw_test_tcp_wait_for (other, S (STATUS ("CONNECT")));
-  g_assert_true (mgw_gateway_ban (f->gateway, "::ffff:203.0.113.41", "test", 0, &error));
+  g_assert_true (mgw_gateway_ban (f->gateway, "::ffff:203.0.113.41", "test", 0, NULL, &error));
   g_assert_no_error (error);
   mgw_test_tcp_wait_for (banned, S ("DISCONNECTED BY THE OPERATOR"));
   mgw_test_tcp_wait_closed (banned);
@@ -447,9 +447,9 @@ test_bans_persist (Fixture *f, gconstpointer data)
   g_autoptr(JsonParser) parser = json_parser_new ();
 
   start (f);
-  g_assert_true (mgw_gateway_ban (f->gateway, "203.0.113.40", "test", 0, &error));
+  g_assert_true (mgw_gateway_ban (f->gateway, "203.0.113.40", "test", 0, NULL, &error));
   g_assert_no_error (error);
-  g_assert_false (mgw_gateway_ban (f->gateway, "127.0.0.1", "test", 0, &error));
+  g_assert_false (mgw_gateway_ban (f->gateway, "127.0.0.1", "test", 0, NULL, &error));
   g_clear_error (&error);
   stop (f);
 
