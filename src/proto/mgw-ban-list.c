@@ -1715,8 +1715,8 @@ mgw_ban_list_ban_for (MgwBanList  *self,
     g_message ("Banned %s for %s: %s (rule: %s, ban #%u)", entry->address, duration_text,
                entry->reason, rule != NULL ? rule : "none", entry->count);
   else
-    g_message ("Banned %s (for %s) for %s: %s (rule: %s, ban #%u)", entry->address, canonical,
-               duration_text, entry->reason, rule != NULL ? rule : "none", entry->count);
+    g_message ("Banned %s for %s: %s, from %s (rule: %s, ban #%u)", entry->address,
+               duration_text, entry->reason, canonical, rule != NULL ? rule : "none", entry->count);
   if (banned != NULL)
     *banned = g_strdup (entry->address);
   g_signal_emit (self, signals[SIGNAL_BANNED], 0, entry->address, entry->reason);
