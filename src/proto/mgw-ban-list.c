@@ -138,6 +138,7 @@ typedef struct
   guint      n_banned;
   guint      n_extra;
   gboolean   closed;
+  gboolean   banned_written;
   GString   *banned;
   GString   *extra;
 } SaveJob;
@@ -761,13 +762,12 @@ write_cb (GObject      *source,
   MgwBanList *self = user_data;
   g_autoptr(GError) error = NULL;
   g_autoptr(GError) named = NULL;
-  g_autofree char *path = g_file_get_path (G_FILE (source));
-  gboolean first = g_strcmp0 (path, self->path) == 0;
+  gboolean first = !self->job->banned_written;
 
   if (!g_file_replace_contents_finish (G_FILE (source), result, NULL, &error))
     {
       save_done (self);
-      g_prefix_error (&error, "%s: ", path);
+      g_prefix_error (&error, "%s: ", first ? self->path : self->extra_path);
       save_failed (self, error);
       g_object_unref (self);
       return;
@@ -775,7 +775,10 @@ write_cb (GObject      *source,
   /* banned.json first: the sidecar is at most one save behind it, which
    * the reading rule expects (see load_extra ()). */
   if (first)
-    write_async (self, self->extra_path, self->job->extra);
+    {
+      self->job->banned_written = TRUE;
+      write_async (self, self->extra_path, self->job->extra);
+    }
   else
     {
       save_done (self);
