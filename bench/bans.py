@@ -258,6 +258,7 @@ def main():
         time.sleep(0.25)
     during = probe_result(proc)
     longest = gw.metric('moipgw_ban_save_longest_step_seconds')
+    longest_cpu = gw.metric('moipgw_ban_save_longest_step_cpu_seconds')
     dropped = gw.metric('moipgw_bans_dropped_total')
     with open(gw.log_path, errors='replace') as f:
         dropped_lines = sum(1 for line in f if 'The ban list is full' in line)
@@ -292,8 +293,9 @@ def main():
           % base)
     print('| Echo round trip at the cap, a ban every 0.25 s (%d) | p50 %.2f ms, p99 %.2f ms, max **%.2f ms** |'
           % during)
-    print('| Longest main loop step of a save (moipgw_ban_save_longest_step_seconds) | **%.2f ms** |'
-          % (longest * 1e3))
+    print('| Longest main loop step of a save: wall clock, CPU time (moipgw_ban_save_longest_step_seconds, _cpu_seconds) | %.2f ms, **%.2f ms** |'
+          % (longest * 1e3, longest_cpu * 1e3))
+    print('| Load average (1, 5, 15 min) at the end | %s |' % ' '.join(open('/proc/loadavg').read().split()[:3]))
     print('| D-Bus Ban at the cap (%d calls) | median %.2f ms, max %.2f ms |'
           % (len(ban_times), ban_times[len(ban_times) // 2] * 1e3, ban_times[-1] * 1e3))
     print('| Stop (flush) at the cap | %.2f s |' % stop_s)

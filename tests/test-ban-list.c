@@ -1477,9 +1477,17 @@ test_cap_restart (Fixture       *f,
   g_assert_cmpuint (mgw_ban_list_get_dropped (list), ==, 0);
   /* Saved in slices, off the main loop. */
   wait_saved (list);
-  g_test_message ("longest slice of a save at the cap: %" G_GINT64_FORMAT " µs",
-                  mgw_ban_list_get_longest_slice (list));
-  g_assert_cmpint (mgw_ban_list_get_longest_slice (list), <, 200000);
+  {
+    gint64 cpu = 0;
+    gint64 wall = mgw_ban_list_get_longest_slice (list, &cpu);
+
+    g_test_message ("longest step of a save at the cap: %" G_GINT64_FORMAT " µs, CPU %"
+                    G_GINT64_FORMAT " µs", wall, cpu);
+    /* Under the sanitizers, on a shared machine: generous; the bench
+     * measures the release build. */
+    g_assert_cmpint (cpu, >, 0);
+    g_assert_cmpint (cpu, <, 100000);
+  }
   g_assert_cmpint (g_stat (f->path, &st), ==, 0);
   g_test_message ("banned.json: %" G_GINT64_FORMAT " bytes, limit %" G_GSIZE_FORMAT,
                   (gint64) st.st_size, mgw_ban_list_get_file_limit (list));

@@ -245,7 +245,16 @@ mgw_metrics_render (MgwMetrics *self)
   family (out, "moipgw_ban_save_longest_step_seconds", "gauge", "seconds",
           "The longest the main loop was held by one step of a ban list save, since start.");
   sample_double (out, "moipgw_ban_save_longest_step_seconds", NULL,
-                 bans != NULL ? mgw_ban_list_get_longest_slice (bans) / 1e6 : 0);
+                 bans != NULL ? mgw_ban_list_get_longest_slice (bans, NULL) / 1e6 : 0);
+  {
+    gint64 cpu = 0;
+
+    if (bans != NULL)
+      mgw_ban_list_get_longest_slice (bans, &cpu);
+    family (out, "moipgw_ban_save_longest_step_cpu_seconds", "gauge", "seconds",
+            "The most CPU time one step of a ban list save took, since start.");
+    sample_double (out, "moipgw_ban_save_longest_step_cpu_seconds", NULL, cpu / 1e6);
+  }
 
   family (out, "moipgw_refused", "counter", NULL,
           "Connections turned away: banned address, session caps (full), "

@@ -98,7 +98,9 @@ guint64     mgw_ban_list_get_unbans     (MgwBanList     *self);
 guint64     mgw_ban_list_get_dropped    (MgwBanList     *self);
 /* TRUE while a save is due or in progress. */
 gboolean    mgw_ban_list_get_saving     (MgwBanList     *self);
-/* The longest time one step of a save held the main loop, µs. */
-gint64      mgw_ban_list_get_longest_slice (MgwBanList  *self);
+/* The longest time one step of a save held the main loop, µs (wall
+ * clock); cpu: the longest CPU time one step took. */
+gint64      mgw_ban_list_get_longest_slice (MgwBanList  *self,
+                                            gint64      *cpu);
 
 G_END_DECLS
