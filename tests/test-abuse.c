@@ -428,7 +428,7 @@ test_ban_ends_sessions (Fixture *f, gconstpointer data)
   other = proxied (f, "203.0.113.42", 42);
   mgw_test_tcp_wait_for (banned, S (STATUS ("CONNECT")));
   mgw_test_tcp_wait_for (other, S (STATUS ("CONNECT")));
-  g_assert_true (mgw_gateway_ban (f->gateway, "::ffff:203.0.113.41", "test", 0, &error));
+  g_assert_true (mgw_gateway_ban (f->gateway, "::ffff:203.0.113.41", "test", 0, NULL, &error));
   g_assert_no_error (error);
   mgw_test_tcp_wait_for (banned, S ("DISCONNECTED BY THE OPERATOR"));
   mgw_test_tcp_wait_closed (banned);
@@ -447,9 +447,9 @@ test_bans_persist (Fixture *f, gconstpointer data)
   g_autoptr(JsonParser) parser = json_parser_new ();
 
   start (f);
-  g_assert_true (mgw_gateway_ban (f->gateway, "203.0.113.40", "test", 0, &error));
+  g_assert_true (mgw_gateway_ban (f->gateway, "203.0.113.40", "test", 0, NULL, &error));
   g_assert_no_error (error);
-  g_assert_false (mgw_gateway_ban (f->gateway, "127.0.0.1", "test", 0, &error));
+  g_assert_false (mgw_gateway_ban (f->gateway, "127.0.0.1", "test", 0, NULL, &error));
   g_clear_error (&error);
   stop (f);
 
@@ -504,6 +504,41 @@ test_reload (Fixture *f, gconstpointer data)
   g_assert_false (stays->closed);
 }
 
+/* Reload applies [bans] ipv6-prefix and max-entries: a lower cap trims
+ * the list at once, the bans nearest expiry first. */
+static void
+test_reload_bans (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MgwConfig) next = NULL;
+  g_autofree char *banned = NULL;
+  MgwBanList *bans;
+
+  start (f);
+  bans = mgw_gateway_get_ban_list (f->gateway);
+  g_assert_true (mgw_gateway_ban (f->gateway, "2001:db8:5:6::1", "test", 0, &banned, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (banned, ==, "2001:db8:5:6::/64");
+  g_clear_pointer (&banned, g_free);
+  g_assert_true (mgw_gateway_ban (f->gateway, "203.0.113.70", "test", (gint64) 3600 * G_USEC_PER_SEC,
+                                  NULL, &error));
+  g_assert_true (mgw_gateway_ban (f->gateway, "203.0.113.71", "test", 0, NULL, &error));
+  g_assert_cmpuint (mgw_ban_list_get_size (bans), ==, 3);
+
+  next = mgw_config_ref (f->config);
+  next->ban_ipv6_prefix = 48;
+  next->ban_max_entries = 2;
+  g_assert_true (mgw_gateway_reload (f->gateway, next, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (mgw_ban_list_get_size (bans), ==, 2);
+  g_assert_false (mgw_ban_list_check (bans, "203.0.113.70"));   /* the nearest expiry */
+  g_assert_true (mgw_ban_list_check (bans, "2001:db8:5:6::9"));
+  g_assert_true (mgw_gateway_ban (f->gateway, "2001:db8:7:8::1", "test", 0, &banned, &error));
+  g_assert_cmpstr (banned, ==, "2001:db8:7::/48");
+  g_assert_cmpuint (mgw_ban_list_get_size (bans), ==, 2);
+  g_assert_cmpuint (mgw_ban_list_get_dropped (bans), ==, 2);
+}
+
 #define ADD(path, func, data) \
   g_test_add (path, Fixture, data, setup, func, teardown)
 
@@ -526,5 +561,6 @@ main (int argc, char **argv)
   ADD ("/abuse/bans-persist", test_bans_persist, NULL);
   ADD ("/abuse/ban-ends-sessions", test_ban_ends_sessions, NULL);
   ADD ("/abuse/reload", test_reload, NULL);
+  ADD ("/abuse/reload-bans", test_reload_bans, NULL);
   return g_test_run ();
 }

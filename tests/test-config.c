@@ -41,6 +41,8 @@ test_defaults (void)
   g_assert_cmpint (config->telnet_start, ==, MGW_TELNET_START_WILL_ECHO);
   g_assert_cmpstr (config->telnet_welcome, ==, "Welcome to PyMoIP [telnet]/WS gateway\n\r");
   g_assert_cmpstr (config->ws_welcome, ==, "Welcome to PyMoIP telnet/[WS] gateway\n\r");
+  g_assert_cmpuint (config->ban_ipv6_prefix, ==, 64);
+  g_assert_cmpuint (config->ban_max_entries, ==, 100000);
 }
 
 static void
@@ -55,6 +57,7 @@ test_full_file (void)
     "subprotocols=[\"binary\", \"tty\"]\nframe-type=binary\nconnect-timeout=3\n"
     "[session]\nqueue-limit=4096\nsep-hold=50\n"
     "[timeouts]\nuser-inactivity-telnet=1\nserver-inactivity-websocket=0\n"
+    "[bans]\nipv6-prefix=56\nmax-entries=5000\n"
     "[paths]\nstate-dir=/tmp/x\n", &error);
 
   g_assert_no_error (error);
@@ -73,6 +76,8 @@ test_full_file (void)
   g_assert_cmpuint (config->user_inactivity[MGW_ACCESS_TELNET], ==, 1);
   g_assert_cmpuint (config->server_inactivity[MGW_ACCESS_WS], ==, 0);
   g_assert_cmpstr (config->state_dir, ==, "/tmp/x");
+  g_assert_cmpuint (config->ban_ipv6_prefix, ==, 56);
+  g_assert_cmpuint (config->ban_max_entries, ==, 5000);
 }
 
 static void
@@ -101,6 +106,10 @@ test_bad_files (void)
     { "[redirect]\nreturn-keys='***' Somaire\n",
       "[redirect] return-keys: \"'***' Somaire\": \"Somaire\" is not a key name" },
     { "[redirect]\nreturn-keys=Sommaire; '*' SEP\n", "[redirect] return-keys: \"'*' SEP\"" },
+    { "[bans]\nipv6-prefix=129\n", "[bans] ipv6-prefix of 129 is not a prefix length from 16 to 128" },
+    { "[bans]\nipv6-prefix=8\n", "[bans] ipv6-prefix of 8" },
+    { "[bans]\nmax-entries=0\n", "[bans] max-entries must be 1 at least" },
+    { "[bans]\nmax-entries=2000000\n", "max-entries" },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)

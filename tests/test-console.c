@@ -166,7 +166,7 @@ test_bans (Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
 
-  g_assert_true (mgw_gateway_ban (f->gateway, "203.0.113.8", "test", 0, &error));
+  g_assert_true (mgw_gateway_ban (f->gateway, "203.0.113.8", "test", 0, NULL, &error));
   mgw_test_tcp_wait_for (f->tcp, S ("ban 203.0.113.8: test"));
   press (f, "b", "203.0.113.8");
   g_assert_true (contains (f, "test"));
@@ -264,7 +264,7 @@ test_prompt_enter (Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
 
-  g_assert_true (mgw_gateway_ban (f->gateway, "203.0.113.8", "test", 0, &error));
+  g_assert_true (mgw_gateway_ban (f->gateway, "203.0.113.8", "test", 0, NULL, &error));
   press (f, "u\r\n", "Address to unban: ");
   mgw_test_run_for (100);
   press (f, "203.0.113.8\r\n", "203.0.113.8 unbanned");
@@ -421,7 +421,7 @@ test_slow_console (Fixture *f, gconstpointer data)
       g_snprintf (address, sizeof address, "10.%u.%u.%u", i / 62500, (i / 250) % 250, 1 + i % 250);
       g_assert_true (mgw_gateway_ban (f->gateway, address,
                                       "a long reason, to fill the console's queue quickly, "
-                                      "as a flood of scanners would", 0, NULL));
+                                      "as a flood of scanners would", 0, NULL, NULL));
     }
   user = mgw_test_tcp_connect ("127.0.0.1", mgw_gateway_get_telnet_port (f->gateway));
   mgw_test_tcp_wait_for (user, S ("\x1b\x39\x7b"));
@@ -437,7 +437,7 @@ test_slow_console (Fixture *f, gconstpointer data)
       char address[32];
       g_snprintf (address, sizeof address, "203.0.113.%u", i);
       mgw_test_run_for (100);
-      g_assert_true (mgw_gateway_ban (f->gateway, address, "after", 0, &error));
+      g_assert_true (mgw_gateway_ban (f->gateway, address, "after", 0, NULL, &error));
     }
   g_assert_true (contains (f, "lost: the console did not keep up]"));
   mgw_test_tcp_wait_for (f->tcp, S (": after\r\n"));

@@ -921,6 +921,28 @@ test_bans (Fixture       *f,
   assert_ok (after, "bans --json");
   g_assert_cmpstr (g_strstrip (after->out), ==, "[]");
 
+  /* An IPv6 address bans its /64, and says so; listed as such; unbanned
+   * by the prefix as listed. */
+  {
+    g_autoptr(Result) v6 = run_ctl (f, "ban", "2001:db8::1", NULL);
+    g_autoptr(Result) v6_json = run_ctl (f, "--json", "ban", "2001:db8::2", NULL);
+    g_autoptr(Result) v6_listed = run_ctl (f, "bans", NULL);
+    g_autoptr(Result) v6_unban = NULL;
+    g_autoptr(JsonNode) v6_root = NULL;
+
+    assert_ok (v6, "ban 2001:db8::1");
+    g_assert_cmpstr (v6->out, ==, "2001:db8::1 is in 2001:db8::/64: the prefix is banned.\n"
+                     "2001:db8::/64 banned for the configured duration.\n");
+    assert_ok (v6_json, "--json ban 2001:db8::2");
+    v6_root = parse_json (v6_json->out);
+    g_assert_cmpstr (json_object_get_string_member (json_node_get_object (v6_root), "Banned"), ==,
+                     "2001:db8::/64");
+    assert_ok (v6_listed, "bans");
+    g_assert_true (g_regex_match_simple ("\n2001:db8::/64 +[0-9-]+ ", v6_listed->out, 0, 0));
+    v6_unban = run_ctl (f, "unban", "2001:db8::/64", NULL);
+    assert_ok (v6_unban, "unban 2001:db8::/64");
+  }
+
   /* The machine's own address: refused by the gateway (InvalidArgs). */
   own = run_ctl (f, "ban", "127.0.0.1", NULL);
   assert_fails (own, 1, "cannot ban 127.0.0.1: ", "ban 127.0.0.1");

@@ -66,7 +66,9 @@ short_telnet_session (Fixture    *f,
                       guint16     port)
 {
   g_autoptr(MgwTestTcp) tcp = proxied (f, address, port);
-  g_autofree char *banned = g_strdup_printf ("Banned %s for ", address);
+  /* An IPv6 address bans its /64. */
+  g_autofree char *banned = g_strdup_printf ("Banned %s for ", strchr (address, ':') ? "2001:db8::/64"
+                                                                                     : address);
 
   g_socket_close (tcp->socket, NULL);
   wait_output (f->daemon, banned);
@@ -300,8 +302,8 @@ test_filter (Fixture *f, gconstpointer data)
   g_assert_null (strstr (f->daemon->err->str, "Banned 203.0.113.20"));
   g_test_message ("moipgwd's log:\n%s", f->daemon->err->str);
 
-  expect_normal = sorted ("203.0.113.7\n2001:db8::7\n203.0.113.9\n203.0.113.8");
-  expect_aggressive = sorted ("203.0.113.7\n203.0.113.7\n2001:db8::7\n2001:db8::7\n"
+  expect_normal = sorted ("203.0.113.7\n2001:db8::/64\n203.0.113.9\n203.0.113.8");
+  expect_aggressive = sorted ("203.0.113.7\n203.0.113.7\n2001:db8::/64\n2001:db8::7\n"
                               "203.0.113.9\n203.0.113.9\n203.0.113.8\n203.0.113.8\n"
                               "203.0.113.20");
 

@@ -32,6 +32,9 @@ static const struct { const char *name; const char *type; } families[] = {
   { "moipgw_ban_list_size", "gauge" },
   { "moipgw_bans", "counter" },
   { "moipgw_unbans", "counter" },
+  { "moipgw_bans_dropped", "counter" },
+  { "moipgw_ban_save_longest_step_seconds", "gauge" },
+  { "moipgw_ban_save_longest_step_cpu_seconds", "gauge" },
   { "moipgw_refused", "counter" },
   { "moipgw_timeouts", "counter" },
   { "moipgw_bad_input", "counter" },
@@ -383,7 +386,9 @@ test_format (Fixture *f, gconstpointer data)
     "moipgw_session_duration_seconds_count", "moipgw_session_duration_seconds_sum",
     "moipgw_command_channel_connected", "moipgw_command_messages_dropped_total",
     "moipgw_redirections_total", "moipgw_ban_list_size", "moipgw_bans_total",
-    "moipgw_unbans_total", "moipgw_refused_total{reason=\"banned\"}",
+    "moipgw_unbans_total", "moipgw_bans_dropped_total", "moipgw_ban_save_longest_step_seconds",
+    "moipgw_ban_save_longest_step_cpu_seconds",
+    "moipgw_refused_total{reason=\"banned\"}",
     "moipgw_refused_total{reason=\"full\"}", "moipgw_refused_total{reason=\"proxy\"}",
     "moipgw_timeouts_total{kind=\"user-inactivity\"}", "moipgw_timeouts_total{kind=\"session-max\"}",
     "moipgw_timeouts_total{kind=\"server-inactivity\"}",
@@ -401,7 +406,7 @@ test_format (Fixture *f, gconstpointer data)
   check_histogram (page);
   g_assert_cmpfloat (start, <=, now);
   g_assert_cmpfloat (start, >, now - 60);
-  /* Nothing beyond what is checked: 28 zeros, 8 buckets, the start time
+  /* Nothing beyond what is checked: the zeros above, 8 buckets, the start time
    * (no wss:// listener: no certificate expiry). */
   g_assert_cmpuint (g_hash_table_size (page->samples), ==, G_N_ELEMENTS (zero) + 8 + 1);
 }
@@ -480,9 +485,9 @@ test_no_addresses (Fixture *f, gconstpointer data)
 
   tcp = mgw_test_tcp_connect ("127.0.0.1", mgw_gateway_get_telnet_port (f->gateway));
   mgw_test_tcp_wait_for (tcp, S (STATUS ("CONNECT")));
-  g_assert_true (mgw_gateway_ban (f->gateway, "203.0.113.51", "manual", 0, &error));
+  g_assert_true (mgw_gateway_ban (f->gateway, "203.0.113.51", "manual", 0, NULL, &error));
   g_assert_no_error (error);
-  g_assert_true (mgw_gateway_ban (f->gateway, "2001:db8:5::51", "manual", 0, &error));
+  g_assert_true (mgw_gateway_ban (f->gateway, "2001:db8:5::51", "manual", 0, NULL, &error));
   g_assert_no_error (error);
   reply = http_request ("GET", mgw_metrics_get_port (f->metrics), "/metrics");
   g_assert_cmpuint (reply->status, ==, 200);

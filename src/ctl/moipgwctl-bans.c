@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "moipgwctl.h"
 
@@ -83,6 +84,7 @@ mgw_ctl_cmd_ban (Ctl   *ctl,
   g_autoptr(MgwDBusGateway) gateway = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GInetAddress) address = g_inet_address_new_from_string (args[0]);
+  g_autofree char *banned = NULL;
   guint64 days = 0;
   guint32 duration;
 
@@ -103,7 +105,7 @@ mgw_ctl_cmd_ban (Ctl   *ctl,
   gateway = mgw_ctl_get_gateway (ctl, &status);
   if (gateway == NULL)
     return status;
-  if (!mgw_dbus_gateway_call_ban_sync (gateway, args[0], duration, NULL, &error))
+  if (!mgw_dbus_gateway_call_ban_sync (gateway, args[0], duration, &banned, NULL, &error))
     {
       g_autofree char *what = g_strdup_printf (_("cannot ban %s"), args[0]);
       return mgw_ctl_report_error (ctl, error, what);
@@ -114,16 +116,24 @@ mgw_ctl_cmd_ban (Ctl   *ctl,
 
       json_builder_set_member_name (b, "Address");
       json_builder_add_string_value (b, args[0]);
+      json_builder_set_member_name (b, "Banned");
+      json_builder_add_string_value (b, banned);
       json_builder_set_member_name (b, "Duration");
       json_builder_add_int_value (b, duration);
       mgw_ctl_action_end (b);
     }
-  else if (duration == 0)
-    g_print (_("%s banned for the configured duration.\n"), args[0]);
   else
-    g_print (ngettext ("%s banned for %u day.\n", "%s banned for %u days.\n",
-                       (gulong) days),
-             args[0], (guint) days);
+    {
+      /* An IPv6 address bans its prefix: say which. */
+      if (strcmp (banned, args[0]) != 0 && strchr (banned, '/') != NULL)
+        g_print (_("%s is in %s: the prefix is banned.\n"), args[0], banned);
+      if (duration == 0)
+        g_print (_("%s banned for the configured duration.\n"), banned);
+      else
+        g_print (ngettext ("%s banned for %u day.\n", "%s banned for %u days.\n",
+                           (gulong) days),
+                 banned, (guint) days);
+    }
   return EXIT_SUCCESS;
 }
 
@@ -134,7 +144,9 @@ mgw_ctl_cmd_unban (Ctl   *ctl,
   int status = EXIT_FAILURE;
   g_autoptr(MgwDBusGateway) gateway = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GInetAddress) address = g_inet_address_new_from_string (args[0]);
+  /* An address, or a prefix as `bans` lists it ("2001:db8::/64"). */
+  g_autofree char *address_part = g_strndup (args[0], strcspn (args[0], "/"));
+  g_autoptr(GInetAddress) address = g_inet_address_new_from_string (address_part);
 
   if (address == NULL)
     {

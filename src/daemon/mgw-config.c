@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include "mgw-config.h"
+#include "mgw-ban-list.h"
 #include "mgw-error.h"
 #include "mgw-redirect-policy.h"
 #include "mgw-uri.h"
@@ -95,6 +96,8 @@ mgw_config_new_default (void)
   config->ban_escalate = FALSE;
   config->ban_max_duration = 1000 * 86400;
   config->ban_sweep_interval = 3600;
+  config->ban_ipv6_prefix = MGW_BAN_DEFAULT_IPV6_PREFIX;
+  config->ban_max_entries = MGW_BAN_DEFAULT_MAX_ENTRIES;
   config->proxy_timeout_ms = 1000;
   /* $STATE_DIRECTORY may list several; the first is ours. */
   if (state_dir != NULL && *state_dir != '\0')
@@ -257,6 +260,8 @@ static const KeyDef keys[] = {
   { "bans", "escalate", KEY_BOOL, F (ban_escalate) },
   { "bans", "max-duration", KEY_SECONDS, F (ban_max_duration) },
   { "bans", "sweep-interval", KEY_SECONDS, F (ban_sweep_interval) },
+  { "bans", "ipv6-prefix", KEY_UINT, F (ban_ipv6_prefix) },
+  { "bans", "max-entries", KEY_UINT, F (ban_max_entries) },
   { "proxy", "trusted", KEY_PREFIXES, F (trusted_proxies) },
   { "console", "port", KEY_PORT, F (display_port), TRUE },
   { "console", "address", KEY_ADDRESSES, F (console_addresses), TRUE },
@@ -818,6 +823,20 @@ mgw_config_validate (MgwConfig  *config,
     {
       g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
                    _("sep-hold of %u ms is below the minimum of 10 ms"), config->sep_hold_ms);
+      return FALSE;
+    }
+
+  if (config->ban_ipv6_prefix < MGW_BAN_MIN_IPV6_PREFIX || config->ban_ipv6_prefix > 128)
+    {
+      g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
+                   _("[bans] ipv6-prefix of %u is not a prefix length from %u to 128"),
+                   config->ban_ipv6_prefix, MGW_BAN_MIN_IPV6_PREFIX);
+      return FALSE;
+    }
+  if (config->ban_max_entries == 0)
+    {
+      g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG, "%s",
+                   _("[bans] max-entries must be 1 at least"));
       return FALSE;
     }
 

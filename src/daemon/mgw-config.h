@@ -76,6 +76,8 @@ typedef struct
   gboolean        ban_escalate;
   guint           ban_max_duration;   /* s */
   guint           ban_sweep_interval; /* s */
+  guint           ban_ipv6_prefix;    /* bits: an IPv6 ban covers this prefix */
+  guint           ban_max_entries;    /* bans kept at most */
   /* [proxy] */
   char          **trusted_proxies;    /* addresses or prefixes; NULL: none */
   guint           proxy_timeout_ms;   /* wait for a PROXY header from a trusted peer */

@@ -534,9 +534,10 @@ do_ban (MgwDbusService        *self,
   BanArgs *args = data;
   g_autoptr(GError) error = NULL;
   g_autofree char *reason = g_strdup_printf ("manual, by %s", caller (invocation));
+  g_autofree char *banned = NULL;
 
   if (!mgw_gateway_ban (self->gateway, args->address, reason,
-                        (gint64) args->duration * G_USEC_PER_SEC, &error))
+                        (gint64) args->duration * G_USEC_PER_SEC, &banned, &error))
     {
       g_dbus_method_invocation_return_dbus_error (invocation,
                                                   "org.freedesktop.DBus.Error.InvalidArgs",
@@ -544,7 +545,7 @@ do_ban (MgwDbusService        *self,
       return;
     }
   refresh_gateway (self);
-  mgw_dbus_gateway_complete_ban (self->iface, invocation);
+  mgw_dbus_gateway_complete_ban (self->iface, invocation, banned);
 }
 
 static gboolean

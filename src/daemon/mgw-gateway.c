@@ -863,6 +863,8 @@ apply_ban_settings (MgwGateway *self)
   mgw_ban_list_set_duration (self->bans, (gint64) c->ban_duration * G_USEC_PER_SEC);
   mgw_ban_list_set_escalation (self->bans, c->ban_escalate,
                                (gint64) c->ban_max_duration * G_USEC_PER_SEC);
+  mgw_ban_list_set_ipv6_prefix (self->bans, c->ban_ipv6_prefix);
+  mgw_ban_list_set_max_entries (self->bans, c->ban_max_entries);
   g_clear_handle_id (&self->sweep_id, g_source_remove);
   if (c->ban_sweep_interval > 0)
     self->sweep_id = g_timeout_add_seconds (c->ban_sweep_interval, sweep_cb, self);
@@ -971,27 +973,30 @@ mgw_gateway_ban (MgwGateway  *self,
                  const char  *address,
                  const char  *reason,
                  gint64       duration_us,
+                 char       **banned,
                  GError     **error)
 {
-  g_autofree char *canonical = NULL;
+  g_autofree char *key = NULL;
   g_autoptr(GList) sessions = NULL;
 
   g_return_val_if_fail (MGW_IS_GATEWAY (self), FALSE);
   g_return_val_if_fail (address != NULL, FALSE);
 
-  if (!mgw_ban_list_ban_for (self->bans, address, reason, "manual", duration_us, error))
+  if (!mgw_ban_list_ban_for (self->bans, address, reason, "manual", duration_us, &key, error))
     return FALSE;
-  /* The banned address's open sessions end. */
-  canonical = mgw_address_normalize (address);
+  /* The open sessions of the address, or of its IPv6 prefix, end. */
   sessions = mgw_gateway_get_sessions (self);
   for (GList *l = sessions; l != NULL; l = l->next)
     {
-      g_autofree char *peer = mgw_address_normalize (mgw_session_get_peer_address (l->data));
+      g_autofree char *peer = mgw_ban_list_lookup (self->bans,
+                                                   mgw_session_get_peer_address (l->data));
 
-      if (g_strcmp0 (peer, canonical) == 0)
+      if (g_strcmp0 (peer, key) == 0)
         /* TRANSLATORS: a Minitel status line, 39 places at most. */
         mgw_session_end (l->data, N_("DISCONNECTED BY THE OPERATOR"));
     }
+  if (banned != NULL)
+    *banned = g_steal_pointer (&key);
   return TRUE;
 }
 

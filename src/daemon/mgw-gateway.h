@@ -72,6 +72,7 @@ gboolean           mgw_gateway_ban              (MgwGateway  *self,
                                                  const char  *address,
                                                  const char  *reason,
                                                  gint64       duration_us,
+                                                 char       **banned,
                                                  GError     **error);
 /* The short-session rule (a port scanner leaves at once): bans address
  * when duration_us is under [bans] min-session; what: "session",

@@ -239,6 +239,22 @@ mgw_metrics_render (MgwMetrics *self)
            bans != NULL ? mgw_ban_list_get_bans (bans) : 0);
   counter (out, "moipgw_unbans", "Bans removed since start (expired or manual).",
            bans != NULL ? mgw_ban_list_get_unbans (bans) : 0);
+  counter (out, "moipgw_bans_dropped",
+           "Bans dropped since start because the list was full ([bans] max-entries).",
+           bans != NULL ? mgw_ban_list_get_dropped (bans) : 0);
+  family (out, "moipgw_ban_save_longest_step_seconds", "gauge", "seconds",
+          "The longest the main loop was held by one step of a ban list save, since start.");
+  sample_double (out, "moipgw_ban_save_longest_step_seconds", NULL,
+                 bans != NULL ? mgw_ban_list_get_longest_slice (bans, NULL) / 1e6 : 0);
+  {
+    gint64 cpu = 0;
+
+    if (bans != NULL)
+      mgw_ban_list_get_longest_slice (bans, &cpu);
+    family (out, "moipgw_ban_save_longest_step_cpu_seconds", "gauge", "seconds",
+            "The most CPU time one step of a ban list save took, since start.");
+    sample_double (out, "moipgw_ban_save_longest_step_cpu_seconds", NULL, cpu / 1e6);
+  }
 
   family (out, "moipgw_refused", "counter", NULL,
           "Connections turned away: banned address, session caps (full), "

@@ -34,10 +34,30 @@
  * expired) and is dropped. Sidecars of the original (no "since" on bans)
  * read as before.
  *
- * Every change marks the list dirty and schedules one write a little
- * later, so a burst of bans costs one write; each write replaces the file
- * atomically (temporary file, fsync, rename). A corrupt banned.json at
- * load time is reported and renamed aside, never overwritten. */
+ * Keys: an IPv4 address bans that address (IPv4-mapped IPv6 addresses
+ * are IPv4); an IPv6 address bans its prefix of the configured length
+ * ([bans] ipv6-prefix, 64 by default), kept as "2001:db8:1:2::/64"
+ * (canonical network address, "/", length; a length of 128 is the
+ * address alone, as before). banned.json holds such keys as they are;
+ * the original's tools read IPv4 keys unchanged. Loading, a plain IPv6
+ * address is widened to the configured prefix.
+ *
+ * Bounds: at most max-entries bans (and as many remembered ones); past
+ * it the bans nearest expiry are dropped, counted and logged once a
+ * minute. What one entry can take in each file is bounded (a reason is
+ * cut to MAX_REASON bytes, a timestamp longer than MAX_STAMP is written
+ * anew), so the loader's size limits follow from max-entries: what the
+ * writer writes at the cap is read back.
+ *
+ * Every change marks the list dirty and schedules one save a little
+ * later, so a burst of bans costs one save. A save takes a snapshot of
+ * the entries (references), builds both files in slices of at most
+ * SLICE_US from an idle callback, then writes each with
+ * g_file_replace_contents_async () (temporary file, fsync, rename, off
+ * the main loop). A change during a save marks the list dirty again: one
+ * more save follows. A flush (shutdown) waits for a write in flight and
+ * writes what is left synchronously. A corrupt banned.json at load time
+ * is reported and renamed aside, never overwritten. */
 #include "config.h"
 
 #include "mgw-ban-list.h"
@@ -50,25 +70,79 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
-#define MAX_FILE_SIZE        (16 * 1024 * 1024)
 #define SAVE_DELAY_MS        200     /* after a ban, an unban, an expiry */
 #define RENEW_SAVE_DELAY_MS  5000    /* after a ban was only renewed */
 #define RETRY_SAVE_DELAY_MS  30000   /* after a failed write */
+#define IO_POLL_MS           5       /* how often a write in flight is looked at */
+#define SLICE_US             2000    /* main loop time one slice of a save takes at most */
+#define DROP_LOG_INTERVAL_S  60
 #define STAMP_FORMAT         "%Y-%m-%dT%H:%M:%S.%f"
 #define UNKNOWN_REASON       "unknown"
+#define GIO_TEMPORARY_PREFIX ".goutputstream-"
+
+/* The most one entry takes in each file, as written: banned.json
+ * `"<key>": "<stamp>", ` (key 43 at most, stamp MAX_STAMP); the sidecar
+ * `"<key>": {"reason": "<reason, every byte escaped at worst to 2>",
+ * "count": <10 digits>, "duration": <20>, "since": "<stamp>", "banned":
+ * true}, `. */
+#define MAX_KEY              43
+#define MAX_STAMP            32
+#define MAX_REASON           120
+#define MAX_BANNED_ENTRY     (MAX_KEY + MAX_STAMP + 8)
+#define MAX_EXTRA_ENTRY      (MAX_KEY + 2 * MAX_REASON + 2 * MAX_STAMP + 120)
+#define FILE_SLACK           4096
+
+typedef enum
+{
+  ENTRY_GONE,
+  ENTRY_BANNED,
+  ENTRY_REMEMBERED,
+} EntryState;
 
 typedef struct
 {
-  char   *address;    /* canonical text */
-  guint8  bytes[16];  /* for sorting */
-  gsize   size;       /* 4 or 16 */
-  gint64  since;
-  gint64  duration;   /* 0: the list's configured duration */
-  char   *reason;     /* NULL: unknown */
-  guint   count;
-  char   *stamp;      /* the text read for since; NULL once since changed */
+  char          *address;    /* the key: canonical address, or prefix "net/len" */
+  guint8         bytes[16];  /* network bytes, for matching */
+  guint8         size;       /* 4 or 16; 0 for a key that is not an address */
+  guint8         prefix;     /* bits: 32 for IPv4, 16..128 for IPv6 */
+  guint8         state;      /* EntryState */
+  guint          ref;        /* the table's; a save's, when it left during the save */
+  guint          slot;       /* in the list's `all` */
+  guint64        serial;     /* when made: entries made after a snapshot are not in it */
+  GSequenceIter *order;      /* in its table's order by expiry */
+  gint64         since;
+  gint64         duration;   /* 0: the list's configured duration */
+  char          *reason;     /* NULL: unknown */
+  guint          count;
+  char          *stamp;      /* the text read for since; NULL once since changed */
 } Entry;
+
+/* Entries by key, and by expiry (the nearest first). */
+typedef struct
+{
+  GHashTable *index;
+  GSequence  *order;
+  EntryState  state;
+  guint       prefixes[129];  /* IPv6 entries per prefix length */
+} Table;
+
+/* A save in progress: a snapshot of the entries, both files being built
+ * and then written. */
+typedef struct
+{
+  GPtrArray *entries;   /* of Entry, not referenced: those that leave go to gone */
+  GPtrArray *gone;      /* of Entry, referenced */
+  guint64    serial;    /* entries made before it are in entries */
+  guint      next;
+  guint      n_banned;
+  guint      n_extra;
+  gboolean   closed;
+  gboolean   banned_written;
+  GString   *banned;
+  GString   *extra;
+} SaveJob;
 
 struct _MgwBanList
 {
@@ -81,19 +155,33 @@ struct _MgwBanList
   gint64         duration;
   gboolean       escalate;
   gint64         max_duration;
+  guint          ipv6_prefix;
+  guint          max_entries;
   MgwAddressSet *never_ban;    /* borrowed */
   MgwAddressSet *local;        /* borrowed */
 
-  GHashTable    *bans;         /* address -> Entry: banned */
-  GHashTable    *history;      /* address -> Entry: expired, remembered */
+  Table          bans;         /* banned */
+  Table          history;      /* expired, remembered */
+  GPtrArray     *all;          /* of Entry: both tables', for a save's snapshot */
+  guint64        serial;
 
   gboolean       dirty;
   guint          save_id;
   gint64         save_due;     /* monotonic µs */
   char          *last_save_error;
+  SaveJob       *job;          /* a save being built or written */
+  guint          build_id;
+  GMainContext  *io_context;   /* where the asynchronous writes complete */
+  guint          io_poll_id;
+  gboolean       writing;
+  gint64         longest_slice;
+  gint64         longest_slice_cpu;
 
   guint64        n_bans;
   guint64        n_unbans;
+  guint64        n_dropped;
+  guint64        drops_unlogged;
+  guint          drop_log_id;
 };
 
 G_DEFINE_FINAL_TYPE (MgwBanList, mgw_ban_list, G_TYPE_OBJECT)
@@ -116,86 +204,115 @@ mgw_ban_free (MgwBan *ban)
 }
 
 static void
-entry_free (Entry *entry)
+entry_unref (Entry *entry)
 {
+  if (--entry->ref > 0)
+    return;
   g_free (entry->address);
   g_free (entry->reason);
   g_free (entry->stamp);
   g_free (entry);
 }
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Entry, entry_free)
-
-/* address: canonical text (from mgw_address_normalize). */
 static Entry *
-entry_new (const char *address)
+entry_ref (Entry *entry)
 {
-  g_autoptr(GInetAddress) parsed = g_inet_address_new_from_string (address);
-  Entry *entry = g_new0 (Entry, 1);
-
-  entry->address = g_strdup (address);
-  entry->count = 1;
-  if (parsed != NULL)
-    {
-      entry->size = g_inet_address_get_native_size (parsed);
-      memcpy (entry->bytes, g_inet_address_to_bytes (parsed), entry->size);
-    }
+  entry->ref++;
   return entry;
 }
 
-static GHashTable *
-entry_table_new (void)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Entry, entry_unref)
+
+/* Keys */
+
+typedef struct
 {
-  /* The key is the entry's own address. */
-  return g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
-                                (GDestroyNotify) entry_free);
+  guint8 bytes[16];
+  guint8 size;
+  guint8 prefix;
+  char   text[64];
+} Key;
+
+/* The key of `inet` under a prefix of `prefix` bits (IPv6 only). */
+static void
+key_for (GInetAddress *inet,
+         guint         prefix,
+         Key          *key)
+{
+  g_autoptr(GInetAddress) network = NULL;
+  g_autofree char *text = NULL;
+
+  key->size = (guint8) g_inet_address_get_native_size (inet);
+  memcpy (key->bytes, g_inet_address_to_bytes (inet), key->size);
+  key->prefix = key->size == 4 ? 32 : (guint8) prefix;
+  for (guint bit = key->prefix; bit < key->size * 8u; bit++)
+    key->bytes[bit / 8] &= (guint8) ~(0x80u >> (bit % 8));
+  network = g_inet_address_new_from_bytes (key->bytes, key->size == 4 ? G_SOCKET_FAMILY_IPV4
+                                                                      : G_SOCKET_FAMILY_IPV6);
+  text = g_inet_address_to_string (network);
+  if (key->prefix == key->size * 8)
+    g_strlcpy (key->text, text, sizeof key->text);
+  else
+    g_snprintf (key->text, sizeof key->text, "%s/%u", text, key->prefix);
 }
 
-static void
-table_insert (GHashTable *table,
-              Entry      *entry)
+/* A key as written: an address (IPv6 widened to `widen` bits) or an
+ * IPv6 prefix "net/len" (host bits ignored). FALSE for anything else,
+ * an IPv4 prefix included: IPv4 bans are per address. */
+static gboolean
+key_parse (const char *text,
+           guint       widen,
+           Key        *key)
 {
-  g_hash_table_replace (table, entry->address, entry);
+  g_autofree char *address = NULL;
+  g_autoptr(GInetAddress) inet = NULL;
+  const char *slash = strchr (text, '/');
+  guint64 prefix = widen;
+
+  if (slash != NULL)
+    {
+      if (!g_ascii_string_to_unsigned (slash + 1, 10, MGW_BAN_MIN_IPV6_PREFIX, 128, &prefix, NULL))
+        return FALSE;
+      address = g_strndup (text, slash - text);
+    }
+  inet = mgw_address_parse (address != NULL ? address : text);
+  if (inet == NULL)
+    return FALSE;
+  if (slash != NULL && g_inet_address_get_family (inet) != G_SOCKET_FAMILY_IPV6)
+    return FALSE;
+  key_for (inet, (guint) prefix, key);
+  return TRUE;
 }
 
 static Entry *
-table_steal (GHashTable *table,
-             const char *address)
+entry_new (MgwBanList *self,
+           const Key  *key)
 {
-  gpointer key, value;
+  Entry *entry = g_new0 (Entry, 1);
 
-  if (!g_hash_table_steal_extended (table, address, &key, &value))
-    return NULL;
-  return value;
+  entry->ref = 1;
+  entry->serial = self->serial++;
+  entry->address = g_strdup (key->text);
+  memcpy (entry->bytes, key->bytes, sizeof entry->bytes);
+  entry->size = key->size;
+  entry->prefix = key->prefix;
+  entry->count = 1;
+  return entry;
 }
 
-static gint
-entry_compare (gconstpointer a,
-               gconstpointer b)
+/* A reason as kept: valid UTF-8, no control characters, MAX_REASON
+ * bytes at most. */
+static char *
+reason_bounded (const char *reason)
 {
-  const Entry *x = *(Entry * const *) a;
-  const Entry *y = *(Entry * const *) b;
+  char *text = g_utf8_make_valid (reason != NULL ? reason : UNKNOWN_REASON, -1);
 
-  if (x->size != y->size)
-    return x->size < y->size ? -1 : 1;
-  if (x->size == 0)
-    return strcmp (x->address, y->address);
-  return memcmp (x->bytes, y->bytes, x->size);
-}
-
-/* Of Entry, not owned, sorted by address. */
-static GPtrArray *
-sorted_entries (GHashTable *table)
-{
-  GPtrArray *array = g_ptr_array_sized_new (g_hash_table_size (table));
-  GHashTableIter iter;
-  gpointer value;
-
-  g_hash_table_iter_init (&iter, table);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    g_ptr_array_add (array, value);
-  g_ptr_array_sort (array, entry_compare);
-  return array;
+  for (char *p = text; *p != '\0'; p++)
+    if ((guchar) * p < 0x20 || *p == 0x7f)
+      *p = ' ';
+  if (strlen (text) > MAX_REASON)
+    *g_utf8_find_prev_char (text, text + MAX_REASON + 1) = '\0';
+  return text;
 }
 
 /* Time */
@@ -321,6 +438,177 @@ format_duration (gint64 us)
   return g_string_free (text, FALSE);
 }
 
+/* Tables */
+
+static gint
+expiry_compare (gconstpointer a,
+                gconstpointer b,
+                gpointer      user_data)
+{
+  MgwBanList *self = user_data;
+  gint64 x = entry_expiry (self, a);
+  gint64 y = entry_expiry (self, b);
+
+  return x < y ? -1 : x > y;
+}
+
+static void
+table_init (Table      *table,
+            EntryState  state)
+{
+  /* The key is the entry's own address. */
+  table->index = g_hash_table_new (g_str_hash, g_str_equal);
+  table->order = g_sequence_new (NULL);
+  table->state = state;
+}
+
+/* Takes the caller's reference. */
+static void
+table_add (MgwBanList *self,
+           Table      *table,
+           Entry      *entry)
+{
+  g_return_if_fail (entry->state == ENTRY_GONE);
+
+  g_hash_table_insert (table->index, entry->address, entry);
+  entry->order = g_sequence_insert_sorted (table->order, entry, expiry_compare, self);
+  entry->state = table->state;
+  entry->slot = self->all->len;
+  g_ptr_array_add (self->all, entry);
+  if (entry->size == 16)
+    table->prefixes[entry->prefix]++;
+}
+
+/* Out of the table, the reference now the caller's. A save in progress
+ * keeps it until done. */
+static Entry *
+table_take (MgwBanList *self,
+            Table      *table,
+            Entry      *entry)
+{
+  Entry *last = self->all->pdata[self->all->len - 1];
+
+  g_return_val_if_fail (entry->state == table->state, entry);
+
+  last->slot = entry->slot;
+  self->all->pdata[entry->slot] = last;
+  g_ptr_array_set_size (self->all, self->all->len - 1);
+  if (self->job != NULL && entry->serial < self->job->serial)
+    g_ptr_array_add (self->job->gone, entry_ref (entry));
+  g_hash_table_remove (table->index, entry->address);
+  g_sequence_remove (entry->order);
+  entry->order = NULL;
+  entry->state = ENTRY_GONE;
+  if (entry->size == 16)
+    table->prefixes[entry->prefix]--;
+  return entry;
+}
+
+static void
+table_remove (MgwBanList *self,
+              Table      *table,
+              Entry      *entry)
+{
+  entry_unref (table_take (self, table, entry));
+}
+
+/* After its since or duration changed. */
+static void
+table_moved (MgwBanList *self,
+             Entry      *entry)
+{
+  g_sequence_sort_changed (entry->order, expiry_compare, self);
+}
+
+static Entry *
+table_first (Table *table)
+{
+  GSequenceIter *first = g_sequence_get_begin_iter (table->order);
+
+  return g_sequence_iter_is_end (first) ? NULL : g_sequence_get (first);
+}
+
+static void
+table_clear (MgwBanList *self,
+             Table      *table)
+{
+  Entry *entry;
+
+  while ((entry = table_first (table)) != NULL)
+    table_remove (self, table, entry);
+}
+
+static void
+table_free (MgwBanList *self,
+            Table      *table)
+{
+  table_clear (self, table);
+  g_hash_table_unref (table->index);
+  g_sequence_free (table->order);
+}
+
+static Entry *
+table_lookup (Table     *table,
+              const Key *key)
+{
+  return g_hash_table_lookup (table->index, key->text);
+}
+
+/* The entry whose key covers `inet`: its address, or an IPv6 prefix
+ * holding it (the longest). */
+static Entry *
+table_covering (Table        *table,
+                GInetAddress *inet)
+{
+  Key key;
+
+  if (g_inet_address_get_family (inet) == G_SOCKET_FAMILY_IPV4)
+    {
+      key_for (inet, 32, &key);
+      return table_lookup (table, &key);
+    }
+  for (guint prefix = 128; prefix >= MGW_BAN_MIN_IPV6_PREFIX; prefix--)
+    if (table->prefixes[prefix] > 0)
+      {
+        Entry *entry;
+
+        key_for (inet, prefix, &key);
+        entry = table_lookup (table, &key);
+        if (entry != NULL)
+          return entry;
+      }
+  return NULL;
+}
+
+/* Of Entry, not owned, sorted by address. */
+static gint
+entry_compare (gconstpointer a,
+               gconstpointer b)
+{
+  const Entry *x = *(Entry * const *) a;
+  const Entry *y = *(Entry * const *) b;
+  int bytes;
+
+  if (x->size != y->size)
+    return x->size < y->size ? -1 : 1;
+  bytes = memcmp (x->bytes, y->bytes, x->size);
+  if (bytes != 0)
+    return bytes;
+  return x->prefix < y->prefix ? -1 : x->prefix > y->prefix;
+}
+
+static GPtrArray *
+sorted_entries (Table *table)
+{
+  GPtrArray *array = g_ptr_array_sized_new (g_hash_table_size (table->index));
+
+  for (GSequenceIter *i = g_sequence_get_begin_iter (table->order);
+       !g_sequence_iter_is_end (i); i = g_sequence_iter_next (i))
+    g_ptr_array_add (array, g_sequence_get (i));
+  g_ptr_array_sort (array, entry_compare);
+  return array;
+}
+
 /* Saving */
 
 static void
@@ -352,136 +640,244 @@ entry_stamp (const Entry *entry)
                               : format_local (entry->since, STAMP_FORMAT);
 }
 
-/* As the original writes it (Python's json.dump). */
-static GString *
-build_banned (MgwBanList *self)
+/* banned.json as the original writes it (Python's json.dump):
+ * `{"KEY": "STAMP", ...}`; the sidecar's entry as described above. */
+static void
+append_entry (SaveJob *job,
+              Entry   *entry)
 {
-  g_autoptr(GPtrArray) entries = sorted_entries (self->bans);
-  GString *out = g_string_new ("{");
+  g_autofree char *stamp = NULL;
+  gboolean banned = entry->state == ENTRY_BANNED;
 
-  for (guint i = 0; i < entries->len; i++)
+  if (entry->state == ENTRY_GONE)
+    return;   /* unbanned or dropped since the snapshot */
+  stamp = entry_stamp (entry);
+  if (banned)
     {
-      Entry *entry = entries->pdata[i];
-      g_autofree char *stamp = entry_stamp (entry);
-
-      if (i > 0)
-        g_string_append (out, ", ");
-      append_json_string (out, entry->address);
-      g_string_append (out, ": ");
-      append_json_string (out, stamp);
+      g_string_append (job->banned, job->n_banned++ > 0 ? ", " : "");
+      append_json_string (job->banned, entry->address);
+      g_string_append (job->banned, ": ");
+      append_json_string (job->banned, stamp);
     }
-  g_string_append_c (out, '}');
-  return out;
+  g_string_append (job->extra, job->n_extra++ > 0 ? ", " : "");
+  append_json_string (job->extra, entry->address);
+  g_string_append (job->extra, ": {\"reason\": ");
+  append_json_string (job->extra, entry->reason != NULL ? entry->reason : UNKNOWN_REASON);
+  g_string_append_printf (job->extra, ", \"count\": %u", entry->count);
+  if (entry->duration > 0)
+    g_string_append_printf (job->extra, ", \"duration\": %" G_GINT64_FORMAT ".%06d",
+                            entry->duration / G_USEC_PER_SEC,
+                            (int) (entry->duration % G_USEC_PER_SEC));
+  g_string_append (job->extra, ", \"since\": ");
+  append_json_string (job->extra, stamp);
+  g_string_append (job->extra, banned ? ", \"banned\": true}" : "}");
+}
+
+/* The entries as they are now: a copy of the array of pointers (the
+ * entries that leave while the save runs are kept in `gone`). The
+ * buffers are sized for the most the entries can take: never grown,
+ * never copied. */
+static SaveJob *
+save_job_new (MgwBanList *self)
+{
+  SaveJob *job = g_new0 (SaveJob, 1);
+  guint n = self->all->len;
+
+  job->entries = g_ptr_array_sized_new (n);
+  g_ptr_array_set_size (job->entries, n);
+  if (n > 0)
+    memcpy (job->entries->pdata, self->all->pdata, n * sizeof (gpointer));
+  job->gone = g_ptr_array_new_with_free_func ((GDestroyNotify) entry_unref);
+  job->serial = self->serial;
+  job->banned = g_string_sized_new (FILE_SLACK + (gsize) n * MAX_BANNED_ENTRY);
+  job->extra = g_string_sized_new (FILE_SLACK + (gsize) n * MAX_EXTRA_ENTRY);
+  g_string_append_c (job->banned, '{');
+  g_string_append_c (job->extra, '{');
+  return job;
 }
 
 static void
-build_extra_entries (JsonBuilder *builder,
-                     GHashTable  *table,
-                     gboolean     remembered)
+save_job_free (SaveJob *job)
 {
-  g_autoptr(GPtrArray) entries = sorted_entries (table);
-
-  for (guint i = 0; i < entries->len; i++)
-    {
-      Entry *entry = entries->pdata[i];
-
-      json_builder_set_member_name (builder, entry->address);
-      json_builder_begin_object (builder);
-      json_builder_set_member_name (builder, "reason");
-      json_builder_add_string_value (builder, entry->reason != NULL ? entry->reason
-                                                                   : UNKNOWN_REASON);
-      json_builder_set_member_name (builder, "count");
-      json_builder_add_int_value (builder, entry->count);
-      if (entry->duration > 0)
-        {
-          json_builder_set_member_name (builder, "duration");
-          json_builder_add_double_value (builder, (double) entry->duration / G_USEC_PER_SEC);
-        }
-      {
-        g_autofree char *stamp = entry_stamp (entry);
-
-        json_builder_set_member_name (builder, "since");
-        json_builder_add_string_value (builder, stamp);
-      }
-      if (!remembered)
-        {
-          json_builder_set_member_name (builder, "banned");
-          json_builder_add_boolean_value (builder, TRUE);
-        }
-      json_builder_end_object (builder);
-    }
+  g_ptr_array_unref (job->entries);
+  g_ptr_array_unref (job->gone);
+  g_string_free (job->banned, TRUE);
+  g_string_free (job->extra, TRUE);
+  g_free (job);
 }
 
-static char *
-build_extra (MgwBanList *self,
-             gsize      *len)
-{
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonGenerator) generator = json_generator_new ();
-  g_autoptr(JsonNode) root = NULL;
-
-  json_builder_begin_object (builder);
-  build_extra_entries (builder, self->bans, FALSE);
-  build_extra_entries (builder, self->history, TRUE);
-  json_builder_end_object (builder);
-  root = json_builder_get_root (builder);
-  json_generator_set_root (generator, root);
-  return json_generator_to_data (generator, len);
-}
-
+/* TRUE when the job is built; `deadline`: monotonic µs, 0 for none. */
 static gboolean
-write_files (MgwBanList  *self,
-             GError     **error)
+save_job_build (SaveJob *job,
+                gint64   deadline)
 {
-  g_autoptr(GString) banned = build_banned (self);
-  g_autofree char *extra = NULL;
-  gsize extra_len;
-
-  /* banned.json first: the sidecar is at most one save behind it, which
-   * the reading rule expects (see load_extra ()). */
-  if (!mgw_file_replace (self->path, banned->str, banned->len, error))
-    return FALSE;
-  extra = build_extra (self, &extra_len);
-  return mgw_file_replace (self->extra_path, extra, extra_len, error);
+  while (job->next < job->entries->len)
+    {
+      append_entry (job, job->entries->pdata[job->next++]);
+      if (deadline > 0 && job->next % 64 == 0 && g_get_monotonic_time () >= deadline)
+        return FALSE;
+    }
+  if (!job->closed)
+    {
+      g_string_append_c (job->banned, '}');
+      g_string_append_c (job->extra, '}');
+      job->closed = TRUE;
+    }
+  return TRUE;
 }
 
 static void schedule_save (MgwBanList *self,
                            guint       delay_ms);
 
-static gboolean
-save_now (MgwBanList  *self,
-          GError     **error)
+/* Said once per distinct failure; tried again later. */
+static void
+save_failed (MgwBanList   *self,
+             const GError *error)
 {
-  g_clear_handle_id (&self->save_id, g_source_remove);
-  if (!write_files (self, error))
-    return FALSE;
-  self->dirty = FALSE;
-  g_clear_pointer (&self->last_save_error, g_free);
-  return TRUE;
+  if (g_strcmp0 (self->last_save_error, error->message) != 0)
+    {
+      g_warning ("Cannot save the ban list: %s", error->message);
+      g_free (self->last_save_error);
+      self->last_save_error = g_strdup (error->message);
+    }
+  self->dirty = TRUE;
+  schedule_save (self, RETRY_SAVE_DELAY_MS);
+}
+
+static void
+save_done (MgwBanList *self)
+{
+  g_clear_pointer (&self->job, save_job_free);
+  self->writing = FALSE;
+  g_clear_handle_id (&self->io_poll_id, g_source_remove);
+}
+
+static void write_async (MgwBanList *self,
+                         const char *path,
+                         GString    *data);
+
+static void
+write_cb (GObject      *source,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  MgwBanList *self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) named = NULL;
+  gboolean first = !self->job->banned_written;
+
+  if (!g_file_replace_contents_finish (G_FILE (source), result, NULL, &error))
+    {
+      save_done (self);
+      g_prefix_error (&error, "%s: ", first ? self->path : self->extra_path);
+      save_failed (self, error);
+      g_object_unref (self);
+      return;
+    }
+  /* banned.json first: the sidecar is at most one save behind it, which
+   * the reading rule expects (see load_extra ()). */
+  if (first)
+    {
+      self->job->banned_written = TRUE;
+      write_async (self, self->extra_path, self->job->extra);
+    }
+  else
+    {
+      save_done (self);
+      g_clear_pointer (&self->last_save_error, g_free);
+      if (self->dirty)
+        schedule_save (self, SAVE_DELAY_MS);
+    }
+  g_object_unref (self);
+}
+
+static gboolean
+io_poll_cb (gpointer user_data)
+{
+  MgwBanList *self = user_data;
+
+  while (g_main_context_iteration (self->io_context, FALSE))
+    ;
+  return G_SOURCE_CONTINUE;
+}
+
+/* In GIO's worker, completing in io_context: a flush can wait for it
+ * without running anything else. The data stays in the job until done. */
+static void
+write_async (MgwBanList *self,
+             const char *path,
+             GString    *data)
+{
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+
+  g_main_context_push_thread_default (self->io_context);
+  /* REPLACE_DESTINATION: a symbolic link put in its place is replaced,
+   * not followed. */
+  g_file_replace_contents_async (file, data->str, data->len, NULL, FALSE,
+                                 G_FILE_CREATE_PRIVATE | G_FILE_CREATE_REPLACE_DESTINATION,
+                                 NULL, write_cb, g_object_ref (self));
+  g_main_context_pop_thread_default (self->io_context);
+  self->writing = TRUE;
+  if (self->io_poll_id == 0)
+    self->io_poll_id = g_timeout_add (IO_POLL_MS, io_poll_cb, self);
+}
+
+/* The main thread's CPU time, µs: what a step costs, without the time
+ * the scheduler gave to others. */
+static gint64
+thread_cpu_us (void)
+{
+  struct timespec t;
+
+  if (clock_gettime (CLOCK_THREAD_CPUTIME_ID, &t) != 0)
+    return 0;
+  return (gint64) t.tv_sec * G_USEC_PER_SEC + t.tv_nsec / 1000;
+}
+
+static void
+note_step (MgwBanList *self,
+           gint64      start,
+           gint64      start_cpu)
+{
+  self->longest_slice = MAX (self->longest_slice, g_get_monotonic_time () - start);
+  self->longest_slice_cpu = MAX (self->longest_slice_cpu, thread_cpu_us () - start_cpu);
+}
+
+static gboolean
+build_cb (gpointer user_data)
+{
+  MgwBanList *self = user_data;
+  gint64 start = g_get_monotonic_time ();
+  gint64 start_cpu = thread_cpu_us ();
+  gboolean built = save_job_build (self->job, start + SLICE_US);
+
+  note_step (self, start, start_cpu);
+  if (!built)
+    return G_SOURCE_CONTINUE;
+  self->build_id = 0;
+  write_async (self, self->path, self->job->banned);
+  return G_SOURCE_REMOVE;
 }
 
 static gboolean
 save_cb (gpointer user_data)
 {
   MgwBanList *self = user_data;
-  g_autoptr(GError) error = NULL;
+  gint64 start = g_get_monotonic_time ();
+  gint64 start_cpu = thread_cpu_us ();
 
   self->save_id = 0;
-  if (!save_now (self, &error))
-    {
-      /* Said once per distinct failure; tried again later. */
-      if (g_strcmp0 (self->last_save_error, error->message) != 0)
-        {
-          g_warning ("Cannot save the ban list: %s", error->message);
-          g_free (self->last_save_error);
-          self->last_save_error = g_strdup (error->message);
-        }
-      schedule_save (self, RETRY_SAVE_DELAY_MS);
-    }
+  /* One save at a time: the one in progress saves again when done. */
+  if (self->job != NULL)
+    return G_SOURCE_REMOVE;
+  self->job = save_job_new (self);
+  self->dirty = FALSE;
+  note_step (self, start, start_cpu);
+  self->build_id = g_idle_add (build_cb, self);
   return G_SOURCE_REMOVE;
 }
 
-/* Marks the list changed and makes sure a write happens within delay_ms. */
+/* Marks the list changed and makes sure a save starts within delay_ms. */
 static void
 schedule_save (MgwBanList *self,
                guint       delay_ms)
@@ -502,15 +898,150 @@ schedule_save (MgwBanList *self,
   self->save_id = g_timeout_add (delay_ms, save_cb, self);
 }
 
+/* Everything, now, on the main loop (a flush). */
+static gboolean
+save_sync (MgwBanList  *self,
+           GError     **error)
+{
+  g_autoptr(GError) local = NULL;
+  SaveJob *job;
+  gboolean ok;
+
+  g_clear_handle_id (&self->save_id, g_source_remove);
+  job = save_job_new (self);
+  save_job_build (job, 0);
+  ok = mgw_file_replace (self->path, job->banned->str, job->banned->len, &local) &&
+       mgw_file_replace (self->extra_path, job->extra->str, job->extra->len, &local);
+  save_job_free (job);
+  if (!ok)
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  self->dirty = FALSE;
+  g_clear_pointer (&self->last_save_error, g_free);
+  return TRUE;
+}
+
 gboolean
 mgw_ban_list_flush (MgwBanList  *self,
                     GError     **error)
 {
   g_return_val_if_fail (MGW_IS_BAN_LIST (self), FALSE);
 
-  if (self->path == NULL || !self->dirty)
+  if (self->path == NULL)
     return TRUE;
-  return save_now (self, error);
+  /* A save being built is done over; one being written ends first, so
+   * that it cannot land after this one. */
+  if (self->build_id != 0)
+    {
+      g_clear_handle_id (&self->build_id, g_source_remove);
+      g_clear_pointer (&self->job, save_job_free);
+      self->dirty = TRUE;
+    }
+  while (self->writing)
+    g_main_context_iteration (self->io_context, TRUE);
+  if (!self->dirty)
+    return TRUE;
+  return save_sync (self, error);
+}
+
+gboolean
+mgw_ban_list_get_saving (MgwBanList *self)
+{
+  g_return_val_if_fail (MGW_IS_BAN_LIST (self), FALSE);
+
+  return self->job != NULL || self->save_id != 0;
+}
+
+gint64
+mgw_ban_list_get_longest_slice (MgwBanList *self,
+                                gint64     *cpu)
+{
+  g_return_val_if_fail (MGW_IS_BAN_LIST (self), 0);
+
+  if (cpu != NULL)
+    *cpu = self->longest_slice_cpu;
+  return self->longest_slice;
+}
+
+/* The cap */
+
+static void
+log_drops (MgwBanList *self)
+{
+  g_message ("The ban list is full (%u entries, [bans] max-entries): %" G_GUINT64_FORMAT
+             " bans nearest expiry dropped (%" G_GUINT64_FORMAT " since start)",
+             self->max_entries, self->drops_unlogged, self->n_dropped);
+  self->drops_unlogged = 0;
+}
+
+static gboolean
+drop_log_cb (gpointer user_data)
+{
+  MgwBanList *self = user_data;
+
+  if (self->drops_unlogged == 0)
+    {
+      self->drop_log_id = 0;
+      return G_SOURCE_REMOVE;
+    }
+  log_drops (self);
+  return G_SOURCE_CONTINUE;
+}
+
+/* Said at once, then at most once a minute. */
+static void
+note_drops (MgwBanList *self,
+            guint       n)
+{
+  self->n_dropped += n;
+  self->drops_unlogged += n;
+  if (self->drop_log_id != 0)
+    return;
+  log_drops (self);
+  self->drop_log_id = g_timeout_add_seconds (DROP_LOG_INTERVAL_S, drop_log_cb, self);
+}
+
+/* Down to max-entries, the entries nearest expiry first, but `keep`
+ * (the ban just made). Returns the keys of the bans dropped. */
+static GPtrArray *
+trim (MgwBanList *self,
+      Table      *table,
+      Entry      *keep)
+{
+  GPtrArray *dropped = g_ptr_array_new_with_free_func (g_free);
+
+  while (g_hash_table_size (table->index) > self->max_entries)
+    {
+      GSequenceIter *first = g_sequence_get_begin_iter (table->order);
+      Entry *victim = g_sequence_get (first);
+
+      if (victim == keep)
+        victim = g_sequence_get (g_sequence_iter_next (first));
+      g_ptr_array_add (dropped, g_strdup (victim->address));
+      table_remove (self, table, victim);
+    }
+  return dropped;
+}
+
+/* Trims both tables; the bans dropped are counted, logged and
+ * signalled ("dropped"), remembered ones only forgotten. */
+static void
+enforce_cap (MgwBanList *self,
+             Entry      *keep)
+{
+  g_autoptr(GPtrArray) dropped = trim (self, &self->bans, keep);
+  g_autoptr(GPtrArray) forgotten = trim (self, &self->history, NULL);
+
+  if (dropped->len == 0 && forgotten->len == 0)
+    return;
+  schedule_save (self, SAVE_DELAY_MS);
+  if (dropped->len == 0)
+    return;
+  note_drops (self, dropped->len);
+  for (guint i = 0; i < dropped->len; i++)
+    g_signal_emit (self, signals[SIGNAL_UNBANNED], 0, dropped->pdata[i], "dropped");
 }
 
 /* GObject */
@@ -524,6 +1055,10 @@ mgw_ban_list_dispose (GObject *object)
   if (!mgw_ban_list_flush (self, &error))
     g_warning ("Cannot save the ban list: %s", error->message);
   g_clear_handle_id (&self->save_id, g_source_remove);
+  g_clear_handle_id (&self->build_id, g_source_remove);
+  g_clear_handle_id (&self->io_poll_id, g_source_remove);
+  g_clear_handle_id (&self->drop_log_id, g_source_remove);
+  g_clear_pointer (&self->job, save_job_free);
   G_OBJECT_CLASS (mgw_ban_list_parent_class)->dispose (object);
 }
 
@@ -532,8 +1067,10 @@ mgw_ban_list_finalize (GObject *object)
 {
   MgwBanList *self = MGW_BAN_LIST (object);
 
-  g_hash_table_unref (self->bans);
-  g_hash_table_unref (self->history);
+  table_free (self, &self->bans);
+  table_free (self, &self->history);
+  g_ptr_array_unref (self->all);
+  g_main_context_unref (self->io_context);
   g_free (self->path);
   g_free (self->extra_path);
   g_free (self->last_save_error);
@@ -548,11 +1085,13 @@ mgw_ban_list_class_init (MgwBanListClass *klass)
   object_class->dispose = mgw_ban_list_dispose;
   object_class->finalize = mgw_ban_list_finalize;
 
-  /* (const char *address, const char *reason) */
+  /* (const char *address, const char *reason): the key banned, an
+   * address or an IPv6 prefix. */
   signals[SIGNAL_BANNED] =
     g_signal_new ("banned", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
-  /* (const char *address, const char *reason): "manual" or "expired". */
+  /* (const char *address, const char *reason): "manual", "expired" or
+   * "dropped" (the list was full). */
   signals[SIGNAL_UNBANNED] =
     g_signal_new ("unbanned", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
@@ -561,10 +1100,14 @@ mgw_ban_list_class_init (MgwBanListClass *klass)
 static void
 mgw_ban_list_init (MgwBanList *self)
 {
-  self->bans = entry_table_new ();
-  self->history = entry_table_new ();
+  table_init (&self->bans, ENTRY_BANNED);
+  table_init (&self->history, ENTRY_REMEMBERED);
+  self->all = g_ptr_array_new ();
+  self->io_context = g_main_context_new ();
   self->duration = MGW_BAN_DEFAULT_DURATION;
   self->max_duration = MGW_BAN_DEFAULT_DURATION;
+  self->ipv6_prefix = MGW_BAN_DEFAULT_IPV6_PREFIX;
+  self->max_entries = MGW_BAN_DEFAULT_MAX_ENTRIES;
 }
 
 MgwBanList *
@@ -582,6 +1125,14 @@ mgw_ban_list_new (const char   *path,
   return self;
 }
 
+/* The order by expiry after a change of the configured durations. */
+static void
+resort (MgwBanList *self)
+{
+  g_sequence_sort (self->bans.order, expiry_compare, self);
+  g_sequence_sort (self->history.order, expiry_compare, self);
+}
+
 void
 mgw_ban_list_set_duration (MgwBanList *self,
                            gint64      duration_us)
@@ -589,7 +1140,10 @@ mgw_ban_list_set_duration (MgwBanList *self,
   g_return_if_fail (MGW_IS_BAN_LIST (self));
   g_return_if_fail (duration_us > 0);
 
+  if (self->duration == duration_us)
+    return;
   self->duration = duration_us;
+  resort (self);
 }
 
 void
@@ -603,6 +1157,42 @@ mgw_ban_list_set_escalation (MgwBanList *self,
   self->escalate = escalate;
   if (escalate)
     self->max_duration = max_duration_us;
+}
+
+void
+mgw_ban_list_set_ipv6_prefix (MgwBanList *self,
+                              guint       prefix)
+{
+  g_return_if_fail (MGW_IS_BAN_LIST (self));
+  g_return_if_fail (prefix >= MGW_BAN_MIN_IPV6_PREFIX && prefix <= 128);
+
+  self->ipv6_prefix = prefix;
+}
+
+void
+mgw_ban_list_set_max_entries (MgwBanList *self,
+                              guint       max_entries)
+{
+  g_return_if_fail (MGW_IS_BAN_LIST (self));
+  g_return_if_fail (max_entries >= 1 && max_entries <= MGW_BAN_MAX_MAX_ENTRIES);
+
+  self->max_entries = max_entries;
+  enforce_cap (self, NULL);
+}
+
+gsize
+mgw_ban_list_get_file_limit (MgwBanList *self)
+{
+  g_return_val_if_fail (MGW_IS_BAN_LIST (self), 0);
+
+  return (gsize) self->max_entries * MAX_BANNED_ENTRY + FILE_SLACK;
+}
+
+static gsize
+extra_file_limit (MgwBanList *self)
+{
+  /* Bans and as many remembered ones. */
+  return (gsize) self->max_entries * 2 * MAX_EXTRA_ENTRY + FILE_SLACK;
 }
 
 void
@@ -621,10 +1211,32 @@ mgw_ban_list_set_exempt (MgwBanList    *self,
 static void
 clear_entries (MgwBanList *self)
 {
-  g_hash_table_remove_all (self->bans);
-  g_hash_table_remove_all (self->history);
+  table_clear (self, &self->bans);
+  table_clear (self, &self->history);
   g_clear_handle_id (&self->save_id, g_source_remove);
   self->dirty = FALSE;
+}
+
+/* What g_file_replace_contents_async () left in the directory of
+ * `path` when the daemon stopped during a write. */
+static void
+remove_gio_temporaries (const char *path)
+{
+  g_autofree char *dir_name = g_path_get_dirname (path);
+  g_autoptr(GDir) dir = g_dir_open (dir_name, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = NULL;
+      GStatBuf st;
+
+      if (!g_str_has_prefix (name, GIO_TEMPORARY_PREFIX))
+        continue;
+      child = g_build_filename (dir_name, name, NULL);
+      if (g_lstat (child, &st) == 0 && S_ISREG (st.st_mode))
+        g_unlink (child);
+    }
 }
 
 /* Renames a corrupt banned.json to "<path>.corrupt-YYYYMMDD-HHMMSS" (with
@@ -670,7 +1282,7 @@ read_sidecar_fields (JsonObject *fields,
   if (field != NULL && json_node_get_value_type (field) == G_TYPE_STRING)
     {
       g_free (entry->reason);
-      entry->reason = g_strdup (json_node_get_string (field));
+      entry->reason = reason_bounded (json_node_get_string (field));
     }
   else if (field != NULL)
     *bad = TRUE;
@@ -716,13 +1328,14 @@ load_extra (MgwBanList *self,
                    self->extra_path, g_strerror (saved_errno));
       return;
     }
-  if (st.st_size > MAX_FILE_SIZE)
+  if ((guint64) st.st_size > extra_file_limit (self))
     {
-      g_warning ("%s: bigger than %d bytes, ignored (default reasons and durations)",
-                 self->extra_path, MAX_FILE_SIZE);
+      g_warning ("%s: bigger than %" G_GSIZE_FORMAT " bytes, the most %u bans write, "
+                 "ignored (default reasons and durations)",
+                 self->extra_path, extra_file_limit (self), self->max_entries);
       return;
     }
-  if (!mgw_file_get_contents_max (self->extra_path, MAX_FILE_SIZE, MGW_FILE_NO_SYMLINK,
+  if (!mgw_file_get_contents_max (self->extra_path, extra_file_limit (self), MGW_FILE_NO_SYMLINK,
                                   &data, &len, &error) ||
       !json_parser_load_from_data (parser, data, (gssize) len, &error))
     {
@@ -744,8 +1357,8 @@ load_extra (MgwBanList *self,
   members = json_object_get_members (object);
   for (GList *l = members; l != NULL; l = l->next)
     {
-      g_autofree char *address = mgw_address_normalize (l->data);
       JsonNode *node = json_object_get_member (object, l->data);
+      Key key;
       JsonObject *fields;
       JsonNode *field;
       Entry *entry;
@@ -753,13 +1366,13 @@ load_extra (MgwBanList *self,
       const char *since_text = NULL;
       gint64 since = 0;
 
-      if (address == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+      if (!key_parse (l->data, self->ipv6_prefix, &key) || !JSON_NODE_HOLDS_OBJECT (node))
         {
           bad = TRUE;
           continue;
         }
       fields = json_node_get_object (node);
-      entry = g_hash_table_lookup (self->bans, address);
+      entry = table_lookup (&self->bans, &key);
       field = json_object_get_member (fields, "since");
       if (field != NULL)
         {
@@ -781,13 +1394,16 @@ load_extra (MgwBanList *self,
            * without "since" (the original's), has ended. */
           g_autoptr(Entry) remembered = NULL;
 
-          if (since_text == NULL || active)
+          if (since_text == NULL || active || table_lookup (&self->history, &key) != NULL)
             continue;
-          remembered = entry_new (address);
+          remembered = entry_new (self, &key);
           remembered->since = since;
-          remembered->stamp = g_strdup (since_text);
+          if (strlen (since_text) <= MAX_STAMP)
+            remembered->stamp = g_strdup (since_text);
           entry = g_steal_pointer (&remembered);
-          table_insert (self->history, entry);
+          read_sidecar_fields (fields, entry, &bad);
+          table_add (self, &self->history, entry);
+          continue;
         }
       else if (since_text != NULL && !active)
         {
@@ -801,6 +1417,7 @@ load_extra (MgwBanList *self,
           if (previous.count > 0 && previous.count < G_MAXUINT)
             entry->count = previous.count + 1;
           entry->duration = escalated (self, entry_duration (self, &previous));
+          table_moved (self, entry);
           continue;
         }
       else if (since_text != NULL && since > entry->since)
@@ -812,6 +1429,7 @@ load_extra (MgwBanList *self,
       /* Else this ban, its start the same or since moved by an attempt
        * while banned (banned.json's "since" moves then, not the count). */
       read_sidecar_fields (fields, entry, &bad);
+      table_moved (self, entry);
     }
   if (bad)
     g_warning ("%s: some entries are not understood, defaults used for them",
@@ -830,7 +1448,8 @@ mgw_ban_list_load (MgwBanList  *self,
   GStatBuf st;
   JsonNode *root;
   JsonObject *object;
-  gsize len;
+  gsize len, limit;
+  guint n_read;
 
   g_return_val_if_fail (MGW_IS_BAN_LIST (self), FALSE);
 
@@ -840,6 +1459,7 @@ mgw_ban_list_load (MgwBanList  *self,
   /* What a crash during a save left. */
   mgw_file_remove_temporaries (self->path);
   mgw_file_remove_temporaries (self->extra_path);
+  remove_gio_temporaries (self->path);
   if (g_lstat (self->path, &st) != 0)
     {
       int saved_errno = errno;
@@ -864,9 +1484,15 @@ mgw_ban_list_load (MgwBanList  *self,
                    S_ISDIR (st.st_mode) ? _("it is a directory") : _("not a regular file"));
       return FALSE;
     }
-  if (st.st_size > MAX_FILE_SIZE)
-    return move_aside (self, "bigger than 16 MiB", error);
-  if (!mgw_file_get_contents_max (self->path, MAX_FILE_SIZE, MGW_FILE_NO_SYMLINK,
+  limit = mgw_ban_list_get_file_limit (self);
+  if ((guint64) st.st_size > limit)
+    {
+      g_autofree char *problem =
+        g_strdup_printf ("bigger than %" G_GSIZE_FORMAT " bytes, the most %u bans write; "
+                         "[bans] max-entries sets that", limit, self->max_entries);
+      return move_aside (self, problem, error);
+    }
+  if (!mgw_file_get_contents_max (self->path, limit, MGW_FILE_NO_SYMLINK,
                                   &data, &len, &local))
     {
       if (g_error_matches (local, MGW_ERROR, MGW_ERROR_CONFIG))   /* swapped, grown */
@@ -894,16 +1520,18 @@ mgw_ban_list_load (MgwBanList  *self,
     {
       const char *key = l->data;
       JsonNode *value = json_object_get_member (object, key);
-      g_autofree char *address = mgw_address_normalize (key);
+      Key parsed;
+      const char *address = parsed.text;
       Entry *existing;
       Entry *entry;
       const char *text;
       gint64 since;
 
-      if (address == NULL)
+      if (!key_parse (key, self->ipv6_prefix, &parsed))
         {
           g_autofree char *shown = mgw_error_escape (key, strlen (key));
-          g_warning ("%s: \"%s\" is not an IP address, entry ignored", self->path, shown);
+          g_warning ("%s: \"%s\" is not an IP address or IPv6 prefix, entry ignored",
+                     self->path, shown);
           continue;
         }
       if (json_node_get_value_type (value) != G_TYPE_STRING)
@@ -920,16 +1548,25 @@ mgw_ban_list_load (MgwBanList  *self,
                      self->path, address, shown);
           continue;
         }
-      /* "::ffff:192.0.2.7" and "192.0.2.7" are one address: the latest wins. */
-      existing = g_hash_table_lookup (self->bans, address);
+      /* "::ffff:192.0.2.7" and "192.0.2.7" are one address, as are
+       * addresses of one IPv6 prefix: the latest wins. */
+      existing = table_lookup (&self->bans, &parsed);
       if (existing != NULL && existing->since >= since)
         continue;
-      entry = entry_new (address);
+      if (existing != NULL)
+        table_remove (self, &self->bans, existing);
+      entry = entry_new (self, &parsed);
       entry->since = since;
-      entry->stamp = g_strdup (text);
-      table_insert (self->bans, entry);
+      if (strlen (text) <= MAX_STAMP)
+        entry->stamp = g_strdup (text);
+      table_add (self, &self->bans, entry);
     }
   load_extra (self, zone);
+  n_read = g_hash_table_size (self->bans.index);
+  if (n_read > self->max_entries)
+    g_message ("%s: %u bans, more than [bans] max-entries (%u): the %u nearest expiry dropped",
+               self->path, n_read, self->max_entries, n_read - self->max_entries);
+  enforce_cap (self, NULL);
   return TRUE;
 }
 
@@ -955,55 +1592,42 @@ exempt (MgwBanList *self,
   return FALSE;
 }
 
-/* Ends an expired ban (its key: address); the caller saves and emits. */
+/* Ends an expired ban; the caller saves and emits. */
 static void
 expire (MgwBanList *self,
-        const char *address)
+        Entry      *entry)
 {
-  Entry *entry = table_steal (self->bans, address);
-
-  g_return_if_fail (entry != NULL);
+  table_take (self, &self->bans, entry);
   self->n_unbans++;
   g_message ("Ban of %s expired", entry->address);
   if (self->escalate)
-    table_insert (self->history, entry);
+    {
+      table_add (self, &self->history, entry);
+      enforce_cap (self, NULL);
+    }
   else
-    entry_free (entry);
+    entry_unref (entry);
 }
 
-static Entry *
-lookup (GHashTable  *table,
-        const char  *address,
-        char       **canonical)
+/* The address parsed; NULL, error set, for text that is not an
+ * address. */
+static GInetAddress *
+parse_address (const char  *address,
+               GError     **error)
 {
-  Entry *entry = g_hash_table_lookup (table, address);
+  GInetAddress *inet = address != NULL ? mgw_address_parse (address) : NULL;
 
-  if (entry != NULL || canonical == NULL)
-    return entry;
-  *canonical = mgw_address_normalize (address);
-  if (*canonical == NULL || strcmp (*canonical, address) == 0)
-    return NULL;
-  return g_hash_table_lookup (table, *canonical);
-}
-
-/* The address in the form the tables use; NULL, error set, for text that
- * is not an address. */
-static char *
-canonical_address (const char  *address,
-                   GError     **error)
-{
-  char *canonical = address != NULL ? mgw_address_normalize (address) : NULL;
-
-  if (canonical == NULL)
+  if (inet == NULL)
     g_set_error (error, MGW_ERROR, MGW_ERROR_FAILED, _("“%s” is not an IP address"),
                  address != NULL ? address : "(null)");
-  return canonical;
+  return inet;
 }
 
 gboolean
 mgw_ban_list_check (MgwBanList *self,
                     const char *address)
 {
+  g_autoptr(GInetAddress) inet = NULL;
   g_autofree char *canonical = NULL;
   g_autofree char *key = NULL;
   Entry *entry;
@@ -1011,25 +1635,29 @@ mgw_ban_list_check (MgwBanList *self,
 
   g_return_val_if_fail (MGW_IS_BAN_LIST (self), FALSE);
 
-  if (address == NULL)
+  inet = address != NULL ? mgw_address_parse (address) : NULL;
+  if (inet == NULL)
     return FALSE;
-  entry = lookup (self->bans, address, &canonical);
+  entry = table_covering (&self->bans, inet);
   if (entry == NULL)
     return FALSE;
   now = now_us (self);
   if (entry_expired (self, entry, now))
     {
       key = g_strdup (entry->address);
-      expire (self, key);
+      expire (self, entry);
       schedule_save (self, SAVE_DELAY_MS);
       g_signal_emit (self, signals[SIGNAL_UNBANNED], 0, key, "expired");
       return FALSE;
     }
-  /* Added to neverbanned.json since: let it in, the entry expires. */
-  if (exempt (self, entry->address, NULL))
+  /* Never banned, even inside a banned prefix; or added to
+   * neverbanned.json since: let it in, the entry expires. */
+  canonical = g_inet_address_to_string (inet);
+  if (exempt (self, canonical, NULL))
     return FALSE;
   entry->since = now;
   g_clear_pointer (&entry->stamp, g_free);
+  table_moved (self, entry);
   schedule_save (self, RENEW_SAVE_DELAY_MS);
   return TRUE;
 }
@@ -1041,29 +1669,34 @@ mgw_ban_list_ban (MgwBanList  *self,
                   const char  *rule,
                   GError     **error)
 {
-  return mgw_ban_list_ban_for (self, address, reason, rule, 0, error);
+  return mgw_ban_list_ban_for (self, address, reason, rule, 0, NULL, error);
 }
 
 /* As mgw_ban_list_ban(), for `duration_us` instead of the configured
- * duration (and without escalation) when it is not 0. */
+ * duration (and without escalation) when it is not 0; `banned`, when not
+ * NULL, is set to what was banned: the address, or its IPv6 prefix. */
 gboolean
 mgw_ban_list_ban_for (MgwBanList  *self,
                       const char  *address,
                       const char  *reason,
                       const char  *rule,
                       gint64       duration_us,
+                      char       **banned,
                       GError     **error)
 {
+  g_autoptr(GInetAddress) inet = NULL;
   g_autofree char *canonical = NULL;
   g_autofree char *duration_text = NULL;
   Entry *entry;
   gint64 previous = 0;
+  Key key;
 
   g_return_val_if_fail (MGW_IS_BAN_LIST (self), FALSE);
 
-  canonical = canonical_address (address, error);
-  if (canonical == NULL)
+  inet = parse_address (address, error);
+  if (inet == NULL)
     return FALSE;
+  canonical = g_inet_address_to_string (inet);
   /* Here only, not in exempt (): the refusal of a banned address, the hot
    * path, need not parse it again. */
   if (!mgw_address_is_peer (canonical))
@@ -1073,10 +1706,13 @@ mgw_ban_list_ban_for (MgwBanList  *self,
                    canonical);
       return FALSE;
     }
+  /* The address itself, never its prefix: an address never banned is
+   * not banned at all, not even alone. */
   if (exempt (self, canonical, error))
     return FALSE;
 
-  entry = g_hash_table_lookup (self->bans, canonical);
+  key_for (inet, self->ipv6_prefix, &key);
+  entry = table_lookup (&self->bans, &key);
   if (entry != NULL)
     {
       previous = entry_duration (self, entry);
@@ -1084,57 +1720,80 @@ mgw_ban_list_ban_for (MgwBanList  *self,
     }
   else
     {
-      entry = table_steal (self->history, canonical);
+      entry = table_lookup (&self->history, &key);
       if (entry != NULL)
         {
+          table_take (self, &self->history, entry);
           previous = entry_duration (self, entry);
           entry->count++;
         }
       else
-        entry = entry_new (canonical);
-      table_insert (self->bans, entry);
+        entry = entry_new (self, &key);
+      table_add (self, &self->bans, entry);
     }
 
   entry->duration = duration_us > 0 ? duration_us : escalated (self, previous);
   entry->since = now_us (self);
   g_clear_pointer (&entry->stamp, g_free);
   g_free (entry->reason);
-  entry->reason = g_strdup (reason != NULL ? reason : UNKNOWN_REASON);
+  entry->reason = reason_bounded (reason);
+  table_moved (self, entry);
   self->n_bans++;
   schedule_save (self, SAVE_DELAY_MS);
 
   duration_text = format_duration (entry_duration (self, entry));
-  g_message ("Banned %s for %s: %s (rule: %s, ban #%u)", canonical, duration_text,
-             entry->reason, rule != NULL ? rule : "none", entry->count);
-  g_signal_emit (self, signals[SIGNAL_BANNED], 0, canonical,
-                 reason != NULL ? reason : UNKNOWN_REASON);
+  if (strcmp (entry->address, canonical) == 0)
+    g_message ("Banned %s for %s: %s (rule: %s, ban #%u)", entry->address, duration_text,
+               entry->reason, rule != NULL ? rule : "none", entry->count);
+  else
+    g_message ("Banned %s for %s: %s, from %s (rule: %s, ban #%u)", entry->address,
+               duration_text, entry->reason, canonical, rule != NULL ? rule : "none", entry->count);
+  if (banned != NULL)
+    *banned = g_strdup (entry->address);
+  g_signal_emit (self, signals[SIGNAL_BANNED], 0, entry->address, entry->reason);
+  enforce_cap (self, entry);
   return TRUE;
 }
 
+/* address: an address (the ban covering it goes) or a key as listed
+ * ("2001:db8::/64"). */
 gboolean
 mgw_ban_list_unban (MgwBanList  *self,
                     const char  *address,
                     GError     **error)
 {
-  g_autofree char *canonical = NULL;
   g_autofree char *key = NULL;
-  Entry *entry;
+  Entry *entry = NULL;
+  Key parsed;
 
   g_return_val_if_fail (MGW_IS_BAN_LIST (self), FALSE);
 
-  canonical = canonical_address (address, error);
-  if (canonical == NULL)
-    return FALSE;
-  entry = g_hash_table_lookup (self->bans, canonical);
+  if (address != NULL && strchr (address, '/') != NULL)
+    {
+      if (!key_parse (address, 128, &parsed))
+        {
+          g_set_error (error, MGW_ERROR, MGW_ERROR_FAILED,
+                       _("“%s” is not an IP address or IPv6 prefix"), address);
+          return FALSE;
+        }
+      entry = table_lookup (&self->bans, &parsed);
+    }
+  else
+    {
+      g_autoptr(GInetAddress) inet = parse_address (address, error);
+
+      if (inet == NULL)
+        return FALSE;
+      entry = table_covering (&self->bans, inet);
+    }
   if (entry == NULL)
     {
-      g_set_error (error, MGW_ERROR, MGW_ERROR_FAILED, _("%s is not banned"),
-                   address != NULL ? address : "(null)");
+      g_set_error (error, MGW_ERROR, MGW_ERROR_FAILED, _("%s is not banned"), address);
       return FALSE;
     }
   key = g_strdup (entry->address);
   /* Forgiven: not remembered for escalation either. */
-  g_hash_table_remove (self->bans, key);
+  table_remove (self, &self->bans, entry);
   self->n_unbans++;
   schedule_save (self, SAVE_DELAY_MS);
   g_message ("Unbanned %s", key);
@@ -1145,38 +1804,42 @@ mgw_ban_list_unban (MgwBanList  *self,
 guint
 mgw_ban_list_sweep (MgwBanList *self)
 {
-  g_autoptr(GPtrArray) expired = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GPtrArray) entries = NULL;
-  GHashTableIter iter;
-  gpointer value;
+  g_autoptr(GPtrArray) expired = g_ptr_array_new_with_free_func ((GDestroyNotify) entry_unref);
   gboolean forgot = FALSE;
+  Entry *entry;
   gint64 now;
 
   g_return_val_if_fail (MGW_IS_BAN_LIST (self), 0);
 
   now = now_us (self);
-  g_hash_table_iter_init (&iter, self->history);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    if (history_stale (self, value, now))
-      {
-        g_hash_table_iter_remove (&iter);
-        forgot = TRUE;
-      }
-  entries = g_ptr_array_new ();
-  g_hash_table_iter_init (&iter, self->bans);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    if (entry_expired (self, value, now))
-      g_ptr_array_add (entries, value);
+  /* Both in order of expiry: the first still in force ends the walk. */
+  while ((entry = table_first (&self->history)) != NULL && history_stale (self, entry, now))
+    {
+      table_remove (self, &self->history, entry);
+      forgot = TRUE;
+    }
+  while ((entry = table_first (&self->bans)) != NULL && entry_expired (self, entry, now))
+    {
+      g_ptr_array_add (expired, entry_ref (entry));
+      table_remove (self, &self->bans, entry);
+    }
   /* In address order, for the log and the signals. */
-  g_ptr_array_sort (entries, entry_compare);
-  for (guint i = 0; i < entries->len; i++)
-    g_ptr_array_add (expired, g_strdup (((Entry *) entries->pdata[i])->address));
+  g_ptr_array_sort (expired, entry_compare);
   for (guint i = 0; i < expired->len; i++)
-    expire (self, expired->pdata[i]);
+    {
+      entry = expired->pdata[i];
+      self->n_unbans++;
+      g_message ("Ban of %s expired", entry->address);
+      if (self->escalate)
+        table_add (self, &self->history, entry_ref (entry));
+    }
+  if (self->escalate)
+    enforce_cap (self, NULL);
   if (expired->len > 0 || forgot)
     schedule_save (self, SAVE_DELAY_MS);
   for (guint i = 0; i < expired->len; i++)
-    g_signal_emit (self, signals[SIGNAL_UNBANNED], 0, expired->pdata[i], "expired");
+    g_signal_emit (self, signals[SIGNAL_UNBANNED], 0, ((Entry *) expired->pdata[i])->address,
+                   "expired");
   return expired->len;
 }
 
@@ -1188,7 +1851,7 @@ mgw_ban_list_list (MgwBanList *self)
 
   g_return_val_if_fail (MGW_IS_BAN_LIST (self), NULL);
 
-  entries = sorted_entries (self->bans);
+  entries = sorted_entries (&self->bans);
   list = g_ptr_array_new_full (entries->len, (GDestroyNotify) mgw_ban_free);
   for (guint i = 0; i < entries->len; i++)
     {
@@ -1205,12 +1868,30 @@ mgw_ban_list_list (MgwBanList *self)
   return list;
 }
 
+/* What bans `address` now, without renewing it: the key ("2001:db8::/64",
+ * "192.0.2.7"), or NULL. */
+char *
+mgw_ban_list_lookup (MgwBanList *self,
+                     const char *address)
+{
+  g_autoptr(GInetAddress) inet = NULL;
+  Entry *entry;
+
+  g_return_val_if_fail (MGW_IS_BAN_LIST (self), NULL);
+
+  inet = address != NULL ? mgw_address_parse (address) : NULL;
+  if (inet == NULL)
+    return NULL;
+  entry = table_covering (&self->bans, inet);
+  return entry != NULL ? g_strdup (entry->address) : NULL;
+}
+
 guint
 mgw_ban_list_get_size (MgwBanList *self)
 {
   g_return_val_if_fail (MGW_IS_BAN_LIST (self), 0);
 
-  return g_hash_table_size (self->bans);
+  return g_hash_table_size (self->bans.index);
 }
 
 guint64
@@ -1227,4 +1908,12 @@ mgw_ban_list_get_unbans (MgwBanList *self)
   g_return_val_if_fail (MGW_IS_BAN_LIST (self), 0);
 
   return self->n_unbans;
+}
+
+guint64
+mgw_ban_list_get_dropped (MgwBanList *self)
+{
+  g_return_val_if_fail (MGW_IS_BAN_LIST (self), 0);
+
+  return self->n_dropped;
 }

@@ -14,7 +14,7 @@ typedef gint64 (*MgwClockFunc) (gpointer user_data);
 
 typedef struct
 {
-  char   *address;
+  char   *address;  /* an address, or an IPv6 prefix: "2001:db8:1:2::/64" */
   gint64  since;    /* µs since the epoch: last banned or seen while banned */
   gint64  expiry;   /* µs since the epoch */
   char   *reason;   /* never NULL; "unknown" for entries of the original */
@@ -25,6 +25,12 @@ void mgw_ban_free (MgwBan *ban);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MgwBan, mgw_ban_free)
 
 #define MGW_BAN_DEFAULT_DURATION ((gint64) (100 * 86400 + 20) * G_USEC_PER_SEC)
+/* A ban of an IPv6 address bans its prefix of this length. */
+#define MGW_BAN_DEFAULT_IPV6_PREFIX 64
+#define MGW_BAN_MIN_IPV6_PREFIX     16
+/* Bans kept at most (and as many expired ones remembered). */
+#define MGW_BAN_DEFAULT_MAX_ENTRIES 100000
+#define MGW_BAN_MAX_MAX_ENTRIES     1000000
 
 #define MGW_TYPE_BAN_LIST (mgw_ban_list_get_type ())
 G_DECLARE_FINAL_TYPE (MgwBanList, mgw_ban_list, MGW, BAN_LIST, GObject)
@@ -42,6 +48,16 @@ void        mgw_ban_list_set_duration   (MgwBanList     *self,
 void        mgw_ban_list_set_escalation (MgwBanList     *self,
                                          gboolean        escalate,
                                          gint64          max_duration_us);
+/* MGW_BAN_MIN_IPV6_PREFIX..128; for the bans made from now on. */
+void        mgw_ban_list_set_ipv6_prefix (MgwBanList    *self,
+                                          guint          prefix);
+/* 1..MGW_BAN_MAX_MAX_ENTRIES; past it the bans nearest expiry are
+ * dropped ("unbanned" with reason "dropped"), now and from now on. */
+void        mgw_ban_list_set_max_entries (MgwBanList    *self,
+                                          guint          max_entries);
+/* The largest banned.json the loader reads: what max-entries bans take
+ * at most. */
+gsize       mgw_ban_list_get_file_limit  (MgwBanList    *self);
 /* Borrowed, may be NULL: the owner keeps them alive and up to date. */
 void        mgw_ban_list_set_exempt     (MgwBanList     *self,
                                          MgwAddressSet  *never_ban,
@@ -61,11 +77,16 @@ gboolean    mgw_ban_list_ban_for        (MgwBanList     *self,
                                          const char     *reason,
                                          const char     *rule,
                                          gint64          duration_us,
+                                         char          **banned,
                                          GError        **error);
 gboolean    mgw_ban_list_unban          (MgwBanList     *self,
                                          const char     *address,
                                          GError        **error);
 guint       mgw_ban_list_sweep          (MgwBanList     *self);
+/* What bans address now (the key, an address or a prefix), without
+ * renewing it; NULL when not banned. */
+char       *mgw_ban_list_lookup         (MgwBanList     *self,
+                                         const char     *address);
 /* Of MgwBan, owned by the array, sorted by address. */
 GPtrArray  *mgw_ban_list_list           (MgwBanList     *self);
 guint       mgw_ban_list_get_size       (MgwBanList     *self);
@@ -73,5 +94,13 @@ gboolean    mgw_ban_list_flush          (MgwBanList     *self,
                                          GError        **error);
 guint64     mgw_ban_list_get_bans       (MgwBanList     *self);
 guint64     mgw_ban_list_get_unbans     (MgwBanList     *self);
+/* Bans dropped because the list was full, since start. */
+guint64     mgw_ban_list_get_dropped    (MgwBanList     *self);
+/* TRUE while a save is due or in progress. */
+gboolean    mgw_ban_list_get_saving     (MgwBanList     *self);
+/* The longest time one step of a save held the main loop, µs (wall
+ * clock); cpu: the longest CPU time one step took. */
+gint64      mgw_ban_list_get_longest_slice (MgwBanList  *self,
+                                            gint64      *cpu);
 
 G_END_DECLS
