@@ -137,6 +137,8 @@ session_abuse_cb (MgwSession *session,
 {
   if (g_strcmp0 (rule, "untrusted-proxy") == 0)
     self->counters.proxy_refused++;
+  else if (g_str_has_prefix (rule, "scanner-"))
+    self->counters.scanners++;
   if (do_ban)
     ban (self, mgw_session_get_peer_address (session), reason, rule);
 }

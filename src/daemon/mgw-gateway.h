@@ -23,6 +23,9 @@ typedef struct
   guint64 refused_banned;  /* connections of banned addresses */
   guint64 refused_full;    /* users turned away by the caps */
   guint64 proxy_refused;   /* bad or untrusted PROXY headers */
+  guint64 scanners;        /* sessions whose first bytes were another protocol's */
+  guint64 refused_rate;    /* connections beyond [bans] connection-rate */
+  guint64 refused_pending; /* connections beyond [session] max-pending-per-address */
 } MgwCounters;
 
 #define MGW_TYPE_GATEWAY (mgw_gateway_get_type ())

@@ -209,6 +209,9 @@ mgw_metrics_render (MgwMetrics *self)
     { "banned", G_STRUCT_OFFSET (MgwCounters, refused_banned) },
     { "full", G_STRUCT_OFFSET (MgwCounters, refused_full) },
     { "proxy", G_STRUCT_OFFSET (MgwCounters, proxy_refused) },
+    { "scanner", G_STRUCT_OFFSET (MgwCounters, scanners) },
+    { "rate", G_STRUCT_OFFSET (MgwCounters, refused_rate) },
+    { "pending", G_STRUCT_OFFSET (MgwCounters, refused_pending) },
   };
   GString *out = g_string_sized_new (4096);
 
@@ -242,7 +245,9 @@ mgw_metrics_render (MgwMetrics *self)
 
   family (out, "moipgw_refused", "counter", NULL,
           "Connections turned away: banned address, session caps (full), "
-          "bad or untrusted PROXY header (proxy).");
+          "bad or untrusted PROXY header (proxy), first bytes in another protocol "
+          "(scanner), [bans] connection-rate (rate), [session] max-pending-per-address "
+          "(pending).");
   for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
     {
       g_autofree char *labels = g_strdup_printf ("{reason=\"%s\"}", refused[i].reason);
