@@ -53,7 +53,7 @@ mgw_rate_table_free (MgwRateTable *self)
 {
   if (self == NULL)
     return;
-  g_queue_clear (&self->by_use);
+  /* The queue's links are the entries' own: freed with them. */
   g_hash_table_unref (self->entries);
   g_free (self);
 }
