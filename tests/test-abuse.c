@@ -504,6 +504,71 @@ test_reload (Fixture *f, gconstpointer data)
   g_assert_false (stays->closed);
 }
 
+static gboolean
+sessions_are (Fixture *f, guint n)
+{
+  return mgw_gateway_get_n_sessions (f->gateway) == n;
+}
+
+typedef struct { Fixture *f; guint n; } SessionCount;
+
+static gboolean
+session_count_reached (gpointer data)
+{
+  SessionCount *c = data;
+  return sessions_are (c->f, c->n);
+}
+
+/* [bans] connection-rate: beyond the burst, an address's connections
+ * are refused before anything is done (no session, no upstream), each
+ * counted; a burst of refusals more bans it (rule connection-rate). A
+ * never-ban address is not limited. Loopback (the proxy) is not either:
+ * every connection here comes from it. */
+static void
+test_connection_rate (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GPtrArray) users = g_ptr_array_new_with_free_func ((GDestroyNotify) mgw_test_tcp_free);
+  g_autoptr(GPtrArray) bans = NULL;
+  SessionCount c = { f, 0 };
+  MgwBanList *list;
+
+  f->config->connection_rate = 1;
+  f->config->connection_burst = 3;
+  write_config_file (f, "neverbanned.json", "{\"203.0.113.99\": \"a school\"}");
+  start (f);
+  list = mgw_gateway_get_ban_list (f->gateway);
+  for (guint i = 0; i < 3; i++)
+    g_ptr_array_add (users, proxied (f, "203.0.113.80", 80 + i));
+  c.n = 3;
+  mgw_test_wait_until (session_count_reached, &c, MGW_TEST_TIMEOUT_MS, "three sessions");
+
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr(MgwTestTcp) refused = proxied (f, "203.0.113.80", 90 + i);
+      mgw_test_tcp_wait_closed (refused);
+      g_assert_cmpuint (refused->received->len, ==, 0);
+    }
+  g_assert_cmpuint (mgw_gateway_get_counters (f->gateway)->refused_rate, ==, 2);
+  g_assert_false (mgw_ban_list_check (list, "203.0.113.80"));
+  {
+    g_autoptr(MgwTestTcp) third = proxied (f, "203.0.113.80", 92);
+    mgw_test_tcp_wait_closed (third);
+  }
+  g_assert_true (mgw_ban_list_check (list, "203.0.113.80"));
+  bans = mgw_ban_list_list (list);
+  g_assert_cmpuint (bans->len, ==, 1);
+  g_assert_nonnull (strstr (((MgwBan *) bans->pdata[0])->reason, "connection-rate"));
+  g_assert_cmpuint (mgw_gateway_get_counters (f->gateway)->refused_rate, ==, 3);
+  g_assert_cmpuint (f->teletel->peers->len, <=, 3);
+  g_assert_cmpuint (mgw_gateway_get_counters (f->gateway)->sessions_total[MGW_ACCESS_TELNET], ==, 3);
+
+  for (guint i = 0; i < 6; i++)
+    g_ptr_array_add (users, proxied (f, "203.0.113.99", 100 + i));
+  c.n = 9;
+  mgw_test_wait_until (session_count_reached, &c, MGW_TEST_TIMEOUT_MS, "the never-banned's sessions");
+  g_assert_cmpuint (mgw_gateway_get_counters (f->gateway)->refused_rate, ==, 3);
+}
+
 /* The scanner rule: what scanners send first on a Telnet port. */
 typedef struct
 {
@@ -643,5 +708,6 @@ main (int argc, char **argv)
       ADD (path, test_scanner, &scans[i]);
     }
   ADD ("/abuse/scanner-users", test_scanner_users, NULL);
+  ADD ("/abuse/connection-rate", test_connection_rate, NULL);
   return g_test_run ();
 }
