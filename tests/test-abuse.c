@@ -41,6 +41,11 @@ setup (Fixture *f, gconstpointer data)
   g_free (f->config->config_path);
   f->config->config_path = g_strdup (f->config_dir);
   f->config->trusted_proxies = g_strsplit ("127.0.0.1", ";", -1);
+  /* The abuse rules as shipped, the scanner rule's wait included. */
+  {
+    g_autoptr(MgwConfig) shipped = mgw_config_new_default ();
+    f->config->scanner_wait_ms = shipped->scanner_wait_ms;
+  }
 }
 
 static gboolean

@@ -726,9 +726,6 @@ test_user_untrusted_proxy (Fixture       *f,
 
   f->config->garbage_bytes = 4;
   f->config->garbage_window_ms = 300;
-  /* The window counts from the connection: no upstream held for the
-   * scanner rule, which would take that time. */
-  f->config->scanner_wait_ms = 0;
   start (f);
   untrusted = raw_user_connect (mgw_gateway_get_raw_port (f->gateway), TRUE);
   raw_user_send (untrusted, S ("PROXY TCP4 203.0.113.1 192.0.2.1 1 2\r\n"));
