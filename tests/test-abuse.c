@@ -528,12 +528,13 @@ session_count_reached (gpointer data)
  * are refused before anything is done (no session, no upstream), each
  * counted; a burst of refusals more bans it (rule connection-rate). A
  * never-ban address is not limited. Loopback (the proxy) is not either:
- * every connection here comes from it. */
+ * every connection here comes from it. A reload applies a new rate. */
 static void
 test_connection_rate (Fixture *f, gconstpointer data)
 {
   g_autoptr(GPtrArray) users = g_ptr_array_new_with_free_func ((GDestroyNotify) mgw_test_tcp_free);
   g_autoptr(GPtrArray) bans = NULL;
+  g_autoptr(GError) error = NULL;
   SessionCount c = { f, 0 };
   MgwBanList *list;
 
@@ -571,6 +572,15 @@ test_connection_rate (Fixture *f, gconstpointer data)
     g_ptr_array_add (users, proxied (f, "203.0.113.99", 100 + i));
   c.n = 9;
   mgw_test_wait_until (session_count_reached, &c, MGW_TEST_TIMEOUT_MS, "the never-banned's sessions");
+  g_assert_cmpuint (mgw_gateway_get_counters (f->gateway)->refused_rate, ==, 3);
+
+  /* A reload that turns the rate off applies at once. */
+  f->config->connection_rate = 0;
+  g_assert_true (mgw_gateway_reload (f->gateway, f->config, &error));
+  for (guint i = 0; i < 6; i++)
+    g_ptr_array_add (users, proxied (f, "203.0.113.81", 110 + i));
+  c.n = 15;
+  mgw_test_wait_until (session_count_reached, &c, MGW_TEST_TIMEOUT_MS, "sessions after the reload");
   g_assert_cmpuint (mgw_gateway_get_counters (f->gateway)->refused_rate, ==, 3);
 }
 
