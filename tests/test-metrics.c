@@ -386,7 +386,7 @@ test_format (Fixture *f, gconstpointer data)
     "moipgw_unbans_total", "moipgw_refused_total{reason=\"banned\"}",
     "moipgw_refused_total{reason=\"full\"}", "moipgw_refused_total{reason=\"proxy\"}",
     "moipgw_refused_total{reason=\"scanner\"}", "moipgw_refused_total{reason=\"rate\"}",
-    "moipgw_refused_total{reason=\"pending\"}",
+    "moipgw_refused_total{reason=\"pending\"}", "moipgw_address_table_entries",
     "moipgw_timeouts_total{kind=\"user-inactivity\"}", "moipgw_timeouts_total{kind=\"session-max\"}",
     "moipgw_timeouts_total{kind=\"server-inactivity\"}",
     "moipgw_timeouts_total{kind=\"redirect-inactivity\"}",
@@ -403,7 +403,7 @@ test_format (Fixture *f, gconstpointer data)
   check_histogram (page);
   g_assert_cmpfloat (start, <=, now);
   g_assert_cmpfloat (start, >, now - 60);
-  /* Nothing beyond what is checked: 31 zeros, 8 buckets, the start time
+  /* Nothing beyond what is checked: 32 zeros, 8 buckets, the start time
    * (no wss:// listener: no certificate expiry). */
   g_assert_cmpuint (g_hash_table_size (page->samples), ==, G_N_ELEMENTS (zero) + 8 + 1);
 }

@@ -1203,6 +1203,14 @@ mgw_gateway_get_n_sessions (MgwGateway *self)
 }
 
 guint
+mgw_gateway_get_address_table_size (MgwGateway *self)
+{
+  g_return_val_if_fail (MGW_IS_GATEWAY (self), 0);
+
+  return mgw_admission_get_table_size (self->admission);
+}
+
+guint
 mgw_gateway_get_n_sessions_by_access (MgwGateway *self,
                                       MgwAccess   access)
 {

@@ -56,6 +56,8 @@ const char * const *mgw_gateway_get_restart_pending (MgwGateway *self);
 void               mgw_gateway_add_own_port     (MgwGateway  *self,
                                                  guint16      port);
 guint              mgw_gateway_get_n_sessions   (MgwGateway  *self);
+/* Entries in the tables kept by peer address (docs/security.md). */
+guint              mgw_gateway_get_address_table_size (MgwGateway *self);
 guint              mgw_gateway_get_n_sessions_by_access (MgwGateway *self,
                                                          MgwAccess    access);
 MgwSession        *mgw_gateway_lookup_session   (MgwGateway  *self,

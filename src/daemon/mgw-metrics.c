@@ -243,6 +243,12 @@ mgw_metrics_render (MgwMetrics *self)
   counter (out, "moipgw_unbans", "Bans removed since start (expired or manual).",
            bans != NULL ? mgw_ban_list_get_unbans (bans) : 0);
 
+  family (out, "moipgw_address_table_entries", "gauge", NULL,
+          "Entries in the tables kept by peer address (sessions, connections not yet "
+          "sessions, connection rates), each bounded.");
+  sample_uint (out, "moipgw_address_table_entries", NULL,
+               mgw_gateway_get_address_table_size (self->gateway));
+
   family (out, "moipgw_refused", "counter", NULL,
           "Connections turned away: banned address, session caps (full), "
           "bad or untrusted PROXY header (proxy), first bytes in another protocol "

@@ -3,7 +3,8 @@
  *
  * A session joins the user's link to a link to the default server, both
  * MgwLink: it never knows whether either is Telnet or WebSocket. It sends
- * the welcome line, opens the upstream, relays bytes both ways (holding a
+ * the welcome line, opens the upstream (a Telnet or raw user's once its
+ * first bytes, or [telnet] scanner-wait, showed no port scanner), relays bytes both ways (holding a
  * trailing SEP until its key code arrives), applies back-pressure between
  * the queues, watches the timeouts (docs/protocol.md, Timeouts),
  * identifies the user to Teletel on the first ENQROM, follows Teletel's
@@ -359,7 +360,6 @@ mgw_session_end (MgwSession *self,
   mgw_timer_stop (&self->timeout);
   mgw_timer_stop (&self->sep_timeout);
   mgw_timer_stop (&self->keys_timeout);
-  mgw_timer_stop (&self->scan_timeout);
   stop_scanning (self);
   if (self->announced)
     tell_teletel (self, mgw_command_user_gone (self->id));
