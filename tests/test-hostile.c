@@ -729,6 +729,12 @@ typedef struct
 } Refused;
 
 static gboolean
+tables_empty (gpointer data)
+{
+  return mgw_gateway_get_address_table_size (data) == 0;
+}
+
+static gboolean
 refused_reached (gpointer data)
 {
   Refused *r = data;
@@ -819,6 +825,8 @@ test_pending_flood (Fixture *f, gconstpointer data)
   }
   for (guint i = 0; i < fds->len; i++)
     close (g_array_index (fds, int, i));
+  /* Everyone gone: no entry left. */
+  mgw_test_wait_until (tables_empty, f->gateway, MGW_TEST_TIMEOUT_MS, "the tables to empty");
 }
 
 /* --- PROXY headers (Telnet, 127.0.0.1 a trusted proxy) --- */
