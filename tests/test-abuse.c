@@ -41,6 +41,11 @@ setup (Fixture *f, gconstpointer data)
   g_free (f->config->config_path);
   f->config->config_path = g_strdup (f->config_dir);
   f->config->trusted_proxies = g_strsplit ("127.0.0.1", ";", -1);
+  /* The abuse rules as shipped, the scanner rule's wait included. */
+  {
+    g_autoptr(MgwConfig) shipped = mgw_config_new_default ();
+    f->config->scanner_wait_ms = shipped->scanner_wait_ms;
+  }
 }
 
 static gboolean
@@ -539,6 +544,192 @@ test_reload_bans (Fixture *f, gconstpointer data)
   g_assert_cmpuint (mgw_ban_list_get_dropped (bans), ==, 2);
 }
 
+static gboolean
+sessions_are (Fixture *f, guint n)
+{
+  return mgw_gateway_get_n_sessions (f->gateway) == n;
+}
+
+typedef struct { Fixture *f; guint n; } SessionCount;
+
+static gboolean
+session_count_reached (gpointer data)
+{
+  SessionCount *c = data;
+  return sessions_are (c->f, c->n);
+}
+
+/* [bans] connection-rate: beyond the burst, an address's connections
+ * are refused before anything is done (no session, no upstream), each
+ * counted; a burst of refusals more bans it (rule connection-rate). A
+ * never-ban address is not limited. Loopback (the proxy) is not either:
+ * every connection here comes from it. A reload applies a new rate. */
+static void
+test_connection_rate (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GPtrArray) users = g_ptr_array_new_with_free_func ((GDestroyNotify) mgw_test_tcp_free);
+  g_autoptr(GPtrArray) bans = NULL;
+  g_autoptr(GError) error = NULL;
+  SessionCount c = { f, 0 };
+  MgwBanList *list;
+
+  f->config->connection_rate = 1;
+  f->config->connection_burst = 3;
+  write_config_file (f, "neverbanned.json", "{\"203.0.113.99\": \"a school\"}");
+  start (f);
+  list = mgw_gateway_get_ban_list (f->gateway);
+  for (guint i = 0; i < 3; i++)
+    g_ptr_array_add (users, proxied (f, "203.0.113.80", 80 + i));
+  c.n = 3;
+  mgw_test_wait_until (session_count_reached, &c, MGW_TEST_TIMEOUT_MS, "three sessions");
+
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr(MgwTestTcp) refused = proxied (f, "203.0.113.80", 90 + i);
+      mgw_test_tcp_wait_closed (refused);
+      g_assert_cmpuint (refused->received->len, ==, 0);
+    }
+  g_assert_cmpuint (mgw_gateway_get_counters (f->gateway)->refused_rate, ==, 2);
+  g_assert_false (mgw_ban_list_check (list, "203.0.113.80"));
+  {
+    g_autoptr(MgwTestTcp) third = proxied (f, "203.0.113.80", 92);
+    mgw_test_tcp_wait_closed (third);
+  }
+  g_assert_true (mgw_ban_list_check (list, "203.0.113.80"));
+  bans = mgw_ban_list_list (list);
+  g_assert_cmpuint (bans->len, ==, 1);
+  g_assert_nonnull (strstr (((MgwBan *) bans->pdata[0])->reason, "connection-rate"));
+  g_assert_cmpuint (mgw_gateway_get_counters (f->gateway)->refused_rate, ==, 3);
+  g_assert_cmpuint (f->teletel->peers->len, <=, 3);
+  g_assert_cmpuint (mgw_gateway_get_counters (f->gateway)->sessions_total[MGW_ACCESS_TELNET], ==, 3);
+
+  for (guint i = 0; i < 6; i++)
+    g_ptr_array_add (users, proxied (f, "203.0.113.99", 100 + i));
+  c.n = 9;
+  mgw_test_wait_until (session_count_reached, &c, MGW_TEST_TIMEOUT_MS, "the never-banned's sessions");
+  g_assert_cmpuint (mgw_gateway_get_counters (f->gateway)->refused_rate, ==, 3);
+
+  /* A reload that turns the rate off applies at once. */
+  f->config->connection_rate = 0;
+  g_assert_true (mgw_gateway_reload (f->gateway, f->config, &error));
+  for (guint i = 0; i < 6; i++)
+    g_ptr_array_add (users, proxied (f, "203.0.113.81", 110 + i));
+  c.n = 15;
+  mgw_test_wait_until (session_count_reached, &c, MGW_TEST_TIMEOUT_MS, "sessions after the reload");
+  g_assert_cmpuint (mgw_gateway_get_counters (f->gateway)->refused_rate, ==, 3);
+}
+
+/* The scanner rule: what scanners send first on a Telnet port. */
+typedef struct
+{
+  const char *rule;
+  const char *address;
+  const char *data;
+  gsize       len;
+  gboolean    with_header;   /* in the same write as the PROXY header */
+} Scan;
+
+static const Scan scans[] = {
+  { "scanner-http", "203.0.113.60", S ("GET / HTTP/1.1\r\nHost: 192.0.2.1\r\n\r\n"), TRUE },
+  { "scanner-tls", "203.0.113.61", S ("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\xff\xff"), FALSE },
+  { "scanner-ssh", "2001:db8::62", S ("SSH-2.0-OpenSSH_8.9p1\r\n"), TRUE },
+  { "scanner-rdp", "203.0.113.63",
+    S ("\x03\x00\x00\x13\x0e\xe0\x00\x00\x00\x00\x00\x01\x00\x08\x00\x03\x00\x00\x00"), FALSE },
+  { "scanner-smb", "203.0.113.64", S ("\x00\x00\x00\x85\xff" "SMBr\x00\x00\x00\x00\x18\x53\xc8"), FALSE },
+};
+
+/* Ends at once and banned under its own rule, before any upstream: no
+ * connection to the default server, nothing told to Teletel. */
+static void
+test_scanner (Fixture *f, gconstpointer data)
+{
+  const Scan *scan = data;
+  gboolean v6 = strchr (scan->address, ':') != NULL;
+  g_autofree char *header = g_strdup_printf ("PROXY %s %s %s 5555 9000\r\n",
+                                             v6 ? "TCP6" : "TCP4", scan->address,
+                                             v6 ? "2001:db8::1" : "192.0.2.1");
+  g_autoptr(GByteArray) first = g_byte_array_new ();
+  g_autoptr(MgwTestTcp) tcp = NULL;
+  g_autoptr(GPtrArray) bans = NULL;
+  g_autofree char *announced = g_strdup_printf ("NewTelnetUser,%s,5555,0", scan->address);
+  MgwBanList *list;
+
+  /* Long enough that only the first bytes can have decided. */
+  f->config->scanner_wait_ms = 5000;
+  start (f);
+  tcp = mgw_test_tcp_connect ("127.0.0.1", mgw_gateway_get_telnet_port (f->gateway));
+  g_byte_array_append (first, (const guint8 *) header, strlen (header));
+  if (scan->with_header)
+    g_byte_array_append (first, (const guint8 *) scan->data, scan->len);
+  mgw_test_tcp_send (tcp, first->data, first->len);
+  if (!scan->with_header)
+    {
+      mgw_test_run_for (50);
+      mgw_test_tcp_send (tcp, scan->data, scan->len);
+    }
+  mgw_test_tcp_wait_closed (tcp);
+  wait_no_sessions (f);
+
+  list = mgw_gateway_get_ban_list (f->gateway);
+  g_assert_true (mgw_ban_list_check (list, scan->address));
+  bans = mgw_ban_list_list (list);
+  g_assert_cmpuint (bans->len, ==, 1);
+  g_assert_nonnull (strstr (((MgwBan *) bans->pdata[0])->reason, scan->rule));
+  g_assert_cmpuint (f->teletel->peers->len, ==, 0);
+  mgw_test_run_for (50);
+  g_assert_false (mgw_test_server_has_frame (f->command, announced));
+  g_assert_false (mgw_test_server_has_frame (f->command, "UserGone,,,0"));
+  g_assert_cmpuint (mgw_gateway_get_counters (f->gateway)->scanners, ==, 1);
+}
+
+/* Users are never caught, and none waits longer than it must: a Minitel
+ * key, a telnet client's negotiation, iTimtel's junk decide at once; the
+ * start of what could be a request ("AB") waits for the window, then
+ * reaches the server; a user who sends nothing waits for the window. */
+static void
+test_scanner_users (Fixture *f, gconstpointer data)
+{
+  static const struct { const char *data; gsize len; gboolean at_once; } users[] = {
+    { S ("\x13\x41"), TRUE },
+    { S ("\xff\xfd\x03\xff\xfb\x18\xff\xfb\x1f\xff\xfb\x20"), TRUE },
+    { S ("\xff\xfe" "junk\x00\x7f"), TRUE },
+    { S ("AB"), FALSE },
+    { NULL, 0, FALSE },
+  };
+  MgwTestTcp *tcp[G_N_ELEMENTS (users)];
+  guint wait_ms = 1500;
+
+  f->config->scanner_wait_ms = wait_ms;
+  start (f);
+  for (guint i = 0; i < G_N_ELEMENTS (users); i++)
+    {
+      g_autofree char *address = g_strdup_printf ("203.0.113.%u", 70 + i);
+      g_autofree char *announced = g_strdup_printf ("NewTelnetUser,%s,%u,%u", address, 70 + i, i);
+      gint64 begin = g_get_monotonic_time ();
+      MgwTestPeer *teletel;
+      gint64 took;
+
+      tcp[i] = proxied (f, address, 70 + i);
+      if (users[i].data != NULL)
+        mgw_test_tcp_send (tcp[i], users[i].data, users[i].len);
+      teletel = mgw_test_server_wait_peer (f->teletel, i);
+      took = (g_get_monotonic_time () - begin) / 1000;
+      if (users[i].at_once)
+        g_assert_cmpint (took, <, wait_ms - 500);
+      else
+        g_assert_cmpint (took, >=, wait_ms - 100);
+      mgw_test_tcp_wait_for (tcp[i], S (STATUS ("CONNECT")));
+      mgw_test_server_wait_frame (f->command, announced);
+      if (users[i].data != NULL && users[i].data[0] != '\xff')
+        mgw_test_peer_wait_for (teletel, users[i].data, users[i].len);
+      g_assert_false (mgw_ban_list_check (mgw_gateway_get_ban_list (f->gateway), address));
+    }
+  g_assert_cmpuint (mgw_gateway_get_counters (f->gateway)->scanners, ==, 0);
+  g_assert_cmpuint (mgw_gateway_get_n_sessions (f->gateway), ==, G_N_ELEMENTS (users));
+  for (guint i = 0; i < G_N_ELEMENTS (users); i++)
+    mgw_test_tcp_free (tcp[i]);
+}
+
 #define ADD(path, func, data) \
   g_test_add (path, Fixture, data, setup, func, teardown)
 
@@ -562,5 +753,12 @@ main (int argc, char **argv)
   ADD ("/abuse/ban-ends-sessions", test_ban_ends_sessions, NULL);
   ADD ("/abuse/reload", test_reload, NULL);
   ADD ("/abuse/reload-bans", test_reload_bans, NULL);
+  for (gsize i = 0; i < G_N_ELEMENTS (scans); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/abuse/%s", scans[i].rule);
+      ADD (path, test_scanner, &scans[i]);
+    }
+  ADD ("/abuse/scanner-users", test_scanner_users, NULL);
+  ADD ("/abuse/connection-rate", test_connection_rate, NULL);
   return g_test_run ();
 }

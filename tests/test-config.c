@@ -236,6 +236,46 @@ test_return_keys (void)
   g_assert_cmpuint (none->return_keys.n, ==, 0);
 }
 
+/* The scanner rule, the connection rate and the pending cap: defaults,
+ * values, bad values, and a reload takes them. */
+static void
+test_abuse_keys (void)
+{
+  static const struct { const char *text; const char *needle; } bad[] = {
+    { "[telnet]\nscanner-wait=soon\n", "scanner-wait" },
+    { "[bans]\nconnection-rate=-1\n", "connection-rate" },
+    { "[bans]\nconnection-burst=many\n", "connection-burst" },
+    { "[session]\nmax-pending-per-address=1.5\n", "max-pending-per-address" },
+  };
+  g_autoptr(MgwConfig) defaults = mgw_config_new_default ();
+  g_autoptr(MgwConfig) running = load ("", NULL);
+  g_autoptr(MgwConfig) changed = load ("[telnet]\nscanner-wait=0.05\n"
+                                       "[session]\nmax-pending-per-address=3\n"
+                                       "[bans]\nconnection-rate=0\nconnection-burst=7\n", NULL);
+  g_auto(GStrv) pending = NULL;
+
+  g_assert_cmpuint (defaults->scanner_wait_ms, ==, 300);
+  g_assert_cmpuint (defaults->max_pending_per_address, ==, 8);
+  g_assert_cmpuint (defaults->connection_rate, ==, 5);
+  g_assert_cmpuint (defaults->connection_burst, ==, 20);
+  g_assert_nonnull (changed);
+  pending = mgw_config_keep_restart_keys (changed, running);
+  g_assert_cmpstrv (pending, (const char *const[]) { NULL });
+  g_assert_cmpuint (changed->scanner_wait_ms, ==, 50);
+  g_assert_cmpuint (changed->max_pending_per_address, ==, 3);
+  g_assert_cmpuint (changed->connection_rate, ==, 0);
+  g_assert_cmpuint (changed->connection_burst, ==, 7);
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(MgwConfig) config = load (bad[i].text, &error);
+
+      g_assert_null (config);
+      g_assert_error (error, MGW_ERROR, MGW_ERROR_CONFIG);
+      g_assert_nonnull (strstr (error->message, bad[i].needle));
+    }
+}
+
 static void
 test_sample_file (void)
 {
@@ -353,5 +393,6 @@ main (int argc, char **argv)
   g_test_add_func ("/config/raw", test_raw);
   g_test_add_func ("/config/stream-servers", test_stream_servers);
   g_test_add_func ("/config/return-keys", test_return_keys);
+  g_test_add_func ("/config/abuse-keys", test_abuse_keys);
   return g_test_run ();
 }

@@ -562,6 +562,26 @@ test_tls_certificate (Fixture *f, gconstpointer data)
   (void) error;
 }
 
+static gboolean
+scanner_counted (gpointer data)
+{
+  return mgw_dbus_gateway_get_scanners (data) == 1;
+}
+
+/* A port scanner on the Telnet port: counted in Scanners (127.0.0.1 is
+ * never banned); the other refusal counters are there, at zero. */
+static void
+test_scanner_counted (Fixture *f, gconstpointer data)
+{
+  g_autoptr(MgwTestTcp) tcp = mgw_test_tcp_connect ("127.0.0.1", f->telnet_port);
+
+  mgw_test_tcp_send (tcp, S ("SSH-2.0-libssh_0.9.6\r\n"));
+  mgw_test_tcp_wait_closed (tcp);
+  mgw_test_wait_until (scanner_counted, f->gateway, MGW_TEST_TIMEOUT_MS, "Scanners");
+  g_assert_cmpuint (mgw_dbus_gateway_get_refused_rate (f->gateway), ==, 0);
+  g_assert_cmpuint (mgw_dbus_gateway_get_refused_pending (f->gateway), ==, 0);
+}
+
 #define ADD(path, func) \
   g_test_add (path, Fixture, NULL, setup, func, teardown)
 
@@ -574,6 +594,7 @@ main (int argc, char **argv)
   ADD ("/dbus/raw-session", test_raw_session);
   ADD ("/dbus/ban-and-disconnect", test_ban_and_disconnect);
   ADD ("/dbus/access-denied", test_access_denied);
+  ADD ("/dbus/scanner-counted", test_scanner_counted);
   g_test_add ("/dbus/tls-certificate", Fixture, "wss", setup, test_tls_certificate, teardown);
   return g_test_run ();
 }

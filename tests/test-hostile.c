@@ -17,7 +17,11 @@
 
 #include <fcntl.h>
 #include <glib/gstdio.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -683,6 +687,148 @@ test_http_slowloris (Fixture *f, gconstpointer data)
   g_assert_cmpuint (counters (f)->sessions_total[MGW_ACCESS_WS], ==, 0);
 }
 
+/* --- connections that never become sessions --- */
+
+/* A TCP connection to 127.0.0.1:port from `source` (any 127.0.0.x),
+ * its connect under way (non-blocking); -1 when the kernel has no room. */
+static int
+connect_from (const char *source,
+              guint16     port)
+{
+  struct sockaddr_in from = { .sin_family = AF_INET };
+  struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = g_htons (port) };
+  int fd = socket (AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+  g_assert_cmpint (fd, >=, 0);
+  inet_pton (AF_INET, source, &from.sin_addr);
+  inet_pton (AF_INET, "127.0.0.1", &to.sin_addr);
+  g_assert_cmpint (bind (fd, (struct sockaddr *) &from, sizeof from), ==, 0);
+  if (connect (fd, (struct sockaddr *) &to, sizeof to) < 0 && errno != EINPROGRESS)
+    {
+      close (fd);
+      return -1;
+    }
+  return fd;
+}
+
+static guint
+open_fds (void)
+{
+  g_autoptr(GDir) dir = g_dir_open ("/proc/self/fd", 0, NULL);
+  guint n = 0;
+
+  while (dir != NULL && g_dir_read_name (dir) != NULL)
+    n++;
+  return n;
+}
+
+typedef struct
+{
+  Fixture *f;
+  guint64  refused;
+} Refused;
+
+static gboolean
+tables_empty (gpointer data)
+{
+  return mgw_gateway_get_address_table_size (data) == 0;
+}
+
+static gboolean
+refused_reached (gpointer data)
+{
+  Refused *r = data;
+  return counters (r->f)->refused_pending >= r->refused;
+}
+
+/* One address opens 2,000 WebSocket connections and never sends its
+ * upgrade (the 19,950 of issue 18): at most max-pending-per-address are
+ * kept, the others are closed at accept, so the gateway holds a handful
+ * of descriptors, not thousands; another address (127.0.0.2) is served
+ * at once meanwhile, and a Telnet user of the first one too (Telnet has
+ * no upgrade to wait for). 127.0.0.1 is local: never banned. */
+static void
+test_pending_flood (Fixture *f, gconstpointer data)
+{
+  guint n = 2000, max = 8;
+  g_autoptr(GArray) fds = g_array_new (FALSE, FALSE, sizeof (int));
+  struct rlimit limit;
+  guint before;
+  Refused r = { f, 0 };
+  int fd;
+  char buf[512];
+  g_autoptr(GString) answer = g_string_new (NULL);
+  static const char request[] = "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                                "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                                "Sec-WebSocket-Version: 13\r\n\r\n";
+  gint64 begin;
+  gboolean sent = FALSE;
+
+  /* Each connection costs the test one descriptor (the gateway's side
+   * is closed at once): room for them. */
+  g_assert_cmpint (getrlimit (RLIMIT_NOFILE, &limit), ==, 0);
+  if (limit.rlim_cur < n + 512 && limit.rlim_max >= n + 512)
+    {
+      limit.rlim_cur = n + 512;
+      g_assert_cmpint (setrlimit (RLIMIT_NOFILE, &limit), ==, 0);
+    }
+  if (limit.rlim_cur < n + 512)
+    n = limit.rlim_cur > 768 ? (guint) limit.rlim_cur - 512 : 256;
+  f->config->max_pending_per_address = max;
+  f->config->connect_timeout = 30;   /* they stay pending for the whole test */
+  start (f);
+  before = open_fds ();
+
+  /* In batches: the listener's backlog stays short. */
+  for (guint i = 0; i < n; i += 100)
+    {
+      for (guint k = i; k < MIN (n, i + 100); k++)
+        {
+          fd = connect_from ("127.0.0.1", mgw_gateway_get_ws_port (f->gateway));
+          g_assert_cmpint (fd, >=, 0);
+          g_array_append_val (fds, fd);
+        }
+      r.refused = MIN (n, i + 100) - max;
+      mgw_test_wait_until (refused_reached, &r, MGW_TEST_TIMEOUT_MS, "the pending cap");
+    }
+  g_assert_cmpuint (counters (f)->refused_pending, ==, n - max);
+  /* The test's own descriptors, and max of the gateway's; one entry by
+   * address (127.0.0.1's pending count: loopback has no rate bucket). */
+  g_assert_cmpuint (open_fds (), <=, before + n + max + 16);
+  g_assert_cmpuint (mgw_gateway_get_address_table_size (f->gateway), ==, 1);
+
+  /* Another address, at once. */
+  begin = g_get_monotonic_time ();
+  fd = connect_from ("127.0.0.2", mgw_gateway_get_ws_port (f->gateway));
+  g_assert_cmpint (fd, >=, 0);
+  while (g_strstr_len (answer->str, answer->len, "\r\n\r\n") == NULL)
+    {
+      gssize got;
+
+      g_main_context_iteration (NULL, FALSE);
+      /* Once connected (before: ENOTCONN or EAGAIN). */
+      if (!sent)
+        sent = send (fd, request, sizeof request - 1, MSG_NOSIGNAL) == sizeof request - 1;
+      got = recv (fd, buf, sizeof buf, MSG_DONTWAIT);
+      if (got > 0)
+        g_string_append_len (answer, buf, got);
+      g_assert_cmpint (got, !=, 0);
+      g_assert_cmpint (g_get_monotonic_time () - begin, <, 2 * G_USEC_PER_SEC);
+    }
+  g_assert_true (g_str_has_prefix (answer->str, "HTTP/1.1 101"));
+  close (fd);
+  /* Telnet users of the same address: not pending, served. */
+  {
+    g_autoptr(MgwTestTcp) tcp = telnet_user (f);
+    mgw_test_tcp_send (tcp, S ("next-telnet"));
+    mgw_test_tcp_wait_for (tcp, S ("next-telnet"));
+  }
+  for (guint i = 0; i < fds->len; i++)
+    close (g_array_index (fds, int, i));
+  /* Everyone gone: no entry left. */
+  mgw_test_wait_until (tables_empty, f->gateway, MGW_TEST_TIMEOUT_MS, "the tables to empty");
+}
+
 /* --- PROXY headers (Telnet, 127.0.0.1 a trusted proxy) --- */
 
 /* Truncated, oversized, and garbage PROXY headers from a trusted proxy:
@@ -1179,6 +1325,7 @@ main (int argc, char **argv)
   ADD ("/hostile/http/bad-requests", setup, test_http_bad_request, NULL);
   ADD ("/hostile/http/huge-head", setup, test_http_huge_head, NULL);
   ADD ("/hostile/http/slowloris", setup, test_http_slowloris, NULL);
+  ADD ("/hostile/pending-flood", setup, test_pending_flood, NULL);
   ADD ("/hostile/proxy/bad-headers", setup, test_proxy_bad_headers, NULL);
   ADD ("/hostile/proxy/untrusted", setup, test_proxy_untrusted, NULL);
   ADD ("/hostile/proxy/prefixes", setup, test_proxy_prefixes, NULL);

@@ -390,6 +390,8 @@ test_format (Fixture *f, gconstpointer data)
     "moipgw_ban_save_longest_step_cpu_seconds",
     "moipgw_refused_total{reason=\"banned\"}",
     "moipgw_refused_total{reason=\"full\"}", "moipgw_refused_total{reason=\"proxy\"}",
+    "moipgw_refused_total{reason=\"scanner\"}", "moipgw_refused_total{reason=\"rate\"}",
+    "moipgw_refused_total{reason=\"pending\"}", "moipgw_address_table_entries",
     "moipgw_timeouts_total{kind=\"user-inactivity\"}", "moipgw_timeouts_total{kind=\"session-max\"}",
     "moipgw_timeouts_total{kind=\"server-inactivity\"}",
     "moipgw_timeouts_total{kind=\"redirect-inactivity\"}",

@@ -674,6 +674,35 @@ test_user_banned (Fixture       *f,
   g_assert_cmpuint (mgw_gateway_get_counters (f->gateway)->sessions_total[MGW_ACCESS_TELNET], ==, 0);
 }
 
+/* The scanner rule on the raw port: a TLS ClientHello (0xFF bytes in it,
+ * untouched: no telnet codec) ends the session before any upstream and
+ * bans the proxied client; a raw Minitel's keys are relayed. */
+static void
+test_user_scanner (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autoptr(RawUser) scanner = NULL;
+  g_autoptr(RawUser) minitel = NULL;
+  MgwTestPeer *teletel;
+
+  f->config->trusted_proxies = g_strsplit ("127.0.0.1", ";", -1);
+  f->config->scanner_wait_ms = 3000;
+  start (f);
+  scanner = proxied (f, "203.0.113.65", 6500);
+  raw_user_send (scanner, S ("\x16\x03\x01\x01\xff\x01\x00\x01\xfb\x03\x03"));
+  mgw_test_wait_until (user_closed, scanner, MGW_TEST_TIMEOUT_MS, "the scanner to be dropped");
+  g_assert_true (mgw_ban_list_check (mgw_gateway_get_ban_list (f->gateway), "203.0.113.65"));
+  g_assert_cmpuint (mgw_gateway_get_counters (f->gateway)->scanners, ==, 1);
+  g_assert_cmpuint (f->teletel->peers->len, ==, 0);
+  g_assert_false (mgw_test_server_has_frame (f->command, "NewTelnetUser,203.0.113.65,6500,0"));
+
+  minitel = raw_user_connect (mgw_gateway_get_raw_port (f->gateway), TRUE);
+  raw_user_send (minitel, S ("\x13\x41"));
+  teletel = mgw_test_server_wait_peer (f->teletel, 0);
+  mgw_test_peer_wait_for (teletel, S ("\x13\x41"));
+  g_assert_cmpuint (mgw_gateway_get_counters (f->gateway)->scanners, ==, 1);
+}
+
 static gboolean
 peer_has_ok (gpointer data)
 {
@@ -1024,6 +1053,7 @@ main (int    argc,
   ADD ("/raw/user/telnet-settings", test_user_telnet_settings);
   ADD ("/raw/user/paced", test_user_paced);
   ADD ("/raw/user/banned", test_user_banned);
+  ADD ("/raw/user/scanner", test_user_scanner);
   ADD ("/raw/user/untrusted-proxy", test_user_untrusted_proxy);
   ADD ("/raw/user/own-listener", test_user_own_listener);
   ADD ("/raw/default-server/telnet", test_default_telnet);

@@ -353,7 +353,10 @@ test_silent_clients (void)
 
   if (!mgw_test_require_program (PYTHON, "python3-websockets"))
     return;
-  g_assert_true (g_file_set_contents (conf, "[tls]\nmax-handshakes-per-address=301\n", -1, NULL));
+  /* The TLS cap alone: not the one on every connection before its
+   * session, which would stop them first. */
+  g_assert_true (g_file_set_contents (conf, "[tls]\nmax-handshakes-per-address=301\n"
+                                      "[session]\nmax-pending-per-address=0\n", -1, NULL));
   /* The refusal is an info line. */
   g_setenv ("G_MESSAGES_DEBUG", "moipgw", TRUE);
   d = mgw_test_daemon_spawn ("--config", conf, "--no-dbus", "--demo", "--tcp", "off", "--ws",
@@ -453,6 +456,49 @@ test_handshake_bounded (void)
   g_assert_cmpuint (mgw_tls_handshakes_get_timed_out (h), ==, 1);
   g_assert_cmpuint (mgw_tls_handshakes_get_done (h), ==, 0);
   g_assert_cmpuint (mgw_gateway_get_n_sessions (gateway), ==, 0);
+  mgw_gateway_stop (gateway, NULL);
+}
+
+/* A handshake under way is a connection not yet a session: with
+ * [session] max-pending-per-address below [tls] max-handshakes-per-address,
+ * the first cap closes the third at accept; the two count no more once
+ * their handshakes end, whichever way. */
+static void
+test_handshakes_pending (void)
+{
+  g_autoptr(MgwTestServer) server = mgw_test_server_new (TRUE, NULL);
+  g_autoptr(MgwConfig) config = mgw_test_config_new (server->uri);
+  g_autoptr(MgwGateway) gateway = NULL;
+  g_autoptr(MgwTestTcp) silent1 = NULL;
+  g_autoptr(MgwTestTcp) silent2 = NULL;
+  g_autoptr(MgwTestTcp) third = NULL;
+  g_autoptr(MgwTestTcp) later = NULL;
+  guint16 port;
+
+  config->ws_port = MGW_PORT_OFF;
+  config->ws_tls_port = 0;
+  config->connect_timeout = 1;
+  config->max_pending_per_address = 2;
+  config->tls_certificate = cert ("server.pem");
+  config->tls_key = cert ("server.key");
+  gateway = mgw_test_gateway_new (config);
+  port = mgw_gateway_get_ws_tls_port (gateway);
+
+  silent1 = mgw_test_tcp_connect ("127.0.0.1", port);
+  silent2 = mgw_test_tcp_connect ("127.0.0.1", port);
+  mgw_test_run_for (100);
+  third = mgw_test_tcp_connect ("127.0.0.1", port);
+  mgw_test_tcp_wait_closed (third);
+  g_assert_cmpuint (mgw_gateway_get_counters (gateway)->refused_pending, ==, 1);
+  g_assert_cmpuint (mgw_tls_handshakes_get_failed (mgw_gateway_get_tls_handshakes (gateway)), ==, 0);
+  mgw_test_tcp_wait_closed (silent1);
+  mgw_test_tcp_wait_closed (silent2);
+  mgw_test_wait_until (handshakes_ended, gateway, MGW_TEST_TIMEOUT_MS, "the handshakes to end");
+  later = mgw_test_tcp_connect ("127.0.0.1", port);
+  mgw_test_run_for (100);
+  g_assert_false (later->closed);
+  g_assert_cmpuint (mgw_tls_handshakes_get_pending (mgw_gateway_get_tls_handshakes (gateway)), ==, 1);
+  g_assert_cmpuint (mgw_gateway_get_counters (gateway)->refused_pending, ==, 1);
   mgw_gateway_stop (gateway, NULL);
 }
 
@@ -741,6 +787,7 @@ main (int argc, char **argv)
   g_test_add_func ("/tls/reload", test_reload);
   g_test_add_func ("/tls/bad-pair-at-start", test_bad_pair_at_start);
   g_test_add_func ("/tls/handshake-bounded", test_handshake_bounded);
+  g_test_add_func ("/tls/handshakes-pending", test_handshakes_pending);
   g_test_add_func ("/tls/silent-clients", test_silent_clients);
   g_test_add_func ("/tls/never-banned-uncapped", test_never_banned_uncapped);
   g_test_add_func ("/tls/upstream-verify", test_upstream_verify);

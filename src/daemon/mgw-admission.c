@@ -4,7 +4,9 @@
 
 #include "mgw-admission.h"
 #include "mgw-minitel.h"
+#include "mgw-poller.h"
 #include "mgw-proxy.h"
+#include "mgw-rate-table.h"
 
 #include <glib/gi18n.h>
 #include <sys/resource.h>
@@ -12,14 +14,31 @@
 /* Descriptors kept free for redirections, consoles, files, the bus. */
 #define FD_RESERVE 64
 
+/* Connections of an address not yet sessions, and how many were
+ * refused for it since it had none. */
+typedef struct
+{
+  guint n;
+  guint refused;
+} Pending;
+
 struct _MgwAdmission
 {
   MgwBanList      *bans;
   MgwAddressSet   *trusted;
+  MgwAddressSet   *never_ban;
+  MgwAddressSet   *local;
   const MgwConfig *config;
   guint64         *refused_banned;
   guint64         *refused_full;
+  guint64         *refused_rate;
+  guint64         *refused_pending;
+  /* Per-address tables, bounded (docs/security.md, Per-address tables):
+   * the two counts lose an address as its count falls to zero, so they
+   * hold at most one entry per connection open; the rates are capped. */
   GHashTable      *per_address;    /* address -> number of sessions */
+  GHashTable      *pending;        /* address -> Pending */
+  MgwRateTable    *rates;
   guint            fd_limit;       /* RLIMIT_NOFILE, raised to its maximum; 0: unknown */
   guint            fd_base;        /* descriptors open before any user */
   gboolean         fd_warned;
@@ -27,16 +46,23 @@ struct _MgwAdmission
 
 MgwAdmission *
 mgw_admission_new (guint64 *refused_banned,
-                   guint64 *refused_full)
+                   guint64 *refused_full,
+                   guint64 *refused_rate,
+                   guint64 *refused_pending)
 {
   MgwAdmission *self;
 
   g_return_val_if_fail (refused_banned != NULL && refused_full != NULL, NULL);
+  g_return_val_if_fail (refused_rate != NULL && refused_pending != NULL, NULL);
 
   self = g_new0 (MgwAdmission, 1);
   self->refused_banned = refused_banned;
   self->refused_full = refused_full;
+  self->refused_rate = refused_rate;
+  self->refused_pending = refused_pending;
   self->per_address = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->pending = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->rates = mgw_rate_table_new (MGW_RATE_TABLE_MAX);
   return self;
 }
 
@@ -46,6 +72,8 @@ mgw_admission_free (MgwAdmission *self)
   if (self == NULL)
     return;
   g_hash_table_unref (self->per_address);
+  g_hash_table_unref (self->pending);
+  mgw_rate_table_free (self->rates);
   g_free (self);
 }
 
@@ -56,6 +84,17 @@ mgw_admission_set_ban_list (MgwAdmission *self,
   g_return_if_fail (self != NULL);
 
   self->bans = bans;
+}
+
+void
+mgw_admission_set_exempt (MgwAdmission  *self,
+                          MgwAddressSet *never_ban,
+                          MgwAddressSet *local)
+{
+  g_return_if_fail (self != NULL);
+
+  self->never_ban = never_ban;
+  self->local = local;
 }
 
 void
@@ -74,6 +113,7 @@ mgw_admission_set_config (MgwAdmission    *self,
   g_return_if_fail (self != NULL && config != NULL);
 
   self->config = config;
+  mgw_rate_table_set_rate (self->rates, config->connection_rate, config->connection_burst);
 }
 
 void
@@ -124,8 +164,118 @@ mgw_admission_refuse_accept (MgwAdmission *self,
 
   if (mgw_admission_is_trusted (self, address))
     return FALSE;
-  return mgw_admission_is_banned (self, address, access) ||
-         (access == MGW_ACCESS_WS && mgw_admission_files_short (self, user_fds));
+  if (mgw_admission_is_banned (self, address, access) ||
+      mgw_admission_refuse_rate (self, address, access))
+    return TRUE;
+  return access == MGW_ACCESS_WS &&
+         (mgw_admission_files_short (self, user_fds) || mgw_admission_pending_full (self, address));
+}
+
+static gboolean
+in_set (MgwAddressSet *set,
+        const char    *address)
+{
+  return set != NULL && mgw_address_set_get_size (set) > 0 && mgw_address_set_contains (set, address);
+}
+
+/* A rule's ban; the ban list refuses never-ban and local addresses. */
+static void
+ban (MgwAdmission *self,
+     const char   *address,
+     const char   *rule,
+     const char   *reason)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = g_strdup_printf ("%s: %s", rule, reason);
+
+  if (self->bans != NULL && !mgw_ban_list_ban (self->bans, address, text, rule, &error))
+    g_info ("not banning %s (%s): %s", address, text, error->message);
+}
+
+gboolean
+mgw_admission_refuse_rate (MgwAdmission *self,
+                           const char   *address,
+                           MgwAccess     access)
+{
+  MgwRateVerdict verdict;
+
+  g_return_val_if_fail (self != NULL && address != NULL, FALSE);
+
+  if (in_set (self->never_ban, address) || in_set (self->local, address))
+    return FALSE;
+  verdict = mgw_rate_table_hit (self->rates, address, mgw_poller_now ());
+  if (verdict == MGW_RATE_ADMIT)
+    return FALSE;
+  (*self->refused_rate)++;
+  g_info ("refused %s user %s: more than %u connections a second (rule connection-rate)",
+          mgw_access_to_string (access), address, self->config->connection_rate);
+  if (verdict == MGW_RATE_BAN)
+    {
+      g_autofree char *reason =
+        g_strdup_printf ("%u connections refused beyond %u a second", self->config->connection_burst,
+                         self->config->connection_rate);
+      ban (self, address, "connection-rate", reason);
+    }
+  return TRUE;
+}
+
+gboolean
+mgw_admission_pending_full (MgwAdmission *self,
+                            const char   *address)
+{
+  guint max;
+  Pending *p;
+
+  g_return_val_if_fail (self != NULL && self->config != NULL && address != NULL, FALSE);
+
+  max = self->config->max_pending_per_address;
+  p = g_hash_table_lookup (self->pending, address);
+  if (max == 0 || p == NULL || p->n < max ||
+      mgw_admission_is_trusted (self, address) || in_set (self->never_ban, address))
+    return FALSE;
+  (*self->refused_pending)++;
+  g_info ("refused WebSocket user %s: %u connections already waiting for their upgrade "
+          "(rule max-pending-per-address)", address, p->n);
+  if (++p->refused >= max)
+    {
+      g_autofree char *reason =
+        g_strdup_printf ("%u connections refused beyond %u waiting for their upgrade",
+                         p->refused, max);
+      p->refused = 0;
+      ban (self, address, "max-pending-per-address", reason);
+    }
+  return TRUE;
+}
+
+void
+mgw_admission_pending (MgwAdmission *self,
+                       const char   *address,
+                       int           delta)
+{
+  Pending *p;
+
+  g_return_if_fail (self != NULL && address != NULL);
+
+  p = g_hash_table_lookup (self->pending, address);
+  if (p == NULL && delta > 0)
+    {
+      p = g_new0 (Pending, 1);
+      g_hash_table_insert (self->pending, g_strdup (address), p);
+    }
+  if (p == NULL)
+    return;
+  p->n = delta < 0 && (guint) - delta >= p->n ? 0 : p->n + delta;
+  if (p->n == 0)
+    g_hash_table_remove (self->pending, address);
+}
+
+guint
+mgw_admission_get_table_size (MgwAdmission *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+
+  return g_hash_table_size (self->per_address) + g_hash_table_size (self->pending) +
+         mgw_rate_table_get_size (self->rates);
 }
 
 guint
@@ -137,6 +287,8 @@ mgw_admission_decide_upgrade (MgwAdmission  *self,
   g_return_val_if_fail (self != NULL && self->config != NULL, 403);
   g_return_val_if_fail (request != NULL && address != NULL && *address != NULL, 403);
   g_return_val_if_fail (port != NULL, 403);
+
+  gboolean named = FALSE;
 
   if (mgw_admission_is_trusted (self, *address))
     {
@@ -154,9 +306,15 @@ mgw_admission_decide_upgrade (MgwAdmission  *self,
           g_free (*address);
           *address = g_steal_pointer (&client);
           *port = client_port;
+          named = TRUE;
         }
     }
-  return mgw_admission_is_banned (self, *address, MGW_ACCESS_WS) ? 403 : 101;
+  if (mgw_admission_is_banned (self, *address, MGW_ACCESS_WS))
+    return 403;
+  /* The client a proxy names: its rate now (a direct one's was at accept). */
+  if (named && mgw_admission_refuse_rate (self, *address, MGW_ACCESS_WS))
+    return 403;
+  return 101;
 }
 
 gboolean

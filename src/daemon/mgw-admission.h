@@ -19,13 +19,21 @@ G_BEGIN_DECLS
 
 typedef struct _MgwAdmission MgwAdmission;
 
-/* The two counters are borrowed: they outlive the admission. */
+/* The counters are borrowed: they outlive the admission. */
 MgwAdmission *mgw_admission_new          (guint64         *refused_banned,
-                                          guint64         *refused_full);
+                                          guint64         *refused_full,
+                                          guint64         *refused_rate,
+                                          guint64         *refused_pending);
 void          mgw_admission_free         (MgwAdmission    *self);
 /* The ban list to check (borrowed, set once it is loaded). */
 void          mgw_admission_set_ban_list (MgwAdmission    *self,
                                           MgwBanList      *bans);
+/* The addresses the connection rate does not apply to, and that the
+ * pending cap spares (never-ban; local ones are rate-exempt only):
+ * borrowed, kept current by the gateway. */
+void          mgw_admission_set_exempt   (MgwAdmission    *self,
+                                          MgwAddressSet   *never_ban,
+                                          MgwAddressSet   *local);
 /* The proxies allowed to name their clients (borrowed; the gateway
  * refills the same set at reload). */
 void          mgw_admission_set_trusted  (MgwAdmission    *self,
@@ -44,7 +52,9 @@ gboolean      mgw_admission_is_trusted   (MgwAdmission    *self,
  * close the bare descriptor at once. A banned address (a trusted
  * proxy's connections are judged by the client they name, later); for
  * a WebSocket one, which cannot be told SERVICE FULL before its
- * upgrade, also no room left in open files. */
+ * upgrade, also no room left in open files. Then the connection rate
+ * ([bans] connection-rate) and, for WebSocket, the connections of the
+ * address not yet sessions ([session] max-pending-per-address). */
 gboolean      mgw_admission_refuse_accept (MgwAdmission   *self,
                                            const char      *address,
                                            MgwAccess        access,
@@ -57,6 +67,26 @@ guint         mgw_admission_decide_upgrade (MgwAdmission  *self,
                                             MgwHttpHead     *request,
                                             char           **address,
                                             guint16         *port);
+/* [bans] connection-rate: TRUE to refuse a new connection from address
+ * (counted; burst refusals in a row ban it, rule connection-rate).
+ * Never-ban and local addresses are spared. */
+gboolean      mgw_admission_refuse_rate  (MgwAdmission    *self,
+                                          const char      *address,
+                                          MgwAccess        access);
+/* [session] max-pending-per-address: TRUE when address already has that
+ * many connections not yet sessions (TLS handshakes, WebSocket
+ * upgrades); counted, and as many refusals more ban it (rule
+ * max-pending-per-address). Trusted proxies and never-ban addresses are
+ * spared. */
+gboolean      mgw_admission_pending_full (MgwAdmission    *self,
+                                          const char      *address);
+/* A connection of address not yet a session: +1 as it starts, -1 as it
+ * becomes one or closes. */
+void          mgw_admission_pending      (MgwAdmission    *self,
+                                          const char      *address,
+                                          int              delta);
+/* Entries in the per-address tables (sessions, pending, rates). */
+guint         mgw_admission_get_table_size (MgwAdmission  *self);
 /* A banned address: counted and logged, TRUE: refuse without a word
  * (no session, no upstream, no command-channel message). */
 gboolean      mgw_admission_is_banned    (MgwAdmission    *self,

@@ -89,9 +89,13 @@ mgw_config_new_default (void)
   config->garbage_window_ms = 1000;
   config->typing_rate = 10;
   config->typing_excess = 5;
+  config->scanner_wait_ms = 300;
   config->max_sessions = 0;
   config->max_sessions_per_address = 32;
+  config->max_pending_per_address = 8;
   config->min_session_ms = 1000;
+  config->connection_rate = 5;
+  config->connection_burst = 20;
   config->ban_duration = 100 * 86400 + 20;
   config->ban_escalate = FALSE;
   config->ban_max_duration = 1000 * 86400;
@@ -238,6 +242,7 @@ static const KeyDef keys[] = {
   { "telnet", "garbage-window", KEY_FRACTION_MS, F (garbage_window_ms) },
   { "telnet", "typing-rate", KEY_UINT, F (typing_rate) },
   { "telnet", "typing-excess", KEY_UINT, F (typing_excess) },
+  { "telnet", "scanner-wait", KEY_FRACTION_MS, F (scanner_wait_ms) },
   { "telnet", "baud", KEY_UINT, F (baud[MGW_ACCESS_TELNET]) },
   { "websocket", "baud", KEY_UINT, F (baud[MGW_ACCESS_WS]) },
   { "websocket", "welcome", KEY_STRING, F (ws_welcome) },
@@ -255,7 +260,10 @@ static const KeyDef keys[] = {
   { "session", "stall-timeout", KEY_SECONDS, F (stall_timeout) },
   { "session", "max-sessions", KEY_UINT, F (max_sessions) },
   { "session", "max-sessions-per-address", KEY_UINT, F (max_sessions_per_address) },
+  { "session", "max-pending-per-address", KEY_UINT, F (max_pending_per_address) },
   { "bans", "min-session", KEY_FRACTION_MS, F (min_session_ms) },
+  { "bans", "connection-rate", KEY_UINT, F (connection_rate) },
+  { "bans", "connection-burst", KEY_UINT, F (connection_burst) },
   { "bans", "duration", KEY_SECONDS, F (ban_duration) },
   { "bans", "escalate", KEY_BOOL, F (ban_escalate) },
   { "bans", "max-duration", KEY_SECONDS, F (ban_max_duration) },

@@ -51,6 +51,8 @@ typedef struct
   guint           garbage_window_ms;  /* ...within this long are dropped */
   guint           typing_rate;        /* bytes a second a Telnet user may type; 0: off */
   guint           typing_excess;      /* bytes beyond it before the ban */
+  guint           scanner_wait_ms;    /* Telnet, raw: upstream held this long for a first
+                                       * chunk in another protocol; 0: rule off */
   guint           baud[MGW_N_ACCESS_SETTINGS]; /* output pace to users; 0: GatewayConfig.json's */
   /* [websocket] */
   char           *ws_welcome;
@@ -70,8 +72,11 @@ typedef struct
   guint           stall_timeout;      /* s a peer may take nothing while output waits; 0: off */
   guint           max_sessions;       /* 0: no limit */
   guint           max_sessions_per_address;
+  guint           max_pending_per_address; /* connections before their session; 0: no cap */
   /* [bans] */
   guint           min_session_ms;     /* shorter sessions ban their address; 0: off */
+  guint           connection_rate;    /* new connections a second per address; 0: off */
+  guint           connection_burst;   /* ...beyond a burst of this many */
   guint           ban_duration;       /* s */
   gboolean        ban_escalate;
   guint           ban_max_duration;   /* s */

@@ -264,6 +264,9 @@ refresh_gateway (MgwDbusService *self)
   mgw_dbus_gateway_set_refused_banned (i, c->refused_banned);
   mgw_dbus_gateway_set_refused_full (i, c->refused_full);
   mgw_dbus_gateway_set_proxy_refused (i, c->proxy_refused);
+  mgw_dbus_gateway_set_scanners (i, c->scanners);
+  mgw_dbus_gateway_set_refused_rate (i, c->refused_rate);
+  mgw_dbus_gateway_set_refused_pending (i, c->refused_pending);
   mgw_dbus_gateway_set_timeouts_user_inactivity (i, c->timeouts[MGW_TIMEOUT_USER_INACTIVITY]);
   mgw_dbus_gateway_set_timeouts_session_max (i, c->timeouts[MGW_TIMEOUT_SESSION_MAX]);
   mgw_dbus_gateway_set_timeouts_server_inactivity (i, c->timeouts[MGW_TIMEOUT_SERVER_INACTIVITY]);

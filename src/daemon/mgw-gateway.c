@@ -137,6 +137,8 @@ session_abuse_cb (MgwSession *session,
 {
   if (g_strcmp0 (rule, "untrusted-proxy") == 0)
     self->counters.proxy_refused++;
+  else if (g_str_has_prefix (rule, "scanner-"))
+    self->counters.scanners++;
   if (do_ban)
     ban (self, mgw_session_get_peer_address (session), reason, rule);
 }
@@ -328,7 +330,7 @@ admit_tcp_user (MgwGateway        *self,
 }
 
 /* A Telnet or raw user whose address a trusted proxy gave: checked for
- * bans now. */
+ * bans and its connection rate now. */
 static void
 admit_tcp (MgwGateway        *self,
            MgwAccess          access,
@@ -339,7 +341,8 @@ admit_tcp (MgwGateway        *self,
            const guint8      *initial,
            gsize              initial_len)
 {
-  if (mgw_admission_is_banned (self->admission, address, access))
+  if (mgw_admission_is_banned (self->admission, address, access) ||
+      mgw_admission_refuse_rate (self->admission, address, access))
     {
       g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
       return;
@@ -501,12 +504,15 @@ typedef struct
   MgwGateway *gateway;
   MgwLink    *link;
   char       *address;   /* the socket's, then what a trusted proxy says */
+  char       *socket_address;   /* counted as pending under it */
   guint16     port;
 } Upgrade;
 
 static void
 upgrade_free (Upgrade *up)
 {
+  mgw_admission_pending (up->gateway->admission, up->socket_address, -1);
+  g_free (up->socket_address);
   g_signal_handlers_disconnect_by_data (up->link, up);
   g_object_unref (up->link);
   g_free (up->address);
@@ -573,6 +579,8 @@ start_upgrade (MgwGateway *self,
   up = g_new0 (Upgrade, 1);
   up->gateway = self;
   up->address = g_strdup (address);
+  up->socket_address = g_strdup (address);
+  mgw_admission_pending (self->admission, address, +1);
   up->port = port;
   up->link = mgw_link_ws_accept (stream, self->config->ws_frame_type,
                                  MAX (1, self->config->connect_timeout),
@@ -619,6 +627,17 @@ ws_accept_cb (int         fd,
 
   if (connection != NULL)
     start_upgrade (self, G_IO_STREAM (connection), address, port);
+}
+
+/* A TLS handshake is a connection not yet a session too. */
+static void
+tls_count_cb (gpointer    user_data,
+              const char *address,
+              int         delta)
+{
+  MgwGateway *self = user_data;
+
+  mgw_admission_pending (self->admission, address, delta);
 }
 
 static void
@@ -1189,6 +1208,14 @@ mgw_gateway_get_n_sessions (MgwGateway *self)
 }
 
 guint
+mgw_gateway_get_address_table_size (MgwGateway *self)
+{
+  g_return_val_if_fail (MGW_IS_GATEWAY (self), 0);
+
+  return mgw_admission_get_table_size (self->admission);
+}
+
+guint
 mgw_gateway_get_n_sessions_by_access (MgwGateway *self,
                                       MgwAccess   access)
 {
@@ -1344,8 +1371,11 @@ mgw_gateway_init (MgwGateway *self)
   self->trusted = mgw_address_set_new ();
   self->legacy = mgw_legacy_config_new ();
   self->admission = mgw_admission_new (&self->counters.refused_banned,
-                                       &self->counters.refused_full);
+                                       &self->counters.refused_full,
+                                       &self->counters.refused_rate,
+                                       &self->counters.refused_pending);
   mgw_admission_set_trusted (self->admission, self->trusted);
+  mgw_admission_set_exempt (self->admission, self->never_ban, self->local);
   self->pacer = mgw_pacer_new (mgw_link_pace);
   /* link -> Upgrade (which holds the link) */
   self->handshakes = g_hash_table_new_full (NULL, NULL, NULL,
@@ -1365,5 +1395,6 @@ mgw_gateway_new (MgwConfig *config)
   self->tls_handshakes = mgw_tls_handshakes_new (config->tls_max_handshakes,
                                                  config->tls_max_handshakes_per_address);
   mgw_tls_handshakes_set_exempt (self->tls_handshakes, self->never_ban, self->trusted);
+  mgw_tls_handshakes_set_count_func (self->tls_handshakes, tls_count_cb, self);
   return self;
 }

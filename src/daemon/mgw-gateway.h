@@ -23,6 +23,9 @@ typedef struct
   guint64 refused_banned;  /* connections of banned addresses */
   guint64 refused_full;    /* users turned away by the caps */
   guint64 proxy_refused;   /* bad or untrusted PROXY headers */
+  guint64 scanners;        /* sessions whose first bytes were another protocol's */
+  guint64 refused_rate;    /* connections beyond [bans] connection-rate */
+  guint64 refused_pending; /* connections beyond [session] max-pending-per-address */
 } MgwCounters;
 
 #define MGW_TYPE_GATEWAY (mgw_gateway_get_type ())
@@ -53,6 +56,8 @@ const char * const *mgw_gateway_get_restart_pending (MgwGateway *self);
 void               mgw_gateway_add_own_port     (MgwGateway  *self,
                                                  guint16      port);
 guint              mgw_gateway_get_n_sessions   (MgwGateway  *self);
+/* Entries in the tables kept by peer address (docs/security.md). */
+guint              mgw_gateway_get_address_table_size (MgwGateway *self);
 guint              mgw_gateway_get_n_sessions_by_access (MgwGateway *self,
                                                          MgwAccess    access);
 MgwSession        *mgw_gateway_lookup_session   (MgwGateway  *self,

@@ -25,6 +25,8 @@ struct _MgwLinkTelnet
 
   MgwTelnetCodec *codec;          /* NULL: raw */
   MgwTimer        connect_timer;
+  MgwLinkTelnetSniff sniff;       /* NULL: none */
+  gpointer        sniff_data;
 };
 
 G_DEFINE_FINAL_TYPE (MgwLinkTelnet, mgw_link_telnet, MGW_TYPE_LINK)
@@ -41,6 +43,12 @@ mgw_link_telnet_input (MgwLink      *link,
    * bounded by what one read gives. */
   static GByteArray *data, *reply;
 
+  if (self->sniff != NULL)
+    {
+      self->sniff (self->sniff_data, buf, n);
+      if (mgw_link_get_state (link) != MGW_LINK_OPEN)
+        return;
+    }
   if (self->codec == NULL)
     {
       mgw_link_emit_received (link, buf, n);
@@ -251,4 +259,15 @@ mgw_link_telnet_get_raw (MgwLinkTelnet *self)
   g_return_val_if_fail (MGW_IS_LINK_TELNET (self), FALSE);
 
   return self->codec == NULL;
+}
+
+void
+mgw_link_telnet_set_sniff (MgwLinkTelnet      *self,
+                           MgwLinkTelnetSniff  func,
+                           gpointer            user_data)
+{
+  g_return_if_fail (MGW_IS_LINK_TELNET (self));
+
+  self->sniff = func;
+  self->sniff_data = user_data;
 }

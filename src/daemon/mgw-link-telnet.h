@@ -29,4 +29,15 @@ MgwLink *mgw_link_telnet_connect_raw    (const char *host,
                                          guint       timeout_ms);
 gboolean mgw_link_telnet_get_raw        (MgwLinkTelnet *self);
 
+/* The bytes as they come from the peer, before any telnet decoding (a
+ * ClientHello or an SMB header holds 0xFF bytes the codec would take for
+ * IAC): each read, before "received"; the function may close the link. */
+typedef void (*MgwLinkTelnetSniff) (gpointer      user_data,
+                                    const guint8 *data,
+                                    gsize         len);
+/* NULL: no more. */
+void     mgw_link_telnet_set_sniff      (MgwLinkTelnet      *self,
+                                         MgwLinkTelnetSniff  func,
+                                         gpointer            user_data);
+
 G_END_DECLS

@@ -209,6 +209,9 @@ mgw_metrics_render (MgwMetrics *self)
     { "banned", G_STRUCT_OFFSET (MgwCounters, refused_banned) },
     { "full", G_STRUCT_OFFSET (MgwCounters, refused_full) },
     { "proxy", G_STRUCT_OFFSET (MgwCounters, proxy_refused) },
+    { "scanner", G_STRUCT_OFFSET (MgwCounters, scanners) },
+    { "rate", G_STRUCT_OFFSET (MgwCounters, refused_rate) },
+    { "pending", G_STRUCT_OFFSET (MgwCounters, refused_pending) },
   };
   GString *out = g_string_sized_new (4096);
 
@@ -256,9 +259,17 @@ mgw_metrics_render (MgwMetrics *self)
     sample_double (out, "moipgw_ban_save_longest_step_cpu_seconds", NULL, cpu / 1e6);
   }
 
+  family (out, "moipgw_address_table_entries", "gauge", NULL,
+          "Entries in the tables kept by peer address (sessions, connections not yet "
+          "sessions, connection rates), each bounded.");
+  sample_uint (out, "moipgw_address_table_entries", NULL,
+               mgw_gateway_get_address_table_size (self->gateway));
+
   family (out, "moipgw_refused", "counter", NULL,
           "Connections turned away: banned address, session caps (full), "
-          "bad or untrusted PROXY header (proxy).");
+          "bad or untrusted PROXY header (proxy), first bytes in another protocol "
+          "(scanner), [bans] connection-rate (rate), [session] max-pending-per-address "
+          "(pending).");
   for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
     {
       g_autofree char *labels = g_strdup_printf ("{reason=\"%s\"}", refused[i].reason);

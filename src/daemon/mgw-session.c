@@ -3,7 +3,8 @@
  *
  * A session joins the user's link to a link to the default server, both
  * MgwLink: it never knows whether either is Telnet or WebSocket. It sends
- * the welcome line, opens the upstream, relays bytes both ways (holding a
+ * the welcome line, opens the upstream (a Telnet or raw user's once its
+ * first bytes, or [telnet] scanner-wait, showed no port scanner), relays bytes both ways (holding a
  * trailing SEP until its key code arrives), applies back-pressure between
  * the queues, watches the timeouts (docs/protocol.md, Timeouts),
  * identifies the user to Teletel on the first ENQROM, follows Teletel's
@@ -28,6 +29,7 @@
 #include "mgw-poller.h"
 #include "mgw-proxy.h"
 #include "mgw-return-keys.h"
+#include "mgw-scanner.h"
 #include "mgw-throttle.h"
 
 #include <glib/gi18n.h>
@@ -89,6 +91,16 @@ struct _MgwSession
   guint8           proxy_probe[MGW_PROXY_DETECT_MAX];   /* the first bytes, while they may start one */
   guint8           proxy_probe_len;
   gboolean         user_left;        /* the user ended the session */
+
+  /* The scanner rule (Telnet, raw): the upstream waits, for at most
+   * [telnet] scanner-wait, for the user's first raw bytes. */
+  gboolean         scanning;
+  MgwTimer         scan_timeout;
+  guint8           scan_probe[MGW_SCANNER_PROBE_MAX];
+  guint            scan_probe_len;
+  GByteArray      *scan_held;        /* decoded user bytes meanwhile: fewer than
+                                      * MGW_SCANNER_PROBE_MAX, which always decide */
+  gboolean         announced;        /* NewTelnetUser/NewWsUser sent */
 
   FILE            *dump;             /* DumpData: what the user sends */
   guint            watchers;         /* consoles mirroring the user's output */
@@ -326,6 +338,7 @@ end_redirection (MgwSession *self,
 }
 
 static void arm_timeout (MgwSession *self);
+static void stop_scanning (MgwSession *self);
 
 /* Ends the session: `status`, when not NULL, goes to the user's status
  * line first; every link closes. */
@@ -347,7 +360,9 @@ mgw_session_end (MgwSession *self,
   mgw_timer_stop (&self->timeout);
   mgw_timer_stop (&self->sep_timeout);
   mgw_timer_stop (&self->keys_timeout);
-  tell_teletel (self, mgw_command_user_gone (self->id));
+  stop_scanning (self);
+  if (self->announced)
+    tell_teletel (self, mgw_command_user_gone (self->id));
   if (status != NULL && mgw_link_get_state (self->user) == MGW_LINK_OPEN)
     send_status (self, status);
   mgw_link_close (self->user, TRUE);
@@ -487,6 +502,8 @@ send_upstream (MgwSession   *self,
     mgw_link_send_data (self->target, data, len);
   else if (self->server != NULL)
     mgw_link_send_data (self->server, data, len);
+  else if (self->scan_held != NULL)
+    g_byte_array_append (self->scan_held, data, len);
 }
 
 /* How long the user's keys may wait while redirected: a SEP for its
@@ -1062,24 +1079,22 @@ mgw_session_redirect (MgwSession        *self,
 
 /* --- life cycle --- */
 
-void
-mgw_session_start (MgwSession *self)
+/* The default server: opened once the user is known not to be a
+ * scanner; Teletel told of the user first. */
+static void
+connect_upstream (MgwSession *self)
 {
   const MgwConfig *c = self->config;
-  const char *welcome = mgw_access_settings (self->access) == MGW_ACCESS_TELNET ?
-                        c->telnet_welcome : c->ws_welcome;
   g_autoptr(GError) error = NULL;
+  g_autoptr(GByteArray) held = g_steal_pointer (&self->scan_held);
 
-  g_return_if_fail (self->state == MGW_SESSION_CONNECTING && self->server == NULL);
-  session_log (self, G_LOG_LEVEL_MESSAGE, "started");
-
-  if (welcome != NULL && *welcome != '\0')
-    send_text (self, welcome);
+  stop_scanning (self);
   /* Raw users are Telnet users to Teletel (compat: the original knows
    * no other). */
   tell_teletel (self, mgw_command_new_user (self->access != MGW_ACCESS_WS,
                                             self->peer_address, self->peer_port,
                                             self->id));
+  self->announced = TRUE;
 
   self->server = open_target (self, c->server_uri, c->server_ping, c->server_subprotocols,
                               c->server_frame_type, &error);
@@ -1097,6 +1112,88 @@ mgw_session_start (MgwSession *self)
   g_signal_connect (self->server, "closed", G_CALLBACK (server_closed_cb), self);
   g_signal_connect (self->server, "notify::congested",
                     G_CALLBACK (upstream_congested_cb), self);
+  /* What the user typed meanwhile, in order, once the server is open. */
+  if (held != NULL && held->len > 0)
+    mgw_link_send_data (self->server, held->data, held->len);
+  arm_timeout (self);
+}
+
+static void
+stop_scanning (MgwSession *self)
+{
+  if (!self->scanning)
+    return;
+  self->scanning = FALSE;
+  mgw_timer_stop (&self->scan_timeout);
+  if (MGW_IS_LINK_TELNET (self->user))
+    mgw_link_telnet_set_sniff (MGW_LINK_TELNET (self->user), NULL, NULL);
+}
+
+/* The user's first raw bytes, however split, until they decide: another
+ * protocol's (the session ends, the address is banned: no upstream was
+ * opened, Teletel was not told), or not (the upstream opens now, without
+ * waiting for the rest of the window). */
+static void
+scan_sniff (gpointer      user_data,
+            const guint8 *data,
+            gsize         len)
+{
+  MgwSession *self = user_data;
+  guint take = MIN (len, sizeof self->scan_probe - self->scan_probe_len);
+  const char *protocol;
+
+  memcpy (self->scan_probe + self->scan_probe_len, data, take);
+  self->scan_probe_len += take;
+  protocol = mgw_scanner_classify (self->scan_probe, self->scan_probe_len);
+  if (protocol != NULL)
+    {
+      g_autofree char *rule = g_strdup_printf ("scanner-%s", protocol);
+      g_autofree char *upper = g_ascii_strup (protocol, -1);
+      /* The rule in the reason too: banned.json's sidecar keeps that. */
+      g_autofree char *reason = g_strdup_printf ("%s: %s first on the %s port (a port scanner)",
+                                                 rule, upper,
+                                                 mgw_access_to_string (self->access));
+
+      stop_scanning (self);
+      abuse (self, rule, reason, TRUE);
+      return;
+    }
+  if (!mgw_scanner_need_more (self->scan_probe, self->scan_probe_len))
+    connect_upstream (self);
+}
+
+/* Nothing that decides came in time: a user who has not typed yet (a
+ * Minitel sends nothing until a key is pressed). */
+static void
+scan_timeout_cb (gpointer user_data)
+{
+  MgwSession *self = user_data;
+
+  if (self->scanning && self->state == MGW_SESSION_CONNECTING)
+    connect_upstream (self);
+}
+
+void
+mgw_session_start (MgwSession *self)
+{
+  const MgwConfig *c = self->config;
+  const char *welcome = mgw_access_settings (self->access) == MGW_ACCESS_TELNET ?
+                        c->telnet_welcome : c->ws_welcome;
+
+  g_return_if_fail (self->state == MGW_SESSION_CONNECTING && self->server == NULL);
+  session_log (self, G_LOG_LEVEL_MESSAGE, "started");
+
+  if (welcome != NULL && *welcome != '\0')
+    send_text (self, welcome);
+  if (c->scanner_wait_ms == 0 || !MGW_IS_LINK_TELNET (self->user))
+    {
+      connect_upstream (self);
+      return;
+    }
+  self->scanning = TRUE;
+  self->scan_held = g_byte_array_new ();
+  mgw_link_telnet_set_sniff (MGW_LINK_TELNET (self->user), scan_sniff, self);
+  mgw_timer_start (&self->scan_timeout, c->scanner_wait_ms);
   arm_timeout (self);
 }
 
@@ -1119,6 +1216,7 @@ mgw_session_dispose (GObject *object)
   mgw_timer_stop (&self->timeout);
   mgw_timer_stop (&self->sep_timeout);
   mgw_timer_stop (&self->keys_timeout);
+  stop_scanning (self);
   release_link (self, &self->user);
   release_link (self, &self->server);
   release_link (self, &self->target);
@@ -1137,6 +1235,7 @@ mgw_session_finalize (GObject *object)
   g_free (self->end_reason);
   g_free (self->server_session);
   g_free (self->target_uri);
+  g_clear_pointer (&self->scan_held, g_byte_array_unref);
   g_clear_pointer (&self->config, mgw_config_unref);
   G_OBJECT_CLASS (mgw_session_parent_class)->finalize (object);
 }
@@ -1185,6 +1284,7 @@ mgw_session_init (MgwSession *self)
   mgw_timer_init (&self->timeout, timeout_cb, self);
   mgw_timer_init (&self->sep_timeout, sep_timeout_cb, self);
   mgw_timer_init (&self->keys_timeout, keys_timeout_cb, self);
+  mgw_timer_init (&self->scan_timeout, scan_timeout_cb, self);
 }
 
 MgwSession *

@@ -37,6 +37,8 @@ struct _MgwTlsHandshakes
   guint       max_per_address;
   MgwAddressSet *never_ban;  /* exempt from the cap (borrowed) */
   MgwAddressSet *trusted;
+  MgwTlsHandshakeCount count;  /* NULL: none */
+  gpointer    count_data;
   guint64     done;
   guint64     failed;
   guint64     timed_out;
@@ -89,6 +91,8 @@ forget (MgwTlsHandshakes *self,
   guint n = GPOINTER_TO_UINT (g_hash_table_lookup (self->per_address, h->address));
 
   g_hash_table_remove (self->pending, h);
+  if (self->count != NULL)
+    self->count (self->count_data, h->address, -1);
   if (n <= 1)
     g_hash_table_remove (self->per_address, h->address);
   else
@@ -289,6 +293,17 @@ exempt (MgwTlsHandshakes *self,
 }
 
 void
+mgw_tls_handshakes_set_count_func (MgwTlsHandshakes    *self,
+                                   MgwTlsHandshakeCount func,
+                                   gpointer             user_data)
+{
+  g_return_if_fail (self != NULL);
+
+  self->count = func;
+  self->count_data = user_data;
+}
+
+void
 mgw_tls_handshakes_cancel_all (MgwTlsHandshakes *self)
 {
   g_autoptr(GList) all = NULL;
@@ -381,6 +396,8 @@ mgw_tls_handshakes_start (MgwTlsHandshakes    *self,
     mgw_timer_start (&h->timer, timeout_ms);
   g_hash_table_add (self->pending, h);
   g_hash_table_insert (self->per_address, g_strdup (address), GUINT_TO_POINTER (n + 1));
+  if (self->count != NULL)
+    self->count (self->count_data, address, +1);
   h->watch = mgw_watch_new (g_socket_get_fd (g_socket_connection_get_socket (connection)),
                             G_IO_IN, hello_cb, h);
 }

@@ -33,6 +33,15 @@ MgwTlsHandshakes *mgw_tls_handshakes_new          (guint                max_runn
 void              mgw_tls_handshakes_set_exempt   (MgwTlsHandshakes    *self,
                                                    MgwAddressSet       *never_ban,
                                                    MgwAddressSet       *trusted);
+/* Told each time a handshake from address starts (+1) and ends (-1),
+ * whichever way: the gateway counts them among the connections not yet
+ * sessions ([session] max-pending-per-address). */
+typedef void (*MgwTlsHandshakeCount) (gpointer    user_data,
+                                      const char *address,
+                                      int         delta);
+void              mgw_tls_handshakes_set_count_func (MgwTlsHandshakes    *self,
+                                                     MgwTlsHandshakeCount func,
+                                                     gpointer             user_data);
 /* Cancels those under way (their owners are released as they end). */
 void              mgw_tls_handshakes_free         (MgwTlsHandshakes    *self);
 /* Starts the server side of a handshake on connection with identity's

@@ -893,6 +893,8 @@ mgw_test_config_new (const char *server_uri)
    * once and fast. */
   config->garbage_bytes = 0;
   config->typing_rate = 0;
+  /* Nor do they wait for the scanner rule (0.3 s per silent user). */
+  config->scanner_wait_ms = 0;
   /* Every test user comes from 127.0.0.1. */
   config->max_sessions_per_address = 0;
   /* Every test target is on loopback, which the default list refuses. */
