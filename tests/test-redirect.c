@@ -748,7 +748,6 @@ test_profiles (Fixture *f, gconstpointer data)
   g_autofree char *dir = g_dir_make_tmp ("moipgw-test-XXXXXX", NULL);
   g_autofree char *path = g_build_filename (dir, "profiles.json", NULL);
   g_autofree char *json = NULL;
-  g_autofree char *line = NULL;
   MgwTestPeer *target;
 
   json = g_strdup_printf ("{ \"127.0.0.1:%u\": { \"subprotocols\": [\"tty\"],"

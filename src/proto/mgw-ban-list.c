@@ -763,7 +763,6 @@ write_cb (GObject      *source,
 {
   MgwBanList *self = user_data;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GError) named = NULL;
   gboolean first = !self->job->banned_written;
 
   if (!g_file_replace_contents_finish (G_FILE (source), result, NULL, &error))
