@@ -90,6 +90,23 @@ test_rate (Fixture *f, gconstpointer data)
     }
 }
 
+/* The addresses of one IPv6 prefix ([bans] ipv6-prefix, 64) share one
+ * bucket, as they share a ban: rotating through them gains nothing. The
+ * next /64 has its own. */
+static void
+test_rate_ipv6_prefix (Fixture *f, gconstpointer data)
+{
+  g_assert_false (mgw_admission_refuse_accept (f->admission, "2001:db8:1:2::a", MGW_ACCESS_TELNET, 0));
+  g_assert_false (mgw_admission_refuse_accept (f->admission, "2001:db8:1:2::b", MGW_ACCESS_TELNET, 0));
+  g_assert_true (mgw_admission_refuse_accept (f->admission, "2001:db8:1:2:ffff::c", MGW_ACCESS_TELNET, 0));
+  g_assert_false (mgw_admission_refuse_accept (f->admission, "2001:db8:1:3::a", MGW_ACCESS_TELNET, 0));
+  /* The second refusal bans the prefix. */
+  g_assert_true (mgw_admission_refuse_accept (f->admission, "2001:db8:1:2::d", MGW_ACCESS_TELNET, 0));
+  g_assert_true (mgw_ban_list_check (f->bans, "2001:db8:1:2::e"));
+  g_assert_false (mgw_ban_list_check (f->bans, "2001:db8:1:3::a"));
+  g_assert_cmpuint (f->rate, ==, 2);
+}
+
 /* Never-banned, local and trusted addresses are not rate-limited (a
  * trusted proxy's clients are, once named: mgw_admission_refuse_rate). */
 static void
@@ -155,6 +172,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   ADD ("/admission/rate", test_rate);
+  ADD ("/admission/rate-ipv6-prefix", test_rate_ipv6_prefix);
   ADD ("/admission/rate-spared", test_rate_spared);
   ADD ("/admission/pending", test_pending);
   return g_test_run ();

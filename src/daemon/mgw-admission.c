@@ -197,13 +197,18 @@ mgw_admission_refuse_rate (MgwAdmission *self,
                            const char   *address,
                            MgwAccess     access)
 {
+  g_autofree char *key = NULL;
   MgwRateVerdict verdict;
 
   g_return_val_if_fail (self != NULL && address != NULL, FALSE);
 
   if (in_set (self->never_ban, address) || in_set (self->local, address))
     return FALSE;
-  verdict = mgw_rate_table_hit (self->rates, address, mgw_poller_now ());
+  /* One bucket for what one ban covers: an IPv6 user's whole prefix,
+   * or its many addresses would each get a burst. */
+  if (self->bans != NULL)
+    key = mgw_ban_list_key (self->bans, address);
+  verdict = mgw_rate_table_hit (self->rates, key != NULL ? key : address, mgw_poller_now ());
   if (verdict == MGW_RATE_ADMIT)
     return FALSE;
   (*self->refused_rate)++;

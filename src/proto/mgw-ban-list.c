@@ -1158,6 +1158,20 @@ mgw_ban_list_set_escalation (MgwBanList *self,
     self->max_duration = max_duration_us;
 }
 
+char *
+mgw_ban_list_key (MgwBanList *self,
+                  const char *address)
+{
+  Key key;
+
+  g_return_val_if_fail (MGW_IS_BAN_LIST (self), NULL);
+  g_return_val_if_fail (address != NULL, NULL);
+
+  if (strchr (address, '/') != NULL || !key_parse (address, self->ipv6_prefix, &key))
+    return NULL;
+  return g_strdup (key.text);
+}
+
 void
 mgw_ban_list_set_ipv6_prefix (MgwBanList *self,
                               guint       prefix)

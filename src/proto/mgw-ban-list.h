@@ -87,6 +87,12 @@ guint       mgw_ban_list_sweep          (MgwBanList     *self);
  * renewing it; NULL when not banned. */
 char       *mgw_ban_list_lookup         (MgwBanList     *self,
                                          const char     *address);
+/* What a ban of address would be kept under, banned or not: the
+ * address (IPv4), or its prefix of [bans] ipv6-prefix bits (IPv6), as
+ * ListBans shows it; NULL for what is not an address. For the
+ * per-address limits that must see one /64 as one user. */
+char       *mgw_ban_list_key            (MgwBanList     *self,
+                                         const char     *address);
 /* Of MgwBan, owned by the array, sorted by address. */
 GPtrArray  *mgw_ban_list_list           (MgwBanList     *self);
 guint       mgw_ban_list_get_size       (MgwBanList     *self);
