@@ -45,9 +45,11 @@ die_with_parent (gpointer data)
 static void
 die_with_parent_as_nobody (gpointer data)
 {
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
   if (setgroups (0, NULL) != 0 || setgid (65534) != 0 || setuid (65534) != 0)
     _exit (125);
+  /* After: a change of credentials clears the parent-death signal (an
+   * aborted test left a moipgwd running as nobody). */
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
 }
 
 /* --- a child process whose standard output is read line by line --- */
