@@ -350,29 +350,19 @@ admit_tcp (MgwGateway        *self,
   admit_tcp_user (self, access, connection, address, port, trusted, initial, initial_len);
 }
 
-/* A trusted proxy said whose connection it is (mgw-proxy-reader.c). */
+/* A trusted proxy said whose connection it is (mgw-proxy-reader.c);
+ * data: the listener's MgwAccess. */
 static void
-proxy_admit_telnet (GObject           *owner,
-                    GSocketConnection *connection,
-                    const char        *address,
-                    guint16            port,
-                    const guint8      *initial,
-                    gsize              initial_len)
+proxy_admit (GObject           *owner,
+             GSocketConnection *connection,
+             const char        *address,
+             guint16            port,
+             const guint8      *initial,
+             gsize              initial_len,
+             gpointer           data)
 {
-  admit_tcp (MGW_GATEWAY (owner), MGW_ACCESS_TELNET, connection, address, port, TRUE, initial,
-             initial_len);
-}
-
-static void
-proxy_admit_raw (GObject           *owner,
-                 GSocketConnection *connection,
-                 const char        *address,
-                 guint16            port,
-                 const guint8      *initial,
-                 gsize              initial_len)
-{
-  admit_tcp (MGW_GATEWAY (owner), MGW_ACCESS_RAW, connection, address, port, TRUE, initial,
-             initial_len);
+  admit_tcp (MGW_GATEWAY (owner), GPOINTER_TO_INT (data), connection, address, port, TRUE,
+             initial, initial_len);
 }
 
 static void
@@ -422,9 +412,8 @@ tcp_accept (MgwGateway *self,
   if (trusted)
     {
       mgw_proxy_reader_start (connection, address, port, self->config->proxy_timeout_ms,
-                              G_OBJECT (self),
-                              access == MGW_ACCESS_RAW ? proxy_admit_raw : proxy_admit_telnet,
-                              proxy_refuse);
+                              G_OBJECT (self), proxy_admit, proxy_refuse,
+                              GINT_TO_POINTER (access));
       return;
     }
   admit_tcp_user (self, access, connection, address, port, FALSE, NULL, 0);

@@ -10,6 +10,7 @@ typedef struct
   GObject           *owner;
   MgwProxyAdmit      admit;
   MgwProxyRefuse     refuse;
+  gpointer           data;
   GSocketConnection *connection;
   GSource           *source;
   guint              timeout_id;
@@ -56,7 +57,7 @@ proxy_timeout_cb (gpointer user_data)
       return G_SOURCE_REMOVE;
     }
   /* A trusted peer may send no header: the socket's address stands. */
-  pr->admit (pr->owner, pr->connection, pr->address, pr->port, NULL, 0);
+  pr->admit (pr->owner, pr->connection, pr->address, pr->port, NULL, 0, pr->data);
   proxy_read_free (pr);
   return G_SOURCE_REMOVE;
 }
@@ -99,18 +100,16 @@ proxy_read_cb (GObject  *pollable,
       return G_SOURCE_REMOVE;
     case MGW_PROXY_ABSENT:
       g_clear_pointer (&pr->source, g_source_unref);
-      pr->admit (pr->owner, pr->connection, pr->address, pr->port, pr->buf, pr->len);
+      pr->admit (pr->owner, pr->connection, pr->address, pr->port, pr->buf, pr->len, pr->data);
       proxy_read_free (pr);
       return G_SOURCE_REMOVE;
     case MGW_PROXY_DONE:
     default:
       g_clear_pointer (&pr->source, g_source_unref);
-      if (info.local)
-        pr->admit (pr->owner, pr->connection, pr->address, pr->port,
-                   pr->buf + info.header_len, pr->len - info.header_len);
-      else
-        pr->admit (pr->owner, pr->connection, info.address, info.port,
-                   pr->buf + info.header_len, pr->len - info.header_len);
+      /* No client named (LOCAL, UNKNOWN): the socket's address stands. */
+      pr->admit (pr->owner, pr->connection, info.local ? pr->address : info.address,
+                 info.local ? pr->port : info.port, pr->buf + info.header_len,
+                 pr->len - info.header_len, pr->data);
       proxy_read_free (pr);
       return G_SOURCE_REMOVE;
     }
@@ -123,7 +122,8 @@ mgw_proxy_reader_start (GSocketConnection *connection,
                         guint              timeout_ms,
                         GObject           *owner,
                         MgwProxyAdmit      admit,
-                        MgwProxyRefuse     refuse)
+                        MgwProxyRefuse     refuse,
+                        gpointer           data)
 {
   ProxyRead *pr;
   GInputStream *in;
@@ -136,6 +136,7 @@ mgw_proxy_reader_start (GSocketConnection *connection,
   pr->owner = g_object_ref (owner);
   pr->admit = admit;
   pr->refuse = refuse;
+  pr->data = data;
   pr->connection = g_object_ref (connection);
   pr->address = g_strdup (address);
   pr->port = port;

@@ -17,7 +17,8 @@ typedef void (*MgwProxyAdmit)  (GObject           *owner,
                                 const char        *address,
                                 guint16            port,
                                 const guint8      *initial,
-                                gsize              initial_len);
+                                gsize              initial_len,
+                                gpointer           data);
 /* A malformed, oversized or incomplete header: the connection is closed
  * (and logged) after this. */
 typedef void (*MgwProxyRefuse) (GObject           *owner,
@@ -27,13 +28,14 @@ typedef void (*MgwProxyRefuse) (GObject           *owner,
 /* Reads the header from connection (the socket's address and port given)
  * for up to timeout_ms, then calls admit or refuse once, unless the
  * proxy closed first (logged, nothing called). owner is kept alive until
- * then. */
+ * then; data is given to admit as it is. */
 void mgw_proxy_reader_start (GSocketConnection *connection,
                              const char        *address,
                              guint16            port,
                              guint              timeout_ms,
                              GObject           *owner,
                              MgwProxyAdmit      admit,
-                             MgwProxyRefuse     refuse);
+                             MgwProxyRefuse     refuse,
+                             gpointer           data);
 
 G_END_DECLS
