@@ -118,6 +118,11 @@ mgw_config_new_default (void)
   config->teletel_backend = g_strdup ("none");
   config->teletel_grace_ms = 5000;
   config->console_addresses = g_strsplit ("127.0.0.1", ";", -1);
+  config->recording_input = MGW_RECORDING_INPUT_MASK;
+  config->recording_max_size = 1024 * 1024;
+  config->recording_keep_count = 1000;
+  config->recording_keep_days = 30;
+  config->recording_keep_size = G_GUINT64_CONSTANT (1024) * 1024 * 1024;
   return config;
 }
 
@@ -139,6 +144,7 @@ config_clear (MgwConfig *config)
   g_free (config->tls_key);
   g_strfreev (config->trusted_proxies);
   g_strfreev (config->console_addresses);
+  g_strfreev (config->recording_replay_from);
   g_free (config->metrics_listen);
   g_free (config->teletel_backend);
   g_free (config->teletel_command);
@@ -218,6 +224,8 @@ typedef enum {
   KEY_UINT,
   KEY_HTTP_HEADER,  /* x-forwarded-for or forwarded */
   KEY_RETURN_KEYS,  /* a list of return sequences */
+  KEY_BYTES,        /* bytes, K, M, G or T (powers of 1024) allowed; guint64 */
+  KEY_RECORDING_INPUT,
 } KeyType;
 
 typedef struct
@@ -305,6 +313,13 @@ static const KeyDef keys[] = {
   { "teletel", "unit", KEY_STRING, F (teletel_unit), TRUE },
   { "listen", "raw-port", KEY_PORT, F (raw_port), TRUE },
   { "redirect", "return-keys", KEY_RETURN_KEYS, F (return_keys) },
+  { "recording", "enabled", KEY_BOOL, F (recording_enabled) },
+  { "recording", "input", KEY_RECORDING_INPUT, F (recording_input) },
+  { "recording", "max-size", KEY_BYTES, F (recording_max_size) },
+  { "recording", "keep-count", KEY_UINT, F (recording_keep_count) },
+  { "recording", "keep-days", KEY_UINT, F (recording_keep_days) },
+  { "recording", "keep-size", KEY_BYTES, F (recording_keep_size) },
+  { "recording", "replay-from", KEY_PREFIXES, F (recording_replay_from) },
 };
 
 #undef F
@@ -379,6 +394,8 @@ same_value (const KeyDef    *def,
     case KEY_TELNET_START:
     case KEY_HTTP_HEADER:
     case KEY_RETURN_KEYS:
+    case KEY_BYTES:
+    case KEY_RECORDING_INPUT:
     default:
       g_assert_not_reached ();   /* no such key is read at start only */
     }
@@ -582,6 +599,16 @@ apply_key (MgwConfig     *config,
         config->has_return_keys = TRUE;
         return TRUE;
       }
+    case KEY_BYTES:
+      return mgw_value_parse_bytes (value, field, error);
+    case KEY_RECORDING_INPUT:
+      if (!mgw_recording_input_from_string (value, field))
+        {
+          g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
+                       _("'%s' is not 'keep', 'mask' or 'drop'"), value);
+          return FALSE;
+        }
+      return TRUE;
     case KEY_STRING:
     default:
       g_assert_not_reached ();
@@ -845,6 +872,12 @@ mgw_config_validate (MgwConfig  *config,
     {
       g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG, "%s",
                    _("[bans] max-entries must be 1 at least"));
+      return FALSE;
+    }
+  if (config->recording_max_size < MGW_RECORDING_MIN_SIZE)
+    {
+      g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
+                   _("[recording] max-size must be %u bytes at least"), MGW_RECORDING_MIN_SIZE);
       return FALSE;
     }
 

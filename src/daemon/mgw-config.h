@@ -5,6 +5,7 @@
 
 #include <glib.h>
 
+#include "mgw-recording.h"
 #include "mgw-return-keys.h"
 #include "mgw-telnet-codec.h"
 #include "mgw-values.h"
@@ -111,6 +112,14 @@ typedef struct
   int             display_port;       /* the console; MGW_PORT_OFF: none */
   char          **console_addresses;  /* default loopback only */
   gboolean        demo;
+  /* [recording]: session recordings (mgw-recorder.c, mgw-recordings.c) */
+  gboolean        recording_enabled;  /* every session from its start */
+  MgwRecordingInput recording_input;  /* what users type: keep, mask, drop */
+  guint64         recording_max_size; /* bytes a recording, then truncated */
+  guint           recording_keep_count; /* recordings kept at most; 0: no limit */
+  guint           recording_keep_days;  /* days; 0: no limit */
+  guint64         recording_keep_size;  /* bytes of all recordings; 0: no limit */
+  char          **recording_replay_from; /* who may replay over the WebSocket port; NULL: off */
   /* [metrics] */
   char           *metrics_listen;     /* "ADDRESS:PORT", "[V6]:PORT"; NULL: off */
   /* [teletel]: control of the Teletel server (mgw-teletel.c) */

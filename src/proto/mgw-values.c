@@ -29,6 +29,34 @@ mgw_value_parse_uint (const char  *text,
   return TRUE;
 }
 
+/* A size: a whole number of bytes, or of K, M, G or T (powers of 1024). */
+gboolean
+mgw_value_parse_bytes (const char  *text,
+                       guint64     *value,
+                       GError     **error)
+{
+  static const char units[] = "KMGT";
+  g_autofree char *copy = g_strstrip (g_strdup (text));
+  gsize len = strlen (copy);
+  const char *unit = len > 0 ? strchr (units, g_ascii_toupper (copy[len - 1])) : NULL;
+  guint64 number, scale = 1;
+
+  if (unit != NULL && *unit != '\0')
+    {
+      copy[len - 1] = '\0';
+      scale = G_GUINT64_CONSTANT (1) << (10 * (unit - units + 1));
+    }
+  if (!g_ascii_string_to_unsigned (copy, 10, 0, MGW_VALUE_BYTES_MAX / scale, &number, NULL))
+    {
+      g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
+                   _("'%s' is not a size (bytes, or a number followed by K, M, G or T) of at most 1T"),
+                   text);
+      return FALSE;
+    }
+  *value = number * scale;
+  return TRUE;
+}
+
 gboolean
 mgw_value_parse_port (const char  *text,
                       int         *port,

@@ -17,6 +17,11 @@ gboolean   mgw_value_parse_uint          (const char  *text,
                                           guint64      max,
                                           guint64     *value,
                                           GError     **error);
+/* Bytes, or a number and K, M, G or T (1024s); at most 1T. */
+#define MGW_VALUE_BYTES_MAX (G_GUINT64_CONSTANT (1) << 40)
+gboolean   mgw_value_parse_bytes         (const char  *text,
+                                          guint64     *value,
+                                          GError     **error);
 gboolean   mgw_value_parse_port          (const char  *text,
                                           int         *port,
                                           GError     **error);
