@@ -96,14 +96,13 @@ list (Fixture *fx)
 }
 
 static guint
-expire (Fixture            *fx,
-        const char * const *active)
+expire (Fixture *fx)
 {
   g_autoptr(GError) error = NULL;
   guint removed = 0;
   guint64 freed = 0;
 
-  mgw_recordings_expire_async (fx->recordings, active, NULL, done_cb, fx);
+  mgw_recordings_expire_async (fx->recordings, NULL, done_cb, fx);
   g_main_loop_run (fx->loop);
   g_assert_true (mgw_recordings_expire_finish (fx->recordings, fx->result, &removed, &freed, &error));
   g_clear_object (&fx->result);
@@ -191,15 +190,13 @@ test_missing_dir (Fixture      *fx,
   g_assert_cmpint (g_rmdir (fx->dir), ==, 0);
   array = list (fx);
   g_assert_cmpuint (array->len, ==, 0);
-  g_assert_cmpuint (expire (fx, NULL), ==, 0);
+  g_assert_cmpuint (expire (fx), ==, 0);
 }
 
 static void
 test_keep_count (Fixture      *fx,
                  gconstpointer data)
 {
-  const char *active[] = { "1", NULL };
-
   for (guint i = 1; i <= 5; i++)
     {
       g_autofree char *id = g_strdup_printf ("%u", i);
@@ -207,16 +204,18 @@ test_keep_count (Fixture      *fx,
     }
   mgw_recordings_set_retention (fx->recordings, 3, 0, 0);
   /* The oldest is being written: the next two go. */
-  g_assert_cmpuint (expire (fx, active), ==, 2);
+  mgw_recordings_set_active (fx->recordings, "1", TRUE);
+  g_assert_cmpuint (expire (fx), ==, 2);
   g_assert_true (exists (fx, "1"));
   g_assert_false (exists (fx, "2"));
   g_assert_false (exists (fx, "3"));
   g_assert_true (exists (fx, "4"));
   g_assert_true (exists (fx, "5"));
-  g_assert_cmpuint (expire (fx, active), ==, 0);
+  g_assert_cmpuint (expire (fx), ==, 0);
   /* Once written, it is the oldest again. */
+  mgw_recordings_set_active (fx->recordings, "1", FALSE);
   put (fx, "6", 100, 0);
-  g_assert_cmpuint (expire (fx, NULL), ==, 1);
+  g_assert_cmpuint (expire (fx), ==, 1);
   g_assert_false (exists (fx, "1"));
 }
 
@@ -228,7 +227,7 @@ test_keep_days (Fixture      *fx,
   put (fx, "2", 100, 30 * DAY - 1);
   put (fx, "3", 100, 0);
   mgw_recordings_set_retention (fx->recordings, 0, 30, 0);
-  g_assert_cmpuint (expire (fx, NULL), ==, 1);
+  g_assert_cmpuint (expire (fx), ==, 1);
   g_assert_false (exists (fx, "1"));
   g_assert_true (exists (fx, "2"));
   g_assert_true (exists (fx, "3"));
@@ -242,10 +241,10 @@ test_keep_size (Fixture      *fx,
   put (fx, "2", 4000, 2 * G_USEC_PER_SEC);
   put (fx, "3", 4000, 1 * G_USEC_PER_SEC);
   mgw_recordings_set_retention (fx->recordings, 0, 0, 9000);
-  g_assert_cmpuint (expire (fx, NULL), ==, 1);
+  g_assert_cmpuint (expire (fx), ==, 1);
   g_assert_false (exists (fx, "1"));
   mgw_recordings_set_retention (fx->recordings, 0, 0, 0);
-  g_assert_cmpuint (expire (fx, NULL), ==, 0);
+  g_assert_cmpuint (expire (fx), ==, 0);
 }
 
 static void
@@ -281,6 +280,12 @@ test_open_delete (Fixture      *fx,
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
   g_clear_error (&error);
 
+  mgw_recordings_set_active (fx->recordings, "5", TRUE);
+  g_assert_false (mgw_recordings_delete (fx->recordings, "5", &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_BUSY);
+  g_clear_error (&error);
+  g_assert_true (exists (fx, "5"));
+  mgw_recordings_set_active (fx->recordings, "5", FALSE);
   g_assert_true (mgw_recordings_delete (fx->recordings, "5", &error));
   g_assert_no_error (error);
   g_assert_false (exists (fx, "5"));

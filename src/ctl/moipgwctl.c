@@ -24,6 +24,9 @@ static void
 ctl_clear (Ctl *ctl)
 {
   g_free (ctl->days);
+  g_free (ctl->speed);
+  g_free (ctl->baud);
+  g_free (ctl->idle_limit);
   g_clear_object (&ctl->connection);
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Ctl, ctl_clear)
@@ -46,6 +49,11 @@ static const MgwCtlCommand commands[] = {
     1, 1, mgw_ctl_cmd_teletel },
   { "monitor", "", N_("Show events (sessions, states, bans, command channel) until Ctrl-C"),
     0, 0, mgw_ctl_cmd_monitor },
+  { "recordings", N_("[delete ID|expire]"),
+    N_("List the session recordings, delete one, or apply the retention now"),
+    0, 2, mgw_ctl_cmd_recordings },
+  { "replay", N_("ID"), N_("Write a recorded user's screen to standard output, at its pace"),
+    1, 1, mgw_ctl_cmd_replay },
 };
 
 static const MgwCtlCommand *
@@ -70,7 +78,9 @@ commands_description (void)
       char *usage = g_strdup_printf ("%s%s%s%s", commands[i].name,
                                      *params != '\0' ? " " : "",
                                      *params != '\0' ? _(params) : "",
-                                     g_str_equal (commands[i].name, "ban") ? " [--days N]" : "");
+                                     g_str_equal (commands[i].name, "ban") ? " [--days N]" :
+                                     g_str_equal (commands[i].name, "replay") ? " [--speed X|--baud N|--raw]" :
+                                     "");
 
       width = MAX (width, g_utf8_strlen (usage, -1));
       g_ptr_array_add (left, usage);
@@ -122,6 +132,17 @@ command_context (const MgwCtlCommand *command,
       N_("Ban for N days (default: the configured duration)"), N_("N") },
     { NULL }
   };
+  const GOptionEntry replay_entries[] = {
+    { "speed", 's', 0, G_OPTION_ARG_STRING, &ctl->speed,
+      N_("Replay X times as fast as recorded (default 1)"), N_("X") },
+    { "baud", 'b', 0, G_OPTION_ARG_STRING, &ctl->baud,
+      N_("At most N/10 bytes a second, as a Minitel's serial line at N baud (1200)"), N_("N") },
+    { "idle-limit", 'i', 0, G_OPTION_ARG_STRING, &ctl->idle_limit,
+      N_("Cut longer pauses to S seconds"), N_("S") },
+    { "raw", 0, 0, G_OPTION_ARG_NONE, &ctl->raw,
+      N_("Everything at once, no pauses"), NULL },
+    { NULL }
+  };
   g_autofree char *params = g_strdup_printf ("%s%s%s", command->name,
                                              *command->params != '\0' ? " " : "",
                                              *command->params != '\0' ? _(command->params) : "");
@@ -131,6 +152,8 @@ command_context (const MgwCtlCommand *command,
   add_global_entries (context, ctl, NULL);
   if (g_str_equal (command->name, "ban"))
     g_option_context_add_main_entries (context, ban_entries, GETTEXT_PACKAGE);
+  if (g_str_equal (command->name, "replay"))
+    g_option_context_add_main_entries (context, replay_entries, GETTEXT_PACKAGE);
   return context;
 }
 

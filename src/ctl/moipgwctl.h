@@ -28,6 +28,10 @@ typedef struct
   gboolean         session_bus;
   gboolean         json;
   char            *days;
+  char            *speed;        /* replay */
+  char            *baud;
+  char            *idle_limit;
+  gboolean         raw;
   GDBusConnection *connection;
 } Ctl;
 
@@ -58,6 +62,8 @@ int mgw_ctl_cmd_unban      (Ctl *ctl, char **args);
 int mgw_ctl_cmd_reload     (Ctl *ctl, char **args);
 int mgw_ctl_cmd_teletel    (Ctl *ctl, char **args);
 int mgw_ctl_cmd_monitor    (Ctl *ctl, char **args);
+int mgw_ctl_cmd_recordings (Ctl *ctl, char **args);
+int mgw_ctl_cmd_replay     (Ctl *ctl, char **args);
 
 /* --- the gateway on the bus (moipgwctl-bus.c) --- */
 

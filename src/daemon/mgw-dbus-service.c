@@ -36,9 +36,11 @@
 #include "mgw-teletel.h"
 
 #include <glib/gi18n.h>
+#include <gio/gunixfdlist.h>
 #include <grp.h>
 #include <pwd.h>
 #include <string.h>
+#include <unistd.h>
 
 #define OBJECT_PATH "/org/moipgw/Gateway1"
 #define BUS_NAME "org.moipgw.Gateway1"
@@ -622,6 +624,204 @@ handle_reload (MgwDBusGateway        *iface,
   return TRUE;
 }
 
+/* --- recordings --- */
+
+static MgwRecordings *
+recordings_or_fail (MgwDbusService        *self,
+                    GDBusMethodInvocation *invocation)
+{
+  MgwRecordings *recordings = mgw_gateway_get_recordings (self->gateway);
+
+  if (recordings == NULL)
+    g_dbus_method_invocation_return_dbus_error (invocation, "org.freedesktop.DBus.Error.Failed",
+                                                _("The gateway has not started"));
+  return recordings;
+}
+
+/* A recording error as D-Bus names it. */
+static void
+return_recording_error (GDBusMethodInvocation *invocation,
+                        const GError          *error)
+{
+  const char *name = "org.freedesktop.DBus.Error.Failed";
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT))
+    name = "org.freedesktop.DBus.Error.InvalidArgs";
+  else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+    name = "org.freedesktop.DBus.Error.FileNotFound";
+  g_dbus_method_invocation_return_dbus_error (invocation, name, error->message);
+}
+
+static void
+listed_cb (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_autoptr(GDBusMethodInvocation) invocation = user_data;
+  MgwRecordings *recordings = MGW_RECORDINGS (source);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) list = mgw_recordings_list_finish (recordings, result, &error);
+  MgwDbusService *self = g_object_get_data (G_OBJECT (invocation), "mgw-service");
+  GVariantBuilder builder;
+
+  if (list == NULL)
+    {
+      return_recording_error (invocation, error);
+      return;
+    }
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(susqsxxtb)"));
+  for (guint i = 0; i < list->len; i++)
+    {
+      MgwRecordingInfo *info = list->pdata[i];
+      const MgwRecordingHeader *h = &info->header;
+
+      g_variant_builder_add (&builder, "(susqsxxtb)", info->id, info->readable ? h->session : 0,
+                             info->readable ? h->peer : "", info->readable ? h->port : 0,
+                             info->readable ? h->access : "", info->readable ? h->start : 0,
+                             info->modified, info->size,
+                             mgw_recordings_is_active (recordings, info->id));
+    }
+  mgw_dbus_gateway_complete_list_recordings (self->iface, invocation,
+                                             g_variant_builder_end (&builder));
+}
+
+static void
+do_list_recordings (MgwDbusService        *self,
+                    GDBusMethodInvocation *invocation,
+                    gpointer               data)
+{
+  MgwRecordings *recordings = recordings_or_fail (self, invocation);
+
+  if (recordings == NULL)
+    return;
+  /* The invocation keeps the service for the reply. */
+  g_object_set_data_full (G_OBJECT (invocation), "mgw-service", g_object_ref (self), g_object_unref);
+  mgw_recordings_list_async (recordings, NULL, listed_cb, g_object_ref (invocation));
+}
+
+static gboolean
+handle_list_recordings (MgwDBusGateway        *iface,
+                        GDBusMethodInvocation *invocation,
+                        MgwDbusService        *self)
+{
+  authorize (self, invocation, do_list_recordings, NULL, NULL);
+  return TRUE;
+}
+
+static void
+do_open_recording (MgwDbusService        *self,
+                   GDBusMethodInvocation *invocation,
+                   gpointer               data)
+{
+  MgwRecordings *recordings = recordings_or_fail (self, invocation);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GUnixFDList) fds = NULL;
+  int fd, index;
+
+  if (recordings == NULL)
+    return;
+  fd = mgw_recordings_open (recordings, data, &error);
+  if (fd < 0)
+    {
+      return_recording_error (invocation, error);
+      return;
+    }
+  fds = g_unix_fd_list_new ();
+  index = g_unix_fd_list_append (fds, fd, &error);
+  close (fd);
+  if (index < 0)
+    {
+      return_recording_error (invocation, error);
+      return;
+    }
+  g_message ("D-Bus: recording %s opened by %s", (const char *) data, caller (invocation));
+  mgw_dbus_gateway_complete_open_recording (self->iface, invocation, fds,
+                                            g_variant_new_handle (index));
+}
+
+static gboolean
+handle_open_recording (MgwDBusGateway        *iface,
+                       GDBusMethodInvocation *invocation,
+                       GUnixFDList           *fd_list,
+                       const char            *id,
+                       MgwDbusService        *self)
+{
+  authorize (self, invocation, do_open_recording, g_strdup (id), g_free);
+  return TRUE;
+}
+
+static void
+do_delete_recording (MgwDbusService        *self,
+                     GDBusMethodInvocation *invocation,
+                     gpointer               data)
+{
+  MgwRecordings *recordings = recordings_or_fail (self, invocation);
+  g_autoptr(GError) error = NULL;
+
+  if (recordings == NULL)
+    return;
+  if (!mgw_recordings_delete (recordings, data, &error))
+    {
+      return_recording_error (invocation, error);
+      return;
+    }
+  g_message ("D-Bus: recording %s removed by %s", (const char *) data, caller (invocation));
+  mgw_dbus_gateway_complete_delete_recording (self->iface, invocation);
+}
+
+static gboolean
+handle_delete_recording (MgwDBusGateway        *iface,
+                         GDBusMethodInvocation *invocation,
+                         const char            *id,
+                         MgwDbusService        *self)
+{
+  authorize (self, invocation, do_delete_recording, g_strdup (id), g_free);
+  return TRUE;
+}
+
+static void
+expired_cb (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(GDBusMethodInvocation) invocation = user_data;
+  MgwDbusService *self = g_object_get_data (G_OBJECT (invocation), "mgw-service");
+  g_autoptr(GError) error = NULL;
+  guint removed = 0;
+  guint64 freed = 0;
+
+  if (!mgw_recordings_expire_finish (MGW_RECORDINGS (source), result, &removed, &freed, &error))
+    {
+      return_recording_error (invocation, error);
+      return;
+    }
+  g_message ("D-Bus: retention asked by %s: %u recordings removed (%" G_GUINT64_FORMAT " bytes)",
+             caller (invocation), removed, freed);
+  mgw_dbus_gateway_complete_expire_recordings (self->iface, invocation, removed, freed);
+}
+
+static void
+do_expire_recordings (MgwDbusService        *self,
+                      GDBusMethodInvocation *invocation,
+                      gpointer               data)
+{
+  MgwRecordings *recordings = recordings_or_fail (self, invocation);
+
+  if (recordings == NULL)
+    return;
+  g_object_set_data_full (G_OBJECT (invocation), "mgw-service", g_object_ref (self), g_object_unref);
+  mgw_recordings_expire_async (recordings, NULL, expired_cb, g_object_ref (invocation));
+}
+
+static gboolean
+handle_expire_recordings (MgwDBusGateway        *iface,
+                          GDBusMethodInvocation *invocation,
+                          MgwDbusService        *self)
+{
+  authorize (self, invocation, do_expire_recordings, NULL, NULL);
+  return TRUE;
+}
+
 static void
 teletel_done_cb (GObject      *source,
                  GAsyncResult *result,
@@ -1032,6 +1232,12 @@ mgw_dbus_service_new (MgwGateway    *gateway,
   g_signal_connect (self->iface, "handle-ban", G_CALLBACK (handle_ban), self);
   g_signal_connect (self->iface, "handle-unban", G_CALLBACK (handle_unban), self);
   g_signal_connect (self->iface, "handle-reload", G_CALLBACK (handle_reload), self);
+  g_signal_connect (self->iface, "handle-list-recordings", G_CALLBACK (handle_list_recordings), self);
+  g_signal_connect (self->iface, "handle-open-recording", G_CALLBACK (handle_open_recording), self);
+  g_signal_connect (self->iface, "handle-delete-recording",
+                    G_CALLBACK (handle_delete_recording), self);
+  g_signal_connect (self->iface, "handle-expire-recordings",
+                    G_CALLBACK (handle_expire_recordings), self);
   g_signal_connect (self->teletel, "handle-stop", G_CALLBACK (handle_teletel), self);
   g_signal_connect (self->teletel, "handle-start", G_CALLBACK (handle_teletel), self);
   g_signal_connect (self->teletel, "handle-restart", G_CALLBACK (handle_teletel), self);

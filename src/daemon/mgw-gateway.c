@@ -50,6 +50,8 @@ struct _MgwGateway
   MgwAddressSet    *trusted;        /* proxies allowed to name the client */
   MgwLegacyConfig  *legacy;         /* GatewayConfig.json */
   MgwAdmission     *admission;      /* bans, caps, room in open files */
+  MgwRecordings    *recordings;     /* <state-dir>/recordings */
+  guint             expire_id;      /* recordings' retention, every 10 minutes */
   guint             sweep_id;
   MgwLocalAddresses *local_watch;   /* keeps `local` current */
   MgwListener      *telnet_listener;
@@ -814,6 +816,58 @@ sweep_cb (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* --- recordings' retention --- */
+
+#define EXPIRE_INTERVAL_S 600
+
+static void
+expired_cb (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+  guint removed = 0;
+  guint64 freed = 0;
+
+  if (!mgw_recordings_expire_finish (MGW_RECORDINGS (source), result, &removed, &freed, &error))
+    g_warning ("recordings: retention failed: %s", error->message);
+  else if (removed > 0)
+    g_message ("recordings: %u removed by retention (%" G_GUINT64_FORMAT " bytes)",
+               removed, freed);
+}
+
+static gboolean
+expire_cb (gpointer user_data)
+{
+  MgwGateway *self = user_data;
+
+  mgw_recordings_expire_async (self->recordings, NULL, expired_cb, NULL);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+apply_recording_settings (MgwGateway *self)
+{
+  mgw_recordings_set_retention (self->recordings, self->config->recording_keep_count,
+                                self->config->recording_keep_days,
+                                self->config->recording_keep_size);
+}
+
+/* The directory is made if need be (0750, as the state directory); when
+ * it cannot be, the gateway runs and says so, recordings fail. */
+static void
+start_recordings (MgwGateway *self)
+{
+  g_autofree char *dir = g_build_filename (self->config->state_dir, "recordings", NULL);
+
+  if (g_mkdir_with_parents (dir, 0750) != 0)
+    g_warning ("recordings: cannot make %s: %s", dir, g_strerror (errno));
+  self->recordings = mgw_recordings_new (dir);
+  apply_recording_settings (self);
+  expire_cb (self);
+  self->expire_id = g_timeout_add_seconds (EXPIRE_INTERVAL_S, expire_cb, self);
+}
+
 static char *
 config_file (MgwGateway *self,
              const char *name)
@@ -962,6 +1016,8 @@ mgw_gateway_reload (MgwGateway  *self,
         }
       load_trusted (self->trusted, config->trusted_proxies, NULL);
       apply_ban_settings (self);
+      if (self->recordings != NULL)
+        apply_recording_settings (self);
     }
   reload_identity (self);
   mgw_address_set_load_never_ban (self->never_ban, never_path, NULL);
@@ -1067,6 +1123,7 @@ mgw_gateway_start (MgwGateway  *self,
     }
   if (!mgw_gateway_reload_profiles (self, error))
     return FALSE;
+  start_recordings (self);
   if (!self->config->no_command_channel)
     {
       self->command_link = mgw_command_link_new (self->tls_database, self->config->command_uri,
@@ -1247,6 +1304,15 @@ mgw_gateway_get_counters (MgwGateway *self)
   return &self->counters;
 }
 
+/* NULL before start. */
+MgwRecordings *
+mgw_gateway_get_recordings (MgwGateway *self)
+{
+  g_return_val_if_fail (MGW_IS_GATEWAY (self), NULL);
+
+  return self->recordings;
+}
+
 MgwConfig *
 mgw_gateway_get_config (MgwGateway *self)
 {
@@ -1298,6 +1364,8 @@ mgw_gateway_dispose (GObject *object)
       g_clear_object (&self->command_link);
     }
   g_clear_handle_id (&self->sweep_id, g_source_remove);
+  g_clear_handle_id (&self->expire_id, g_source_remove);
+  g_clear_object (&self->recordings);
   g_clear_handle_id (&self->trim_id, g_source_remove);
   g_clear_pointer (&self->local_watch, mgw_local_addresses_free);
   if (self->bans != NULL)

@@ -8,6 +8,7 @@
 #include "mgw-ban-list.h"
 #include "mgw-config.h"
 #include "mgw-legacy-config.h"
+#include "mgw-recordings.h"
 #include "mgw-session.h"
 #include "mgw-tls-handshake.h"
 
@@ -64,6 +65,8 @@ MgwSession        *mgw_gateway_lookup_session   (MgwGateway  *self,
                                                  guint        id);
 const MgwCounters *mgw_gateway_get_counters     (MgwGateway  *self);
 MgwConfig         *mgw_gateway_get_config       (MgwGateway  *self);
+/* NULL before start. */
+MgwRecordings     *mgw_gateway_get_recordings   (MgwGateway  *self);
 MgwCommandLink    *mgw_gateway_get_command_link (MgwGateway  *self);
 gboolean           mgw_gateway_reload_profiles  (MgwGateway  *self,
                                                  GError     **error);

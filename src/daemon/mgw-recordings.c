@@ -33,6 +33,7 @@ struct _MgwRecordings
   guint    keep_days;
   guint64  keep_size;
   gint64 (*now)(void);
+  GHashTable *active;   /* ids being written */
 };
 
 G_DEFINE_FINAL_TYPE (MgwRecordings, mgw_recordings, G_TYPE_OBJECT)
@@ -215,8 +216,7 @@ expire_thread (GTask        *task,
 }
 
 static Job *
-job_new (MgwRecordings      *self,
-         const char * const *active)
+job_new (MgwRecordings *self)
 {
   Job *job = g_new0 (Job, 1);
 
@@ -225,7 +225,9 @@ job_new (MgwRecordings      *self,
   job->keep_days = self->keep_days;
   job->keep_size = self->keep_size;
   job->now = self->now ();
-  job->active = g_strdupv ((char **) active);
+  job->active = (GStrv) g_hash_table_get_keys_as_array (self->active, NULL);
+  for (guint i = 0; job->active[i] != NULL; i++)
+    job->active[i] = g_strdup (job->active[i]);
   return job;
 }
 
@@ -243,7 +245,7 @@ mgw_recordings_list_async (MgwRecordings       *self,
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, mgw_recordings_list_async);
-  g_task_set_task_data (task, job_new (self, NULL), (GDestroyNotify) job_free);
+  g_task_set_task_data (task, job_new (self), (GDestroyNotify) job_free);
   g_task_run_in_thread (task, list_thread);
 }
 
@@ -259,7 +261,6 @@ mgw_recordings_list_finish (MgwRecordings *self,
 
 void
 mgw_recordings_expire_async (MgwRecordings       *self,
-                             const char * const  *active,
                              GCancellable        *cancellable,
                              GAsyncReadyCallback  callback,
                              gpointer             user_data)
@@ -270,7 +271,7 @@ mgw_recordings_expire_async (MgwRecordings       *self,
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, mgw_recordings_expire_async);
-  g_task_set_task_data (task, job_new (self, active), (GDestroyNotify) job_free);
+  g_task_set_task_data (task, job_new (self), (GDestroyNotify) job_free);
   g_task_run_in_thread (task, expire_thread);
 }
 
@@ -370,6 +371,12 @@ mgw_recordings_delete (MgwRecordings *self,
   path = path_of (self, id, error);
   if (path == NULL)
     return FALSE;
+  if (mgw_recordings_is_active (self, id))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_BUSY,
+                   _("Recording %s is being written: stop it first"), id);
+      return FALSE;
+    }
   if (g_unlink (path) != 0)
     {
       set_errno_error (error, errno, id);
@@ -386,6 +393,7 @@ mgw_recordings_finalize (GObject *object)
   MgwRecordings *self = MGW_RECORDINGS (object);
 
   g_free (self->dir);
+  g_hash_table_unref (self->active);
   G_OBJECT_CLASS (mgw_recordings_parent_class)->finalize (object);
 }
 
@@ -399,6 +407,7 @@ static void
 mgw_recordings_init (MgwRecordings *self)
 {
   self->now = g_get_real_time;
+  self->active = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 }
 
 MgwRecordings *
@@ -432,6 +441,30 @@ mgw_recordings_set_retention (MgwRecordings *self,
   self->keep_count = keep_count;
   self->keep_days = keep_days;
   self->keep_size = keep_size;
+}
+
+void
+mgw_recordings_set_active (MgwRecordings *self,
+                           const char    *id,
+                           gboolean       active)
+{
+  g_return_if_fail (MGW_IS_RECORDINGS (self));
+  g_return_if_fail (id != NULL);
+
+  if (active)
+    g_hash_table_add (self->active, g_strdup (id));
+  else
+    g_hash_table_remove (self->active, id);
+}
+
+gboolean
+mgw_recordings_is_active (MgwRecordings *self,
+                          const char    *id)
+{
+  g_return_val_if_fail (MGW_IS_RECORDINGS (self), FALSE);
+  g_return_val_if_fail (id != NULL, FALSE);
+
+  return g_hash_table_contains (self->active, id);
 }
 
 void

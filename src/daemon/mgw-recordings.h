@@ -31,6 +31,13 @@ void           mgw_recordings_set_retention (MgwRecordings       *self,
                                              guint                keep_count,
                                              guint                keep_days,
                                              guint64              keep_size);
+/* Recordings being written: never removed by retention or
+ * DeleteRecording; the recorder says when it begins and ends. */
+void           mgw_recordings_set_active    (MgwRecordings       *self,
+                                             const char          *id,
+                                             gboolean             active);
+gboolean       mgw_recordings_is_active     (MgwRecordings       *self,
+                                             const char          *id);
 /* The directory read in a worker of GIO's pool (its files' headers
  * too): the MgwRecordingInfo, oldest first. A missing directory is an
  * empty list. */
@@ -43,10 +50,9 @@ GPtrArray     *mgw_recordings_list_finish   (MgwRecordings       *self,
                                              GError             **error);
 /* Retention: the oldest recordings (by their last write) removed until
  * no more than keep-count are left, none older than keep-days, and all
- * together no larger than keep-size; the ids in `active` (being
- * written) are counted, never removed. In a worker as above. */
+ * together no larger than keep-size; the active ones are counted, never
+ * removed. In a worker as above. */
 void           mgw_recordings_expire_async  (MgwRecordings       *self,
-                                             const char * const  *active,
                                              GCancellable        *cancellable,
                                              GAsyncReadyCallback  callback,
                                              gpointer             user_data);
@@ -61,6 +67,7 @@ gboolean       mgw_recordings_expire_finish (MgwRecordings       *self,
 int            mgw_recordings_open          (MgwRecordings       *self,
                                              const char          *id,
                                              GError             **error);
+/* G_IO_ERROR_BUSY for an active one. */
 gboolean       mgw_recordings_delete        (MgwRecordings       *self,
                                              const char          *id,
                                              GError             **error);
