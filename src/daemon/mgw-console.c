@@ -12,7 +12,8 @@
  *   h help, PIDs        i local addresses      t timeouts
  *   s sessions, totals  k stop Teletel         r start Teletel
  *   b bans              u unban (prompts)      d disconnect (prompts)
- *   w watch a session (prompts; any key stops) q quit
+ *   w watch a session or replay a recording (prompts; any key stops)
+ *   q quit
  * Every console gets a trace line for each session start, end, timeout,
  * redirection and ban. A console that does not read loses trace lines,
  * counted and reported to it: its queue is bounded and the gateway never
@@ -25,6 +26,7 @@
 #include "mgw-error.h"
 #include "mgw-link-telnet.h"
 #include "mgw-proc-net.h"
+#include "mgw-replay.h"
 
 #include <glib/gi18n.h>
 #include <grp.h>
@@ -72,6 +74,7 @@ struct _ConsoleClient
   gboolean    fresh_prompt;    /* nothing typed since the prompt */
   gboolean    after_cr;        /* an LF or NUL next is the same Enter */
   MgwSession *watched;
+  MgwReplay  *replay;          /* a recording watched */
   guint64     lost;            /* trace lines not sent: queue full */
 };
 
@@ -315,7 +318,7 @@ show_help (ConsoleClient *client)
                  "b  bans\n"
                  "u  unban an address\n"
                  "d  disconnect a session\n"
-                 "w  watch a session (any key stops)\n"
+                 "w  watch a session, or replay a recording (any key stops)\n"
                  "q  quit\n"));
   say_printf (client, _("Gateway PID: %d\n"), (int) getpid ());
   if (teletel == NULL)
@@ -539,6 +542,13 @@ user_output_cb (MgwSession    *session,
 static void
 stop_watching (ConsoleClient *client)
 {
+  if (client->replay != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (client->replay, client);
+      mgw_replay_stop (client->replay);
+      g_clear_object (&client->replay);
+      client->mode = MODE_KEYS;
+    }
   if (client->watched == NULL)
     return;
   g_signal_handlers_disconnect_by_data (client->watched, client);
@@ -557,6 +567,41 @@ parse_id (const char *text,
     return FALSE;
   *id = (guint) value;
   return TRUE;
+}
+
+static void
+replay_finished_cb (MgwReplay     *replay,
+                    const GError  *error,
+                    ConsoleClient *client)
+{
+  stop_watching (client);
+  if (error != NULL)
+    say_printf (client, _("\n[the recording cannot be replayed: %s]\n"), error->message);
+  else
+    say (client, _("\n[end of the recording]\n"));
+}
+
+/* A recording, watched as the user saw it, at its pace (pauses cut to
+ * five seconds: nobody watches a console sit idle for an hour). */
+static void
+watch_recording (ConsoleClient *client,
+                 const char    *id)
+{
+  MgwRecordings *recordings = mgw_gateway_get_recordings (client->console->gateway);
+  g_autoptr(GError) error = NULL;
+  int fd = recordings != NULL ? mgw_recordings_open (recordings, id, &error) : -1;
+
+  if (fd < 0)
+    {
+      say_printf (client, "%s\n", error != NULL ? error->message : _("No recordings"));
+      return;
+    }
+  g_message ("console %s: replaying recording %s", client->address, id);
+  say_printf (client, _("Replaying recording %s (press any key to stop)\n"), id);
+  client->replay = mgw_replay_new (fd, client->link, 1, 5 * G_USEC_PER_SEC);
+  client->mode = MODE_WATCHING;
+  g_signal_connect (client->replay, "finished", G_CALLBACK (replay_finished_cb), client);
+  mgw_replay_start (client->replay);
 }
 
 static void
@@ -581,6 +626,12 @@ finish_prompt (ConsoleClient *client)
         say_printf (client, _("%s unbanned\n"), text);
       else
         say_printf (client, "%s\n", error->message);
+      return;
+    }
+  /* A recording's id has dashes, a session's none. */
+  if (mode == MODE_PROMPT_WATCH && strchr (text, '-') != NULL)
+    {
+      watch_recording (client, text);
       return;
     }
   if (!parse_id (text, &id) || (session = mgw_gateway_lookup_session (gw, id)) == NULL)
@@ -676,7 +727,7 @@ key (ConsoleClient *client,
     case 'b': show_bans (client); break;
     case 'u': prompt (client, MODE_PROMPT_UNBAN, _("Address to unban: ")); break;
     case 'd': prompt (client, MODE_PROMPT_DISCONNECT, _("Session to disconnect: ")); break;
-    case 'w': prompt (client, MODE_PROMPT_WATCH, _("Session to watch: ")); break;
+    case 'w': prompt (client, MODE_PROMPT_WATCH, _("Session or recording to watch: ")); break;
     case 'q':
       say (client, _("Bye.\n"));
       mgw_link_close (client->link, TRUE);

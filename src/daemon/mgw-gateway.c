@@ -22,6 +22,7 @@
 #include "mgw-proxy.h"
 #include "mgw-proxy-reader.h"
 #include "mgw-redirect-policy.h"
+#include "mgw-replay.h"
 #include "mgw-uri.h"
 #include "mgw-throttle.h"
 
@@ -51,6 +52,8 @@ struct _MgwGateway
   MgwLegacyConfig  *legacy;         /* GatewayConfig.json */
   MgwAdmission     *admission;      /* bans, caps, room in open files */
   MgwRecordings    *recordings;     /* <state-dir>/recordings */
+  MgwAddressSet    *replay_from;    /* [recording] replay-from: who may watch /replay/ID */
+  GHashTable       *replays;        /* MgwLink -> MgwReplay, over the WebSocket port */
   guint             expire_id;      /* recordings' retention, every 10 minutes */
   guint             sweep_id;
   MgwLocalAddresses *local_watch;   /* keeps `local` current */
@@ -497,6 +500,8 @@ typedef struct
   char       *address;   /* the socket's, then what a trusted proxy says */
   char       *socket_address;   /* counted as pending under it */
   guint16     port;
+  int         replay_fd;        /* /replay/ID: the recording; -1: a user */
+  double      replay_speed;
 } Upgrade;
 
 static void
@@ -507,7 +512,137 @@ upgrade_free (Upgrade *up)
   g_signal_handlers_disconnect_by_data (up->link, up);
   g_object_unref (up->link);
   g_free (up->address);
+  if (up->replay_fd >= 0)
+    close (up->replay_fd);
   g_free (up);
+}
+
+/* --- replays over the WebSocket port --- */
+
+#define MAX_REPLAYS 16
+#define REPLAY_PREFIX "/replay/"
+
+/* ?speed=X in the request's target; 1 when absent or not a number from
+ * 0.01 to 1000. */
+static double
+replay_speed (MgwHttpHead *request)
+{
+  const char *query = strchr (mgw_http_head_get_target (request), '?');
+  g_auto(GStrv) pairs = NULL;
+  double speed = 1;
+
+  if (query == NULL)
+    return speed;
+  pairs = g_strsplit (query + 1, "&", 8);
+  for (guint i = 0; pairs[i] != NULL; i++)
+    if (g_str_has_prefix (pairs[i], "speed="))
+      {
+        char *end;
+        double value = g_ascii_strtod (pairs[i] + 6, &end);
+
+        if (*end == '\0' && end != pairs[i] + 6 && value >= 0.01 && value <= 1000)
+          speed = value;
+      }
+  return speed;
+}
+
+/* A request for /replay/ID while [recording] replay-from is set: from
+ * an address it names, the recording opened (its answer then 101), or
+ * the HTTP status that refuses it. 0: not a replay, a user. */
+static guint
+decide_replay (MgwGateway  *self,
+               Upgrade     *up,
+               MgwHttpHead *request)
+{
+  g_autofree char *path = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *id;
+
+  if (self->recordings == NULL || mgw_address_set_get_size (self->replay_from) == 0)
+    return 0;
+  path = mgw_http_head_get_path (request);
+  if (path == NULL || !g_str_has_prefix (path, REPLAY_PREFIX))
+    return 0;
+  id = path + strlen (REPLAY_PREFIX);
+  if (!mgw_address_set_contains (self->replay_from, up->address))
+    {
+      g_message ("replay of %s refused to %s: not in [recording] replay-from", id, up->address);
+      return 403;
+    }
+  if (g_hash_table_size (self->replays) >= MAX_REPLAYS)
+    {
+      g_message ("replay of %s refused to %s: %u replays already", id, up->address, MAX_REPLAYS);
+      return 503;
+    }
+  up->replay_fd = mgw_recordings_open (self->recordings, id, &error);
+  if (up->replay_fd < 0)
+    {
+      g_message ("replay refused to %s: %s", up->address, error->message);
+      return 404;
+    }
+  up->replay_speed = replay_speed (request);
+  return 101;
+}
+
+static void
+replay_finished_cb (MgwReplay    *replay,
+                    const GError *error,
+                    MgwLink      *link)
+{
+  if (error != NULL)
+    g_message ("replay over WebSocket stopped: %s", error->message);
+  /* The screen stays: the browser closes when it likes. */
+}
+
+static void
+replay_closed_cb (MgwLink      *link,
+                  const GError *error,
+                  MgwGateway   *self)
+{
+  MgwReplay *replay = g_hash_table_lookup (self->replays, link);
+
+  if (replay != NULL)
+    g_info ("replay over WebSocket ended: %" G_GUINT64_FORMAT " bytes sent",
+            mgw_replay_get_bytes (replay));
+  g_hash_table_remove (self->replays, link);
+}
+
+static void
+start_replay (MgwGateway *self,
+              MgwLink    *link,
+              const char *address,
+              int         fd,
+              double      speed)
+{
+  MgwReplay *replay = mgw_replay_new (fd, link, speed, 0);
+
+  g_message ("replaying a recording to %s over WebSocket (speed %g)", address, speed);
+  g_signal_connect (replay, "finished", G_CALLBACK (replay_finished_cb), link);
+  g_signal_connect (link, "closed", G_CALLBACK (replay_closed_cb), self);
+  g_hash_table_insert (self->replays, g_object_ref (link), replay);
+  mgw_replay_start (replay);
+}
+
+static void
+replay_free (gpointer data)
+{
+  MgwReplay *replay = data;
+
+  g_signal_handlers_disconnect_matched (replay, G_SIGNAL_MATCH_FUNC, 0, 0, NULL,
+                                        replay_finished_cb, NULL);
+  mgw_replay_stop (replay);
+  g_object_unref (replay);
+}
+
+static void
+replay_link_free (gpointer data)
+{
+  MgwLink *link = data;
+
+  g_signal_handlers_disconnect_matched (link, G_SIGNAL_MATCH_FUNC, 0, 0, NULL,
+                                        replay_closed_cb, NULL);
+  mgw_link_close (link, FALSE);
+  g_object_unref (link);
 }
 
 /* The request is in: mgw-admission.c says whose it is and the answer. */
@@ -517,8 +652,14 @@ ws_decide_cb (MgwLinkWs   *link,
               gpointer     user_data)
 {
   Upgrade *up = user_data;
+  guint status = mgw_admission_decide_upgrade (up->gateway->admission, request, &up->address,
+                                               &up->port);
+  guint replay;
 
-  return mgw_admission_decide_upgrade (up->gateway->admission, request, &up->address, &up->port);
+  if (status != 101)
+    return status;
+  replay = decide_replay (up->gateway, up, request);
+  return replay != 0 ? replay : status;
 }
 
 static void
@@ -531,9 +672,18 @@ ws_upgraded_cb (MgwLink *link,
   guint16 port = up->port;
   const char *full;
 
+  int replay_fd = up->replay_fd;
+  double speed = up->replay_speed;
+
+  up->replay_fd = -1;
   g_hash_table_remove (self->handshakes, link);  /* frees up */
   mgw_link_ws_set_keepalive (MGW_LINK_WS (user), self->config->ws_ping_interval,
                              self->config->ws_ping_timeout);
+  if (replay_fd >= 0)
+    {
+      start_replay (self, user, address, replay_fd, speed);
+      return;
+    }
   full = mgw_admission_refuse_full (self->admission, address,
                                     g_hash_table_size (self->sessions), user_fds (self));
   if (full != NULL)
@@ -571,6 +721,7 @@ start_upgrade (MgwGateway *self,
   up->gateway = self;
   up->address = g_strdup (address);
   up->socket_address = g_strdup (address);
+  up->replay_fd = -1;
   mgw_admission_pending (self->admission, address, +1);
   up->port = port;
   up->link = mgw_link_ws_accept (stream, self->config->ws_frame_type,
@@ -818,6 +969,10 @@ sweep_cb (gpointer user_data)
 
 /* --- recordings' retention --- */
 
+static gboolean load_prefixes (MgwAddressSet  *set,
+                              char          **list,
+                              GError        **error);
+
 #define EXPIRE_INTERVAL_S 600
 
 static void
@@ -848,6 +1003,10 @@ expire_cb (gpointer user_data)
 static void
 apply_recording_settings (MgwGateway *self)
 {
+  g_autoptr(GError) error = NULL;
+
+  if (!load_prefixes (self->replay_from, self->config->recording_replay_from, &error))
+    g_warning ("[recording] replay-from: %s", error->message);   /* checked when read */
   mgw_recordings_set_retention (self->recordings, self->config->recording_keep_count,
                                 self->config->recording_keep_days,
                                 self->config->recording_keep_size);
@@ -906,7 +1065,7 @@ load_legacy_config (MgwGateway  *self,
 }
 
 static gboolean
-load_trusted (MgwAddressSet  *set,
+load_prefixes (MgwAddressSet  *set,
               char          **list,
               GError        **error)
 {
@@ -949,7 +1108,7 @@ start_bans (MgwGateway  *self,
     self->local_watch = mgw_local_addresses_new (self->local);
   else
     mgw_local_addresses_refresh (self->local_watch);
-  if (!load_trusted (self->trusted, self->config->trusted_proxies, error))
+  if (!load_prefixes (self->trusted, self->config->trusted_proxies, error))
     return FALSE;
 
   if (g_mkdir_with_parents (self->config->state_dir, 0700) < 0)
@@ -988,7 +1147,7 @@ mgw_gateway_reload (MgwGateway  *self,
 
   g_return_val_if_fail (MGW_IS_GATEWAY (self), FALSE);
 
-  if (config != NULL && !load_trusted (trusted, config->trusted_proxies, error))
+  if (config != NULL && !load_prefixes (trusted, config->trusted_proxies, error))
     return FALSE;
   never_path = g_build_filename (config ? config->config_path : self->config->config_path,
                                  "neverbanned.json", NULL);
@@ -1014,7 +1173,7 @@ mgw_gateway_reload (MgwGateway  *self,
           g_autofree char *names = g_strjoinv (", ", self->restart_pending);
           g_message ("reload: %s wait for a restart of moipgwd", names);
         }
-      load_trusted (self->trusted, config->trusted_proxies, NULL);
+      load_prefixes (self->trusted, config->trusted_proxies, NULL);
       apply_ban_settings (self);
       if (self->recordings != NULL)
         apply_recording_settings (self);
@@ -1158,6 +1317,7 @@ mgw_gateway_stop (MgwGateway *self,
   g_clear_pointer (&self->ws_tls_listener, mgw_listener_free);
   g_clear_pointer (&self->raw_listener, mgw_listener_free);
   g_hash_table_remove_all (self->handshakes);
+  g_hash_table_remove_all (self->replays);
   mgw_tls_handshakes_cancel_all (self->tls_handshakes);
 
   GHashTableIter iter;
@@ -1357,6 +1517,7 @@ mgw_gateway_dispose (GObject *object)
   g_clear_pointer (&self->ws_tls_listener, mgw_listener_free);
   g_clear_pointer (&self->raw_listener, mgw_listener_free);
   g_clear_pointer (&self->handshakes, g_hash_table_unref);
+  g_clear_pointer (&self->replays, g_hash_table_unref);
   g_clear_pointer (&self->tls_handshakes, mgw_tls_handshakes_free);
   if (self->command_link != NULL)
     {
@@ -1391,6 +1552,7 @@ mgw_gateway_finalize (GObject *object)
   g_clear_pointer (&self->own_ports, g_array_unref);
   g_clear_pointer (&self->restart_pending, g_strfreev);
   g_clear_pointer (&self->trusted, mgw_address_set_free);
+  g_clear_pointer (&self->replay_from, mgw_address_set_free);
   g_clear_pointer (&self->legacy, mgw_legacy_config_free);
   g_clear_pointer (&self->admission, mgw_admission_free);
   g_clear_pointer (&self->pacer, mgw_pacer_free);
@@ -1426,6 +1588,8 @@ mgw_gateway_init (MgwGateway *self)
   self->own_ports = g_array_new (FALSE, FALSE, sizeof (guint16));
   self->restart_pending = g_new0 (char *, 1);
   self->trusted = mgw_address_set_new ();
+  self->replay_from = mgw_address_set_new ();
+  self->replays = g_hash_table_new_full (NULL, NULL, replay_link_free, replay_free);
   self->legacy = mgw_legacy_config_new ();
   self->admission = mgw_admission_new (&self->counters.refused_banned,
                                        &self->counters.refused_full,
