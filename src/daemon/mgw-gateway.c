@@ -970,8 +970,8 @@ sweep_cb (gpointer user_data)
 /* --- recordings' retention --- */
 
 static gboolean load_prefixes (MgwAddressSet  *set,
-                              char          **list,
-                              GError        **error);
+                               char          **list,
+                               GError        **error);
 
 #define EXPIRE_INTERVAL_S 600
 
@@ -1066,8 +1066,8 @@ load_legacy_config (MgwGateway  *self,
 
 static gboolean
 load_prefixes (MgwAddressSet  *set,
-              char          **list,
-              GError        **error)
+               char          **list,
+               GError        **error)
 {
   mgw_address_set_clear (set);
   for (guint i = 0; list != NULL && list[i] != NULL; i++)

@@ -32,7 +32,7 @@ struct _MgwRecordings
   guint    keep_count;
   guint    keep_days;
   guint64  keep_size;
-  gint64 (*now)(void);
+  gint64 (*now) (void);
   GHashTable *active;   /* ids being written */
 };
 
