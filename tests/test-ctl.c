@@ -10,12 +10,14 @@
 #include "config.h"
 
 #include "mgw-dbus-generated.h"
+#include "mgw-recording.h"
 #include "mgw-test-util.h"
 
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <grp.h>
 #include <sys/prctl.h>
 #include <pwd.h>
@@ -1361,7 +1363,8 @@ test_access_denied (Fixture       *f,
 {
   static const char *actions[][3] = {
     { "ban", "192.0.2.1" }, { "unban", "192.0.2.1" }, { "reload" }, { "disconnect", "0" },
-    { "teletel", "stop" }, { "bans" },
+    { "teletel", "stop" }, { "bans" }, { "recordings" }, { "recordings", "expire" },
+    { "replay", "20261203-164225-3" },
   };
   static const char *reads[][3] = { { "status" }, { "sessions" }, { "teletel", "status" } };
   g_autoptr(MgwTestTcp) user = NULL;
@@ -1405,6 +1408,306 @@ test_access_denied (Fixture       *f,
 
     g_assert_cmpstr (bans->out, ==, "No bans.\n");
     g_assert_nonnull (strstr (sessions->out, "\"Id\" : 0,"));
+  }
+}
+
+/* --- recordings --- */
+
+typedef struct
+{
+  int         status;
+  GByteArray *out;
+  char       *err;
+  gint64      elapsed;   /* µs */
+} BinaryResult;
+
+static void
+binary_result_free (BinaryResult *r)
+{
+  g_byte_array_unref (r->out);
+  g_free (r->err);
+  g_free (r);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (BinaryResult, binary_result_free)
+
+/* moipgwctl --session-bus `args`, its standard output as bytes (replay
+ * writes a Minitel's screen, not text), and how long it ran. */
+static BinaryResult *
+run_ctl_binary (Fixture            *f,
+                const char * const *args)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GSubprocessLauncher) launcher =
+    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GBytes) out = NULL;
+  g_autoptr(GBytes) err = NULL;
+  g_autoptr(GError) error = NULL;
+  BinaryResult *r = g_new0 (BinaryResult, 1);
+  gint64 start = g_get_monotonic_time ();
+
+  g_ptr_array_add (argv, (gpointer) g_getenv ("MOIPGWCTL"));
+  g_ptr_array_add (argv, (gpointer) "--session-bus");
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+  g_subprocess_launcher_setenv (launcher, "DBUS_SESSION_BUS_ADDRESS", f->bus_address, TRUE);
+  g_subprocess_launcher_setenv (launcher, "DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent/bus",
+                                TRUE);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  /* Synchronous: the daemon answers from its own process. */
+  g_assert_true (g_subprocess_communicate (process, NULL, NULL, &out, &err, &error));
+  g_assert_no_error (error);
+  r->elapsed = g_get_monotonic_time () - start;
+  r->status = g_subprocess_get_exit_status (process);
+  r->out = g_bytes_unref_to_array (g_steal_pointer (&out));
+  r->err = g_bytes_get_size (err) > 0 ? g_strndup (g_bytes_get_data (err, NULL), g_bytes_get_size (err))
+                                      : g_strdup ("");
+  return r;
+}
+
+/* A recording in the daemon's directory as the gateway writes it, its
+ * screen bytes in `screen`: every byte value from the default server,
+ * a redirection's target, a status line, and over a second between the
+ * first and the last; what the user typed masked. */
+static char *
+put_recording (Fixture    *f,
+               const char *id,
+               GByteArray *screen,
+               const char *tail)
+{
+  g_autofree char *name = g_strconcat (id, ".mgwrec", NULL);
+  g_autofree char *path = g_build_filename (f->dir, "state", "recordings", name, NULL);
+  g_autoptr(GString) text = g_string_new (NULL);
+  guint8 all[256];
+  static const guint8 page[] = "\x0c\x1b\x39\x7b" "3615 MOIPGW";
+  static const guint8 status[] = "\x1f\x40\x41 CONNECT\x0a";
+  MgwRecordingHeader header = {
+    .id = (char *) id, .session = 3, .peer = (char *) "192.0.2.44", .port = 4444,
+    .access = (char *) "Telnet", .start = G_GINT64_CONSTANT (1796316145000000),
+    .gateway = (char *) "moipgw test", .input = MGW_RECORDING_INPUT_MASK, .max_size = 1 << 20,
+  };
+
+  for (guint i = 0; i < 256; i++)
+    all[i] = (guint8) i;
+  mgw_recording_append_header (text, &header);
+  mgw_recording_append_chunk (text, 100000, MGW_RECORDING_SERVER, 0, page, sizeof page - 1);
+  mgw_recording_append_masked (text, 200000, 0, 5);
+  mgw_recording_append_mark (text, 300000, "redirect", "target", "ws://127.0.0.1:1/",
+                             "#redirection", (guint64) 1, NULL);
+  mgw_recording_append_chunk (text, 500000, MGW_RECORDING_TARGET, 1, all, sizeof all);
+  mgw_recording_append_chunk (text, 600000, MGW_RECORDING_USER, 1, (const guint8 *) "\x13I", 2);
+  mgw_recording_append_mark (text, 700000, "return", "reason", "Connexion/Fin",
+                             "#redirection", (guint64) 1, NULL);
+  mgw_recording_append_chunk (text, 1100000, MGW_RECORDING_GATEWAY, 0, status, sizeof status - 1);
+  mgw_recording_append_mark (text, 1200000, "end", "reason", "user left", NULL);
+  if (tail != NULL)
+    g_string_append (text, tail);
+  if (screen != NULL)
+    {
+      g_byte_array_append (screen, page, sizeof page - 1);
+      g_byte_array_append (screen, all, sizeof all);
+      g_byte_array_append (screen, status, sizeof status - 1);
+    }
+  g_assert_true (g_file_set_contents (path, text->str, (gssize) text->len, NULL));
+  return g_steal_pointer (&path);
+}
+
+static void
+assert_bytes (GByteArray *have,
+              GByteArray *want,
+              const char *what)
+{
+  if (have->len != want->len || memcmp (have->data, want->data, want->len) != 0)
+    g_error ("%s: %u bytes, not the %u recorded", what, have->len, want->len);
+}
+
+static void
+test_recordings (Fixture       *f,
+                 gconstpointer  data)
+{
+  g_autoptr(GByteArray) screen = g_byte_array_new ();
+  g_autofree char *path = NULL;
+  g_autofree char *bad = NULL;
+
+  if (f->bus == NULL)
+    return;
+  {
+    g_autoptr(Result) r = run_ctl (f, "recordings", NULL);
+    assert_ok (r, "recordings, none");
+    g_assert_cmpstr (r->out, ==, "No recordings.\n");
+  }
+  path = put_recording (f, "20261203-164225-3", screen, NULL);
+  bad = put_recording (f, "20261203-164226-4", NULL, "[1.3,\"s\",\"\\u0100\"]\n");
+
+  /* The list: both, with the user's address for root. */
+  {
+    g_autoptr(Result) r = run_ctl (f, "recordings", NULL);
+    g_autoptr(Result) j = run_ctl (f, "recordings", "--json", NULL);
+    g_autoptr(JsonNode) root = NULL;
+    JsonObject *o;
+    struct stat st;
+
+    assert_ok (r, "recordings");
+    g_assert_nonnull (strstr (r->out, "20261203-164225-3"));
+    g_assert_nonnull (strstr (r->out, "192.0.2.44:4444"));
+    g_assert_nonnull (strstr (r->out, "20261203-164226-4"));
+    assert_ok (j, "recordings --json");
+    root = parse_json (j->out);
+    g_assert_cmpuint (json_array_get_length (json_node_get_array (root)), ==, 2);
+    o = json_array_get_object_element (json_node_get_array (root), 0);
+    g_assert_cmpint (g_stat (path, &st), ==, 0);
+    g_assert_true (g_str_has_prefix (json_object_get_string_member (o, "Id"), "20261203-16422"));
+    g_assert_cmpstr (json_object_get_string_member (o, "Access"), ==, "Telnet");
+    g_assert_cmpint (json_object_get_int_member (o, "Session"), >=, 3);
+    g_assert_false (json_object_get_boolean_member (o, "Active"));
+    g_assert_cmpint (json_object_get_int_member (o, "Size"), >, 0);
+  }
+
+  /* --raw: the screen's bytes, exactly, in order, and nothing else. */
+  {
+    const char *args[] = { "replay", "--raw", "20261203-164225-3", NULL };
+    g_autoptr(BinaryResult) r = run_ctl_binary (f, args);
+
+    g_assert_cmpint (r->status, ==, 0);
+    g_assert_cmpstr (r->err, ==, "");
+    assert_bytes (r->out, screen, "replay --raw");
+  }
+  /* At twice the pace: the first byte to the last took 1 s, so at
+   * least 0.5 s now; the same bytes. (Lower bounds only: a busy machine
+   * is slower, never faster.) */
+  {
+    const char *args[] = { "replay", "--speed", "2", "20261203-164225-3", NULL };
+    g_autoptr(BinaryResult) r = run_ctl_binary (f, args);
+
+    g_assert_cmpint (r->status, ==, 0);
+    assert_bytes (r->out, screen, "replay --speed 2");
+    g_assert_cmpint (r->elapsed, >=, 500000);
+  }
+  /* At 4800 baud, 480 bytes a second: the 256 of the target alone take
+   * half a second, whatever the recorded pace (--speed 1000). */
+  {
+    const char *args[] = { "replay", "--speed", "1000", "--baud", "4800", "20261203-164225-3", NULL };
+    g_autoptr(BinaryResult) r = run_ctl_binary (f, args);
+
+    g_assert_cmpint (r->status, ==, 0);
+    assert_bytes (r->out, screen, "replay --baud 4800");
+    g_assert_cmpint (r->elapsed, >=, (gint64) screen->len * 10 * G_USEC_PER_SEC / 4800 - 20000);
+  }
+  /* A broken line: what came before it, then the line named. */
+  {
+    const char *args[] = { "replay", "--raw", "20261203-164226-4", NULL };
+    g_autoptr(BinaryResult) r = run_ctl_binary (f, args);
+
+    g_assert_cmpint (r->status, ==, 1);
+    g_assert_nonnull (strstr (r->err, "line 10:"));
+    g_assert_cmpuint (r->out->len, ==, screen->len);
+  }
+  /* Usage and refusals. */
+  {
+    g_autoptr(Result) a = run_ctl (f, "replay", "../etc/passwd", NULL);
+    g_autoptr(Result) b = run_ctl (f, "replay", "20261203-000000-9", NULL);
+    g_autoptr(Result) c = run_ctl (f, "replay", "--raw", "--speed", "2", "20261203-164225-3", NULL);
+    g_autoptr(Result) d = run_ctl (f, "replay", "--speed", "fast", "20261203-164225-3", NULL);
+    g_autoptr(Result) e = run_ctl (f, "recordings", "remove", NULL);
+
+    assert_fails (a, 2, "is not a recording's id", "replay ../etc/passwd");
+    assert_fails (b, 1, "No recording 20261203-000000-9", "replay of none");
+    assert_fails (c, 2, "--raw", "replay --raw --speed");
+    assert_fails (d, 2, "--speed", "replay --speed fast");
+    assert_fails (e, 2, "unknown action", "recordings remove");
+  }
+  /* Delete, then retention: keep-count=1 keeps the newer. */
+  {
+    g_autoptr(Result) del = run_ctl (f, "recordings", "delete", "20261203-164226-4", NULL);
+    g_autoptr(Result) again = run_ctl (f, "recordings", "delete", "20261203-164226-4", NULL);
+    g_autoptr(Result) reload = NULL;
+    g_autoptr(Result) expire = NULL;
+    g_autoptr(Result) list = NULL;
+
+    assert_ok (del, "recordings delete");
+    g_assert_cmpstr (del->out, ==, "Recording 20261203-164226-4 deleted.\n");
+    g_assert_false (g_file_test (bad, G_FILE_TEST_EXISTS));
+    assert_fails (again, 1, "No recording", "recordings delete, again");
+
+    g_free (put_recording (f, "20261203-170000-5", NULL, NULL));
+    g_assert_true (g_file_set_contents (f->config_file, "[recording]\nkeep-count=1\n", -1, NULL));
+    reload = run_ctl (f, "reload", NULL);
+    assert_ok (reload, "reload");
+    expire = run_ctl (f, "recordings", "expire", NULL);
+    assert_ok (expire, "recordings expire");
+    g_assert_true (g_str_has_prefix (expire->out, "1 recording removed ("));
+    list = run_ctl (f, "recordings", NULL);
+    g_assert_null (strstr (list->out, "20261203-164225-3"));
+    g_assert_nonnull (strstr (list->out, "20261203-170000-5"));
+  }
+}
+
+/* /replay/ID on the WebSocket port: off until [recording] replay-from
+ * names the address (the path is then a user's like any other); then
+ * the screen bytes, in order, to a libsoup client; 403 from an address
+ * it does not name, 404 for no such recording. */
+static void
+test_replay_websocket (Fixture       *f,
+                       gconstpointer  data)
+{
+  const char *needle = "listening for WebSocket users on port ";
+  g_autoptr(GByteArray) screen = g_byte_array_new ();
+  g_autofree char *uri = NULL;
+  g_autofree char *missing = NULL;
+  const char *p;
+  guint16 port;
+
+  if (f->bus == NULL)
+    return;
+  p = strstr (f->daemon->output->str, needle);
+  g_assert_nonnull (p);
+  port = (guint16) g_ascii_strtoull (p + strlen (needle), NULL, 10);
+  g_free (put_recording (f, "20261203-164225-3", screen, NULL));
+  uri = g_strdup_printf ("ws://127.0.0.1:%u/replay/20261203-164225-3?speed=4", port);
+  missing = g_strdup_printf ("ws://127.0.0.1:%u/replay/20261203-000000-1", port);
+
+  /* Off: a user like any other, on the demo's welcome page. */
+  {
+    g_autoptr(MgwTestWs) ws = mgw_test_ws_connect (uri, NULL);
+
+    g_assert_no_error (ws->error);
+    json_node_unref (wait_sessions (f, 1));
+  }
+  /* Another address only: refused. */
+  {
+    g_autoptr(Result) reload = NULL;
+    g_autoptr(MgwTestWs) ws = NULL;
+
+    g_assert_true (g_file_set_contents (f->config_file, "[recording]\nreplay-from=192.0.2.0/24\n",
+                                        -1, NULL));
+    reload = run_ctl (f, "reload", NULL);
+    assert_ok (reload, "reload");
+    ws = mgw_test_ws_connect (uri, NULL);
+    g_assert_nonnull (ws->error);
+    {
+      OutputWait w = { f->daemon, "refused to 127.0.0.1: not in [recording] replay-from" };
+      mgw_test_wait_until (output_has, &w, CHILD_TIMEOUT_MS, "the daemon's log");
+    }
+  }
+  g_assert_true (g_file_set_contents (f->config_file, "[recording]\nreplay-from=127.0.0.1\n",
+                                      -1, NULL));
+  {
+    g_autoptr(Result) reload = run_ctl (f, "reload", NULL);
+    g_autoptr(MgwTestWs) none = mgw_test_ws_connect (missing, NULL);
+    g_autoptr(MgwTestWs) ws = mgw_test_ws_connect (uri, NULL);
+
+    assert_ok (reload, "reload");
+    g_assert_nonnull (none->error);
+    {
+      OutputWait w = { f->daemon, "No recording 20261203-000000-1" };
+      mgw_test_wait_until (output_has, &w, CHILD_TIMEOUT_MS, "the daemon's log");
+    }
+    g_assert_no_error (ws->error);
+    mgw_test_ws_wait_for (ws, screen->data + screen->len - 8, 8);
+    assert_bytes (ws->received, screen, "replay over WebSocket");
   }
 }
 
@@ -1702,6 +2005,9 @@ main (int argc, char **argv)
   g_test_add ("/ctl/require-bus-name-taken", Fixture, NULL, setup_bus, test_require_bus_name_taken,
               teardown);
   g_test_add ("/ctl/access-denied", Fixture, NULL, setup_daemon, test_access_denied, teardown);
+  g_test_add ("/ctl/recordings", Fixture, NULL, setup_daemon, test_recordings, teardown);
+  g_test_add ("/ctl/replay-websocket", Fixture, NULL, setup_daemon, test_replay_websocket,
+              teardown);
   g_test_add ("/ctl/addresses-hidden", Fixture, "policy", setup_daemon, test_addresses_hidden,
               teardown);
   g_test_add ("/ctl/daemon-user", Fixture, "daemon as nobody", setup_daemon, test_daemon_user,
