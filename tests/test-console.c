@@ -10,6 +10,7 @@
 
 #include "mgw-console.h"
 #include "mgw-demo.h"
+#include "mgw-recording.h"
 #include "mgw-teletel-process.h"
 #include "mgw-test-util.h"
 
@@ -189,7 +190,7 @@ test_disconnect_and_watch (Fixture *f, gconstpointer data)
 
   mgw_test_tcp_wait_for (user, S ("\x1b\x39\x7b"));
   session = mgw_gateway_lookup_session (f->gateway, 0);
-  press (f, "w", "Session to watch: ");
+  press (f, "w", "Session or recording to watch: ");
   press (f, "0\r", "Watching session 0");
   g_assert_true (mgw_session_get_watched (session));
   /* What the user's terminal receives (the demo's echo) shows here. */
@@ -208,6 +209,45 @@ test_disconnect_and_watch (Fixture *f, gconstpointer data)
   (void) other;
 }
 
+/* A recording replayed on `w` (its id has dashes): the user's screen
+ * bytes as recorded, then the end said; a key stops it sooner; no such
+ * recording, said. */
+static void
+test_replay (Fixture *f, gconstpointer data)
+{
+  g_autofree char *path = g_build_filename (f->config->state_dir, "recordings",
+                                            "20261203-164225-9.mgwrec", NULL);
+  g_autoptr(GString) text = g_string_new (NULL);
+  MgwRecordingHeader header = {
+    .id = (char *) "20261203-164225-9", .session = 9, .peer = (char *) "192.0.2.1",
+    .port = 1, .access = (char *) "WS", .start = G_GINT64_CONSTANT (1796316145000000),
+    .gateway = (char *) "moipgw test", .input = MGW_RECORDING_INPUT_MASK, .max_size = 1 << 20,
+  };
+
+  mgw_recording_append_header (text, &header);
+  mgw_recording_append_chunk (text, 0, MGW_RECORDING_SERVER, 0, (const guint8 *) "PAGE-ONE", 8);
+  mgw_recording_append_masked (text, 10000, 0, 3);
+  mgw_recording_append_chunk (text, 50000, MGW_RECORDING_TARGET, 1, (const guint8 *) "PAGE-TWO", 8);
+  /* A minute later: the console cuts the pause to two seconds. */
+  mgw_recording_append_chunk (text, 60000000, MGW_RECORDING_GATEWAY, 0, (const guint8 *) "LATER", 5);
+  g_assert_true (g_file_set_contents (path, text->str, (gssize) text->len, NULL));
+
+  press (f, "w", "Session or recording to watch: ");
+  press (f, "20261203-164225-9\r", "PAGE-TWO");
+  g_assert_true (contains (f, "Replaying recording 20261203-164225-9"));
+  g_assert_true (contains (f, "PAGE-ONEPAGE-TWO"));
+  press (f, " ", "stopped watching");
+  g_assert_false (contains (f, "LATER"));
+
+  /* To its end: the gateway's bytes after the cut pause, then the end. */
+  press (f, "w", "to watch: ");
+  press (f, "20261203-164225-9\r", "[end of the recording]");
+  g_assert_true (contains (f, "LATER"));
+
+  press (f, "w", "to watch: ");
+  press (f, "20261203-000000-1\r", "No recording 20261203-000000-1");
+}
+
 /* Watches session `id` with `keys` after w, sent in pieces, and checks
  * that watching goes on after the Enter, whatever its spelling, until a
  * key is pressed. */
@@ -216,7 +256,7 @@ watch_with (Fixture    *f,
             MgwSession *session,
             const char *const *pieces)
 {
-  press (f, "w", "Session to watch: ");
+  press (f, "w", "Session or recording to watch: ");
   g_byte_array_set_size (f->tcp->received, 0);
   for (const char *const *p = pieces; *p != NULL; p++)
     {
@@ -380,7 +420,7 @@ test_telnet_client (Fixture *f, gconstpointer data)
   g_assert_cmpuint (count (t->screen, mark, "hh"), ==, 0);
 
   /* w 0 Enter: watching, and still watching a while later. */
-  type (t, "w", "Session to watch: ", 2000);
+  type (t, "w", "Session or recording to watch: ", 2000);
   mark = t->screen->len;
   type (t, "0\r", "Watching session 0", 2000);
   mgw_test_run_for (500);
@@ -794,7 +834,7 @@ test_french (void)
   g_assert_true (mgw_test_bytes_contain (console->received, S ("h  cette aide\r\n"
                                                                "i  adresses locales\r\n")));
   g_assert_true (mgw_test_bytes_contain (console->received,
-                                         S ("w  observer une session (une touche arr\xc3\xaa" "te)\r\n")));
+                                         S ("w  observer une session, ou rejouer un enregistrement (une touche arr\xc3\xaa" "te)\r\n")));
   g_assert_true (mgw_test_bytes_contain (console->received,
                                          S ("Serveur Teletel : aucun moyen de contr\xc3\xb4le configur\xc3\xa9\r\n")));
 
@@ -837,6 +877,7 @@ main (int argc, char **argv)
   ADD ("/console/raw-session", test_raw_session);
   ADD ("/console/bans", test_bans);
   ADD ("/console/disconnect-and-watch", test_disconnect_and_watch);
+  ADD ("/console/replay", test_replay);
   ADD ("/console/enter-once", test_enter_once);
   ADD ("/console/prompt-enter", test_prompt_enter);
   ADD ("/console/telnet-client", test_telnet_client);

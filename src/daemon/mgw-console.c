@@ -582,7 +582,7 @@ replay_finished_cb (MgwReplay     *replay,
 }
 
 /* A recording, watched as the user saw it, at its pace (pauses cut to
- * five seconds: nobody watches a console sit idle for an hour). */
+ * two seconds: nobody watches a console sit idle for an hour). */
 static void
 watch_recording (ConsoleClient *client,
                  const char    *id)
@@ -598,7 +598,7 @@ watch_recording (ConsoleClient *client,
     }
   g_message ("console %s: replaying recording %s", client->address, id);
   say_printf (client, _("Replaying recording %s (press any key to stop)\n"), id);
-  client->replay = mgw_replay_new (fd, client->link, 1, 5 * G_USEC_PER_SEC);
+  client->replay = mgw_replay_new (fd, client->link, 1, 2 * G_USEC_PER_SEC);
   client->mode = MODE_WATCHING;
   g_signal_connect (client->replay, "finished", G_CALLBACK (replay_finished_cb), client);
   mgw_replay_start (client->replay);
