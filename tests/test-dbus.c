@@ -498,6 +498,28 @@ test_access_denied (Fixture *f, gconstpointer data)
                         "--method", "org.moipgw.Gateway1.Ban", "203.0.113.10", "0", NULL), !=, 0);
   g_assert_nonnull (strstr (out, "org.freedesktop.DBus.Error.AccessDenied"));
   g_clear_pointer (&out, g_free);
+  {
+    static const char *const calls[][4] = {
+      { PATH, "org.moipgw.Gateway1.Message", "NOT FOR YOU", "" },
+      { PATH, "org.moipgw.Gateway1.Drain", "0", "" },
+      { PATH, "org.moipgw.Gateway1.Resume" },
+      { PATH "/sessions/0", "org.moipgw.Gateway1.Session.Message", "NOT FOR YOU" },
+    };
+
+    for (gsize i = 0; i < G_N_ELEMENTS (calls); i++)
+      {
+        g_clear_pointer (&out, g_free);
+        g_assert_cmpint (run (&out, setpriv, "--reuid=65534", "--regid=65534", "--clear-groups",
+                              "gdbus", "call", "--session", "--dest", BUS_NAME, "--object-path",
+                              calls[i][0], "--method", calls[i][1], calls[i][2], calls[i][3], NULL),
+                         !=, 0);
+        if (strstr (out, "org.freedesktop.DBus.Error.AccessDenied") == NULL)
+          g_error ("%s as nobody: %s", calls[i][1], out);
+      }
+    g_assert_false (mgw_test_bytes_contain (tcp->received, S ("NOT FOR YOU")));
+    g_assert_false (mgw_dbus_gateway_get_draining (f->gateway));
+  }
+  g_clear_pointer (&out, g_free);
   g_assert_cmpint (run (&out, setpriv, "--reuid=65534", "--regid=65534", "--clear-groups",
                         "busctl", "--user", "call", BUS_NAME, PATH, "org.moipgw.Gateway1",
                         "Reload", NULL), !=, 0);
@@ -582,6 +604,138 @@ test_scanner_counted (Fixture *f, gconstpointer data)
   g_assert_cmpuint (mgw_dbus_gateway_get_refused_pending (f->gateway), ==, 0);
 }
 
+#define STATUS(text) "\x1f\x40\x41" text "\x18\x0a"
+
+/* A Telnet user on the demo, its page in. */
+static MgwTestTcp *
+open_user (Fixture *f)
+{
+  MgwTestTcp *tcp = mgw_test_tcp_connect ("127.0.0.1", f->telnet_port);
+
+  mgw_test_tcp_wait_for (tcp, S ("\x1b\x39\x7b"));
+  return tcp;
+}
+
+/* Message on a session and on the gateway, with gdbus and busctl as an
+ * operator: the users' status lines, the count, a target no session is
+ * redirected to, and the texts refused with InvalidArgs and why. */
+static void
+test_message (Fixture *f, gconstpointer data)
+{
+  g_autoptr(MgwTestTcp) one = NULL;
+  g_autoptr(MgwTestTcp) two = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *too_long = g_strnfill (201, 'x');
+  static const struct { const char *text; const char *why; } refused[] = {
+    { "", "The message is empty" },
+    { "a\tb", "The message holds a control character (U+0009)" },
+    { "a\x7f" "b", "The message holds a control character (U+007F)" },
+  };
+
+  one = open_user (f);
+  two = open_user (f);
+  wait_active (f, 2);
+  g_assert_cmpint (run (&out, "gdbus", "call", "--session", "--dest", BUS_NAME, "--object-path",
+                        PATH "/sessions/0", "--method", "org.moipgw.Gateway1.Session.Message",
+                        "Fermeture \xc3\xa0 22 h", NULL), ==, 0);
+  mgw_test_tcp_wait_for (one, S (STATUS ("Fermeture \x19\x41" "a 22 h")));
+  g_assert_false (mgw_test_bytes_contain (two->received, S ("Fermeture")));
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run (&out, "busctl", "--user", "call", BUS_NAME, PATH, "org.moipgw.Gateway1",
+                        "Message", "ss", "EVERYONE", "", NULL), ==, 0);
+  g_assert_cmpstr (out, ==, "u 2\n");
+  mgw_test_tcp_wait_for (one, S (STATUS ("EVERYONE")));
+  mgw_test_tcp_wait_for (two, S (STATUS ("EVERYONE")));
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run (&out, "busctl", "--user", "call", BUS_NAME, PATH, "org.moipgw.Gateway1",
+                        "Message", "ss", "NOBODY", "ws://nowhere.example/", NULL), ==, 0);
+  g_assert_cmpstr (out, ==, "u 0\n");
+
+  for (gsize i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_clear_pointer (&out, g_free);
+      g_assert_cmpint (run (&out, "gdbus", "call", "--session", "--dest", BUS_NAME, "--object-path",
+                            PATH, "--method", "org.moipgw.Gateway1.Message", refused[i].text, "",
+                            NULL), !=, 0);
+      g_test_message ("%s", out);
+      g_assert_nonnull (strstr (out, "org.freedesktop.DBus.Error.InvalidArgs"));
+      g_assert_nonnull (strstr (out, refused[i].why));
+    }
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run (&out, "gdbus", "call", "--session", "--dest", BUS_NAME, "--object-path",
+                        PATH "/sessions/1", "--method", "org.moipgw.Gateway1.Session.Message",
+                        too_long, NULL), !=, 0);
+  g_assert_nonnull (strstr (out, "org.freedesktop.DBus.Error.InvalidArgs"));
+  g_assert_nonnull (strstr (out, "The message is 201 bytes long, more than 200"));
+  g_assert_false (mgw_test_bytes_contain (two->received, S ("xxxx")));
+}
+
+typedef struct
+{
+  Fixture  *f;
+  gboolean  draining;
+} DrainWait;
+
+static gboolean
+draining_is (gpointer data)
+{
+  DrainWait *w = data;
+
+  return mgw_dbus_gateway_get_draining (w->f->gateway) == w->draining &&
+         (mgw_dbus_gateway_get_drain_deadline (w->f->gateway) != 0) == w->draining;
+}
+
+static gboolean
+refused_draining_counted (gpointer data)
+{
+  return mgw_dbus_gateway_get_refused_draining (data) == 1;
+}
+
+/* Drain(1, "") with gdbus: the open user told and, a second later,
+ * ended; a new one refused and counted; Draining and DrainDeadline
+ * follow; a bad text refused; Resume admits again. */
+static void
+test_drain (Fixture *f, gconstpointer data)
+{
+  g_autoptr(MgwTestTcp) open = NULL;
+  g_autoptr(MgwTestTcp) refused = NULL;
+  g_autoptr(MgwTestTcp) later = NULL;
+  g_autofree char *out = NULL;
+  DrainWait w = { f, TRUE };
+  gint64 before = g_get_real_time ();
+
+  open = open_user (f);
+  g_assert_false (mgw_dbus_gateway_get_draining (f->gateway));
+  g_assert_cmpint (mgw_dbus_gateway_get_drain_deadline (f->gateway), ==, 0);
+  g_assert_cmpint (run (&out, "gdbus", "call", "--session", "--dest", BUS_NAME, "--object-path",
+                        PATH, "--method", "org.moipgw.Gateway1.Drain", "7", "a\x01", NULL), !=, 0);
+  g_assert_nonnull (strstr (out, "org.freedesktop.DBus.Error.InvalidArgs"));
+  g_assert_false (mgw_dbus_gateway_get_draining (f->gateway));
+  g_clear_pointer (&out, g_free);
+
+  g_assert_cmpint (run (&out, "gdbus", "call", "--session", "--dest", BUS_NAME, "--object-path",
+                        PATH, "--method", "org.moipgw.Gateway1.Drain", "1", "", NULL), ==, 0);
+  mgw_test_tcp_wait_for (open, S (STATUS ("SERVICE CLOSING IN 1 S")));
+  mgw_test_wait_until (draining_is, &w, MGW_TEST_TIMEOUT_MS, "Draining");
+  g_assert_cmpint (mgw_dbus_gateway_get_drain_deadline (f->gateway), >=, before + G_USEC_PER_SEC);
+  refused = mgw_test_tcp_connect ("127.0.0.1", f->telnet_port);
+  mgw_test_tcp_wait_for (refused, S (STATUS ("SERVICE CLOSING, RETRY LATER")));
+  mgw_test_tcp_wait_closed (refused);
+  mgw_test_tcp_wait_for (open, S (STATUS ("SERVICE CLOSED")));
+  mgw_test_tcp_wait_closed (open);
+  wait_active (f, 0);
+  mgw_test_wait_until (refused_draining_counted, f->gateway, MGW_TEST_TIMEOUT_MS, "RefusedDraining");
+  g_assert_true (mgw_dbus_gateway_get_draining (f->gateway));
+
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run (&out, "busctl", "--user", "call", BUS_NAME, PATH, "org.moipgw.Gateway1",
+                        "Resume", NULL), ==, 0);
+  w.draining = FALSE;
+  mgw_test_wait_until (draining_is, &w, MGW_TEST_TIMEOUT_MS, "Draining false");
+  later = open_user (f);
+  g_assert_true (mgw_test_bytes_contain (later->received, S (STATUS ("CONNECT"))));
+}
+
 #define ADD(path, func) \
   g_test_add (path, Fixture, NULL, setup, func, teardown)
 
@@ -595,6 +749,8 @@ main (int argc, char **argv)
   ADD ("/dbus/ban-and-disconnect", test_ban_and_disconnect);
   ADD ("/dbus/access-denied", test_access_denied);
   ADD ("/dbus/scanner-counted", test_scanner_counted);
+  ADD ("/dbus/message", test_message);
+  ADD ("/dbus/drain", test_drain);
   g_test_add ("/dbus/tls-certificate", Fixture, "wss", setup, test_tls_certificate, teardown);
   return g_test_run ();
 }

@@ -33,6 +33,7 @@
 #include "mgw-access.h"
 #include "mgw-dbus-generated.h"
 #include "mgw-error.h"
+#include "mgw-minitel.h"
 #include "mgw-teletel.h"
 
 #include <glib/gi18n.h>
@@ -267,6 +268,9 @@ refresh_gateway (MgwDbusService *self)
   mgw_dbus_gateway_set_scanners (i, c->scanners);
   mgw_dbus_gateway_set_refused_rate (i, c->refused_rate);
   mgw_dbus_gateway_set_refused_pending (i, c->refused_pending);
+  mgw_dbus_gateway_set_refused_draining (i, c->refused_draining);
+  mgw_dbus_gateway_set_draining (i, mgw_gateway_get_draining (gw));
+  mgw_dbus_gateway_set_drain_deadline (i, mgw_gateway_get_drain_deadline (gw));
   mgw_dbus_gateway_set_timeouts_user_inactivity (i, c->timeouts[MGW_TIMEOUT_USER_INACTIVITY]);
   mgw_dbus_gateway_set_timeouts_session_max (i, c->timeouts[MGW_TIMEOUT_SESSION_MAX]);
   mgw_dbus_gateway_set_timeouts_server_inactivity (i, c->timeouts[MGW_TIMEOUT_SERVER_INACTIVITY]);
@@ -349,6 +353,10 @@ set_static_properties (MgwDbusService *self)
 static gboolean handle_disconnect (MgwDBusSession        *iface,
                                    GDBusMethodInvocation *invocation,
                                    MgwDbusService        *self);
+static gboolean handle_session_message (MgwDBusSession        *iface,
+                                        GDBusMethodInvocation *invocation,
+                                        const char            *text,
+                                        MgwDbusService        *self);
 
 static void
 session_state_cb (MgwSession     *session,
@@ -380,6 +388,7 @@ session_added_cb (MgwGateway     *gateway,
   mgw_dbus_session_set_start_time (iface, mgw_session_get_start_time (session));
   g_object_set_data (G_OBJECT (iface), "mgw-session-id", GUINT_TO_POINTER (id));
   g_signal_connect (iface, "handle-disconnect", G_CALLBACK (handle_disconnect), self);
+  g_signal_connect (iface, "handle-message", G_CALLBACK (handle_session_message), self);
   mgw_dbus_object_skeleton_set_session (object, iface);
   g_hash_table_insert (self->sessions, GUINT_TO_POINTER (id), g_object_ref (object));
   refresh_session (self, session);
@@ -431,6 +440,91 @@ handle_disconnect (MgwDBusSession        *iface,
 {
   authorize (self, invocation, do_disconnect,
              g_object_get_data (G_OBJECT (iface), "mgw-session-id"), NULL);
+  return TRUE;
+}
+
+/* What an operator's text may be: InvalidArgs, saying why, otherwise. */
+static gboolean
+text_refused (GDBusMethodInvocation *invocation,
+              const char            *text)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (mgw_minitel_check_message (text, &error))
+    return FALSE;
+  g_dbus_method_invocation_return_error_literal (invocation, G_DBUS_ERROR,
+                                                 G_DBUS_ERROR_INVALID_ARGS, error->message);
+  return TRUE;
+}
+
+typedef struct
+{
+  guint32  id;        /* a session's */
+  guint32  grace;     /* Drain's */
+  char    *text;
+  char    *target;    /* Message's */
+} TextArgs;
+
+static void
+text_args_free (TextArgs *args)
+{
+  g_free (args->text);
+  g_free (args->target);
+  g_free (args);
+}
+
+static TextArgs *
+text_args_new (guint32     id,
+               guint32     grace,
+               const char *text,
+               const char *target)
+{
+  TextArgs *args = g_new0 (TextArgs, 1);
+
+  args->id = id;
+  args->grace = grace;
+  args->text = g_strdup (text);
+  args->target = g_strdup (target);
+  return args;
+}
+
+static void
+do_session_message (MgwDbusService        *self,
+                    GDBusMethodInvocation *invocation,
+                    gpointer               data)
+{
+  TextArgs *args = data;
+  MgwSession *session = mgw_gateway_lookup_session (self->gateway, args->id);
+
+  if (session == NULL)
+    {
+      g_dbus_method_invocation_return_error (invocation, G_DBUS_ERROR,
+                                             G_DBUS_ERROR_UNKNOWN_OBJECT,
+                                             _("No session %u"), args->id);
+      return;
+    }
+  if (text_refused (invocation, args->text))
+    return;
+  if (!mgw_session_message (session, args->text))
+    {
+      g_dbus_method_invocation_return_error (invocation, G_DBUS_ERROR, G_DBUS_ERROR_FAILED,
+                                             _("Session %u is ending: not told"), args->id);
+      return;
+    }
+  g_message ("D-Bus: message to session %u by %s: %s", args->id, caller (invocation), args->text);
+  g_dbus_method_invocation_return_value (invocation, NULL);
+}
+
+static gboolean
+handle_session_message (MgwDBusSession        *iface,
+                        GDBusMethodInvocation *invocation,
+                        const char            *text,
+                        MgwDbusService        *self)
+{
+  guint32 id = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (iface), "mgw-session-id"));
+
+  authorize (self, invocation, do_session_message, text_args_new (id, 0, text, NULL),
+             (GDestroyNotify) text_args_free);
   return TRUE;
 }
 
@@ -620,6 +714,92 @@ handle_reload (MgwDBusGateway        *iface,
 {
   authorize (self, invocation, do_reload, NULL, NULL);
   return TRUE;
+}
+
+static void
+do_message (MgwDbusService        *self,
+            GDBusMethodInvocation *invocation,
+            gpointer               data)
+{
+  TextArgs *args = data;
+  guint told;
+
+  if (text_refused (invocation, args->text))
+    return;
+  told = mgw_gateway_message (self->gateway, args->text, args->target);
+  if (*args->target != '\0')
+    g_message ("D-Bus: message to the sessions redirected to '%s' by %s, %u told: %s",
+               args->target, caller (invocation), told, args->text);
+  else
+    g_message ("D-Bus: message to every session by %s, %u told: %s", caller (invocation), told,
+               args->text);
+  mgw_dbus_gateway_complete_message (self->iface, invocation, told);
+}
+
+static gboolean
+handle_message (MgwDBusGateway        *iface,
+                GDBusMethodInvocation *invocation,
+                const char            *text,
+                const char            *target,
+                MgwDbusService        *self)
+{
+  authorize (self, invocation, do_message, text_args_new (0, 0, text, target),
+             (GDestroyNotify) text_args_free);
+  return TRUE;
+}
+
+static void
+do_drain (MgwDbusService        *self,
+          GDBusMethodInvocation *invocation,
+          gpointer               data)
+{
+  TextArgs *args = data;
+
+  if (*args->text != '\0' && text_refused (invocation, args->text))
+    return;
+  g_message ("D-Bus: drain by %s, grace %u s%s%s", caller (invocation), args->grace,
+             *args->text != '\0' ? ": " : "", args->text);
+  mgw_gateway_drain (self->gateway, args->grace, *args->text != '\0' ? args->text : NULL);
+  mgw_dbus_gateway_complete_drain (self->iface, invocation);
+}
+
+static gboolean
+handle_drain (MgwDBusGateway        *iface,
+              GDBusMethodInvocation *invocation,
+              guint32                grace,
+              const char            *text,
+              MgwDbusService        *self)
+{
+  authorize (self, invocation, do_drain, text_args_new (0, grace, text, NULL),
+             (GDestroyNotify) text_args_free);
+  return TRUE;
+}
+
+static void
+do_resume (MgwDbusService        *self,
+           GDBusMethodInvocation *invocation,
+           gpointer               data)
+{
+  gboolean was = mgw_gateway_resume (self->gateway);
+
+  g_message ("D-Bus: resume by %s%s", caller (invocation), was ? "" : " (not draining)");
+  mgw_dbus_gateway_complete_resume (self->iface, invocation);
+}
+
+static gboolean
+handle_resume (MgwDBusGateway        *iface,
+               GDBusMethodInvocation *invocation,
+               MgwDbusService        *self)
+{
+  authorize (self, invocation, do_resume, NULL, NULL);
+  return TRUE;
+}
+
+static void
+drain_changed_cb (MgwGateway     *gateway,
+                  MgwDbusService *self)
+{
+  refresh_gateway (self);
 }
 
 static void
@@ -900,6 +1080,7 @@ mgw_dbus_service_start (MgwDbusService *self)
     session_added_cb (self->gateway, l->data, self);
   g_signal_connect_object (self->gateway, "session-added", G_CALLBACK (session_added_cb), self, 0);
   g_signal_connect_object (self->gateway, "session-removed", G_CALLBACK (session_removed_cb), self, 0);
+  g_signal_connect_object (self->gateway, "drain-changed", G_CALLBACK (drain_changed_cb), self, 0);
   g_signal_connect_object (mgw_gateway_get_ban_list (self->gateway), "banned",
                            G_CALLBACK (banned_cb), self, 0);
   g_signal_connect_object (mgw_gateway_get_ban_list (self->gateway), "unbanned",
@@ -1032,6 +1213,9 @@ mgw_dbus_service_new (MgwGateway    *gateway,
   g_signal_connect (self->iface, "handle-ban", G_CALLBACK (handle_ban), self);
   g_signal_connect (self->iface, "handle-unban", G_CALLBACK (handle_unban), self);
   g_signal_connect (self->iface, "handle-reload", G_CALLBACK (handle_reload), self);
+  g_signal_connect (self->iface, "handle-message", G_CALLBACK (handle_message), self);
+  g_signal_connect (self->iface, "handle-drain", G_CALLBACK (handle_drain), self);
+  g_signal_connect (self->iface, "handle-resume", G_CALLBACK (handle_resume), self);
   g_signal_connect (self->teletel, "handle-stop", G_CALLBACK (handle_teletel), self);
   g_signal_connect (self->teletel, "handle-start", G_CALLBACK (handle_teletel), self);
   g_signal_connect (self->teletel, "handle-restart", G_CALLBACK (handle_teletel), self);
