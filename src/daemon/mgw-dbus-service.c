@@ -10,11 +10,13 @@
  * states, bans, the command channel) and once a second for counters and
  * byte counts, so a busy gateway emits few PropertiesChanged.
  *
- * Every method that acts, and the two that name users' addresses
- * (ListBans, ListPeers), go through authorize(): the caller's uid
- * (org.freedesktop.DBus.GetConnectionCredentials, asked asynchronously)
- * must be an administrator's (mgw-access.h), whatever the bus policy
- * says. Session objects carry no address.
+ * Every method that acts, the two that name users' addresses
+ * (ListBans, ListPeers) and Session.Watch go through authorize(): the
+ * caller's uid (org.freedesktop.DBus.GetConnectionCredentials, asked
+ * asynchronously) must be an administrator's (mgw-access.h), whatever
+ * the bus policy says. Session objects carry no address. The operator's
+ * actions (Message, Drain, Resume) are the gateway's; what watchers see
+ * of users' screens is mgw-dbus-watch.c's.
  *
  * The bus is a connection of our own (not GLib's shared singleton, which
  * stays closed once the bus went away): when it closes (dbus restarted)
@@ -32,6 +34,7 @@
 #include "mgw-dbus-service.h"
 #include "mgw-access.h"
 #include "mgw-dbus-generated.h"
+#include "mgw-dbus-watch.h"
 #include "mgw-error.h"
 #include "mgw-minitel.h"
 #include "mgw-teletel.h"
@@ -65,6 +68,7 @@ struct _MgwDbusService
   MgwDBusTeletel           *teletel;
   MgwTeletel               *teletel_control;   /* NULL: no backend */
   GHashTable               *sessions;   /* id -> MgwDBusObjectSkeleton */
+  MgwDbusWatch             *watch;      /* Session.Watch's watchers */
   guint                     refresh_id;
 };
 
@@ -357,6 +361,9 @@ static gboolean handle_session_message (MgwDBusSession        *iface,
                                         GDBusMethodInvocation *invocation,
                                         const char            *text,
                                         MgwDbusService        *self);
+static gboolean handle_watch (MgwDBusSession        *iface,
+                              GDBusMethodInvocation *invocation,
+                              MgwDbusService        *self);
 
 static void
 session_state_cb (MgwSession     *session,
@@ -389,6 +396,8 @@ session_added_cb (MgwGateway     *gateway,
   g_object_set_data (G_OBJECT (iface), "mgw-session-id", GUINT_TO_POINTER (id));
   g_signal_connect (iface, "handle-disconnect", G_CALLBACK (handle_disconnect), self);
   g_signal_connect (iface, "handle-message", G_CALLBACK (handle_session_message), self);
+  g_signal_connect (iface, "handle-watch", G_CALLBACK (handle_watch), self);
+  g_signal_connect (iface, "handle-unwatch", G_CALLBACK (handle_watch), self);
   mgw_dbus_object_skeleton_set_session (object, iface);
   g_hash_table_insert (self->sessions, GUINT_TO_POINTER (id), g_object_ref (object));
   refresh_session (self, session);
@@ -407,6 +416,7 @@ session_removed_cb (MgwGateway     *gateway,
   g_autofree char *path = g_strdup_printf (OBJECT_PATH "/sessions/%u", id);
 
   g_signal_handlers_disconnect_by_data (session, self);
+  mgw_dbus_watch_session_gone (self->watch, id);
   g_dbus_object_manager_server_unexport (self->manager, path);
   g_hash_table_remove (self->sessions, GUINT_TO_POINTER (id));
   refresh_gateway (self);
@@ -525,6 +535,46 @@ handle_session_message (MgwDBusSession        *iface,
 
   authorize (self, invocation, do_session_message, text_args_new (id, 0, text, NULL),
              (GDestroyNotify) text_args_free);
+  return TRUE;
+}
+
+/* Watch and Unwatch: the caller's unique name, for this session. */
+static void
+do_watch (MgwDbusService        *self,
+          GDBusMethodInvocation *invocation,
+          gpointer               data)
+{
+  guint id = GPOINTER_TO_UINT (data);
+  MgwSession *session = mgw_gateway_lookup_session (self->gateway, id);
+  const char *sender = g_dbus_method_invocation_get_sender (invocation);
+
+  if (strcmp (g_dbus_method_invocation_get_method_name (invocation), "Unwatch") == 0)
+    mgw_dbus_watch_remove (self->watch, id, sender, "Unwatch");
+  else if (session == NULL)
+    {
+      g_dbus_method_invocation_return_error (invocation, G_DBUS_ERROR,
+                                             G_DBUS_ERROR_UNKNOWN_OBJECT,
+                                             _("No session %u"), id);
+      return;
+    }
+  else if (mgw_session_get_state (session) >= MGW_SESSION_CLOSING)
+    {
+      g_dbus_method_invocation_return_error (invocation, G_DBUS_ERROR, G_DBUS_ERROR_FAILED,
+                                             _("Session %u is ending"), id);
+      return;
+    }
+  else
+    mgw_dbus_watch_add (self->watch, session, sender, caller (invocation));
+  g_dbus_method_invocation_return_value (invocation, NULL);
+}
+
+static gboolean
+handle_watch (MgwDBusSession        *iface,
+              GDBusMethodInvocation *invocation,
+              MgwDbusService        *self)
+{
+  authorize (self, invocation, do_watch,
+             g_object_get_data (G_OBJECT (iface), "mgw-session-id"), NULL);
   return TRUE;
 }
 
@@ -938,6 +988,8 @@ unavailable (MgwDbusService *self,
 static void
 drop_connection (MgwDbusService *self)
 {
+  /* The watchers were on that bus. */
+  mgw_dbus_watch_set_connection (self->watch, NULL);
   if (self->owner_id != 0)
     {
       g_bus_unown_name (self->owner_id);
@@ -1025,6 +1077,7 @@ connected_cb (GObject      *source,
       return;
     }
   self->connection = connection;
+  mgw_dbus_watch_set_connection (self->watch, connection);
   g_dbus_connection_set_exit_on_close (connection, FALSE);
   g_signal_connect (connection, "closed", G_CALLBACK (connection_closed_cb), self);
   /* The root object carries the ObjectManager (its children are the
@@ -1112,6 +1165,7 @@ mgw_dbus_service_dispose (GObject *object)
   /* Exported only while the bus was there. */
   if (self->iface != NULL && self->teletel != NULL)
     drop_connection (self);
+  g_clear_pointer (&self->watch, mgw_dbus_watch_free);
   g_clear_pointer (&self->sessions, g_hash_table_unref);
   g_clear_object (&self->manager);
   g_clear_object (&self->iface);
@@ -1167,6 +1221,7 @@ static void
 mgw_dbus_service_init (MgwDbusService *self)
 {
   self->sessions = g_hash_table_new_full (NULL, NULL, NULL, g_object_unref);
+  self->watch = mgw_dbus_watch_new ();
 }
 
 /* The Teletel server's control (NULL: none); D-Bus follows it. */
