@@ -919,6 +919,8 @@ test_french (void)
   g_assert_true (mgw_test_bytes_contain (console->received,
                                          S ("w  observer une session (une touche arr\xc3\xaa" "te)\r\n")));
   g_assert_true (mgw_test_bytes_contain (console->received,
+                                         S ("o  rouvrir apr\xc3\xa8s une fermeture progressive\r\n")));
+  g_assert_true (mgw_test_bytes_contain (console->received,
                                          S ("Serveur Teletel : aucun moyen de contr\xc3\xb4le configur\xc3\xa9\r\n")));
 
   user = mgw_test_tcp_connect ("127.0.0.1", mgw_test_daemon_port (d, "Telnet"));
