@@ -167,8 +167,10 @@ mgw_dbus_watch_add (MgwDbusWatch *self,
 
   g_return_val_if_fail (self != NULL && MGW_IS_SESSION (session), FALSE);
   g_return_val_if_fail (name != NULL && who != NULL, FALSE);
-  g_return_val_if_fail (self->connection != NULL, FALSE);
 
+  /* The bus went away since the call came: so did the caller. */
+  if (self->connection == NULL)
+    return FALSE;
   screen = screen_get (self, session);
   if (g_hash_table_contains (screen->watchers, name))
     return FALSE;

@@ -26,7 +26,7 @@ void          mgw_dbus_watch_set_connection (MgwDbusWatch    *self,
                                              GDBusConnection *connection);
 /* `name` (a unique bus name) watches `session` until it leaves the bus,
  * mgw_dbus_watch_remove () or the session's end; `who` names it in the
- * log. FALSE when it was watching it already. */
+ * log. FALSE when it was watching it already, or there is no bus. */
 gboolean      mgw_dbus_watch_add            (MgwDbusWatch    *self,
                                              MgwSession      *session,
                                              const char      *name,

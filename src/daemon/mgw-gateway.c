@@ -1132,6 +1132,7 @@ mgw_gateway_stop (MgwGateway *self,
   g_clear_pointer (&self->raw_listener, mgw_listener_free);
   g_hash_table_remove_all (self->handshakes);
   mgw_tls_handshakes_cancel_all (self->tls_handshakes);
+  mgw_timer_stop (&self->drain_timer);
   end_all (self, status);
 }
 
