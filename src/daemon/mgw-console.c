@@ -16,7 +16,7 @@
  *   m message to a session or all (prompts)    c drain (prompts)
  *   o resume (open again after a drain)
  * Every console gets a trace line for each session start, end, timeout,
- * redirection and ban. A console that does not read loses trace lines,
+ * redirection and ban, and a drain's start and end. A console that does not read loses trace lines,
  * counted and reported to it: its queue is bounded and the gateway never
  * waits for it. */
 #include "config.h"
