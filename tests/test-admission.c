@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-admission.c: the per-address rules of mgw-admission.c alone, on
  * a fake clock with an in-memory ban list: the connection rate refuses
- * then bans, the pending cap refuses then bans, who is spared, and the
- * tables empty as connections end. (End to end: test-abuse,
+ * then bans, the pending cap refuses then bans, who is spared, the
+ * tables empty as connections end, and a draining gateway refuses all. (End to end: test-abuse,
  * test-hostile, test-tls.) */
 #include "config.h"
 
@@ -25,7 +25,7 @@ typedef struct
   MgwAddressSet *local;
   MgwAddressSet *trusted;
   MgwAdmission  *admission;
-  guint64        banned, full, rate, pending;
+  guint64        banned, full, rate, pending, draining;
 } Fixture;
 
 static void
@@ -43,7 +43,8 @@ setup (Fixture *f, gconstpointer data)
   g_assert_true (mgw_address_set_add (f->local, "127.0.0.0/8", NULL));
   g_assert_true (mgw_address_set_add (f->trusted, "192.0.2.1", NULL));
   mgw_ban_list_set_exempt (f->bans, f->never_ban, f->local);
-  f->admission = mgw_admission_new (&f->banned, &f->full, &f->rate, &f->pending);
+  f->admission = mgw_admission_new (&f->banned, &f->full, &f->rate, &f->pending,
+                                    &f->draining);
   mgw_admission_set_ban_list (f->admission, f->bans);
   mgw_admission_set_exempt (f->admission, f->never_ban, f->local);
   mgw_admission_set_trusted (f->admission, f->trusted);
@@ -164,6 +165,25 @@ test_pending (Fixture *f, gconstpointer data)
   g_assert_false (mgw_admission_pending_full (f->admission, "127.0.0.3"));
 }
 
+/* Draining refuses everyone, spared addresses and trusted proxies too,
+ * with room left; resumed, the caps decide again. */
+static void
+test_draining (Fixture *f, gconstpointer data)
+{
+  static const char *addresses[] = { "203.0.113.6", "198.51.100.8", "192.0.2.1", "127.0.0.1" };
+
+  f->config->max_sessions = 0;
+  f->config->max_sessions_per_address = 0;
+  for (gsize i = 0; i < G_N_ELEMENTS (addresses); i++)
+    g_assert_null (mgw_admission_refuse_full (f->admission, addresses[i], 0, 0));
+  mgw_admission_set_draining (f->admission, TRUE);
+  for (gsize i = 0; i < G_N_ELEMENTS (addresses); i++)
+    g_assert_cmpstr (mgw_admission_refuse_full (f->admission, addresses[i], 0, 0), ==, "draining");
+  mgw_admission_set_draining (f->admission, FALSE);
+  for (gsize i = 0; i < G_N_ELEMENTS (addresses); i++)
+    g_assert_null (mgw_admission_refuse_full (f->admission, addresses[i], 0, 0));
+}
+
 #define ADD(path, func) \
   g_test_add (path, Fixture, NULL, setup, func, teardown)
 
@@ -175,5 +195,6 @@ main (int argc, char **argv)
   ADD ("/admission/rate-ipv6-prefix", test_rate_ipv6_prefix);
   ADD ("/admission/rate-spared", test_rate_spared);
   ADD ("/admission/pending", test_pending);
+  ADD ("/admission/draining", test_draining);
   return g_test_run ();
 }

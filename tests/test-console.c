@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-console.c: the admin console driven with raw telnet bytes: the
  * negotiation and welcome, the content of every key's output, trace
- * lines for other clients' sessions, prompts (unban, disconnect, watch),
+ * lines for other clients' sessions, prompts (unban, disconnect, watch,
+ * message, drain), two consoles watching one session,
  * Enter counted once however it is spelled, a console that does not read
  * losing trace lines without slowing anyone, and all of it in French;
  * the stock telnet client on a pty (character mode); local users who try
@@ -103,6 +104,9 @@ test_keys (Fixture *f, gconstpointer data)
   press (f, "h", pid);
   g_assert_true (g_str_has_prefix ((char *) f->tcp->received->data, "h\r\n"));
   g_assert_true (contains (f, "w  watch a session"));
+  g_assert_true (contains (f, "m  message to a session or to all"));
+  g_assert_true (contains (f, "c  drain: refuse new users"));
+  g_assert_true (contains (f, "o  open again after a drain"));
   g_assert_true (contains (f, "Teletel server: no control backend configured"));
 
   press (f, "i", "127.0.0.1");
@@ -113,8 +117,9 @@ test_keys (Fixture *f, gconstpointer data)
   g_assert_true (contains (f, "user inactivity                     600        600"));
   g_assert_true (contains (f, "redirected inactivity               120       3600"));
 
-  press (f, "s", "Command channel: disabled");
+  press (f, "s", "Draining: no");
   g_assert_true (contains (f, "Sessions: 0 Telnet, 0 WS"));
+  g_assert_true (contains (f, "Command channel: disabled"));
 
   press (f, "b", "No bans.");
   press (f, "x", "Unknown key");
@@ -246,6 +251,124 @@ test_replay (Fixture *f, gconstpointer data)
 
   press (f, "w", "to watch: ");
   press (f, "20261203-000000-1\r", "No recording 20261203-000000-1");
+}
+
+#define STATUS(text) "\x1f\x40\x41" text "\x18\x0a"
+
+/* m: a message to one session (UTF-8 typed, a backspace taking a whole
+ * accented letter), to all with *, refused texts and sessions. */
+static void
+test_message (Fixture *f, gconstpointer data)
+{
+  g_autoptr(MgwTestTcp) user = mgw_test_tcp_connect ("127.0.0.1",
+                                                     mgw_gateway_get_telnet_port (f->gateway));
+
+  mgw_test_tcp_wait_for (user, S ("\x1b\x39\x7b"));
+  press (f, "m", "Session to tell (its id, or * for all): ");
+  press (f, "0\r", "Message: ");
+  press (f, "Fermeture \xc3\xa0 22 h, caf\xc3\xa9\x7f" "e\r", "Session 0 told");
+  mgw_test_tcp_wait_for (user, S (STATUS ("Fermeture \x19\x41" "a 22 h, cafe")));
+  press (f, "m", "Session to tell");
+  press (f, "*\r", "Message: ");
+  press (f, "EVERYONE\r", "1 session told");
+  mgw_test_tcp_wait_for (user, S (STATUS ("EVERYONE")));
+
+  press (f, "m", "Session to tell");
+  press (f, "77\r", "No session 77");
+  press (f, "m", "Session to tell");
+  press (f, "0\r", "Message: ");
+  press (f, "\xc3" "a\r", "The message is not valid UTF-8");
+  /* Enter on the empty text: nothing sent. */
+  press (f, "m", "Session to tell");
+  press (f, "0\r", "Message: ");
+  press (f, "\r", "\r\n");
+  press (f, "x", "Unknown key");
+  g_assert_false (mgw_test_bytes_contain (user->received, S (STATUS (""))));
+}
+
+/* c: a drain with the default text (one minute), seen in s and in the
+ * trace, a new user refused; o: resumed; then c 0: ended at once. */
+static void
+test_drain (Fixture *f, gconstpointer data)
+{
+  g_autoptr(MgwTestTcp) user = mgw_test_tcp_connect ("127.0.0.1",
+                                                     mgw_gateway_get_telnet_port (f->gateway));
+  g_autoptr(MgwTestTcp) refused = NULL;
+
+  mgw_test_tcp_wait_for (user, S ("\x1b\x39\x7b"));
+  press (f, "c", "Drain: minutes before the sessions end (0: now): ");
+  press (f, "1\r", "Message for the open sessions (Enter: the default one): ");
+  press (f, "\r", "the open sessions end in 1 minute");
+  mgw_test_tcp_wait_for (f->tcp, S ("draining: new users refused, the sessions end at "));
+  mgw_test_tcp_wait_for (user, S (STATUS ("SERVICE CLOSING IN 1 MIN")));
+  g_assert_true (mgw_gateway_get_draining (f->gateway));
+  refused = mgw_test_tcp_connect ("127.0.0.1", mgw_gateway_get_telnet_port (f->gateway));
+  mgw_test_tcp_wait_for (refused, S (STATUS ("SERVICE CLOSING, RETRY LATER")));
+  mgw_test_tcp_wait_closed (refused);
+  press (f, "s", "Draining: yes, new users refused (1 so far); the sessions end at ");
+
+  /* Again, with a text: the sessions are told it. */
+  press (f, "c", "Drain: minutes");
+  press (f, "5\r", "Message for the open sessions");
+  press (f, "BACK AT 23:00\r", "the open sessions end in 5 minutes");
+  mgw_test_tcp_wait_for (user, S (STATUS ("BACK AT 23:00")));
+
+  press (f, "o", "Users are admitted again");
+  mgw_test_tcp_wait_for (f->tcp, S ("drain over: users are admitted again"));
+  g_assert_false (mgw_gateway_get_draining (f->gateway));
+  press (f, "s", "Draining: no");
+  press (f, "o", "The gateway is not draining");
+  g_assert_false (user->closed);
+
+  press (f, "c", "Drain: minutes");
+  press (f, "x\r", "Not a number of minutes: x");
+  g_assert_false (mgw_gateway_get_draining (f->gateway));
+  press (f, "c", "Drain: minutes");
+  press (f, "0\r", "the open sessions were ended");
+  mgw_test_tcp_wait_for (user, S (STATUS ("SERVICE CLOSED")));
+  mgw_test_tcp_wait_closed (user);
+  press (f, "o", "Users are admitted again");
+}
+
+/* Two consoles watch one session: both see the user's screen; one
+ * stopping leaves the other watching (the session too), until it stops. */
+static void
+test_two_watchers (Fixture *f, gconstpointer data)
+{
+  g_autoptr(MgwTestTcp) user = mgw_test_tcp_connect ("127.0.0.1",
+                                                     mgw_gateway_get_telnet_port (f->gateway));
+  g_autoptr(MgwTestTcp) other = mgw_test_tcp_connect ("127.0.0.1",
+                                                      mgw_console_get_port (f->console));
+  MgwSession *session;
+
+  mgw_test_tcp_wait_for (other, S ("(press 'h' for Help)\r\n"));
+  mgw_test_tcp_wait_for (user, S ("\x1b\x39\x7b"));
+  session = mgw_gateway_lookup_session (f->gateway, 0);
+  press (f, "w", "Session or recording to watch: ");
+  press (f, "0\r", "Watching session 0");
+  mgw_test_tcp_send (other, S ("w"));
+  mgw_test_tcp_wait_for (other, S ("Session or recording to watch: "));
+  mgw_test_tcp_send (other, S ("0\r"));
+  mgw_test_tcp_wait_for (other, S ("Watching session 0"));
+  g_assert_true (mgw_session_get_watched (session));
+
+  mgw_test_tcp_send (user, S ("QJX"));
+  mgw_test_tcp_wait_for (user, S ("QJX"));
+  mgw_test_tcp_wait_for (f->tcp, S ("QJX"));
+  mgw_test_tcp_wait_for (other, S ("QJX"));
+
+  /* The first stops: the second goes on. */
+  press (f, " ", "stopped watching");
+  g_assert_true (mgw_session_get_watched (session));
+  g_byte_array_set_size (f->tcp->received, 0);
+  mgw_test_tcp_send (user, S ("KWV"));
+  mgw_test_tcp_wait_for (other, S ("KWV"));
+  mgw_test_run_for (200);
+  g_assert_false (contains (f, "KWV"));
+
+  mgw_test_tcp_send (other, S (" "));
+  mgw_test_tcp_wait_for (other, S ("stopped watching"));
+  g_assert_false (mgw_session_get_watched (session));
 }
 
 /* Watches session `id` with `keys` after w, sent in pieces, and checks
@@ -836,6 +959,8 @@ test_french (void)
   g_assert_true (mgw_test_bytes_contain (console->received,
                                          S ("w  observer une session, ou rejouer un enregistrement (une touche arr\xc3\xaa" "te)\r\n")));
   g_assert_true (mgw_test_bytes_contain (console->received,
+                                         S ("o  rouvrir apr\xc3\xa8s une fermeture progressive\r\n")));
+  g_assert_true (mgw_test_bytes_contain (console->received,
                                          S ("Serveur Teletel : aucun moyen de contr\xc3\xb4le configur\xc3\xa9\r\n")));
 
   user = mgw_test_tcp_connect ("127.0.0.1", mgw_test_daemon_port (d, "Telnet"));
@@ -879,6 +1004,9 @@ main (int argc, char **argv)
   ADD ("/console/disconnect-and-watch", test_disconnect_and_watch);
   ADD ("/console/replay", test_replay);
   ADD ("/console/enter-once", test_enter_once);
+  ADD ("/console/message", test_message);
+  ADD ("/console/drain", test_drain);
+  ADD ("/console/two-watchers", test_two_watchers);
   ADD ("/console/prompt-enter", test_prompt_enter);
   ADD ("/console/telnet-client", test_telnet_client);
   ADD ("/console/slow-console", test_slow_console);

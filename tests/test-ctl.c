@@ -705,8 +705,8 @@ test_status (Fixture       *f,
     {
       const char *name = info->properties[i]->name;
 
-      /* A time that is unset is null: no wss:// listener here. */
-      if (g_str_equal (name, "TlsCertificateNotAfter"))
+      /* A time that is unset is null: no wss:// listener here, no drain. */
+      if (g_str_equal (name, "TlsCertificateNotAfter") || g_str_equal (name, "DrainDeadline"))
         g_assert_true (json_object_has_member (o, name) && json_object_get_null_member (o, name));
       else if (!json_object_has_member (o, name) || json_object_get_null_member (o, name))
         g_error ("status --json lacks %s", name);
@@ -740,6 +740,8 @@ test_status (Fixture       *f,
   g_assert_true (g_regex_match_simple ("^Active Telnet sessions: +1$", human->out, G_REGEX_MULTILINE, 0));
   g_assert_true (g_regex_match_simple ("^Started: +[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8}$",
                                        human->out, G_REGEX_MULTILINE, 0));
+  g_assert_true (g_regex_match_simple ("^Draining: +no$", human->out, G_REGEX_MULTILINE, 0));
+  g_assert_true (g_regex_match_simple ("^Sessions end at: +-$", human->out, G_REGEX_MULTILINE, 0));
   /* One line per property. */
   {
     guint n_props = 0, n_lines = 0;
@@ -1094,6 +1096,323 @@ test_disconnect (Fixture       *f,
   g_assert_cmpstr (after->out, ==, "No sessions.\n");
 }
 
+#define STATUS(text) "\x1f\x40\x41" text "\x18\x0a"
+
+/* The id of the only session, as text. */
+static char *
+only_session_id (Fixture *f)
+{
+  g_autoptr(JsonNode) root = wait_sessions (f, 1);
+
+  return g_strdup_printf ("%" G_GINT64_FORMAT,
+                          json_object_get_int_member (json_array_get_object_element (json_node_get_array (root), 0),
+                                                      "Id"));
+}
+
+/* message ID, --all, --target: the users' status lines and how many were
+ * told, --json; texts the gateway refuses, and why, status 1. */
+static void
+test_message (Fixture       *f,
+              gconstpointer  data)
+{
+  g_autoptr(MgwTestTcp) user = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *told = NULL;
+  g_autofree char *too_long = g_strnfill (201, 'x');
+
+  if (f->bus == NULL)
+    return;
+  user = open_user (f, NULL);
+  id = only_session_id (f);
+  {
+    g_autoptr(Result) r = run_ctl (f, "message", id, "Fermeture \xc3\xa0 22 h", NULL);
+
+    assert_ok (r, "message ID");
+    told = g_strdup_printf ("Session %s told.\n", id);
+    g_assert_cmpstr (r->out, ==, told);
+    mgw_test_tcp_wait_for (user, S (STATUS ("Fermeture \x19\x41" "a 22 h")));
+  }
+  {
+    g_autoptr(Result) r = run_ctl (f, "message", "--all", "EVERYONE", NULL);
+
+    assert_ok (r, "message --all");
+    g_assert_cmpstr (r->out, ==, "1 session told.\n");
+    mgw_test_tcp_wait_for (user, S (STATUS ("EVERYONE")));
+  }
+  {
+    g_autoptr(Result) r = run_ctl (f, "--json", "message", "--target", "ws://nowhere.example/",
+                                   "NOBODY", NULL);
+    g_autoptr(JsonNode) root = NULL;
+    JsonObject *o;
+
+    assert_ok (r, "message --target --json");
+    root = parse_json (r->out);
+    o = json_node_get_object (root);
+    g_assert_cmpstr (json_object_get_string_member (o, "Command"), ==, "message");
+    g_assert_cmpstr (json_object_get_string_member (o, "Target"), ==, "ws://nowhere.example/");
+    g_assert_cmpint (json_object_get_int_member (o, "Count"), ==, 0);
+  }
+  {
+    g_autoptr(Result) empty = run_ctl (f, "message", id, "", NULL);
+    g_autoptr(Result) tab = run_ctl (f, "message", "--all", "a\tb", NULL);
+    g_autoptr(Result) big = run_ctl (f, "message", id, too_long, NULL);
+    g_autoptr(Result) gone = run_ctl (f, "message", "4242", "HELLO", NULL);
+
+    assert_fails (empty, 1, "The message is empty", "message ''");
+    assert_fails (tab, 1, "The message holds a control character (U+0009)", "message TAB");
+    assert_fails (big, 1, "The message is 201 bytes long, more than 200", "message too long");
+    assert_fails (gone, 1, "no session 4242", "message 4242");
+  }
+  g_assert_false (mgw_test_bytes_contain (user->received, S ("NOBODY")));
+}
+
+/* drain with a grace and a text: told, status shows it, new users
+ * refused; resume; drain --grace 0: ended at once. */
+static void
+test_drain (Fixture       *f,
+            gconstpointer  data)
+{
+  g_autoptr(MgwTestTcp) user = NULL;
+  g_autoptr(MgwTestTcp) refused = NULL;
+  g_autoptr(MgwTestTcp) later = NULL;
+
+  if (f->bus == NULL)
+    return;
+  user = open_user (f, NULL);
+  json_node_unref (wait_sessions (f, 1));
+  {
+    g_autoptr(Result) r = run_ctl (f, "drain", "--grace", "30", "CLOSING AT 22:00", NULL);
+    g_autoptr(Result) st = NULL;
+    g_autoptr(Result) json = NULL;
+    g_autoptr(JsonNode) root = NULL;
+    JsonObject *o;
+
+    assert_ok (r, "drain");
+    if (!g_regex_match_simple ("^Draining: new users are refused; the open sessions end at "
+                               "[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8}\\.\n$", r->out, 0, 0))
+      g_error ("drain said: %s", r->out);
+    mgw_test_tcp_wait_for (user, S (STATUS ("CLOSING AT 22:00")));
+    st = run_ctl (f, "status", NULL);
+    assert_ok (st, "status while draining");
+    assert_two_columns (st->out);
+    g_assert_true (g_regex_match_simple ("^Draining: +yes$", st->out, G_REGEX_MULTILINE, 0));
+    g_assert_true (g_regex_match_simple ("^Sessions end at: +[0-9]{4}-", st->out, G_REGEX_MULTILINE, 0));
+    json = run_ctl (f, "--json", "status", NULL);
+    root = parse_json (json->out);
+    o = json_node_get_object (root);
+    g_assert_true (json_object_get_boolean_member (o, "Draining"));
+    g_assert_cmpint (assert_json_time (o, "DrainDeadline"), >, g_get_real_time () + 25 * 60 * G_USEC_PER_SEC);
+  }
+  refused = mgw_test_tcp_connect ("127.0.0.1", f->telnet_port);
+  mgw_test_tcp_wait_for (refused, S (STATUS ("SERVICE CLOSING, RETRY LATER")));
+  mgw_test_tcp_wait_closed (refused);
+  {
+    g_autoptr(Result) r = run_ctl (f, "resume", NULL);
+    g_autoptr(Result) again = run_ctl (f, "--json", "resume", NULL);
+
+    assert_ok (r, "resume");
+    g_assert_cmpstr (r->out, ==, "Users are admitted again.\n");
+    assert_ok (again, "resume --json, not draining");
+    g_assert_nonnull (strstr (again->out, "\"Command\" : \"resume\""));
+  }
+  later = open_user (f, NULL);
+  g_assert_false (user->closed);
+  {
+    g_autoptr(Result) r = run_ctl (f, "drain", "--grace", "0", NULL);
+
+    assert_ok (r, "drain --grace 0");
+    g_assert_cmpstr (r->out, ==, "Draining: new users are refused; the open sessions were ended.\n");
+    mgw_test_tcp_wait_for (user, S (STATUS ("SERVICE CLOSED")));
+    mgw_test_tcp_wait_closed (user);
+    mgw_test_tcp_wait_closed (later);
+  }
+  {
+    g_autoptr(Result) r = run_ctl (f, "resume", NULL);
+    assert_ok (r, "resume");
+  }
+}
+
+/* --- moipgwctl watch: its standard output, raw --- */
+
+typedef struct
+{
+  GSubprocess *process;
+  GByteArray  *out;
+  GString     *err;
+  gboolean     out_done;
+  gboolean     err_done;
+  gboolean     exited;
+} RawChild;
+
+static void raw_read_cb (GObject *source, GAsyncResult *result, gpointer user_data);
+
+static void
+raw_read_next (RawChild *c,
+               gboolean  err)
+{
+  GInputStream *in = err ? g_subprocess_get_stderr_pipe (c->process)
+                         : g_subprocess_get_stdout_pipe (c->process);
+
+  g_input_stream_read_bytes_async (in, 4096, G_PRIORITY_DEFAULT, NULL, raw_read_cb, c);
+}
+
+static void
+raw_read_cb (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  RawChild *c = user_data;
+  gboolean err = G_INPUT_STREAM (source) == g_subprocess_get_stderr_pipe (c->process);
+  g_autoptr(GBytes) bytes = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), result, NULL);
+  gsize len = bytes != NULL ? g_bytes_get_size (bytes) : 0;
+
+  if (len == 0)
+    {
+      if (err)
+        c->err_done = TRUE;
+      else
+        c->out_done = TRUE;
+      return;
+    }
+  if (err)
+    g_string_append_len (c->err, g_bytes_get_data (bytes, NULL), (gssize) len);
+  else
+    g_byte_array_append (c->out, g_bytes_get_data (bytes, NULL), (guint) len);
+  raw_read_next (c, err);
+}
+
+static void
+raw_exited_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
+  ((RawChild *) user_data)->exited = TRUE;
+}
+
+static RawChild *
+watch_spawn (Fixture    *f,
+             const char *id)
+{
+  g_autoptr(GSubprocessLauncher) launcher =
+    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_autoptr(GError) error = NULL;
+  RawChild *c = g_new0 (RawChild, 1);
+
+  g_subprocess_launcher_setenv (launcher, "DBUS_SESSION_BUS_ADDRESS", f->bus_address, TRUE);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  c->process = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("MOIPGWCTL"),
+                                            "--session-bus", "watch", id, NULL);
+  g_assert_no_error (error);
+  c->out = g_byte_array_new ();
+  c->err = g_string_new (NULL);
+  raw_read_next (c, FALSE);
+  raw_read_next (c, TRUE);
+  g_subprocess_wait_async (c->process, NULL, raw_exited_cb, c);
+  return c;
+}
+
+static gboolean
+raw_done (gpointer data)
+{
+  RawChild *c = data;
+
+  return c->exited && c->out_done && c->err_done;
+}
+
+static void
+raw_child_free (RawChild *c)
+{
+  if (!c->exited)
+    g_subprocess_force_exit (c->process);
+  mgw_test_wait_until (raw_done, c, CHILD_TIMEOUT_MS, "moipgwctl watch to exit");
+  g_object_unref (c->process);
+  g_byte_array_unref (c->out);
+  g_string_free (c->err, TRUE);
+  g_free (c);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RawChild, raw_child_free)
+
+/* `session ID --json` until its Watched is `watched` (changes come
+ * at once, polled as `wait_sessions` does); `c`, when not NULL, is the
+ * watch that must keep running meanwhile. */
+static void
+wait_watched (Fixture    *f,
+              const char *id,
+              gboolean    watched,
+              RawChild   *c)
+{
+  gint64 deadline = g_get_monotonic_time () + CHILD_TIMEOUT_MS * G_TIME_SPAN_MILLISECOND;
+
+  for (;;)
+    {
+      g_autoptr(Result) r = run_ctl (f, "--json", "session", id, NULL);
+      g_autoptr(JsonNode) root = NULL;
+
+      assert_ok (r, "session --json");
+      root = parse_json (r->out);
+      if (json_object_get_boolean_member (json_node_get_object (root), "Watched") == watched)
+        return;
+      if (c != NULL && c->exited)
+        g_error ("moipgwctl watch exited: %s", c->err->str);
+      if (g_get_monotonic_time () > deadline)
+        g_error ("timed out waiting for Watched %s: %s", watched ? "true" : "false", r->out);
+      mgw_test_run_for (100);
+    }
+}
+
+/* watch ID: the user's screen, raw, on standard output (an operator's
+ * message shows there as the user gets it), Watched while it runs;
+ * Ctrl-C ends it with status 0 and Unwatch. Again, and the session is
+ * disconnected: its last status line comes, then the watch ends by
+ * itself, saying so. On the bus with moipgw's policy too (data
+ * "policy"): root receives the signal it keeps from others. */
+static void
+test_watch (Fixture       *f,
+            gconstpointer  data)
+{
+  g_autoptr(MgwTestTcp) user = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *ended = NULL;
+
+  if (f->bus == NULL)
+    return;
+  user = open_user (f, NULL);
+  id = only_session_id (f);
+  {
+    g_autoptr(RawChild) c = watch_spawn (f, id);
+    g_autoptr(Result) r = NULL;
+
+    wait_watched (f, id, TRUE, c);
+    r = run_ctl (f, "message", id, "SEEN FROM AFAR", NULL);
+    assert_ok (r, "message while watched");
+    mgw_test_bytes_wait (c->out, S (STATUS ("SEEN FROM AFAR")), "moipgwctl watch's output");
+    g_subprocess_send_signal (c->process, SIGINT);
+    mgw_test_wait_until (raw_done, c, CHILD_TIMEOUT_MS, "moipgwctl watch to exit");
+    g_assert_true (g_subprocess_get_if_exited (c->process));
+    g_assert_cmpint (g_subprocess_get_exit_status (c->process), ==, 0);
+    g_assert_cmpstr (c->err->str, ==, "");
+    wait_watched (f, id, FALSE, NULL);
+  }
+  {
+    g_autoptr(RawChild) c = watch_spawn (f, id);
+    g_autoptr(Result) r = NULL;
+
+    wait_watched (f, id, TRUE, c);
+    r = run_ctl (f, "disconnect", id, NULL);
+    assert_ok (r, "disconnect while watched");
+    mgw_test_wait_until (raw_done, c, CHILD_TIMEOUT_MS, "moipgwctl watch to end with the session");
+    g_assert_cmpint (g_subprocess_get_exit_status (c->process), ==, 0);
+    g_assert_true (mgw_test_bytes_contain (c->out, S (STATUS ("DISCONNECTED BY THE OPERATOR"))));
+    ended = g_strdup_printf ("Session %s ended.\n", id);
+    g_assert_cmpstr (c->err->str, ==, ended);
+  }
+  {
+    g_autoptr(Result) r = run_ctl (f, "watch", "4242", NULL);
+    assert_fails (r, 1, "no session 4242", "watch 4242");
+  }
+}
+
 typedef struct
 {
   Child      *c;
@@ -1363,7 +1682,8 @@ test_access_denied (Fixture       *f,
 {
   static const char *actions[][3] = {
     { "ban", "192.0.2.1" }, { "unban", "192.0.2.1" }, { "reload" }, { "disconnect", "0" },
-    { "teletel", "stop" }, { "bans" }, { "recordings" }, { "recordings", "expire" },
+    { "teletel", "stop" }, { "bans" }, { "message", "0", "HI" }, { "message", "--all", "HI" },
+    { "drain" }, { "resume" }, { "watch", "0" }, { "recordings" }, { "recordings", "expire" },
     { "replay", "20261203-164225-3" },
   };
   static const char *reads[][3] = { { "status" }, { "sessions" }, { "teletel", "status" } };
@@ -1396,11 +1716,12 @@ test_access_denied (Fixture       *f,
     }
   for (gsize i = 0; i < G_N_ELEMENTS (actions); i++)
     {
-      const char *args[] = { "--session-bus", actions[i][0], actions[i][1], NULL };
+      const char *args[] = { "--session-bus", actions[i][0], actions[i][1], actions[i][2], NULL };
       g_autoptr(Result) r = run_ctl_as (f->bus_address, NULL, TRUE, args);
 
       assert_fails (r, 1, "permission denied: you must be root or in the moipgw group", actions[i][0]);
     }
+  g_assert_false (mgw_test_bytes_contain (user->received, S ("HI")));
   /* Nothing happened. */
   {
     g_autoptr(Result) bans = run_ctl (f, "bans", NULL);
@@ -1818,7 +2139,7 @@ test_daemon_user (Fixture       *f,
 static void
 test_usage (void)
 {
-  static const struct { const char *args[5]; const char *needle; } cases[] = {
+  static const struct { const char *args[6]; const char *needle; } cases[] = {
     { { NULL }, "no command given" },
     { { "bogus" }, "unknown command 'bogus'" },
     { { "--bogus", "status" }, "--bogus" },
@@ -1840,11 +2161,25 @@ test_usage (void)
     { { "teletel" }, "missing argument" },
     { { "teletel", "bogus" }, "unknown action 'bogus'" },
     { { "monitor", "now" }, "unexpected argument 'now'" },
+    { { "message" }, "missing argument ID|--all|--target URI TEXT" },
+    { { "message", "1" }, "message: ID and TEXT" },
+    { { "message", "x", "HI" }, "'x' is not a session id" },
+    { { "message", "--all" }, "missing argument" },
+    { { "message", "--all", "1", "HI" }, "TEXT alone" },
+    { { "message", "--all", "--target", "ws://a/", "HI" }, "not both" },
+    { { "message", "--target", "", "HI" }, "--target needs a URI" },
+    { { "drain", "A", "B" }, "unexpected argument 'B'" },
+    { { "drain", "--grace", "x" }, "--grace: 'x'" },
+    { { "drain", "--grace", "-1" }, "--grace: '-1'" },
+    { { "drain", "--grace", "99999999999" }, "--grace: '99999999999'" },
+    { { "resume", "now" }, "unexpected argument 'now'" },
+    { { "watch" }, "missing argument ID" },
+    { { "watch", "x" }, "'x' is not a session id" },
     { { "help", "bogus" }, "unknown command 'bogus'" },
   };
   static const char *commands[] = {
     "status", "sessions", "session", "disconnect", "bans", "ban", "unban", "reload",
-    "teletel", "monitor",
+    "teletel", "monitor", "message", "drain", "resume", "watch",
   };
   /* A bus that is not there: usage errors come first. */
   const char *nowhere = "unix:path=/nonexistent/bus";
@@ -1881,6 +2216,8 @@ test_usage (void)
       if (strstr (r->out, usage) == NULL)
         g_error ("%s --help: %s", commands[i], r->out);
       g_assert_true ((strstr (r->out, "--days") != NULL) == g_str_equal (commands[i], "ban"));
+      g_assert_true ((strstr (r->out, "--all") != NULL) == g_str_equal (commands[i], "message"));
+      g_assert_true ((strstr (r->out, "--grace") != NULL) == g_str_equal (commands[i], "drain"));
     }
   {
     const char *args[] = { "help", "ban", NULL };
@@ -1907,15 +2244,16 @@ test_not_running (Fixture       *f,
   static const char *cases[][3] = {
     { "status" }, { "sessions" }, { "session", "1" }, { "disconnect", "1" }, { "bans" },
     { "ban", "192.0.2.1" }, { "unban", "192.0.2.1" }, { "reload" }, { "teletel", "status" },
-    { "teletel", "stop" },   /* monitor waits: /ctl/monitor-waits */
+    { "teletel", "stop" }, { "message", "--all", "HI" }, { "message", "1", "HI" },
+    { "drain" }, { "resume" }, { "watch", "1" },   /* monitor waits: /ctl/monitor-waits */
   };
 
   if (f->bus == NULL)
     return;
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      const char *session_args[] = { "--session-bus", cases[i][0], cases[i][1], NULL };
-      const char *system_args[] = { cases[i][0], cases[i][1], NULL };
+      const char *session_args[] = { "--session-bus", cases[i][0], cases[i][1], cases[i][2], NULL };
+      const char *system_args[] = { cases[i][0], cases[i][1], cases[i][2], NULL };
       g_autoptr(Result) session = run_ctl_on (f->bus_address, NULL, session_args);
       g_autoptr(Result) system = run_ctl_on (NULL, f->bus_address, system_args);
 
@@ -2000,6 +2338,10 @@ main (int argc, char **argv)
   g_test_add ("/ctl/teletel", Fixture, NULL, setup_daemon, test_teletel, teardown);
   g_test_add ("/ctl/disconnect", Fixture, NULL, setup_daemon, test_disconnect, teardown);
   g_test_add ("/ctl/monitor", Fixture, NULL, setup_daemon, test_monitor, teardown);
+  g_test_add ("/ctl/message", Fixture, NULL, setup_daemon, test_message, teardown);
+  g_test_add ("/ctl/drain", Fixture, NULL, setup_daemon, test_drain, teardown);
+  g_test_add ("/ctl/watch", Fixture, NULL, setup_daemon, test_watch, teardown);
+  g_test_add ("/ctl/watch/policy", Fixture, "policy", setup_daemon, test_watch, teardown);
   g_test_add ("/ctl/monitor-waits", Fixture, NULL, setup_bus, test_monitor_waits, teardown);
   g_test_add ("/ctl/bus-restart", Fixture, "fixed path", setup_bus, test_bus_restart, teardown);
   g_test_add ("/ctl/require-bus-name-taken", Fixture, NULL, setup_bus, test_require_bus_name_taken,

@@ -3,8 +3,10 @@
  * introspection matches data/dbus/org.moipgw.Gateway1.xml, properties
  * follow real Telnet and WebSocket sessions, session objects come and go
  * with InterfacesAdded/Removed, Ban/Unban/Disconnect act on real
- * sessions through gdbus and busctl as an operator runs them, and a
- * caller that is neither root nor in the moipgw group is refused. */
+ * sessions through gdbus and busctl as an operator runs them, a
+ * message to users, a drain and its end, users' screens to D-Bus
+ * watchers alone, and a caller that is neither root nor in the moipgw
+ * group is refused. */
 #include "config.h"
 
 #include "mgw-dbus-generated.h"
@@ -169,8 +171,48 @@ run (char **out, const char *first, ...)
   return g_subprocess_get_exit_status (process);
 }
 
+/* `have` (the daemon's) has every method, property and signal of `want`
+ * (the XML's), with the same signatures. */
+static void
+assert_interface (GDBusInterfaceInfo *want,
+                  GDBusInterfaceInfo *have)
+{
+  g_assert_nonnull (have);
+  for (guint m = 0; want->methods[m] != NULL; m++)
+    g_assert_nonnull (g_dbus_interface_info_lookup_method (have, want->methods[m]->name));
+  for (guint p = 0; want->properties[p] != NULL; p++)
+    {
+      GDBusPropertyInfo *prop = g_dbus_interface_info_lookup_property (have, want->properties[p]->name);
+      g_assert_nonnull (prop);
+      g_assert_cmpstr (prop->signature, ==, want->properties[p]->signature);
+    }
+  for (guint s = 0; want->signals[s] != NULL; s++)
+    g_assert_nonnull (g_dbus_interface_info_lookup_signal (have, want->signals[s]->name));
+}
+
+static GDBusNodeInfo *
+introspect (Fixture    *f,
+            const char *path)
+{
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GError) error = NULL;
+  GDBusNodeInfo *live;
+  const char *live_xml;
+
+  reply = g_dbus_connection_call_sync (f->connection, BUS_NAME, path,
+                                       "org.freedesktop.DBus.Introspectable", "Introspect",
+                                       NULL, G_VARIANT_TYPE ("(s)"), G_DBUS_CALL_FLAGS_NONE,
+                                       -1, NULL, &error);
+  g_assert_no_error (error);
+  g_variant_get (reply, "(&s)", &live_xml);
+  live = g_dbus_node_info_new_for_xml (live_xml, &error);
+  g_assert_no_error (error);
+  return live;
+}
+
 /* The running daemon's introspection has every method, property and
- * signal of the XML, with the same signatures. */
+ * signal of the XML, with the same signatures: on the gateway's object,
+ * and on a session's. */
 static void
 test_introspection (Fixture *f, gconstpointer data)
 {
@@ -179,43 +221,30 @@ test_introspection (Fixture *f, gconstpointer data)
   g_autofree char *xml = NULL;
   g_autoptr(GDBusNodeInfo) contract = NULL;
   g_autoptr(GDBusNodeInfo) live = NULL;
-  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GDBusNodeInfo) session = NULL;
+  g_autoptr(MgwTestTcp) tcp = NULL;
   g_autoptr(GError) error = NULL;
-  const char *live_xml;
 
   g_assert_true (g_file_get_contents (xml_path, &xml, NULL, &error));
   contract = g_dbus_node_info_new_for_xml (xml, &error);
   g_assert_no_error (error);
-  reply = g_dbus_connection_call_sync (f->connection, BUS_NAME, PATH,
-                                       "org.freedesktop.DBus.Introspectable", "Introspect",
-                                       NULL, G_VARIANT_TYPE ("(s)"), G_DBUS_CALL_FLAGS_NONE,
-                                       -1, NULL, &error);
-  g_assert_no_error (error);
-  g_variant_get (reply, "(&s)", &live_xml);
-  live = g_dbus_node_info_new_for_xml (live_xml, &error);
-  g_assert_no_error (error);
+  live = introspect (f, PATH);
   g_assert_nonnull (g_dbus_node_info_lookup_interface (live, "org.freedesktop.DBus.ObjectManager"));
 
   for (guint i = 0; contract->interfaces[i] != NULL; i++)
     {
       GDBusInterfaceInfo *want = contract->interfaces[i];
-      GDBusInterfaceInfo *have;
 
       if (strcmp (want->name, "org.moipgw.Gateway1.Session") == 0)
         continue;   /* on the session objects, checked below */
-      have = g_dbus_node_info_lookup_interface (live, want->name);
-      g_assert_nonnull (have);
-      for (guint m = 0; want->methods[m] != NULL; m++)
-        g_assert_nonnull (g_dbus_interface_info_lookup_method (have, want->methods[m]->name));
-      for (guint p = 0; want->properties[p] != NULL; p++)
-        {
-          GDBusPropertyInfo *prop = g_dbus_interface_info_lookup_property (have, want->properties[p]->name);
-          g_assert_nonnull (prop);
-          g_assert_cmpstr (prop->signature, ==, want->properties[p]->signature);
-        }
-      for (guint s = 0; want->signals[s] != NULL; s++)
-        g_assert_nonnull (g_dbus_interface_info_lookup_signal (have, want->signals[s]->name));
+      assert_interface (want, g_dbus_node_info_lookup_interface (live, want->name));
     }
+
+  tcp = mgw_test_tcp_connect ("127.0.0.1", f->telnet_port);
+  mgw_test_tcp_wait_for (tcp, S ("\x1b\x39\x7b"));
+  session = introspect (f, PATH "/sessions/0");
+  assert_interface (g_dbus_node_info_lookup_interface (contract, "org.moipgw.Gateway1.Session"),
+                    g_dbus_node_info_lookup_interface (session, "org.moipgw.Gateway1.Session"));
 }
 
 typedef struct
@@ -498,6 +527,30 @@ test_access_denied (Fixture *f, gconstpointer data)
                         "--method", "org.moipgw.Gateway1.Ban", "203.0.113.10", "0", NULL), !=, 0);
   g_assert_nonnull (strstr (out, "org.freedesktop.DBus.Error.AccessDenied"));
   g_clear_pointer (&out, g_free);
+  {
+    static const char *const calls[][4] = {
+      { PATH, "org.moipgw.Gateway1.Message", "NOT FOR YOU", "" },
+      { PATH, "org.moipgw.Gateway1.Drain", "0", "" },
+      { PATH, "org.moipgw.Gateway1.Resume" },
+      { PATH "/sessions/0", "org.moipgw.Gateway1.Session.Message", "NOT FOR YOU" },
+      { PATH "/sessions/0", "org.moipgw.Gateway1.Session.Watch" },
+      { PATH "/sessions/0", "org.moipgw.Gateway1.Session.Unwatch" },
+    };
+
+    for (gsize i = 0; i < G_N_ELEMENTS (calls); i++)
+      {
+        g_clear_pointer (&out, g_free);
+        g_assert_cmpint (run (&out, setpriv, "--reuid=65534", "--regid=65534", "--clear-groups",
+                              "gdbus", "call", "--session", "--dest", BUS_NAME, "--object-path",
+                              calls[i][0], "--method", calls[i][1], calls[i][2], calls[i][3], NULL),
+                         !=, 0);
+        if (strstr (out, "org.freedesktop.DBus.Error.AccessDenied") == NULL)
+          g_error ("%s as nobody: %s", calls[i][1], out);
+      }
+    g_assert_false (mgw_test_bytes_contain (tcp->received, S ("NOT FOR YOU")));
+    g_assert_false (mgw_dbus_gateway_get_draining (f->gateway));
+  }
+  g_clear_pointer (&out, g_free);
   g_assert_cmpint (run (&out, setpriv, "--reuid=65534", "--regid=65534", "--clear-groups",
                         "busctl", "--user", "call", BUS_NAME, PATH, "org.moipgw.Gateway1",
                         "Reload", NULL), !=, 0);
@@ -582,6 +635,372 @@ test_scanner_counted (Fixture *f, gconstpointer data)
   g_assert_cmpuint (mgw_dbus_gateway_get_refused_pending (f->gateway), ==, 0);
 }
 
+#define STATUS(text) "\x1f\x40\x41" text "\x18\x0a"
+
+/* A Telnet user on the demo, its page in. */
+static MgwTestTcp *
+open_user (Fixture *f)
+{
+  MgwTestTcp *tcp = mgw_test_tcp_connect ("127.0.0.1", f->telnet_port);
+
+  mgw_test_tcp_wait_for (tcp, S ("\x1b\x39\x7b"));
+  return tcp;
+}
+
+/* Message on a session and on the gateway, with gdbus and busctl as an
+ * operator: the users' status lines, the count, a target no session is
+ * redirected to, and the texts refused with InvalidArgs and why. */
+static void
+test_message (Fixture *f, gconstpointer data)
+{
+  g_autoptr(MgwTestTcp) one = NULL;
+  g_autoptr(MgwTestTcp) two = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *too_long = g_strnfill (201, 'x');
+  static const struct { const char *text; const char *why; } refused[] = {
+    { "", "The message is empty" },
+    { "a\tb", "The message holds a control character (U+0009)" },
+    { "a\x7f" "b", "The message holds a control character (U+007F)" },
+  };
+
+  one = open_user (f);
+  two = open_user (f);
+  wait_active (f, 2);
+  g_assert_cmpint (run (&out, "gdbus", "call", "--session", "--dest", BUS_NAME, "--object-path",
+                        PATH "/sessions/0", "--method", "org.moipgw.Gateway1.Session.Message",
+                        "Fermeture \xc3\xa0 22 h", NULL), ==, 0);
+  mgw_test_tcp_wait_for (one, S (STATUS ("Fermeture \x19\x41" "a 22 h")));
+  g_assert_false (mgw_test_bytes_contain (two->received, S ("Fermeture")));
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run (&out, "busctl", "--user", "call", BUS_NAME, PATH, "org.moipgw.Gateway1",
+                        "Message", "ss", "EVERYONE", "", NULL), ==, 0);
+  g_assert_cmpstr (out, ==, "u 2\n");
+  mgw_test_tcp_wait_for (one, S (STATUS ("EVERYONE")));
+  mgw_test_tcp_wait_for (two, S (STATUS ("EVERYONE")));
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run (&out, "busctl", "--user", "call", BUS_NAME, PATH, "org.moipgw.Gateway1",
+                        "Message", "ss", "NOBODY", "ws://nowhere.example/", NULL), ==, 0);
+  g_assert_cmpstr (out, ==, "u 0\n");
+
+  for (gsize i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_clear_pointer (&out, g_free);
+      g_assert_cmpint (run (&out, "gdbus", "call", "--session", "--dest", BUS_NAME, "--object-path",
+                            PATH, "--method", "org.moipgw.Gateway1.Message", refused[i].text, "",
+                            NULL), !=, 0);
+      g_test_message ("%s", out);
+      g_assert_nonnull (strstr (out, "org.freedesktop.DBus.Error.InvalidArgs"));
+      g_assert_nonnull (strstr (out, refused[i].why));
+    }
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run (&out, "gdbus", "call", "--session", "--dest", BUS_NAME, "--object-path",
+                        PATH "/sessions/1", "--method", "org.moipgw.Gateway1.Session.Message",
+                        too_long, NULL), !=, 0);
+  g_assert_nonnull (strstr (out, "org.freedesktop.DBus.Error.InvalidArgs"));
+  g_assert_nonnull (strstr (out, "The message is 201 bytes long, more than 200"));
+  g_assert_false (mgw_test_bytes_contain (two->received, S ("xxxx")));
+}
+
+typedef struct
+{
+  Fixture  *f;
+  gboolean  draining;
+} DrainWait;
+
+static gboolean
+draining_is (gpointer data)
+{
+  DrainWait *w = data;
+
+  return mgw_dbus_gateway_get_draining (w->f->gateway) == w->draining &&
+         (mgw_dbus_gateway_get_drain_deadline (w->f->gateway) != 0) == w->draining;
+}
+
+static gboolean
+refused_draining_counted (gpointer data)
+{
+  return mgw_dbus_gateway_get_refused_draining (data) == 1;
+}
+
+/* Drain(1, "") with gdbus: the open user told and, a second later,
+ * ended; a new one refused and counted; Draining and DrainDeadline
+ * follow; a bad text refused; Resume admits again. */
+static void
+test_drain (Fixture *f, gconstpointer data)
+{
+  g_autoptr(MgwTestTcp) open = NULL;
+  g_autoptr(MgwTestTcp) refused = NULL;
+  g_autoptr(MgwTestTcp) later = NULL;
+  g_autofree char *out = NULL;
+  DrainWait w = { f, TRUE };
+  gint64 before = g_get_real_time ();
+
+  open = open_user (f);
+  g_assert_false (mgw_dbus_gateway_get_draining (f->gateway));
+  g_assert_cmpint (mgw_dbus_gateway_get_drain_deadline (f->gateway), ==, 0);
+  g_assert_cmpint (run (&out, "gdbus", "call", "--session", "--dest", BUS_NAME, "--object-path",
+                        PATH, "--method", "org.moipgw.Gateway1.Drain", "7", "a\x01", NULL), !=, 0);
+  g_assert_nonnull (strstr (out, "org.freedesktop.DBus.Error.InvalidArgs"));
+  g_assert_false (mgw_dbus_gateway_get_draining (f->gateway));
+  g_clear_pointer (&out, g_free);
+
+  g_assert_cmpint (run (&out, "gdbus", "call", "--session", "--dest", BUS_NAME, "--object-path",
+                        PATH, "--method", "org.moipgw.Gateway1.Drain", "1", "", NULL), ==, 0);
+  mgw_test_tcp_wait_for (open, S (STATUS ("SERVICE CLOSING IN 1 S")));
+  mgw_test_wait_until (draining_is, &w, MGW_TEST_TIMEOUT_MS, "Draining");
+  g_assert_cmpint (mgw_dbus_gateway_get_drain_deadline (f->gateway), >=, before + G_USEC_PER_SEC);
+  refused = mgw_test_tcp_connect ("127.0.0.1", f->telnet_port);
+  mgw_test_tcp_wait_for (refused, S (STATUS ("SERVICE CLOSING, RETRY LATER")));
+  mgw_test_tcp_wait_closed (refused);
+  mgw_test_tcp_wait_for (open, S (STATUS ("SERVICE CLOSED")));
+  mgw_test_tcp_wait_closed (open);
+  wait_active (f, 0);
+  mgw_test_wait_until (refused_draining_counted, f->gateway, MGW_TEST_TIMEOUT_MS, "RefusedDraining");
+  g_assert_true (mgw_dbus_gateway_get_draining (f->gateway));
+
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run (&out, "busctl", "--user", "call", BUS_NAME, PATH, "org.moipgw.Gateway1",
+                        "Resume", NULL), ==, 0);
+  w.draining = FALSE;
+  mgw_test_wait_until (draining_is, &w, MGW_TEST_TIMEOUT_MS, "Draining false");
+  later = open_user (f);
+  g_assert_true (mgw_test_bytes_contain (later->received, S (STATUS ("CONNECT"))));
+}
+
+/* A connection of its own to the test bus and what ScreenOutput brought it. */
+typedef struct
+{
+  GDBusConnection *connection;
+  guint            subscription;
+  GByteArray      *screen;
+  guint            signals;
+  guint64          dropped;
+  gsize            longest;   /* the most bytes one signal brought */
+  gint64           first_dropped;  /* the first signal's count; -1 before it */
+  const char      *path;      /* the session watched */
+} Viewer;
+
+static void
+screen_output_cb (GDBusConnection *connection,
+                  const char      *sender,
+                  const char      *path,
+                  const char      *interface,
+                  const char      *member,
+                  GVariant        *parameters,
+                  gpointer         user_data)
+{
+  Viewer *v = user_data;
+  g_autoptr(GVariant) bytes = NULL;
+  guint32 dropped;
+  gsize len;
+  const guint8 *data;
+
+  g_assert_cmpstr (path, ==, PATH "/sessions/0");
+  g_variant_get (parameters, "(@ayu)", &bytes, &dropped);
+  data = g_variant_get_fixed_array (bytes, &len, 1);
+  g_byte_array_append (v->screen, data, len);
+  if (v->signals++ == 0)
+    v->first_dropped = dropped;
+  v->dropped += dropped;
+  v->longest = MAX (v->longest, len);
+}
+
+static Viewer *
+viewer_new (Fixture *f)
+{
+  Viewer *v = g_new0 (Viewer, 1);
+  g_autoptr(GError) error = NULL;
+
+  v->connection = g_dbus_connection_new_for_address_sync (f->address,
+                                                          G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                                          G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                                          NULL, NULL, &error);
+  g_assert_no_error (error);
+  v->screen = g_byte_array_new ();
+  v->first_dropped = -1;
+  v->subscription = g_dbus_connection_signal_subscribe (v->connection, NULL,
+                                                        "org.moipgw.Gateway1.Session",
+                                                        "ScreenOutput", NULL, NULL,
+                                                        G_DBUS_SIGNAL_FLAGS_NONE, screen_output_cb,
+                                                        v, NULL);
+  return v;
+}
+
+static void
+viewer_call (Viewer *v, const char *method)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply =
+    g_dbus_connection_call_sync (v->connection, BUS_NAME, PATH "/sessions/0",
+                                 "org.moipgw.Gateway1.Session", method, NULL, NULL,
+                                 G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+
+  g_assert_no_error (error);
+}
+
+/* Leaves the bus without a word. */
+static void
+viewer_free (Viewer *v)
+{
+  if (v->connection != NULL)
+    {
+      g_dbus_connection_signal_unsubscribe (v->connection, v->subscription);
+      g_dbus_connection_close_sync (v->connection, NULL, NULL);
+      g_object_unref (v->connection);
+    }
+  g_byte_array_unref (v->screen);
+  g_free (v);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Viewer, viewer_free)
+
+typedef struct
+{
+  MgwDBusSession *session;
+  gboolean        watched;
+} WatchedWait;
+
+static gboolean
+watched_is (gpointer data)
+{
+  WatchedWait *w = data;
+
+  return mgw_dbus_session_get_watched (w->session) == w->watched;
+}
+
+static void
+wait_watched (MgwDBusSession *session, gboolean watched)
+{
+  WatchedWait w = { session, watched };
+
+  mgw_test_wait_until (watched_is, &w, MGW_TEST_TIMEOUT_MS, watched ? "Watched" : "not Watched");
+}
+
+/* Watch from two connections of their own: both get the user's screen
+ * (the demo's echo, an operator's message) in ScreenOutput, a third
+ * connection listening for the signal gets nothing (sent to the watchers
+ * alone); one Unwatch leaves the other watching; the last watcher
+ * leaving the bus without Unwatch is forgotten: Watched goes false. */
+static void
+test_watch (Fixture *f, gconstpointer data)
+{
+  g_autofree char *uri = g_strdup_printf ("ws://127.0.0.1:%u/", f->ws_port);
+  g_autoptr(MgwTestWs) user = NULL;
+  g_autoptr(Viewer) first = NULL;
+  g_autoptr(Viewer) second = NULL;
+  g_autoptr(Viewer) stranger = NULL;
+  g_autoptr(MgwDBusSession) session = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+
+  /* WebSocket: its first keys reach the demo (Telnet's first second
+   * drops them: the anti-garbage rule). */
+  user = mgw_test_ws_connect (uri, NULL);
+  mgw_test_ws_wait_for (user, S ("\x1b\x39\x7b"));
+  session = mgw_dbus_session_proxy_new_sync (f->connection, G_DBUS_PROXY_FLAGS_NONE, BUS_NAME,
+                                             PATH "/sessions/0", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (mgw_dbus_session_get_watched (session));
+  first = viewer_new (f);
+  second = viewer_new (f);
+  stranger = viewer_new (f);
+  viewer_call (first, "Watch");
+  viewer_call (first, "Watch");   /* again: no second watcher */
+  viewer_call (second, "Watch");
+  wait_watched (session, TRUE);
+
+  mgw_test_ws_send (user, SOUP_WEBSOCKET_DATA_TEXT, S ("Z"));
+  mgw_test_ws_wait_for (user, S ("\x1b\x39\x7bZ"));
+  mgw_test_bytes_wait (first->screen, S ("Z"), "the first watcher's screen");
+  mgw_test_bytes_wait (second->screen, S ("Z"), "the second watcher's screen");
+  g_assert_cmpint (run (&out, "gdbus", "call", "--session", "--dest", BUS_NAME, "--object-path",
+                        PATH "/sessions/0", "--method", "org.moipgw.Gateway1.Session.Message",
+                        "WATCHED", NULL), ==, 0);
+  mgw_test_bytes_wait (first->screen, S (STATUS ("WATCHED")), "the message, watched");
+  mgw_test_bytes_wait (second->screen, S (STATUS ("WATCHED")), "the message, watched");
+  /* Once, in order: what the user got since the Watch, nothing twice. */
+  g_assert_cmpmem (first->screen->data, first->screen->len,
+                   second->screen->data, second->screen->len);
+  g_assert_cmpuint (first->dropped, ==, 0);
+
+  /* One stops, the other goes on. */
+  viewer_call (first, "Unwatch");
+  mgw_test_run_for (200);
+  g_byte_array_set_size (first->screen, 0);
+  mgw_test_ws_send (user, SOUP_WEBSOCKET_DATA_TEXT, S ("Y"));
+  mgw_test_bytes_wait (second->screen, S ("Y"), "the second watcher, alone");
+  mgw_test_run_for (300);
+  g_assert_cmpuint (first->screen->len, ==, 0);
+  g_assert_true (mgw_dbus_session_get_watched (session));
+  /* Never to a connection that did not watch. */
+  g_assert_cmpuint (stranger->signals, ==, 0);
+  g_assert_cmpuint (stranger->screen->len, ==, 0);
+
+  /* The last watcher leaves the bus without Unwatch: forgotten. */
+  g_clear_pointer (&second, viewer_free);
+  wait_watched (session, FALSE);
+}
+
+typedef struct
+{
+  Viewer *viewer;
+  gsize   total;
+} AccountWait;
+
+static gboolean
+all_accounted (gpointer data)
+{
+  AccountWait *w = data;
+
+  return w->viewer->screen->len + w->viewer->dropped >= w->total;
+}
+
+/* A bounded buffer: 180 KiB sent to a user (a WebSocket user, whose
+ * typing no rule limits, echoed by the demo) at once: no signal brings
+ * more than 16 KiB, what does not fit is counted as dropped in the next
+ * signal, and every byte the user got is either brought or counted. */
+static void
+test_watch_dropped (Fixture *f, gconstpointer data)
+{
+  g_autofree char *uri = g_strdup_printf ("ws://127.0.0.1:%u/", f->ws_port);
+  g_autoptr(MgwTestWs) ws = NULL;
+  g_autoptr(Viewer) viewer = NULL;
+  g_autoptr(MgwDBusSession) session = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *chunk = g_strnfill (60 * 1024, 'x');
+  g_autofree char *tail = g_strnfill (1024, 'x');
+  AccountWait w;
+  gsize base;
+
+  ws = mgw_test_ws_connect (uri, NULL);
+  mgw_test_ws_wait_for (ws, S ("\x1b\x39\x7b"));
+  mgw_test_run_for (100);
+  session = mgw_dbus_session_proxy_new_sync (f->connection, G_DBUS_PROXY_FLAGS_NONE, BUS_NAME,
+                                             PATH "/sessions/0", NULL, &error);
+  g_assert_no_error (error);
+  viewer = viewer_new (f);
+  viewer_call (viewer, "Watch");
+  wait_watched (session, TRUE);
+  base = ws->received->len;
+  for (guint i = 0; i < 3; i++)
+    mgw_test_ws_send (ws, SOUP_WEBSOCKET_DATA_BINARY, chunk, strlen (chunk));
+  /* All of it echoed: the last kilobyte of 'x' at the end. */
+  while (ws->received->len < base + 3 * strlen (chunk))
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpmem (ws->received->data + ws->received->len - strlen (tail), strlen (tail),
+                   tail, strlen (tail));
+  w = (AccountWait) { viewer, ws->received->len - base };
+  mgw_test_wait_until (all_accounted, &w, MGW_TEST_TIMEOUT_MS, "every byte brought or counted");
+  mgw_test_run_for (200);
+  g_test_message ("%u signals, %u bytes, %" G_GUINT64_FORMAT " dropped, %" G_GSIZE_FORMAT " at most",
+                  viewer->signals, viewer->screen->len, viewer->dropped, viewer->longest);
+  g_assert_cmpuint (viewer->screen->len + viewer->dropped, ==, w.total);
+  g_assert_cmpuint (viewer->longest, <=, 16 * 1024);
+  g_assert_cmpuint (viewer->dropped, >, 0);
+  /* Counted in the signal after the bytes they followed. */
+  g_assert_cmpint (viewer->first_dropped, ==, 0);
+  g_assert_cmpuint (viewer->signals, >=, 2);
+}
+
 #define ADD(path, func) \
   g_test_add (path, Fixture, NULL, setup, func, teardown)
 
@@ -595,6 +1014,10 @@ main (int argc, char **argv)
   ADD ("/dbus/ban-and-disconnect", test_ban_and_disconnect);
   ADD ("/dbus/access-denied", test_access_denied);
   ADD ("/dbus/scanner-counted", test_scanner_counted);
+  ADD ("/dbus/message", test_message);
+  ADD ("/dbus/drain", test_drain);
+  ADD ("/dbus/watch", test_watch);
+  ADD ("/dbus/watch-dropped", test_watch_dropped);
   g_test_add ("/dbus/tls-certificate", Fixture, "wss", setup, test_tls_certificate, teardown);
   return g_test_run ();
 }

@@ -740,6 +740,99 @@ test_half_closed_user (Fixture *f, gconstpointer data)
   mgw_test_tcp_wait_closed (tcp);
 }
 
+static gboolean
+no_more_draining (gpointer data)
+{
+  return !mgw_gateway_get_draining (data);
+}
+
+/* Drain: the open users told (the operator's text, then again with the
+ * default one: a drain while draining takes the new grace), new users,
+ * Telnet and WebSocket, told SERVICE CLOSING and closed (counted), the
+ * open ones ended SERVICE CLOSED when the grace is over; resume admits
+ * again; a grace of 0 ends them at once. */
+static void
+test_drain (Fixture *f, gconstpointer data)
+{
+  g_autoptr(MgwTestTcp) a = NULL;
+  g_autoptr(MgwTestWs) b = NULL;
+  g_autoptr(MgwTestTcp) c = NULL;
+  g_autoptr(MgwTestWs) d = NULL;
+  g_autoptr(MgwTestTcp) e = NULL;
+  g_autofree char *uri = NULL;
+  gint64 before;
+
+  start (f);
+  uri = mgw_test_ws_uri (f->gateway);
+  a = mgw_test_tcp_connect ("127.0.0.1", mgw_gateway_get_telnet_port (f->gateway));
+  mgw_test_tcp_wait_for (a, S (STATUS ("CONNECT")));
+  b = mgw_test_ws_connect (uri, NULL);
+  mgw_test_ws_wait_for (b, S (STATUS ("CONNECT")));
+  g_assert_false (mgw_gateway_get_draining (f->gateway));
+  g_assert_cmpint (mgw_gateway_get_drain_deadline (f->gateway), ==, 0);
+
+  before = g_get_real_time ();
+  mgw_gateway_drain (f->gateway, 3600, "CLOSING AT 22:00");
+  mgw_test_tcp_wait_for (a, S (STATUS ("CLOSING AT 22:00")));
+  mgw_test_ws_wait_for (b, S (STATUS ("CLOSING AT 22:00")));
+  g_assert_true (mgw_gateway_get_draining (f->gateway));
+  g_assert_cmpint (mgw_gateway_get_drain_deadline (f->gateway), >=, before + (gint64) 3600 * G_USEC_PER_SEC);
+  mgw_gateway_drain (f->gateway, 1, NULL);
+  mgw_test_tcp_wait_for (a, S (STATUS ("SERVICE CLOSING IN 1 S")));
+  mgw_test_ws_wait_for (b, S (STATUS ("SERVICE CLOSING IN 1 S")));
+  g_assert_cmpint (mgw_gateway_get_drain_deadline (f->gateway), <, before + (gint64) 3600 * G_USEC_PER_SEC);
+
+  c = mgw_test_tcp_connect ("127.0.0.1", mgw_gateway_get_telnet_port (f->gateway));
+  mgw_test_tcp_wait_for (c, S (STATUS ("SERVICE CLOSING, RETRY LATER")));
+  mgw_test_tcp_wait_closed (c);
+  g_assert_false (mgw_test_bytes_contain (c->received, S ("CONNECT")));
+  d = mgw_test_ws_connect (uri, NULL);
+  mgw_test_ws_wait_for (d, S (STATUS ("SERVICE CLOSING, RETRY LATER")));
+  mgw_test_ws_wait_closed (d);
+  g_assert_cmpuint (mgw_gateway_get_counters (f->gateway)->refused_draining, ==, 2);
+  g_assert_cmpuint (mgw_gateway_get_counters (f->gateway)->refused_full, ==, 0);
+
+  /* The grace (1 s) over: the two open ones end. */
+  mgw_test_tcp_wait_for (a, S (STATUS ("SERVICE CLOSED")));
+  mgw_test_tcp_wait_closed (a);
+  mgw_test_ws_wait_for (b, S (STATUS ("SERVICE CLOSED")));
+  mgw_test_ws_wait_closed (b);
+  wait_no_sessions (f);
+  g_assert_true (mgw_gateway_get_draining (f->gateway));
+
+  g_assert_true (mgw_gateway_resume (f->gateway));
+  g_assert_false (mgw_gateway_resume (f->gateway));
+  g_assert_cmpint (mgw_gateway_get_drain_deadline (f->gateway), ==, 0);
+  e = mgw_test_tcp_connect ("127.0.0.1", mgw_gateway_get_telnet_port (f->gateway));
+  mgw_test_tcp_wait_for (e, S (STATUS ("CONNECT")));
+
+  /* No grace: at once, no notice first. */
+  mgw_gateway_drain (f->gateway, 0, "NOT SHOWN");
+  mgw_test_tcp_wait_for (e, S (STATUS ("SERVICE CLOSED")));
+  mgw_test_tcp_wait_closed (e);
+  g_assert_false (mgw_test_bytes_contain (e->received, S ("NOT SHOWN")));
+  mgw_gateway_resume (f->gateway);
+  mgw_test_wait_until (no_more_draining, f->gateway, MGW_TEST_TIMEOUT_MS, "resumed");
+}
+
+/* Resumed within the grace: the timer is cancelled, the users stay. */
+static void
+test_drain_resumed (Fixture *f, gconstpointer data)
+{
+  g_autoptr(MgwTestTcp) a = NULL;
+
+  start (f);
+  a = mgw_test_tcp_connect ("127.0.0.1", mgw_gateway_get_telnet_port (f->gateway));
+  mgw_test_tcp_wait_for (a, S (STATUS ("CONNECT")));
+  mgw_gateway_drain (f->gateway, 1, NULL);
+  mgw_test_tcp_wait_for (a, S (STATUS ("SERVICE CLOSING IN 1 S")));
+  g_assert_true (mgw_gateway_resume (f->gateway));
+  mgw_test_run_for (1500);
+  g_assert_false (a->closed);
+  g_assert_cmpuint (mgw_gateway_get_n_sessions (f->gateway), ==, 1);
+  g_assert_false (mgw_test_bytes_contain (a->received, S ("SERVICE CLOSED")));
+}
+
 #define ADD(path, setup, func, data) \
   g_test_add (path, Fixture, data, setup, func, teardown)
 
@@ -773,6 +866,8 @@ main (int argc, char **argv)
   ADD ("/gateway/timeout/server/ws", setup_server, test_timeout_server, GINT_TO_POINTER (MGW_ACCESS_WS));
   ADD ("/gateway/ipv6", setup_demo, test_ipv6, NULL);
   ADD ("/gateway/many-users", setup_demo, test_many_users, NULL);
+  ADD ("/gateway/drain", setup_demo, test_drain, NULL);
+  ADD ("/gateway/drain-resumed", setup_demo, test_drain_resumed, NULL);
   ADD ("/gateway/failure/half-closed-user", setup_server, test_half_closed_user, NULL);
   ADD ("/gateway/failure/stalled-user/telnet", setup_server, test_stalled_user, GINT_TO_POINTER (MGW_ACCESS_TELNET));
   ADD ("/gateway/failure/stalled-user/ws", setup_server, test_stalled_user, GINT_TO_POINTER (MGW_ACCESS_WS));

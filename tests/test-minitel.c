@@ -233,6 +233,41 @@ test_invalid_utf8_refused (void)
     }
 }
 
+/* An operator's message: what it may not hold, and what it may. */
+static void
+test_check_message (void)
+{
+  g_autofree char *longest = g_strnfill (MGW_MINITEL_MESSAGE_MAX, 'x');
+  g_autofree char *too_long = g_strnfill (MGW_MINITEL_MESSAGE_MAX + 1, 'x');
+  static const char *good[] = {
+    "SERVICE CLOSING AT 22:00", "Fermeture \xc3\xa0 22 h, d\xc3\xa9sol\xc3\xa9", "\xe2\x82\xac \xf0\x9f\x98\x80",
+  };
+  static const char *bad[] = {
+    "", "a\tb", "a\rb", "a\x1b" "b", "a\x7f" "b", "a\xc2\x85" "b", "a\xc3" "z", "\xff",
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (good); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_assert_true (mgw_minitel_check_message (good[i], &error));
+      g_assert_no_error (error);
+    }
+  g_assert_true (mgw_minitel_check_message (longest, NULL));
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_assert_false (mgw_minitel_check_message (bad[i], &error));
+      g_assert_error (error, MGW_ERROR, MGW_ERROR_BAD_INPUT);
+      g_test_message ("%s", error->message);
+    }
+  {
+    g_autoptr(GError) error = NULL;
+    g_assert_false (mgw_minitel_check_message (too_long, &error));
+    g_assert_error (error, MGW_ERROR, MGW_ERROR_BAD_INPUT);
+    g_assert_cmpstr (error->message, ==, "The message is 201 bytes long, more than 200");
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -240,6 +275,7 @@ main (int argc, char **argv)
   g_test_add_func ("/minitel/status-line", test_status_line);
   g_test_add_func ("/minitel/status-line/accents", test_status_line_accents);
   g_test_add_func ("/minitel/status-line/width", test_status_line_width);
+  g_test_add_func ("/minitel/check-message", test_check_message);
   g_test_add_func ("/minitel/from-utf8/ascii", test_from_utf8_ascii);
   g_test_add_func ("/minitel/from-utf8/french", test_from_utf8_french);
   g_test_add_func ("/minitel/from-utf8/others", test_from_utf8_others);

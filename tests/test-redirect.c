@@ -408,6 +408,32 @@ test_target_dies (Fixture *f, gconstpointer data)
   mgw_test_peer_wait_for (teletel, S ("again"));
 }
 
+/* A message to the sessions redirected to a target reaches those only;
+ * to all (no target), every one. */
+static void
+test_message_target (Fixture *f, gconstpointer data)
+{
+  g_autoptr(User) away = NULL;
+  g_autoptr(User) home = NULL;
+
+  start (f);
+  away = user_new (f, MGW_ACCESS_TELNET);
+  home = user_new (f, MGW_ACCESS_WS);
+  send_connect (f, 0, f->target->uri);
+  expect (f, "UserRedirected,,,0,42");
+  wait_state (f, 0, MGW_SESSION_REDIRECTED);
+  g_assert_cmpuint (mgw_gateway_message (f->gateway, "TARGET DOWN AT 10", "ws://elsewhere.example/"),
+                    ==, 0);
+  g_assert_cmpuint (mgw_gateway_message (f->gateway, "TARGET DOWN AT 10", f->target->uri), ==, 1);
+  user_wait_for (away, S (STATUS ("TARGET DOWN AT 10")));
+  g_assert_cmpuint (mgw_gateway_message (f->gateway, "EVERYONE", ""), ==, 2);
+  user_wait_for (away, S (STATUS ("EVERYONE")));
+  user_wait_for (home, S (STATUS ("EVERYONE")));
+  g_assert_false (mgw_test_bytes_contain (home->received, S ("TARGET DOWN")));
+  /* The redirection goes on. */
+  g_assert_cmpint (mgw_session_get_state (session (f, 0)), ==, MGW_SESSION_REDIRECTED);
+}
+
 /* CONNECT for a session already redirected, for an unknown id, and
  * lines that are no command at all: logged, ignored, channel kept. */
 static void
@@ -933,6 +959,7 @@ main (int argc, char **argv)
   ADD ("/redirect/enqrom-channel-down", test_enqrom_channel_down, NULL);
   ADD ("/redirect/target-unreachable", test_target_unreachable, NULL);
   ADD ("/redirect/target-dies", test_target_dies, NULL);
+  ADD ("/redirect/message-target", test_message_target, NULL);
   ADD ("/redirect/bad-commands", test_bad_commands, NULL);
   ADD ("/redirect/timeouts", test_redirect_timeouts, NULL);
   ADD ("/redirect/allow-list", test_allow_list, NULL);

@@ -996,6 +996,57 @@ test_return_keys_ends (Fixture *f, gconstpointer data)
   g_assert_cmpuint (server (f)->sent->len, ==, 2);
 }
 
+static void
+user_output_cb (MgwSession   *session,
+                const guint8 *data,
+                guint         len,
+                GByteArray   *seen)
+{
+  g_byte_array_append (seen, data, len);
+}
+
+/* An operator's message: on the user's status line as it is, seen by a
+ * watcher too; refused (nothing sent) once the session ends. */
+static void
+test_message (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GByteArray) seen = g_byte_array_new ();
+  static const guint8 line[] = "\x1f\x40\x41" "Fermeture \x19\x41" "a 22 h\x18\x0a";
+  guint before;
+
+  start_on_teletel (f);
+  g_signal_connect (f->session, "user-output", G_CALLBACK (user_output_cb), seen);
+  mgw_session_watch (f->session, TRUE);
+  g_assert_true (mgw_session_message (f->session, "Fermeture \xc3\xa0 22 h"));
+  g_assert_true (sent_has (f->user, line, sizeof line - 1));
+  g_assert_cmpmem (seen->data, seen->len, line, sizeof line - 1);
+  mgw_session_watch (f->session, FALSE);
+  g_assert_false (mgw_session_get_watched (f->session));
+
+  mgw_session_end (f->session, NULL);
+  before = f->user->sent->len;
+  g_assert_false (mgw_session_message (f->session, "LATE"));
+  g_assert_cmpuint (f->user->sent->len, ==, before);
+}
+
+/* Two watchers: the session is watched until the last one stops. */
+static void
+test_two_watchers (Fixture *f, gconstpointer data)
+{
+  start_on_teletel (f);
+  mgw_session_watch (f->session, TRUE);
+  mgw_session_watch (f->session, TRUE);
+  mgw_session_watch (f->session, FALSE);
+  g_assert_true (mgw_session_get_watched (f->session));
+  mgw_session_watch (f->session, FALSE);
+  g_assert_false (mgw_session_get_watched (f->session));
+  /* One too many: still not watched, no underflow. */
+  mgw_session_watch (f->session, FALSE);
+  mgw_session_watch (f->session, TRUE);
+  g_assert_true (mgw_session_get_watched (f->session));
+  mgw_session_watch (f->session, FALSE);
+}
+
 #define ADD_AS(path, access, func) \
   g_test_add ("/session/" path, Fixture, GINT_TO_POINTER (access), setup, func, teardown)
 #define ADD(path, func) ADD_AS (path, MGW_ACCESS_TELNET, func)
@@ -1037,5 +1088,7 @@ main (int argc, char **argv)
   ADD ("return-keys/profile", test_return_keys_profile);
   ADD ("return-keys/fin", test_return_keys_fin);
   ADD ("return-keys/ends", test_return_keys_ends);
+  ADD ("message", test_message);
+  ADD ("two-watchers", test_two_watchers);
   return g_test_run ();
 }

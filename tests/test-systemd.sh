@@ -186,6 +186,11 @@ if command -v xmllint >/dev/null; then
   else
     fail "default context denies receiving '$denied', expected 'Banned Unbanned '"
   fi
+  if [ -n "$(xpath "//policy[@context='default']/deny[@receive_sender='$BUS_NAME' and @receive_interface='$BUS_NAME.Session' and @receive_member='ScreenOutput']/@receive_member")" ]; then
+    pass "nor Session.ScreenOutput: it shows what a user reads"
+  else
+    fail "default context does not deny receiving Session.ScreenOutput"
+  fi
   if [ -n "$(xpath "//policy[@user='root']/allow[@receive_sender='$BUS_NAME' and not(@receive_member)]/@receive_sender")" ] &&
      [ -n "$(xpath "//policy[@group='moipgw']/allow[@receive_sender='$BUS_NAME' and not(@receive_member)]/@receive_sender")" ]; then
     pass "root and the group moipgw receive every signal"

@@ -260,6 +260,9 @@ static const Label labels[] = {
   { "TlsHandshakes", N_("TLS handshakes") },
   { "TlsHandshakeFailures", N_("TLS handshakes failed") },
   { "TlsHandshakeTimeouts", N_("TLS handshakes timed out") },
+  { "Draining", N_("Draining") },
+  { "DrainDeadline", N_("Sessions end at") },
+  { "RefusedDraining", N_("Refused, draining") },
   /* org.moipgw.Gateway1.Session (Redirections and StartTime above) */
   { "Id", N_("Id") },
   { "Access", N_("Access") },
@@ -269,6 +272,7 @@ static const Label labels[] = {
   { "RedirectBytesFromUser", N_("Redirection bytes from user") },
   { "RedirectBytesToUser", N_("Redirection bytes to user") },
   { "Target", N_("Target") },
+  { "Watched", N_("Watched") },
   /* org.moipgw.Gateway1.Teletel */
   { "Backend", N_("Backend") },
   { "Pid", N_("Process id") },

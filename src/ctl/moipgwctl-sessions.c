@@ -116,9 +116,9 @@ mgw_ctl_cmd_sessions (Ctl   *ctl,
   return EXIT_SUCCESS;
 }
 
-static gboolean
-parse_id (const char *text,
-          guint32    *id)
+gboolean
+mgw_ctl_parse_id (const char *text,
+                  guint32    *id)
 {
   guint64 value;
 
@@ -142,7 +142,7 @@ mgw_ctl_cmd_session (Ctl   *ctl,
   gboolean denied;
   guint32 id;
 
-  if (!parse_id (args[0], &id))
+  if (!mgw_ctl_parse_id (args[0], &id))
     return EXIT_USAGE;
   session = mgw_ctl_get_session (ctl, id, &status);
   if (session == NULL)
@@ -160,7 +160,7 @@ mgw_ctl_cmd_disconnect (Ctl   *ctl,
   g_autoptr(GError) error = NULL;
   guint32 id;
 
-  if (!parse_id (args[0], &id))
+  if (!mgw_ctl_parse_id (args[0], &id))
     return EXIT_USAGE;
   session = mgw_ctl_get_session (ctl, id, &status);
   if (session == NULL)

@@ -6,7 +6,8 @@
  * Talks to the gateway over D-Bus (org.moipgw.Gateway1 on the system
  * bus, or the session bus with --session-bus) through the proxies
  * generated from data/dbus/org.moipgw.Gateway1.xml: status, sessions,
- * bans, reload, Teletel control and a live event monitor, as aligned
+ * bans, reload, Teletel control, a live event monitor, messages to
+ * users, drain and resume, and a user's screen (watch), as aligned
  * tables for people or JSON for programs (--json). Each command is a
  * file, moipgwctl-VERB.c; what they share is in moipgwctl.h.
  *
@@ -27,6 +28,8 @@ ctl_clear (Ctl *ctl)
   g_free (ctl->speed);
   g_free (ctl->baud);
   g_free (ctl->idle_limit);
+  g_free (ctl->target);
+  g_free (ctl->grace);
   g_clear_object (&ctl->connection);
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Ctl, ctl_clear)
@@ -49,6 +52,15 @@ static const MgwCtlCommand commands[] = {
     1, 1, mgw_ctl_cmd_teletel },
   { "monitor", "", N_("Show events (sessions, states, bans, command channel) until Ctrl-C"),
     0, 0, mgw_ctl_cmd_monitor },
+  { "message", N_("ID|--all|--target URI TEXT"),
+    N_("Show TEXT on the status line of a session, of all, or of those redirected to URI"),
+    1, 2, mgw_ctl_cmd_message },
+  { "drain", N_("[--grace MIN] [TEXT]"),
+    N_("Refuse new users, tell the open sessions, end them after the grace (default 5 min)"),
+    0, 1, mgw_ctl_cmd_drain },
+  { "resume", "", N_("Admit users again after a drain"), 0, 0, mgw_ctl_cmd_resume },
+  { "watch", N_("ID"), N_("Write what a user's Minitel is sent to standard output until Ctrl-C"),
+    1, 1, mgw_ctl_cmd_watch },
   { "recordings", N_("[delete ID|expire]"),
     N_("List the session recordings, delete one, or apply the retention now"),
     0, 2, mgw_ctl_cmd_recordings },
@@ -143,6 +155,17 @@ command_context (const MgwCtlCommand *command,
       N_("Everything at once, no pauses"), NULL },
     { NULL }
   };
+  const GOptionEntry message_entries[] = {
+    { "all", 0, 0, G_OPTION_ARG_NONE, &ctl->all, N_("Tell every session"), NULL },
+    { "target", 0, 0, G_OPTION_ARG_STRING, &ctl->target,
+      N_("Tell the sessions redirected to URI"), N_("URI") },
+    { NULL }
+  };
+  const GOptionEntry drain_entries[] = {
+    { "grace", 0, 0, G_OPTION_ARG_STRING, &ctl->grace,
+      N_("End the open sessions after MIN minutes (default 5; 0: now)"), N_("MIN") },
+    { NULL }
+  };
   g_autofree char *params = g_strdup_printf ("%s%s%s", command->name,
                                              *command->params != '\0' ? " " : "",
                                              *command->params != '\0' ? _(command->params) : "");
@@ -152,8 +175,12 @@ command_context (const MgwCtlCommand *command,
   add_global_entries (context, ctl, NULL);
   if (g_str_equal (command->name, "ban"))
     g_option_context_add_main_entries (context, ban_entries, GETTEXT_PACKAGE);
-  if (g_str_equal (command->name, "replay"))
+  else if (g_str_equal (command->name, "replay"))
     g_option_context_add_main_entries (context, replay_entries, GETTEXT_PACKAGE);
+  else if (g_str_equal (command->name, "message"))
+    g_option_context_add_main_entries (context, message_entries, GETTEXT_PACKAGE);
+  else if (g_str_equal (command->name, "drain"))
+    g_option_context_add_main_entries (context, drain_entries, GETTEXT_PACKAGE);
   return context;
 }
 

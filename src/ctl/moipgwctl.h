@@ -32,6 +32,9 @@ typedef struct
   char            *baud;
   char            *idle_limit;
   gboolean         raw;
+  gboolean         all;        /* message --all */
+  char            *target;     /* message --target */
+  char            *grace;      /* drain --grace */
   GDBusConnection *connection;
 } Ctl;
 
@@ -64,6 +67,15 @@ int mgw_ctl_cmd_teletel    (Ctl *ctl, char **args);
 int mgw_ctl_cmd_monitor    (Ctl *ctl, char **args);
 int mgw_ctl_cmd_recordings (Ctl *ctl, char **args);
 int mgw_ctl_cmd_replay     (Ctl *ctl, char **args);
+int mgw_ctl_cmd_message    (Ctl *ctl, char **args);
+int mgw_ctl_cmd_drain      (Ctl *ctl, char **args);
+int mgw_ctl_cmd_resume     (Ctl *ctl, char **args);
+int mgw_ctl_cmd_watch      (Ctl *ctl, char **args);
+
+/* A session id as `sessions` shows it; FALSE, said, otherwise
+ * (moipgwctl-sessions.c). */
+gboolean mgw_ctl_parse_id  (const char *text,
+                            guint32    *id);
 
 /* --- the gateway on the bus (moipgwctl-bus.c) --- */
 

@@ -33,6 +33,8 @@ struct _MgwAdmission
   guint64         *refused_full;
   guint64         *refused_rate;
   guint64         *refused_pending;
+  guint64         *refused_draining;
+  gboolean         draining;
   /* Per-address tables, bounded (docs/security.md, Per-address tables):
    * the two counts lose an address as its count falls to zero, so they
    * hold at most one entry per connection open; the rates are capped. */
@@ -48,18 +50,21 @@ MgwAdmission *
 mgw_admission_new (guint64 *refused_banned,
                    guint64 *refused_full,
                    guint64 *refused_rate,
-                   guint64 *refused_pending)
+                   guint64 *refused_pending,
+                   guint64 *refused_draining)
 {
   MgwAdmission *self;
 
   g_return_val_if_fail (refused_banned != NULL && refused_full != NULL, NULL);
   g_return_val_if_fail (refused_rate != NULL && refused_pending != NULL, NULL);
+  g_return_val_if_fail (refused_draining != NULL, NULL);
 
   self = g_new0 (MgwAdmission, 1);
   self->refused_banned = refused_banned;
   self->refused_full = refused_full;
   self->refused_rate = refused_rate;
   self->refused_pending = refused_pending;
+  self->refused_draining = refused_draining;
   self->per_address = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->pending = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->rates = mgw_rate_table_new (MGW_RATE_TABLE_MAX);
@@ -114,6 +119,15 @@ mgw_admission_set_config (MgwAdmission    *self,
 
   self->config = config;
   mgw_rate_table_set_rate (self->rates, config->connection_rate, config->connection_burst);
+}
+
+void
+mgw_admission_set_draining (MgwAdmission *self,
+                            gboolean      draining)
+{
+  g_return_if_fail (self != NULL);
+
+  self->draining = draining;
 }
 
 void
@@ -370,6 +384,8 @@ mgw_admission_refuse_full (MgwAdmission *self,
   g_return_val_if_fail (self != NULL && self->config != NULL && address != NULL, NULL);
 
   c = self->config;
+  if (self->draining)
+    return "draining";
   if (c->max_sessions > 0 && n_sessions >= c->max_sessions)
     return "max-sessions";
   if (c->max_sessions_per_address > 0 &&
@@ -387,13 +403,24 @@ mgw_admission_turn_away (MgwAdmission *self,
                          const char   *address,
                          const char   *rule)
 {
-  /* TRANSLATORS: a Minitel status line, 39 places at most. */
-  g_autoptr(GBytes) line = mgw_minitel_status_line (_("SERVICE FULL, RETRY LATER"));
+  g_autoptr(GBytes) line = NULL;
 
-  g_return_if_fail (self != NULL && MGW_IS_LINK (link));
+  g_return_if_fail (self != NULL && MGW_IS_LINK (link) && rule != NULL);
 
-  (*self->refused_full)++;
-  g_message ("refused user %s: service full (rule %s)", address, rule);
+  if (g_str_equal (rule, "draining"))
+    {
+      (*self->refused_draining)++;
+      g_message ("refused user %s: the gateway is draining", address);
+      /* TRANSLATORS: a Minitel status line, 39 places at most. */
+      line = mgw_minitel_status_line (_("SERVICE CLOSING, RETRY LATER"));
+    }
+  else
+    {
+      (*self->refused_full)++;
+      g_message ("refused user %s: service full (rule %s)", address, rule);
+      /* TRANSLATORS: a Minitel status line, 39 places at most. */
+      line = mgw_minitel_status_line (_("SERVICE FULL, RETRY LATER"));
+    }
   mgw_link_send (link, line);
   mgw_link_close (link, TRUE);
 }

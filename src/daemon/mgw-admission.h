@@ -2,8 +2,9 @@
 /* mgw-admission.h: who comes in. The rules a new user meets before any
  * session exists: whose connection it is (a trusted proxy's word, in a
  * PROXY header or a WebSocket request's Forwarded header), a banned
- * address, the caps on sessions (in all, per address) and the room left
- * in open files; the refused are counted and told. The gateway asks; the
+ * address, a gateway that drains, the caps on sessions (in all, per
+ * address) and the room left in open files; the refused are counted and
+ * told. The gateway asks; the
  * listeners and the PROXY reader stay its. */
 #pragma once
 
@@ -23,7 +24,8 @@ typedef struct _MgwAdmission MgwAdmission;
 MgwAdmission *mgw_admission_new          (guint64         *refused_banned,
                                           guint64         *refused_full,
                                           guint64         *refused_rate,
-                                          guint64         *refused_pending);
+                                          guint64         *refused_pending,
+                                          guint64         *refused_draining);
 void          mgw_admission_free         (MgwAdmission    *self);
 /* The ban list to check (borrowed, set once it is loaded). */
 void          mgw_admission_set_ban_list (MgwAdmission    *self,
@@ -41,6 +43,9 @@ void          mgw_admission_set_trusted  (MgwAdmission    *self,
 /* The caps in force (borrowed; again after each reload). */
 void          mgw_admission_set_config   (MgwAdmission    *self,
                                           const MgwConfig *config);
+/* While draining, every new user is refused (rule "draining"). */
+void          mgw_admission_set_draining (MgwAdmission    *self,
+                                          gboolean         draining);
 /* Raises the soft limit on open files to the hard one (each user costs
  * two) and notes how many are open before the first user; logs the room. */
 void          mgw_admission_setup_files  (MgwAdmission    *self);
@@ -98,12 +103,14 @@ gboolean      mgw_admission_is_banned    (MgwAdmission    *self,
 gboolean      mgw_admission_files_short  (MgwAdmission    *self,
                                           guint            user_fds);
 /* The caps: NULL when there is room for one more session from address,
- * else the rule that refuses it ("max-sessions", ...). */
+ * else the rule that refuses it ("draining", "max-sessions", ...). */
 const char   *mgw_admission_refuse_full  (MgwAdmission    *self,
                                           const char      *address,
                                           guint            n_sessions,
                                           guint            user_fds);
-/* A user refused for lack of room: counted, told SERVICE FULL, closed. */
+/* A user refused by mgw_admission_refuse_full (): counted and told on
+ * the status line (SERVICE FULL; while draining, SERVICE CLOSING),
+ * closed. */
 void          mgw_admission_turn_away    (MgwAdmission    *self,
                                           MgwLink         *link,
                                           const char      *address,

@@ -13,9 +13,10 @@
  *   s sessions, totals  k stop Teletel         r start Teletel
  *   b bans              u unban (prompts)      d disconnect (prompts)
  *   w watch a session or replay a recording (prompts; any key stops)
- *   q quit
+ *   m message to a session or all (prompts)    c drain (prompts)
+ *   o resume (open again after a drain)        q quit
  * Every console gets a trace line for each session start, end, timeout,
- * redirection and ban. A console that does not read loses trace lines,
+ * redirection and ban, and a drain's start and end. A console that does not read loses trace lines,
  * counted and reported to it: its queue is bounded and the gateway never
  * waits for it. */
 #include "config.h"
@@ -25,6 +26,7 @@
 #include "mgw-address-set.h"
 #include "mgw-error.h"
 #include "mgw-link-telnet.h"
+#include "mgw-minitel.h"
 #include "mgw-proc-net.h"
 #include "mgw-replay.h"
 
@@ -48,7 +50,13 @@ typedef enum {
   MODE_PROMPT_DISCONNECT,
   MODE_PROMPT_WATCH,
   MODE_WATCHING,
+  MODE_PROMPT_MESSAGE_TO,
+  MODE_PROMPT_MESSAGE,
+  MODE_PROMPT_GRACE,
+  MODE_PROMPT_DRAIN_TEXT,
 } Mode;
+
+#define MAX_GRACE_MIN (G_MAXUINT32 / 60)
 
 typedef struct _ConsoleClient ConsoleClient;
 
@@ -76,6 +84,8 @@ struct _ConsoleClient
   MgwSession *watched;
   MgwReplay  *replay;          /* a recording watched */
   guint64     lost;            /* trace lines not sent: queue full */
+  gint64      message_to;      /* the session a message is for; -1: all */
+  guint       grace_s;         /* the drain being asked for */
 };
 
 G_DEFINE_FINAL_TYPE (MgwConsole, mgw_console, G_TYPE_OBJECT)
@@ -302,6 +312,21 @@ unbanned_cb (MgwBanList *bans,
   trace_printf (self, _("unban %s: %s"), address, reason);
 }
 
+static void
+drain_changed_cb (MgwGateway *gateway,
+                  MgwConsole *self)
+{
+  g_autofree char *end = NULL;
+
+  if (!mgw_gateway_get_draining (gateway))
+    {
+      trace (self, _("drain over: users are admitted again"));
+      return;
+    }
+  end = local_time (mgw_gateway_get_drain_deadline (gateway));
+  trace_printf (self, _("draining: new users refused, the sessions end at %s"), end);
+}
+
 /* --- commands --- */
 
 static void
@@ -319,6 +344,9 @@ show_help (ConsoleClient *client)
                  "u  unban an address\n"
                  "d  disconnect a session\n"
                  "w  watch a session, or replay a recording (any key stops)\n"
+                 "m  message to a session or to all, on their status line\n"
+                 "c  drain: refuse new users, end the sessions after a grace\n"
+                 "o  open again after a drain\n"
                  "q  quit\n"));
   say_printf (client, _("Gateway PID: %d\n"), (int) getpid ());
   if (teletel == NULL)
@@ -443,6 +471,15 @@ show_sessions (ConsoleClient *client)
   say_printf (client, _("Command channel: %s\n"),
               link == NULL ? _("disabled") :
               mgw_command_link_get_connected (link) ? _("connected") : _("not connected"));
+  if (mgw_gateway_get_draining (gw))
+    {
+      g_autofree char *end = local_time (mgw_gateway_get_drain_deadline (gw));
+
+      say_printf (client, _("Draining: yes, new users refused (%llu so far); the sessions end at %s\n"),
+                  (unsigned long long) c->refused_draining, end);
+    }
+  else
+    say (client, _("Draining: no\n"));
 }
 
 static void
@@ -605,6 +642,141 @@ watch_recording (ConsoleClient *client,
 }
 
 static void
+prompt (ConsoleClient *client,
+        Mode           mode,
+        const char    *question)
+{
+  client->mode = mode;
+  client->fresh_prompt = TRUE;
+  g_string_truncate (client->line, 0);
+  say (client, question);
+}
+
+/* The next question of a two-step command: its Enter is an answer, not
+ * the key's own. */
+static void
+prompt_next (ConsoleClient *client,
+             Mode           mode,
+             const char    *question)
+{
+  prompt (client, mode, question);
+  client->fresh_prompt = FALSE;
+}
+
+/* m: the session (an id, or * for all), then the text. */
+static void
+message_to (ConsoleClient *client,
+            const char    *text)
+{
+  MgwGateway *gw = client->console->gateway;
+  guint id;
+
+  if (strcmp (text, "*") == 0)
+    client->message_to = -1;
+  else if (parse_id (text, &id) && mgw_gateway_lookup_session (gw, id) != NULL)
+    client->message_to = id;
+  else
+    {
+      say_printf (client, _("No session %s\n"), text);
+      return;
+    }
+  prompt_next (client, MODE_PROMPT_MESSAGE, _("Message: "));
+}
+
+static void
+message (ConsoleClient *client,
+         const char    *text)
+{
+  MgwGateway *gw = client->console->gateway;
+  g_autoptr(GError) error = NULL;
+  MgwSession *session;
+  guint told;
+
+  if (!mgw_minitel_check_message (text, &error))
+    {
+      say_printf (client, "%s\n", error->message);
+      return;
+    }
+  if (client->message_to < 0)
+    {
+      told = mgw_gateway_message (gw, text, NULL);
+      g_message ("console %s: message to every session, %u told: %s", client->address, told, text);
+      say_printf (client, g_dngettext (GETTEXT_PACKAGE, "%u session told\n",
+                                       "%u sessions told\n", told), told);
+      return;
+    }
+  session = mgw_gateway_lookup_session (gw, (guint) client->message_to);
+  if (session == NULL || !mgw_session_message (session, text))
+    {
+      say_printf (client, _("Session %u is gone or ending: not told\n"), (guint) client->message_to);
+      return;
+    }
+  g_message ("console %s: message to session %u: %s", client->address, (guint) client->message_to,
+             text);
+  say_printf (client, _("Session %u told\n"), (guint) client->message_to);
+}
+
+/* The drain asked for: client->grace_s, and text ("": the default). */
+static void
+drain (ConsoleClient *client,
+       const char    *text)
+{
+  MgwGateway *gw = client->console->gateway;
+  g_autoptr(GError) error = NULL;
+
+  if (*text != '\0' && !mgw_minitel_check_message (text, &error))
+    {
+      say_printf (client, "%s\n", error->message);
+      return;
+    }
+  g_message ("console %s: drain, grace %u s%s%s", client->address, client->grace_s,
+             *text != '\0' ? ": " : "", text);
+  mgw_gateway_drain (gw, client->grace_s, *text != '\0' ? text : NULL);
+  if (client->grace_s == 0)
+    say (client, _("Draining: new users are refused; the open sessions were ended\n"));
+  else
+    say_printf (client, g_dngettext (GETTEXT_PACKAGE,
+                                     "Draining: new users are refused; the open sessions end in %u minute\n",
+                                     "Draining: new users are refused; the open sessions end in %u minutes\n",
+                                     client->grace_s / 60),
+                client->grace_s / 60);
+}
+
+/* c: the grace, then the text (Enter: the default one). */
+static void
+drain_grace (ConsoleClient *client,
+             const char    *text)
+{
+  guint64 minutes;
+
+  if (!g_ascii_string_to_unsigned (text, 10, 0, MAX_GRACE_MIN, &minutes, NULL))
+    {
+      say_printf (client, _("Not a number of minutes: %s\n"), text);
+      return;
+    }
+  client->grace_s = (guint) minutes * 60;
+  if (minutes == 0)
+    {
+      drain (client, "");
+      return;
+    }
+  prompt_next (client, MODE_PROMPT_DRAIN_TEXT, _("Message for the open sessions (Enter: the default one): "));
+}
+
+/* o */
+static void
+resume (ConsoleClient *client)
+{
+  if (!mgw_gateway_resume (client->console->gateway))
+    {
+      say (client, _("The gateway is not draining\n"));
+      return;
+    }
+  g_message ("console %s: resume", client->address);
+  say (client, _("Users are admitted again\n"));
+}
+
+static void
 finish_prompt (ConsoleClient *client)
 {
   MgwGateway *gw = client->console->gateway;
@@ -617,16 +789,39 @@ finish_prompt (ConsoleClient *client)
   g_string_truncate (client->line, 0);
   client->mode = MODE_KEYS;
   say (client, "\n");
+  /* An empty answer cancels, but for the drain's text: the default. */
+  if (mode == MODE_PROMPT_DRAIN_TEXT)
+    {
+      drain (client, text);
+      return;
+    }
   if (*text == '\0')
     return;
 
-  if (mode == MODE_PROMPT_UNBAN)
+  switch (mode)
     {
+    case MODE_PROMPT_UNBAN:
       if (mgw_gateway_unban (gw, text, &error))
         say_printf (client, _("%s unbanned\n"), text);
       else
         say_printf (client, "%s\n", error->message);
       return;
+    case MODE_PROMPT_MESSAGE_TO:
+      message_to (client, text);
+      return;
+    case MODE_PROMPT_MESSAGE:
+      message (client, text);
+      return;
+    case MODE_PROMPT_GRACE:
+      drain_grace (client, text);
+      return;
+    case MODE_PROMPT_DISCONNECT:
+    case MODE_PROMPT_WATCH:
+    case MODE_PROMPT_DRAIN_TEXT:
+    case MODE_KEYS:
+    case MODE_WATCHING:
+    default:
+      break;
     }
   /* A recording's id has dashes, a session's none. */
   if (mode == MODE_PROMPT_WATCH && strchr (text, '-') != NULL)
@@ -652,17 +847,6 @@ finish_prompt (ConsoleClient *client)
   client->mode = MODE_WATCHING;
   g_signal_connect (session, "user-output", G_CALLBACK (user_output_cb), client);
   mgw_session_watch (session, TRUE);
-}
-
-static void
-prompt (ConsoleClient *client,
-        Mode           mode,
-        const char    *question)
-{
-  client->mode = mode;
-  client->fresh_prompt = TRUE;
-  g_string_truncate (client->line, 0);
-  say (client, question);
 }
 
 static void
@@ -692,20 +876,29 @@ key (ConsoleClient *client,
   if (client->mode != MODE_KEYS)
     {
       gboolean fresh = client->fresh_prompt;
+      /* A message takes UTF-8 (checked when it is done), and more. */
+      gboolean text = client->mode == MODE_PROMPT_MESSAGE ||
+                      client->mode == MODE_PROMPT_DRAIN_TEXT;
 
       client->fresh_prompt = FALSE;
-      /* An Enter straight after u, d or w is that key's own (typed out of
-       * a line-mode habit), not an empty answer. */
+      /* An Enter straight after u, d, w, m or c is that key's own (typed
+       * out of a line-mode habit), not an empty answer. */
       if (k == '\r' && fresh)
         return;
       if (k == '\r')
         finish_prompt (client);
       else if ((k == 0x7f || k == 0x08) && client->line->len > 0)
         {
-          g_string_truncate (client->line, client->line->len - 1);
+          /* A whole character: a UTF-8 one's continuation bytes too. */
+          gsize len = client->line->len - 1;
+
+          while (text && len > 0 && (client->line->str[len] & 0xc0) == 0x80)
+            len--;
+          g_string_truncate (client->line, len);
           say (client, "\b \b");
         }
-      else if (k >= 0x20 && k < 0x7f && client->line->len < MAX_LINE)
+      else if (((k >= 0x20 && k < 0x7f) || (text && k >= 0x80)) &&
+               client->line->len < (text ? MGW_MINITEL_MESSAGE_MAX : MAX_LINE))
         {
           g_string_append_c (client->line, (char) k);
           say (client, echo);
@@ -728,6 +921,9 @@ key (ConsoleClient *client,
     case 'u': prompt (client, MODE_PROMPT_UNBAN, _("Address to unban: ")); break;
     case 'd': prompt (client, MODE_PROMPT_DISCONNECT, _("Session to disconnect: ")); break;
     case 'w': prompt (client, MODE_PROMPT_WATCH, _("Session or recording to watch: ")); break;
+    case 'm': prompt (client, MODE_PROMPT_MESSAGE_TO, _("Session to tell (its id, or * for all): ")); break;
+    case 'c': prompt (client, MODE_PROMPT_GRACE, _("Drain: minutes before the sessions end (0: now): ")); break;
+    case 'o': resume (client); break;
     case 'q':
       say (client, _("Bye.\n"));
       mgw_link_close (client->link, TRUE);
@@ -967,6 +1163,7 @@ mgw_console_start (MgwConsole  *self,
   g_signal_connect (self->service, "incoming", G_CALLBACK (incoming_cb), self);
   g_signal_connect_object (self->gateway, "session-added", G_CALLBACK (session_added_cb), self, 0);
   g_signal_connect_object (self->gateway, "session-removed", G_CALLBACK (session_removed_cb), self, 0);
+  g_signal_connect_object (self->gateway, "drain-changed", G_CALLBACK (drain_changed_cb), self, 0);
   g_signal_connect_object (mgw_gateway_get_ban_list (self->gateway), "banned",
                            G_CALLBACK (banned_cb), self, 0);
   g_signal_connect_object (mgw_gateway_get_ban_list (self->gateway), "unbanned",

@@ -10,11 +10,13 @@
  * states, bans, the command channel) and once a second for counters and
  * byte counts, so a busy gateway emits few PropertiesChanged.
  *
- * Every method that acts, and the two that name users' addresses
- * (ListBans, ListPeers), go through authorize(): the caller's uid
- * (org.freedesktop.DBus.GetConnectionCredentials, asked asynchronously)
- * must be an administrator's (mgw-access.h), whatever the bus policy
- * says. Session objects carry no address.
+ * Every method that acts, the two that name users' addresses
+ * (ListBans, ListPeers) and Session.Watch go through authorize(): the
+ * caller's uid (org.freedesktop.DBus.GetConnectionCredentials, asked
+ * asynchronously) must be an administrator's (mgw-access.h), whatever
+ * the bus policy says. Session objects carry no address. The operator's
+ * actions (Message, Drain, Resume) are the gateway's; what watchers see
+ * of users' screens is mgw-dbus-watch.c's.
  *
  * The bus is a connection of our own (not GLib's shared singleton, which
  * stays closed once the bus went away): when it closes (dbus restarted)
@@ -32,7 +34,9 @@
 #include "mgw-dbus-service.h"
 #include "mgw-access.h"
 #include "mgw-dbus-generated.h"
+#include "mgw-dbus-watch.h"
 #include "mgw-error.h"
+#include "mgw-minitel.h"
 #include "mgw-teletel.h"
 
 #include <glib/gi18n.h>
@@ -66,6 +70,7 @@ struct _MgwDbusService
   MgwDBusTeletel           *teletel;
   MgwTeletel               *teletel_control;   /* NULL: no backend */
   GHashTable               *sessions;   /* id -> MgwDBusObjectSkeleton */
+  MgwDbusWatch             *watch;      /* Session.Watch's watchers */
   guint                     refresh_id;
 };
 
@@ -269,6 +274,9 @@ refresh_gateway (MgwDbusService *self)
   mgw_dbus_gateway_set_scanners (i, c->scanners);
   mgw_dbus_gateway_set_refused_rate (i, c->refused_rate);
   mgw_dbus_gateway_set_refused_pending (i, c->refused_pending);
+  mgw_dbus_gateway_set_refused_draining (i, c->refused_draining);
+  mgw_dbus_gateway_set_draining (i, mgw_gateway_get_draining (gw));
+  mgw_dbus_gateway_set_drain_deadline (i, mgw_gateway_get_drain_deadline (gw));
   mgw_dbus_gateway_set_timeouts_user_inactivity (i, c->timeouts[MGW_TIMEOUT_USER_INACTIVITY]);
   mgw_dbus_gateway_set_timeouts_session_max (i, c->timeouts[MGW_TIMEOUT_SESSION_MAX]);
   mgw_dbus_gateway_set_timeouts_server_inactivity (i, c->timeouts[MGW_TIMEOUT_SERVER_INACTIVITY]);
@@ -351,6 +359,13 @@ set_static_properties (MgwDbusService *self)
 static gboolean handle_disconnect (MgwDBusSession        *iface,
                                    GDBusMethodInvocation *invocation,
                                    MgwDbusService        *self);
+static gboolean handle_session_message (MgwDBusSession        *iface,
+                                        GDBusMethodInvocation *invocation,
+                                        const char            *text,
+                                        MgwDbusService        *self);
+static gboolean handle_watch (MgwDBusSession        *iface,
+                              GDBusMethodInvocation *invocation,
+                              MgwDbusService        *self);
 
 static void
 session_state_cb (MgwSession     *session,
@@ -382,6 +397,9 @@ session_added_cb (MgwGateway     *gateway,
   mgw_dbus_session_set_start_time (iface, mgw_session_get_start_time (session));
   g_object_set_data (G_OBJECT (iface), "mgw-session-id", GUINT_TO_POINTER (id));
   g_signal_connect (iface, "handle-disconnect", G_CALLBACK (handle_disconnect), self);
+  g_signal_connect (iface, "handle-message", G_CALLBACK (handle_session_message), self);
+  g_signal_connect (iface, "handle-watch", G_CALLBACK (handle_watch), self);
+  g_signal_connect (iface, "handle-unwatch", G_CALLBACK (handle_watch), self);
   mgw_dbus_object_skeleton_set_session (object, iface);
   g_hash_table_insert (self->sessions, GUINT_TO_POINTER (id), g_object_ref (object));
   refresh_session (self, session);
@@ -400,6 +418,7 @@ session_removed_cb (MgwGateway     *gateway,
   g_autofree char *path = g_strdup_printf (OBJECT_PATH "/sessions/%u", id);
 
   g_signal_handlers_disconnect_by_data (session, self);
+  mgw_dbus_watch_session_gone (self->watch, id);
   g_dbus_object_manager_server_unexport (self->manager, path);
   g_hash_table_remove (self->sessions, GUINT_TO_POINTER (id));
   refresh_gateway (self);
@@ -432,6 +451,131 @@ handle_disconnect (MgwDBusSession        *iface,
                    MgwDbusService        *self)
 {
   authorize (self, invocation, do_disconnect,
+             g_object_get_data (G_OBJECT (iface), "mgw-session-id"), NULL);
+  return TRUE;
+}
+
+/* What an operator's text may be: InvalidArgs, saying why, otherwise. */
+static gboolean
+text_refused (GDBusMethodInvocation *invocation,
+              const char            *text)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (mgw_minitel_check_message (text, &error))
+    return FALSE;
+  g_dbus_method_invocation_return_error_literal (invocation, G_DBUS_ERROR,
+                                                 G_DBUS_ERROR_INVALID_ARGS, error->message);
+  return TRUE;
+}
+
+typedef struct
+{
+  guint32  id;        /* a session's */
+  guint32  grace;     /* Drain's */
+  char    *text;
+  char    *target;    /* Message's */
+} TextArgs;
+
+static void
+text_args_free (TextArgs *args)
+{
+  g_free (args->text);
+  g_free (args->target);
+  g_free (args);
+}
+
+static TextArgs *
+text_args_new (guint32     id,
+               guint32     grace,
+               const char *text,
+               const char *target)
+{
+  TextArgs *args = g_new0 (TextArgs, 1);
+
+  args->id = id;
+  args->grace = grace;
+  args->text = g_strdup (text);
+  args->target = g_strdup (target);
+  return args;
+}
+
+static void
+do_session_message (MgwDbusService        *self,
+                    GDBusMethodInvocation *invocation,
+                    gpointer               data)
+{
+  TextArgs *args = data;
+  MgwSession *session = mgw_gateway_lookup_session (self->gateway, args->id);
+
+  if (session == NULL)
+    {
+      g_dbus_method_invocation_return_error (invocation, G_DBUS_ERROR,
+                                             G_DBUS_ERROR_UNKNOWN_OBJECT,
+                                             _("No session %u"), args->id);
+      return;
+    }
+  if (text_refused (invocation, args->text))
+    return;
+  if (!mgw_session_message (session, args->text))
+    {
+      g_dbus_method_invocation_return_error (invocation, G_DBUS_ERROR, G_DBUS_ERROR_FAILED,
+                                             _("Session %u is ending: not told"), args->id);
+      return;
+    }
+  g_message ("D-Bus: message to session %u by %s: %s", args->id, caller (invocation), args->text);
+  g_dbus_method_invocation_return_value (invocation, NULL);
+}
+
+static gboolean
+handle_session_message (MgwDBusSession        *iface,
+                        GDBusMethodInvocation *invocation,
+                        const char            *text,
+                        MgwDbusService        *self)
+{
+  guint32 id = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (iface), "mgw-session-id"));
+
+  authorize (self, invocation, do_session_message, text_args_new (id, 0, text, NULL),
+             (GDestroyNotify) text_args_free);
+  return TRUE;
+}
+
+/* Watch and Unwatch: the caller's unique name, for this session. */
+static void
+do_watch (MgwDbusService        *self,
+          GDBusMethodInvocation *invocation,
+          gpointer               data)
+{
+  guint id = GPOINTER_TO_UINT (data);
+  MgwSession *session = mgw_gateway_lookup_session (self->gateway, id);
+  const char *sender = g_dbus_method_invocation_get_sender (invocation);
+
+  if (strcmp (g_dbus_method_invocation_get_method_name (invocation), "Unwatch") == 0)
+    mgw_dbus_watch_remove (self->watch, id, sender, "Unwatch");
+  else if (session == NULL)
+    {
+      g_dbus_method_invocation_return_error (invocation, G_DBUS_ERROR,
+                                             G_DBUS_ERROR_UNKNOWN_OBJECT,
+                                             _("No session %u"), id);
+      return;
+    }
+  else if (mgw_session_get_state (session) >= MGW_SESSION_CLOSING)
+    {
+      g_dbus_method_invocation_return_error (invocation, G_DBUS_ERROR, G_DBUS_ERROR_FAILED,
+                                             _("Session %u is ending"), id);
+      return;
+    }
+  else
+    mgw_dbus_watch_add (self->watch, session, sender, caller (invocation));
+  g_dbus_method_invocation_return_value (invocation, NULL);
+}
+
+static gboolean
+handle_watch (MgwDBusSession        *iface,
+              GDBusMethodInvocation *invocation,
+              MgwDbusService        *self)
+{
+  authorize (self, invocation, do_watch,
              g_object_get_data (G_OBJECT (iface), "mgw-session-id"), NULL);
   return TRUE;
 }
@@ -823,6 +967,92 @@ handle_expire_recordings (MgwDBusGateway        *iface,
 }
 
 static void
+do_message (MgwDbusService        *self,
+            GDBusMethodInvocation *invocation,
+            gpointer               data)
+{
+  TextArgs *args = data;
+  guint told;
+
+  if (text_refused (invocation, args->text))
+    return;
+  told = mgw_gateway_message (self->gateway, args->text, args->target);
+  if (*args->target != '\0')
+    g_message ("D-Bus: message to the sessions redirected to '%s' by %s, %u told: %s",
+               args->target, caller (invocation), told, args->text);
+  else
+    g_message ("D-Bus: message to every session by %s, %u told: %s", caller (invocation), told,
+               args->text);
+  mgw_dbus_gateway_complete_message (self->iface, invocation, told);
+}
+
+static gboolean
+handle_message (MgwDBusGateway        *iface,
+                GDBusMethodInvocation *invocation,
+                const char            *text,
+                const char            *target,
+                MgwDbusService        *self)
+{
+  authorize (self, invocation, do_message, text_args_new (0, 0, text, target),
+             (GDestroyNotify) text_args_free);
+  return TRUE;
+}
+
+static void
+do_drain (MgwDbusService        *self,
+          GDBusMethodInvocation *invocation,
+          gpointer               data)
+{
+  TextArgs *args = data;
+
+  if (*args->text != '\0' && text_refused (invocation, args->text))
+    return;
+  g_message ("D-Bus: drain by %s, grace %u s%s%s", caller (invocation), args->grace,
+             *args->text != '\0' ? ": " : "", args->text);
+  mgw_gateway_drain (self->gateway, args->grace, *args->text != '\0' ? args->text : NULL);
+  mgw_dbus_gateway_complete_drain (self->iface, invocation);
+}
+
+static gboolean
+handle_drain (MgwDBusGateway        *iface,
+              GDBusMethodInvocation *invocation,
+              guint32                grace,
+              const char            *text,
+              MgwDbusService        *self)
+{
+  authorize (self, invocation, do_drain, text_args_new (0, grace, text, NULL),
+             (GDestroyNotify) text_args_free);
+  return TRUE;
+}
+
+static void
+do_resume (MgwDbusService        *self,
+           GDBusMethodInvocation *invocation,
+           gpointer               data)
+{
+  gboolean was = mgw_gateway_resume (self->gateway);
+
+  g_message ("D-Bus: resume by %s%s", caller (invocation), was ? "" : " (not draining)");
+  mgw_dbus_gateway_complete_resume (self->iface, invocation);
+}
+
+static gboolean
+handle_resume (MgwDBusGateway        *iface,
+               GDBusMethodInvocation *invocation,
+               MgwDbusService        *self)
+{
+  authorize (self, invocation, do_resume, NULL, NULL);
+  return TRUE;
+}
+
+static void
+drain_changed_cb (MgwGateway     *gateway,
+                  MgwDbusService *self)
+{
+  refresh_gateway (self);
+}
+
+static void
 teletel_done_cb (GObject      *source,
                  GAsyncResult *result,
                  gpointer      user_data)
@@ -958,6 +1188,8 @@ unavailable (MgwDbusService *self,
 static void
 drop_connection (MgwDbusService *self)
 {
+  /* The watchers were on that bus. */
+  mgw_dbus_watch_set_connection (self->watch, NULL);
   if (self->owner_id != 0)
     {
       g_bus_unown_name (self->owner_id);
@@ -1045,6 +1277,7 @@ connected_cb (GObject      *source,
       return;
     }
   self->connection = connection;
+  mgw_dbus_watch_set_connection (self->watch, connection);
   g_dbus_connection_set_exit_on_close (connection, FALSE);
   g_signal_connect (connection, "closed", G_CALLBACK (connection_closed_cb), self);
   /* The root object carries the ObjectManager (its children are the
@@ -1100,6 +1333,7 @@ mgw_dbus_service_start (MgwDbusService *self)
     session_added_cb (self->gateway, l->data, self);
   g_signal_connect_object (self->gateway, "session-added", G_CALLBACK (session_added_cb), self, 0);
   g_signal_connect_object (self->gateway, "session-removed", G_CALLBACK (session_removed_cb), self, 0);
+  g_signal_connect_object (self->gateway, "drain-changed", G_CALLBACK (drain_changed_cb), self, 0);
   g_signal_connect_object (mgw_gateway_get_ban_list (self->gateway), "banned",
                            G_CALLBACK (banned_cb), self, 0);
   g_signal_connect_object (mgw_gateway_get_ban_list (self->gateway), "unbanned",
@@ -1131,6 +1365,7 @@ mgw_dbus_service_dispose (GObject *object)
   /* Exported only while the bus was there. */
   if (self->iface != NULL && self->teletel != NULL)
     drop_connection (self);
+  g_clear_pointer (&self->watch, mgw_dbus_watch_free);
   g_clear_pointer (&self->sessions, g_hash_table_unref);
   g_clear_object (&self->manager);
   g_clear_object (&self->iface);
@@ -1186,6 +1421,7 @@ static void
 mgw_dbus_service_init (MgwDbusService *self)
 {
   self->sessions = g_hash_table_new_full (NULL, NULL, NULL, g_object_unref);
+  self->watch = mgw_dbus_watch_new ();
 }
 
 /* The Teletel server's control (NULL: none); D-Bus follows it. */
@@ -1238,6 +1474,9 @@ mgw_dbus_service_new (MgwGateway    *gateway,
                     G_CALLBACK (handle_delete_recording), self);
   g_signal_connect (self->iface, "handle-expire-recordings",
                     G_CALLBACK (handle_expire_recordings), self);
+  g_signal_connect (self->iface, "handle-message", G_CALLBACK (handle_message), self);
+  g_signal_connect (self->iface, "handle-drain", G_CALLBACK (handle_drain), self);
+  g_signal_connect (self->iface, "handle-resume", G_CALLBACK (handle_resume), self);
   g_signal_connect (self->teletel, "handle-stop", G_CALLBACK (handle_teletel), self);
   g_signal_connect (self->teletel, "handle-start", G_CALLBACK (handle_teletel), self);
   g_signal_connect (self->teletel, "handle-restart", G_CALLBACK (handle_teletel), self);

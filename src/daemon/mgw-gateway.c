@@ -6,7 +6,10 @@
  * ([tls] ca-file; none: the system's), the sessions by id and the
  * counters. A
  * new connection becomes a user link (a WebSocket one after its upgrade
- * request is read and accepted), then a session. */
+ * request is read and accepted), then a session. The operator's actions
+ * on all sessions are here too: a message to them, and the drain (no
+ * new users, the open sessions ended after a grace: one timer in the
+ * poller). */
 #include "config.h"
 
 #include "mgw-gateway.h"
@@ -80,6 +83,9 @@ struct _MgwGateway
   guint             next_id;
   guint             n_by_access[MGW_N_ACCESS];
   MgwCounters       counters;
+  gboolean          draining;
+  gint64            drain_deadline; /* µs since the epoch; 0: not draining */
+  MgwTimer          drain_timer;    /* the grace, in the poller */
 };
 
 G_DEFINE_FINAL_TYPE (MgwGateway, mgw_gateway, G_TYPE_OBJECT)
@@ -87,6 +93,7 @@ G_DEFINE_FINAL_TYPE (MgwGateway, mgw_gateway, G_TYPE_OBJECT)
 enum {
   SIGNAL_SESSION_ADDED,
   SIGNAL_SESSION_REMOVED,
+  SIGNAL_DRAIN_CHANGED,
   N_SIGNALS
 };
 static guint signals[N_SIGNALS];
@@ -1303,13 +1310,36 @@ mgw_gateway_start (MgwGateway  *self,
   return TRUE;
 }
 
+/* The sessions, each held: ending one changes the table. */
+static GPtrArray *
+hold_sessions (MgwGateway *self)
+{
+  GPtrArray *sessions = g_ptr_array_new_with_free_func (g_object_unref);
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, self->sessions);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    g_ptr_array_add (sessions, g_object_ref (value));
+  return sessions;
+}
+
+static guint
+end_all (MgwGateway *self,
+         const char *status)
+{
+  g_autoptr(GPtrArray) sessions = hold_sessions (self);
+
+  for (guint i = 0; i < sessions->len; i++)
+    mgw_session_end (sessions->pdata[i], status);
+  return sessions->len;
+}
+
 /* Stops listening and ends every session, each user told `status`. */
 void
 mgw_gateway_stop (MgwGateway *self,
                   const char *status)
 {
-  g_autoptr(GPtrArray) sessions = NULL;
-
   g_return_if_fail (MGW_IS_GATEWAY (self));
 
   g_clear_pointer (&self->telnet_listener, mgw_listener_free);
@@ -1319,16 +1349,115 @@ mgw_gateway_stop (MgwGateway *self,
   g_hash_table_remove_all (self->handshakes);
   g_hash_table_remove_all (self->replays);
   mgw_tls_handshakes_cancel_all (self->tls_handshakes);
+  mgw_timer_stop (&self->drain_timer);
+  end_all (self, status);
+}
 
-  GHashTableIter iter;
-  gpointer value;
+/* --- operator actions --- */
 
-  sessions = g_ptr_array_new_with_free_func (g_object_unref);
-  g_hash_table_iter_init (&iter, self->sessions);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    g_ptr_array_add (sessions, g_object_ref (value));
+guint
+mgw_gateway_message (MgwGateway *self,
+                     const char *text,
+                     const char *target)
+{
+  g_autoptr(GPtrArray) sessions = NULL;
+  guint told = 0;
+
+  g_return_val_if_fail (MGW_IS_GATEWAY (self), 0);
+  g_return_val_if_fail (text != NULL, 0);
+
+  sessions = hold_sessions (self);
   for (guint i = 0; i < sessions->len; i++)
-    mgw_session_end (sessions->pdata[i], status);
+    if (target == NULL || *target == '\0' ||
+        g_strcmp0 (mgw_session_get_target (sessions->pdata[i]), target) == 0)
+      told += mgw_session_message (sessions->pdata[i], text);
+  return told;
+}
+
+/* The grace is over: whoever is left goes. */
+static void
+drain_timeout_cb (gpointer user_data)
+{
+  MgwGateway *self = user_data;
+  guint n;
+
+  /* TRANSLATORS: a Minitel status line, 39 places at most. */
+  n = end_all (self, N_("SERVICE CLOSED"));
+  g_message ("draining: the grace is over, %u sessions ended", n);
+}
+
+/* What the open sessions are told when the operator said nothing. */
+static char *
+drain_default_text (guint grace_s)
+{
+  if (grace_s < 60)
+    /* TRANSLATORS: a Minitel status line, 39 places at most; %u: seconds. */
+    return g_strdup_printf (_("SERVICE CLOSING IN %u S"), grace_s);
+  /* TRANSLATORS: a Minitel status line, 39 places at most; %u: minutes. */
+  return g_strdup_printf (_("SERVICE CLOSING IN %u MIN"), grace_s / 60 + (grace_s % 60 != 0));
+}
+
+void
+mgw_gateway_drain (MgwGateway *self,
+                   guint       grace_s,
+                   const char *text)
+{
+  g_autofree char *fallback = NULL;
+  gboolean again;
+  guint told;
+
+  g_return_if_fail (MGW_IS_GATEWAY (self));
+
+  again = self->draining;
+  self->draining = TRUE;
+  mgw_admission_set_draining (self->admission, TRUE);
+  self->drain_deadline = g_get_real_time () + (gint64) grace_s * G_USEC_PER_SEC;
+  mgw_timer_stop (&self->drain_timer);
+  g_message ("draining%s: new users refused, the %u open sessions end in %u s", again ? " again" : "",
+             g_hash_table_size (self->sessions), grace_s);
+  g_signal_emit (self, signals[SIGNAL_DRAIN_CHANGED], 0);
+  if (grace_s == 0)
+    {
+      drain_timeout_cb (self);
+      return;
+    }
+  if (text == NULL || *text == '\0')
+    text = fallback = drain_default_text (grace_s);
+  told = mgw_gateway_message (self, text, NULL);
+  g_info ("draining: %u sessions told", told);
+  mgw_timer_start_at (&self->drain_timer, mgw_poller_now () + (gint64) grace_s * G_USEC_PER_SEC);
+}
+
+gboolean
+mgw_gateway_resume (MgwGateway *self)
+{
+  g_return_val_if_fail (MGW_IS_GATEWAY (self), FALSE);
+
+  if (!self->draining)
+    return FALSE;
+  self->draining = FALSE;
+  self->drain_deadline = 0;
+  mgw_timer_stop (&self->drain_timer);
+  mgw_admission_set_draining (self->admission, FALSE);
+  g_message ("drain over: users are admitted again");
+  g_signal_emit (self, signals[SIGNAL_DRAIN_CHANGED], 0);
+  return TRUE;
+}
+
+gboolean
+mgw_gateway_get_draining (MgwGateway *self)
+{
+  g_return_val_if_fail (MGW_IS_GATEWAY (self), FALSE);
+
+  return self->draining;
+}
+
+gint64
+mgw_gateway_get_drain_deadline (MgwGateway *self)
+{
+  g_return_val_if_fail (MGW_IS_GATEWAY (self), 0);
+
+  return self->drain_deadline;
 }
 
 guint16
@@ -1528,6 +1657,7 @@ mgw_gateway_dispose (GObject *object)
   g_clear_handle_id (&self->expire_id, g_source_remove);
   g_clear_object (&self->recordings);
   g_clear_handle_id (&self->trim_id, g_source_remove);
+  mgw_timer_stop (&self->drain_timer);
   g_clear_pointer (&self->local_watch, mgw_local_addresses_free);
   if (self->bans != NULL)
     {
@@ -1575,6 +1705,10 @@ mgw_gateway_class_init (MgwGatewayClass *klass)
   signals[SIGNAL_SESSION_REMOVED] =
     g_signal_new ("session-removed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 1, MGW_TYPE_SESSION);
+  /* Draining began, changed its grace, or ended (resumed). */
+  signals[SIGNAL_DRAIN_CHANGED] =
+    g_signal_new ("drain-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
 
 static void
@@ -1594,10 +1728,12 @@ mgw_gateway_init (MgwGateway *self)
   self->admission = mgw_admission_new (&self->counters.refused_banned,
                                        &self->counters.refused_full,
                                        &self->counters.refused_rate,
-                                       &self->counters.refused_pending);
+                                       &self->counters.refused_pending,
+                                       &self->counters.refused_draining);
   mgw_admission_set_trusted (self->admission, self->trusted);
   mgw_admission_set_exempt (self->admission, self->never_ban, self->local);
   self->pacer = mgw_pacer_new (mgw_link_pace);
+  mgw_timer_init (&self->drain_timer, drain_timeout_cb, self);
   /* link -> Upgrade (which holds the link) */
   self->handshakes = g_hash_table_new_full (NULL, NULL, NULL,
                                             (GDestroyNotify) upgrade_free);

@@ -27,6 +27,7 @@ typedef struct
   guint64 scanners;        /* sessions whose first bytes were another protocol's */
   guint64 refused_rate;    /* connections beyond [bans] connection-rate */
   guint64 refused_pending; /* connections beyond [session] max-pending-per-address */
+  guint64 refused_draining; /* users turned away while draining */
 } MgwCounters;
 
 #define MGW_TYPE_GATEWAY (mgw_gateway_get_type ())
@@ -93,6 +94,27 @@ gboolean           mgw_gateway_unban            (MgwGateway  *self,
                                                  const char  *address,
                                                  GError     **error);
 MgwBanList        *mgw_gateway_get_ban_list     (MgwGateway  *self);
+/* Operator actions, in one place for D-Bus and the console. */
+/* `text` (mgw_minitel_check_message ()) on the status line of every open
+ * session, or of those redirected to `target` (NULL or "": all); returns
+ * how many were told. */
+guint              mgw_gateway_message          (MgwGateway  *self,
+                                                 const char  *text,
+                                                 const char  *target);
+/* Drains the gateway: new users refused (SERVICE CLOSING, RETRY LATER),
+ * the open sessions told `text` (NULL: SERVICE CLOSING IN n MIN) and
+ * ended with SERVICE CLOSED after `grace_s` seconds (0: now, untold).
+ * Again while draining: the new grace, from now, and the new text. */
+void               mgw_gateway_drain            (MgwGateway  *self,
+                                                 guint        grace_s,
+                                                 const char  *text);
+/* Admits users again, the grace cancelled (sessions already ended stay
+ * ended); FALSE when the gateway was not draining. */
+gboolean           mgw_gateway_resume           (MgwGateway  *self);
+gboolean           mgw_gateway_get_draining     (MgwGateway  *self);
+/* When the sessions left end (or ended), µs since the epoch; 0 when not
+ * draining. */
+gint64             mgw_gateway_get_drain_deadline (MgwGateway *self);
 GList             *mgw_gateway_get_sessions     (MgwGateway  *self);
 gint64             mgw_gateway_get_start_time   (MgwGateway  *self);
 

@@ -212,6 +212,7 @@ mgw_metrics_render (MgwMetrics *self)
     { "scanner", G_STRUCT_OFFSET (MgwCounters, scanners) },
     { "rate", G_STRUCT_OFFSET (MgwCounters, refused_rate) },
     { "pending", G_STRUCT_OFFSET (MgwCounters, refused_pending) },
+    { "draining", G_STRUCT_OFFSET (MgwCounters, refused_draining) },
   };
   GString *out = g_string_sized_new (4096);
 
@@ -269,7 +270,7 @@ mgw_metrics_render (MgwMetrics *self)
           "Connections turned away: banned address, session caps (full), "
           "bad or untrusted PROXY header (proxy), first bytes in another protocol "
           "(scanner), [bans] connection-rate (rate), [session] max-pending-per-address "
-          "(pending).");
+          "(pending), the gateway draining (draining).");
   for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
     {
       g_autofree char *labels = g_strdup_printf ("{reason=\"%s\"}", refused[i].reason);

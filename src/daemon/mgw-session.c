@@ -103,7 +103,7 @@ struct _MgwSession
   gboolean         announced;        /* NewTelnetUser/NewWsUser sent */
 
   FILE            *dump;             /* DumpData: what the user sends */
-  guint            watchers;         /* consoles mirroring the user's output */
+  guint            watchers;         /* consoles and D-Bus clients mirroring the user's output */
 };
 
 G_DEFINE_FINAL_TYPE (MgwSession, mgw_session, G_TYPE_OBJECT)
@@ -218,7 +218,7 @@ tell_teletel_event (MgwSession *self,
   tell_teletel (self, mgw_command_user_event (event, self->id, detail));
 }
 
-/* Everything for the user goes through here (and to watching consoles). */
+/* Everything for the user goes through here (and to its watchers). */
 static void
 to_user (MgwSession   *self,
          const guint8 *data,
@@ -229,6 +229,18 @@ to_user (MgwSession   *self,
     g_signal_emit (self, signals[SIGNAL_USER_OUTPUT], 0, data, (guint) len);
 }
 
+/* A status line already in the user's language. */
+static void
+send_status_text (MgwSession *self,
+                  const char *text)
+{
+  g_autoptr(GBytes) line = mgw_minitel_status_line (text);
+  gsize len;
+  const guint8 *data = g_bytes_get_data (line, &len);
+
+  to_user (self, data, len);
+}
+
 /* `text` is the English msgid (N_()): translated here for the user, the
  * English kept for the end reason in logs and on D-Bus. The three texts
  * of the original (CONNECT, END INACTIVE, END INACTIVE REDIR) stay as they
@@ -237,11 +249,7 @@ static void
 send_status (MgwSession *self,
              const char *text)
 {
-  g_autoptr(GBytes) line = mgw_minitel_status_line (g_dgettext (GETTEXT_PACKAGE, text));
-  gsize len;
-  const guint8 *data = g_bytes_get_data (line, &len);
-
-  to_user (self, data, len);
+  send_status_text (self, g_dgettext (GETTEXT_PACKAGE, text));
 }
 
 static void
@@ -370,6 +378,20 @@ mgw_session_end (MgwSession *self,
     mgw_link_close (self->server, TRUE);
   maybe_finish (self);
   g_object_unref (self);
+}
+
+gboolean
+mgw_session_message (MgwSession *self,
+                     const char *text)
+{
+  g_return_val_if_fail (MGW_IS_SESSION (self), FALSE);
+  g_return_val_if_fail (text != NULL, FALSE);
+
+  if (self->state >= MGW_SESSION_CLOSING || mgw_link_get_state (self->user) != MGW_LINK_OPEN)
+    return FALSE;
+  session_log (self, G_LOG_LEVEL_INFO, "operator's message on the status line");
+  send_status_text (self, text);
+  return TRUE;
 }
 
 /* --- timeouts --- */
@@ -1263,7 +1285,7 @@ mgw_session_class_init (MgwSessionClass *klass)
                   0, NULL, NULL, NULL, G_TYPE_NONE, 3,
                   G_TYPE_STRING, G_TYPE_STRING, G_TYPE_BOOLEAN);
   /* (data, length): bytes going to the user, emitted only while a
-   * console watches the session. */
+   * console or a D-Bus client watches the session. */
   signals[SIGNAL_USER_OUTPUT] =
     g_signal_new ("user-output", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_POINTER, G_TYPE_UINT);
@@ -1445,7 +1467,8 @@ mgw_session_set_dump (MgwSession  *self,
   return TRUE;
 }
 
-/* A console starts or stops mirroring what the user receives. */
+/* A watcher (a console, a D-Bus client) starts or stops mirroring what
+ * the user receives; each counts. */
 void
 mgw_session_watch (MgwSession *self,
                    gboolean    watch)
@@ -1462,7 +1485,7 @@ mgw_session_watch (MgwSession *self,
     self->watchers--;
   if ((before == 0) != (self->watchers == 0))
     {
-      session_log (self, G_LOG_LEVEL_MESSAGE, "%s", self->watchers ? "watched from a console"
+      session_log (self, G_LOG_LEVEL_MESSAGE, "%s", self->watchers ? "watched"
                                                                    : "no longer watched");
       g_signal_emit (self, signals[SIGNAL_WATCHED], 0);
     }

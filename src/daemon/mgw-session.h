@@ -65,6 +65,12 @@ gboolean         mgw_session_redirect         (MgwSession       *self,
  * status line, kept in English as the end reason; NULL: none. */
 void             mgw_session_end              (MgwSession       *self,
                                                const char       *status);
+/* An operator's text (mgw_minitel_check_message ()) on the user's status
+ * line, as it is (not translated), through what watchers see; FALSE,
+ * nothing sent, once the session is closing or its user link is not
+ * open. */
+gboolean         mgw_session_message          (MgwSession       *self,
+                                               const char       *text);
 
 guint            mgw_session_get_id           (MgwSession       *self);
 MgwAccess        mgw_session_get_access       (MgwSession       *self);

@@ -9,6 +9,7 @@
 #include "mgw-minitel.h"
 #include "mgw-error.h"
 
+#include <glib/gi18n.h>
 #include <string.h>
 
 /* The lowercase letters a Minitel draws with an accent from its G2 set
@@ -221,6 +222,46 @@ mgw_minitel_status_line (const char *text)
   append_utf8 (line, text, -1, MGW_MINITEL_STATUS_WIDTH);
   g_byte_array_append (line, tail, sizeof tail);
   return g_byte_array_free_to_bytes (line);
+}
+
+gboolean
+mgw_minitel_check_message (const char  *text,
+                           GError     **error)
+{
+  gsize len;
+
+  g_return_val_if_fail (text != NULL, FALSE);
+
+  len = strlen (text);
+  if (len == 0)
+    {
+      g_set_error (error, MGW_ERROR, MGW_ERROR_BAD_INPUT, _("The message is empty"));
+      return FALSE;
+    }
+  if (len > MGW_MINITEL_MESSAGE_MAX)
+    {
+      g_set_error (error, MGW_ERROR, MGW_ERROR_BAD_INPUT,
+                   _("The message is %u bytes long, more than %u"), (guint) MIN (len, G_MAXUINT),
+                   (guint) MGW_MINITEL_MESSAGE_MAX);
+      return FALSE;
+    }
+  if (!g_utf8_validate (text, len, NULL))
+    {
+      g_set_error (error, MGW_ERROR, MGW_ERROR_BAD_INPUT, _("The message is not valid UTF-8"));
+      return FALSE;
+    }
+  for (const char *p = text; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (g_unichar_iscntrl (c))
+        {
+          g_set_error (error, MGW_ERROR, MGW_ERROR_BAD_INPUT,
+                       _("The message holds a control character (U+%04X)"), c);
+          return FALSE;
+        }
+    }
+  return TRUE;
 }
 
 /* Looks for ESC 0x39 0x7B in a stream cut anywhere: `state` (0 at the

@@ -43,6 +43,17 @@ GBytes  *mgw_minitel_from_utf8 (const char *text,
  * CAN, LF. */
 GBytes  *mgw_minitel_status_line (const char *text);
 
+/* The longest operator message (bytes of UTF-8) taken for users' status
+ * lines; on the line, what goes beyond its places is cut as by
+ * mgw_minitel_status_line (). */
+#define MGW_MINITEL_MESSAGE_MAX 200
+
+/* An operator's text for users' status lines: not empty, valid UTF-8,
+ * no control character (C0, DEL, C1), at most MGW_MINITEL_MESSAGE_MAX
+ * bytes. FALSE and `error` (MGW_ERROR_BAD_INPUT, saying which) otherwise. */
+gboolean mgw_minitel_check_message (const char  *text,
+                                    GError     **error);
+
 /* Text frames carry one code point per byte (latin-1 inside UTF-8). */
 GBytes  *mgw_latin1_to_utf8 (const guint8 *data,
                              gsize         len);
