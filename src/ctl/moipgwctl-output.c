@@ -7,9 +7,11 @@
  * ...}). */
 #include "config.h"
 
+#include <errno.h>
 #include <glib/gi18n.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "moipgwctl.h"
 
@@ -486,4 +488,24 @@ mgw_ctl_event_end (Ctl         *ctl,
       fflush (stdout);
     }
   g_object_unref (b);
+}
+
+/* Bytes as they are to standard output (a user's screen: replay,
+ * watch), all of them; FALSE, errno set, when it is closed or fails. */
+gboolean
+mgw_ctl_write_stdout (const guint8 *data,
+                      gsize         len)
+{
+  while (len > 0)
+    {
+      ssize_t n = write (STDOUT_FILENO, data, len);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        return FALSE;
+      data += n;
+      len -= (gsize) n;
+    }
+  return TRUE;
 }

@@ -242,24 +242,6 @@ next_line (Reader  *r,
     }
 }
 
-static gboolean
-write_all (const guint8 *data,
-           gsize         len)
-{
-  while (len > 0)
-    {
-      ssize_t n = write (STDOUT_FILENO, data, len);
-
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        return FALSE;
-      data += n;
-      len -= (gsize) n;
-    }
-  return TRUE;
-}
-
 static void
 sleep_until (gint64 origin,
              gint64 due)
@@ -292,7 +274,7 @@ play (MgwReplayPace *pace,
                                                              G_USEC_PER_SEC / pace->baud) : 0));
       allowed = mgw_replay_pace_allowed (pace, due, g_get_monotonic_time () - origin, len);
       allowed = MAX (allowed, next);
-      if (!write_all (data + written, allowed - written))
+      if (!mgw_ctl_write_stdout (data + written, allowed - written))
         return FALSE;
       written = allowed;
     }

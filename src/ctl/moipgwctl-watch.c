@@ -26,24 +26,6 @@ typedef struct
   gboolean   broken;      /* standard output closed */
 } Watch;
 
-static gboolean
-write_all (const guint8 *data,
-           gsize         len)
-{
-  while (len > 0)
-    {
-      gssize n = write (STDOUT_FILENO, data, len);
-
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        return FALSE;
-      data += n;
-      len -= (gsize) n;
-    }
-  return TRUE;
-}
-
 static void
 screen_output_cb (GDBusConnection *connection,
                   const char      *sender,
@@ -64,7 +46,7 @@ screen_output_cb (GDBusConnection *connection,
   g_variant_get (parameters, "(@ayu)", &bytes, &dropped);
   data = g_variant_get_fixed_array (bytes, &len, 1);
   w->dropped += dropped;
-  if (!write_all (data, len))
+  if (!mgw_ctl_write_stdout (data, len))
     {
       w->broken = TRUE;
       g_main_loop_quit (w->loop);

@@ -135,6 +135,8 @@ const char  *mgw_ctl_or_dash          (const char  *s);
 
 void         mgw_ctl_print_json       (JsonBuilder *b,
                                        gboolean     pretty);
+gboolean     mgw_ctl_write_stdout     (const guint8 *data,
+                                       gsize         len);
 
 
 MgwCtlTable *mgw_ctl_table_new        (guint        n_columns,
