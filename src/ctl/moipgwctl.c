@@ -6,9 +6,10 @@
  * Talks to the gateway over D-Bus (org.moipgw.Gateway1 on the system
  * bus, or the session bus with --session-bus) through the proxies
  * generated from data/dbus/org.moipgw.Gateway1.xml: status, sessions,
- * bans, reload, Teletel control and a live event monitor, as aligned
- * tables for people or JSON for programs (--json). Each command is a
- * file, moipgwctl-VERB.c; what they share is in moipgwctl.h.
+ * recording a session, bans, reload, Teletel control and a live event
+ * monitor, as aligned tables for people or JSON for programs (--json).
+ * Each command is a file, moipgwctl-VERB.c; what they share is in
+ * moipgwctl.h.
  *
  * Exit status: 0 success, 1 failure (gateway not running, access
  * denied, refused by the gateway, unknown session), 2 usage error. */
@@ -37,6 +38,8 @@ static const MgwCtlCommand commands[] = {
   { "session", N_("ID"), N_("Show one user session"), 1, 1, mgw_ctl_cmd_session },
   { "disconnect", N_("ID"), N_("End a user session (the user is told on the status line)"),
     1, 1, mgw_ctl_cmd_disconnect },
+  { "record", N_("ID"), N_("Record a user session and print its recording's id (--stop: stop it)"),
+    1, 1, mgw_ctl_cmd_record },
   { "bans", "", N_("List the banned addresses"), 0, 0, mgw_ctl_cmd_bans },
   { "ban", N_("ADDR"), N_("Ban an address and disconnect its sessions"), 1, 1, mgw_ctl_cmd_ban },
   { "unban", N_("ADDR"), N_("Remove the ban of an address"), 1, 1, mgw_ctl_cmd_unban },
@@ -70,7 +73,8 @@ commands_description (void)
       char *usage = g_strdup_printf ("%s%s%s%s", commands[i].name,
                                      *params != '\0' ? " " : "",
                                      *params != '\0' ? _(params) : "",
-                                     g_str_equal (commands[i].name, "ban") ? " [--days N]" : "");
+                                     g_str_equal (commands[i].name, "ban") ? " [--days N]" :
+                                     g_str_equal (commands[i].name, "record") ? " [--stop]" : "");
 
       width = MAX (width, g_utf8_strlen (usage, -1));
       g_ptr_array_add (left, usage);
@@ -122,6 +126,11 @@ command_context (const MgwCtlCommand *command,
       N_("Ban for N days (default: the configured duration)"), N_("N") },
     { NULL }
   };
+  const GOptionEntry record_entries[] = {
+    { "stop", 0, 0, G_OPTION_ARG_NONE, &ctl->stop,
+      N_("Stop recording the session (a stop mark ends its recording)"), NULL },
+    { NULL }
+  };
   g_autofree char *params = g_strdup_printf ("%s%s%s", command->name,
                                              *command->params != '\0' ? " " : "",
                                              *command->params != '\0' ? _(command->params) : "");
@@ -131,6 +140,8 @@ command_context (const MgwCtlCommand *command,
   add_global_entries (context, ctl, NULL);
   if (g_str_equal (command->name, "ban"))
     g_option_context_add_main_entries (context, ban_entries, GETTEXT_PACKAGE);
+  if (g_str_equal (command->name, "record"))
+    g_option_context_add_main_entries (context, record_entries, GETTEXT_PACKAGE);
   return context;
 }
 

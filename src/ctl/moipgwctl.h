@@ -28,6 +28,7 @@ typedef struct
   gboolean         session_bus;
   gboolean         json;
   char            *days;
+  gboolean         stop;       /* record --stop */
   GDBusConnection *connection;
 } Ctl;
 
@@ -52,6 +53,7 @@ int mgw_ctl_cmd_status     (Ctl *ctl, char **args);
 int mgw_ctl_cmd_sessions   (Ctl *ctl, char **args);
 int mgw_ctl_cmd_session    (Ctl *ctl, char **args);
 int mgw_ctl_cmd_disconnect (Ctl *ctl, char **args);
+int mgw_ctl_cmd_record     (Ctl *ctl, char **args);
 int mgw_ctl_cmd_bans       (Ctl *ctl, char **args);
 int mgw_ctl_cmd_ban        (Ctl *ctl, char **args);
 int mgw_ctl_cmd_unban      (Ctl *ctl, char **args);
