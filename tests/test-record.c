@@ -154,8 +154,42 @@ list_recordings (Fixture *f)
 
 typedef struct
 {
-  const char *path;
-  const char *suffix;
+  Fixture *f;
+  guint    n;
+} CountWait;
+
+static gboolean
+has_recordings (gpointer data)
+{
+  CountWait *w = data;
+  g_autoptr(GPtrArray) names = list_recordings (w->f);
+
+  return names->len >= w->n;
+}
+
+/* Until the directory holds `n` files (each created as its session
+ * starts, asynchronously). */
+static GPtrArray *
+wait_recordings (Fixture *f,
+                 guint    n)
+{
+  CountWait w = { f, n };
+  gint64 deadline = g_get_monotonic_time () + MGW_TEST_TIMEOUT_MS * G_TIME_SPAN_MILLISECOND;
+  GPtrArray *names;
+
+  while (!has_recordings (&w) && !f->daemon->exited && g_get_monotonic_time () < deadline)
+    mgw_test_run_for (20);
+  names = list_recordings (f);
+  if (names->len != n)
+    g_error ("%u recordings, not %u; moipgwd said:\n%s", names->len, n, f->daemon->err->str);
+  return names;
+}
+
+typedef struct
+{
+  const char    *path;
+  const char    *suffix;
+  MgwTestDaemon *daemon;
 } Ending;
 
 static gboolean
@@ -167,16 +201,36 @@ file_ends_with (gpointer data)
   return g_file_get_contents (e->path, &text, NULL, NULL) && g_str_has_suffix (text, e->suffix);
 }
 
-/* Waits for its last line, an `end` mark with `reason`. */
+static gboolean
+file_ends_or_daemon_exits (gpointer data)
+{
+  Ending *e = data;
+
+  return file_ends_with (e) || e->daemon->exited;
+}
+
+/* Waits for its last line, an `end` mark with `reason`; says what there
+ * is when it does not come. */
 static void
-wait_end (const char *path,
+wait_end (Fixture    *f,
+          const char *path,
           const char *reason)
 {
   g_autofree char *suffix = g_strdup_printf (",\"m\",{\"event\":\"end\",\"reason\":\"%s\"}]\n",
                                              reason);
-  Ending e = { path, suffix };
+  Ending e = { path, suffix, f->daemon };
+  gint64 deadline = g_get_monotonic_time () + MGW_TEST_TIMEOUT_MS * G_TIME_SPAN_MILLISECOND;
 
-  mgw_test_wait_until (file_ends_with, &e, MGW_TEST_TIMEOUT_MS, "the recording's end mark");
+  while (!file_ends_or_daemon_exits (&e) && g_get_monotonic_time () < deadline)
+    mgw_test_run_for (20);
+  if (!file_ends_with (&e))
+    {
+      g_autofree char *text = NULL;
+
+      g_file_get_contents (path, &text, NULL, NULL);
+      g_error ("no end mark in %s:\n%s\nmoipgwd said:\n%s", path, text ? text : "(none)",
+               f->daemon->err->str);
+    }
 }
 
 /* The header and every event parse. */
@@ -258,10 +312,9 @@ test_redirection (Fixture *f, gconstpointer data)
   mgw_test_peer_wait_for (teletel, S ("bye"));
   g_socket_close (u->tcp->socket, NULL);
 
-  names = list_recordings (f);
-  g_assert_cmpuint (names->len, ==, 1);
+  names = wait_recordings (f, 1);
   path = g_build_filename (f->recordings, names->pdata[0], NULL);
-  wait_end (path, "user disconnected");
+  wait_end (f, path, "user disconnected");
   g_assert_cmpint (g_stat (path, &st), ==, 0);
   g_assert_cmpint (st.st_mode & 07777, ==, 0640);
   g_assert_cmpint (g_stat (f->recordings, &st), ==, 0);
@@ -332,10 +385,9 @@ test_restart (Fixture *f, gconstpointer data)
   start_daemon (f);
   first = user_new (f);
   g_socket_close (first->tcp->socket, NULL);
-  before = list_recordings (f);
-  g_assert_cmpuint (before->len, ==, 1);
+  before = wait_recordings (f, 1);
   first_path = g_build_filename (f->recordings, before->pdata[0], NULL);
-  wait_end (first_path, "user disconnected");
+  wait_end (f, first_path, "user disconnected");
   g_assert_true (g_file_get_contents (first_path, &first_text, NULL, NULL));
   stop_daemon (f);
 
@@ -359,9 +411,7 @@ test_restart (Fixture *f, gconstpointer data)
 
   start_daemon (f);
   second = user_new (f);
-  mgw_test_run_for (100);
-  after = list_recordings (f);
-  g_assert_cmpuint (after->len, ==, before->len + 1);
+  after = wait_recordings (f, before->len + 1);
   for (guint i = 0; i < after->len; i++)
     if (!g_ptr_array_find_with_equal_func (before, after->pdata[i], g_str_equal, NULL))
       new_name = g_strdup (after->pdata[i]);
@@ -372,7 +422,7 @@ test_restart (Fixture *f, gconstpointer data)
   stop_daemon (f);
   g_assert_true (file_ends_with (&(Ending) { new_path,
                                              ",\"m\",{\"event\":\"end\",\"reason\":"
-                                             "\"GATEWAY STOPPED, SORRY\"}]\n" }));
+                                             "\"GATEWAY STOPPED, SORRY\"}]\n", NULL }));
   events = read_events (new_path, &header);
   g_assert_cmpuint (header.session, ==, 0);
   g_assert_cmpuint (header.port, ==, second->port);
