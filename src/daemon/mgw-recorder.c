@@ -36,6 +36,10 @@
 /* More than a `truncated` mark's longest line (73 bytes). */
 #define TRUNCATED_ROOM  128
 
+/* An event of the longest chunk (six characters a byte at worst) fits a
+ * queue with nothing else in it. */
+G_STATIC_ASSERT (6 * MGW_RECORDER_CHUNK_MAX + 64 <= MGW_RECORDER_PENDING_MAX - MARK_ROOM);
+
 struct _MgwRecorderPool
 {
   grefcount             ref;
