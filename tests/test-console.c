@@ -2,7 +2,8 @@
 /* test-console.c: the admin console driven with raw telnet bytes: the
  * negotiation and welcome, the content of every key's output, trace
  * lines for other clients' sessions, prompts (unban, disconnect, watch,
- * message, drain), two consoles watching one session,
+ * message, drain, record), two consoles watching one session, a recording
+ * replayed,
  * Enter counted once however it is spelled, a console that does not read
  * losing trace lines without slowing anyone, and all of it in French;
  * the stock telnet client on a pty (character mode); local users who try
@@ -369,6 +370,43 @@ test_two_watchers (Fixture *f, gconstpointer data)
   mgw_test_tcp_send (other, S (" "));
   mgw_test_tcp_wait_for (other, S ("stopped watching"));
   g_assert_false (mgw_session_get_watched (session));
+}
+
+/* R: a session recorded through the prompt, its recording's id said
+ * once the file exists; R again: no longer recorded. */
+static void
+test_record (Fixture *f, gconstpointer data)
+{
+  g_autoptr(MgwTestTcp) user = mgw_test_tcp_connect ("127.0.0.1",
+                                                     mgw_gateway_get_telnet_port (f->gateway));
+  g_autofree char *id = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *stopped = NULL;
+  MgwSession *session;
+  const char *p;
+
+  mgw_test_tcp_wait_for (user, S ("\x1b\x39\x7b"));
+  session = mgw_gateway_lookup_session (f->gateway, 0);
+  press (f, "h", "R  record a session, or stop recording it\r\n");
+  press (f, "R", "Session to record (or stop recording): ");
+  press (f, "0\r", "Recording session 0...\r\n");
+  mgw_test_tcp_wait_for (f->tcp, S ("Session 0 recorded as "));
+  mgw_test_tcp_wait_for (f->tcp, S ("-0\r\n"));
+  g_byte_array_append (f->tcp->received, (const guint8 *) "", 1);
+  p = strstr ((const char *) f->tcp->received->data, "recorded as ");
+  id = g_strndup (p + strlen ("recorded as "), strcspn (p + strlen ("recorded as "), "\r"));
+  g_assert_cmpstr (mgw_session_get_recording (session), ==, id);
+  name = g_strconcat (id, MGW_RECORDING_SUFFIX, NULL);
+  path = g_build_filename (f->config->state_dir, "recordings", name, NULL);
+  g_assert_true (g_file_test (path, G_FILE_TEST_IS_REGULAR));
+
+  press (f, "R", "Session to record (or stop recording): ");
+  stopped = g_strdup_printf ("Session 0 is no longer recorded (%s)\r\n", id);
+  press (f, "0\r", stopped);
+  g_assert_null (mgw_session_get_recording (session));
+  press (f, "R", "Session to record (or stop recording): ");
+  press (f, "77\r", "No session 77");
 }
 
 /* Watches session `id` with `keys` after w, sent in pieces, and checks
@@ -1003,6 +1041,7 @@ main (int argc, char **argv)
   ADD ("/console/bans", test_bans);
   ADD ("/console/disconnect-and-watch", test_disconnect_and_watch);
   ADD ("/console/replay", test_replay);
+  ADD ("/console/record", test_record);
   ADD ("/console/enter-once", test_enter_once);
   ADD ("/console/message", test_message);
   ADD ("/console/drain", test_drain);

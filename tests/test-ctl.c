@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <grp.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <pwd.h>
 #include <unistd.h>
 
@@ -1413,6 +1414,113 @@ test_watch (Fixture       *f,
   }
 }
 
+/* The last line of a recording, once it is `needle`'s. */
+typedef struct
+{
+  const char *path;
+  const char *needle;
+} FileWait;
+
+static gboolean
+file_ends_with (gpointer data)
+{
+  FileWait *w = data;
+  g_autofree char *text = NULL;
+
+  return g_file_get_contents (w->path, &text, NULL, NULL) && g_str_has_suffix (text, w->needle);
+}
+
+/* record ID: the recording's id alone on stdout, the file in
+ * <state>/recordings (0640), its header's offset the session's age;
+ * `session ID` shows it; a second one is refused; --stop ends it with a
+ * stop mark; then it is not recorded. */
+static void
+test_record (Fixture       *f,
+             gconstpointer  data)
+{
+  g_autoptr(MgwTestTcp) user = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(JsonNode) shown = NULL;
+  g_autoptr(JsonNode) action = NULL;
+  g_autoptr(Result) r = NULL;
+  g_autoptr(Result) again = NULL;
+  g_autoptr(Result) session = NULL;
+  g_autoptr(Result) stop = NULL;
+  g_autoptr(Result) stop_again = NULL;
+  g_autoptr(Result) none = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *recording = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *expected = NULL;
+  g_auto(GStrv) lines = NULL;
+  MgwRecordingHeader header;
+  FileWait w;
+  struct stat st;
+
+  if (f->bus == NULL)
+    return;
+  user = open_user (f, NULL);
+  root = wait_sessions (f, 1);
+  id = g_strdup_printf ("%" G_GINT64_FORMAT,
+                        json_object_get_int_member (json_array_get_object_element (json_node_get_array (root), 0),
+                                                    "Id"));
+  r = run_ctl (f, "record", id, NULL);
+  assert_ok (r, "record");
+  g_assert_true (g_str_has_suffix (r->out, "\n"));
+  recording = g_strndup (r->out, strlen (r->out) - 1);
+  g_assert_true (mgw_recording_id_is_valid (recording));
+  g_assert_true (g_str_has_suffix (recording, id));
+  name = g_strconcat (recording, MGW_RECORDING_SUFFIX, NULL);
+  path = g_build_filename (f->dir, "state", "recordings", name, NULL);
+  g_assert_cmpint (g_stat (path, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 07777, ==, 0640);
+
+  session = run_ctl (f, "session", id, "--json", NULL);
+  assert_ok (session, "session --json");
+  shown = parse_json (session->out);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (shown), "Recording"), ==,
+                   recording);
+  again = run_ctl (f, "record", id, NULL);
+  expected = g_strdup_printf ("Session %s is already recorded (%s)", id, recording);
+  assert_fails (again, 1, expected, "record twice");
+
+  mgw_test_tcp_send (user, S ("abc"));
+  mgw_test_run_for (200);
+  stop = run_ctl (f, "--json", "record", "--stop", id, NULL);
+  assert_ok (stop, "record --stop");
+  action = parse_json (stop->out);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (action), "Command"), ==,
+                   "record --stop");
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (action), "Recording"), ==,
+                   recording);
+  w.path = path;
+  w.needle = ",\"m\",{\"event\":\"stop\"}]\n";
+  mgw_test_wait_until (file_ends_with, &w, CHILD_TIMEOUT_MS, "the stop mark");
+  stop_again = run_ctl (f, "record", "--stop", id, NULL);
+  g_free (expected);
+  expected = g_strdup_printf ("Session %s is not recorded", id);
+  assert_fails (stop_again, 1, expected, "record --stop of a session not recorded");
+  none = run_ctl (f, "record", "4242", NULL);
+  assert_fails (none, 1, "no session 4242", "record of no session");
+
+  /* Recorded from the middle of the session: its age in the header; what
+   * the user typed, masked by default. */
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  lines = g_strsplit (text, "\n", -1);
+  g_assert_true (mgw_recording_parse_header (lines[0], strlen (lines[0]), &header, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (header.offset, >, 0);
+  g_assert_cmpstr (header.id, ==, recording);
+  g_assert_cmpuint (header.session, ==, g_ascii_strtoull (id, NULL, 10));
+  g_assert_cmpint (header.input, ==, MGW_RECORDING_INPUT_MASK);
+  mgw_recording_header_clear (&header);
+  g_assert_nonnull (strstr (text, ",\"u\",3]\n"));
+  g_assert_null (strstr (text, "abc"));
+}
+
 typedef struct
 {
   Child      *c;
@@ -1684,7 +1792,7 @@ test_access_denied (Fixture       *f,
     { "ban", "192.0.2.1" }, { "unban", "192.0.2.1" }, { "reload" }, { "disconnect", "0" },
     { "teletel", "stop" }, { "bans" }, { "message", "0", "HI" }, { "message", "--all", "HI" },
     { "drain" }, { "resume" }, { "watch", "0" }, { "recordings" }, { "recordings", "expire" },
-    { "replay", "20261203-164225-3" },
+    { "replay", "20261203-164225-3" }, { "record", "0" },
   };
   static const char *reads[][3] = { { "status" }, { "sessions" }, { "teletel", "status" } };
   g_autoptr(MgwTestTcp) user = NULL;
@@ -1940,7 +2048,8 @@ test_recordings (Fixture       *f,
     assert_fails (d, 2, "--speed", "replay --speed fast");
     assert_fails (e, 2, "unknown action", "recordings remove");
   }
-  /* Delete, then retention: keep-count=1 keeps the newer. */
+  /* Delete, then retention: keep-count=1 keeps the newer (keep-days=0:
+   * the files are dated by the kernel, whatever date the test fakes). */
   {
     g_autoptr(Result) del = run_ctl (f, "recordings", "delete", "20261203-164226-4", NULL);
     g_autoptr(Result) again = run_ctl (f, "recordings", "delete", "20261203-164226-4", NULL);
@@ -1954,7 +2063,7 @@ test_recordings (Fixture       *f,
     assert_fails (again, 1, "No recording", "recordings delete, again");
 
     g_free (put_recording (f, "20261203-170000-5", NULL, NULL));
-    g_assert_true (g_file_set_contents (f->config_file, "[recording]\nkeep-count=1\n", -1, NULL));
+    g_assert_true (g_file_set_contents (f->config_file, "[recording]\nkeep-count=1\nkeep-days=0\n", -1, NULL));
     reload = run_ctl (f, "reload", NULL);
     assert_ok (reload, "reload");
     expire = run_ctl (f, "recordings", "expire", NULL);
@@ -2337,6 +2446,7 @@ main (int argc, char **argv)
   g_test_add ("/ctl/reload", Fixture, NULL, setup_daemon, test_reload, teardown);
   g_test_add ("/ctl/teletel", Fixture, NULL, setup_daemon, test_teletel, teardown);
   g_test_add ("/ctl/disconnect", Fixture, NULL, setup_daemon, test_disconnect, teardown);
+  g_test_add ("/ctl/record", Fixture, NULL, setup_daemon, test_record, teardown);
   g_test_add ("/ctl/monitor", Fixture, NULL, setup_daemon, test_monitor, teardown);
   g_test_add ("/ctl/message", Fixture, NULL, setup_daemon, test_message, teardown);
   g_test_add ("/ctl/drain", Fixture, NULL, setup_daemon, test_drain, teardown);

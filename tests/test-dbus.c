@@ -2,11 +2,11 @@
 /* test-dbus.c: moipgwd on D-Bus, on a private dbus-daemon: the
  * introspection matches data/dbus/org.moipgw.Gateway1.xml, properties
  * follow real Telnet and WebSocket sessions, session objects come and go
- * with InterfacesAdded/Removed, Ban/Unban/Disconnect act on real
- * sessions through gdbus and busctl as an operator runs them, a
- * message to users, a drain and its end, users' screens to D-Bus
- * watchers alone, and a caller that is neither root nor in the moipgw
- * group is refused. */
+ * with InterfacesAdded/Removed, Ban/Unban/Disconnect and
+ * StartRecording/StopRecording act on real sessions through gdbus and
+ * busctl as an operator runs them, a message to users, a drain and its
+ * end, users' screens to D-Bus watchers alone, and a caller that is
+ * neither root nor in the moipgw group is refused. */
 #include "config.h"
 
 #include "mgw-dbus-generated.h"
@@ -480,6 +480,70 @@ test_ban_and_disconnect (Fixture *f, gconstpointer data)
   g_free (w.address);
 }
 
+static gboolean
+recording_started (gpointer data)
+{
+  return mgw_dbus_gateway_get_recordings_started (data) == 1 &&
+         mgw_dbus_gateway_get_recordings_active (data) == 0;
+}
+
+/* StartRecording and StopRecording with gdbus, as an operator: the id
+ * answered is the Recording property; twice, or stopping what is not
+ * recorded, is refused with a message that says so; the gateway counts. */
+static void
+test_recording (Fixture *f, gconstpointer data)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *property = NULL;
+  g_autoptr(MgwTestTcp) tcp = NULL;
+  const char *quote;
+
+  tcp = mgw_test_tcp_connect ("127.0.0.1", f->telnet_port);
+  mgw_test_tcp_wait_for (tcp, S ("\x1b\x39\x7b"));
+  wait_active (f, 1);
+  g_assert_cmpint (run (&out, "gdbus", "call", "--session", "--dest", BUS_NAME, "--object-path",
+                        PATH "/sessions/0", "--method",
+                        "org.moipgw.Gateway1.Session.StartRecording", NULL), ==, 0);
+  /* ('20261203-164225-0',) */
+  quote = strchr (out, '\'');
+  g_assert_nonnull (quote);
+  id = g_strndup (quote + 1, strcspn (quote + 1, "'"));
+  g_assert_true (mgw_recording_id_is_valid (id));
+  g_assert_true (g_str_has_suffix (id, "-0"));
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run (&out, "busctl", "--user", "get-property", BUS_NAME, PATH "/sessions/0",
+                        "org.moipgw.Gateway1.Session", "Recording", NULL), ==, 0);
+  property = g_strdup_printf ("s \"%s\"", id);
+  g_assert_cmpstr (g_strstrip (out), ==, property);
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run (&out, "gdbus", "call", "--session", "--dest", BUS_NAME, "--object-path",
+                        PATH "/sessions/0", "--method",
+                        "org.moipgw.Gateway1.Session.StartRecording", NULL), !=, 0);
+  g_assert_nonnull (strstr (out, "org.freedesktop.DBus.Error.Failed"));
+  g_assert_nonnull (strstr (out, "Session 0 is already recorded"));
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run (&out, "gdbus", "call", "--session", "--dest", BUS_NAME, "--object-path",
+                        PATH "/sessions/0", "--method",
+                        "org.moipgw.Gateway1.Session.StopRecording", NULL), ==, 0);
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run (&out, "busctl", "--user", "get-property", BUS_NAME, PATH "/sessions/0",
+                        "org.moipgw.Gateway1.Session", "Recording", NULL), ==, 0);
+  g_assert_cmpstr (g_strstrip (out), ==, "s \"\"");
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run (&out, "gdbus", "call", "--session", "--dest", BUS_NAME, "--object-path",
+                        PATH "/sessions/0", "--method",
+                        "org.moipgw.Gateway1.Session.StopRecording", NULL), !=, 0);
+  g_assert_nonnull (strstr (out, "org.freedesktop.DBus.Error.Failed"));
+  g_assert_nonnull (strstr (out, "Session 0 is not recorded"));
+  mgw_test_wait_until (recording_started, f->gateway, MGW_TEST_TIMEOUT_MS,
+                       "RecordingsStarted and RecordingsActive");
+  g_assert_cmpuint (mgw_dbus_gateway_get_recording_bytes (f->gateway), >, 0);
+  g_assert_cmpuint (mgw_dbus_gateway_get_recording_failures (f->gateway), ==, 0);
+  g_assert_cmpuint (mgw_dbus_gateway_get_recording_dropped (f->gateway), ==, 0);
+  g_assert_cmpuint (mgw_dbus_gateway_get_recordings_truncated (f->gateway), ==, 0);
+}
+
 /* A caller neither root nor in the moipgw group may read the counters
  * and states but not act, nor see where users connect from. */
 static void
@@ -557,6 +621,12 @@ test_access_denied (Fixture *f, gconstpointer data)
   /* busctl names the error, not its message. */
   if (strstr (out, "Access denied") == NULL)
     g_error ("busctl said: %s", out);
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run (&out, setpriv, "--reuid=65534", "--regid=65534", "--clear-groups",
+                        "gdbus", "call", "--session", "--dest", BUS_NAME, "--object-path",
+                        PATH "/sessions/0", "--method",
+                        "org.moipgw.Gateway1.Session.StartRecording", NULL), !=, 0);
+  g_assert_nonnull (strstr (out, "org.freedesktop.DBus.Error.AccessDenied"));
   g_assert_cmpuint (mgw_dbus_gateway_get_ban_list_size (f->gateway), ==, 0);
 }
 
@@ -1012,6 +1082,7 @@ main (int argc, char **argv)
   ADD ("/dbus/sessions", test_sessions);
   ADD ("/dbus/raw-session", test_raw_session);
   ADD ("/dbus/ban-and-disconnect", test_ban_and_disconnect);
+  ADD ("/dbus/recording", test_recording);
   ADD ("/dbus/access-denied", test_access_denied);
   ADD ("/dbus/scanner-counted", test_scanner_counted);
   ADD ("/dbus/message", test_message);

@@ -68,6 +68,12 @@ no_sessions (gpointer data)
   return mgw_gateway_get_n_sessions (data) == 0;
 }
 
+static gboolean
+no_recordings (gpointer data)
+{
+  return mgw_gateway_get_n_recordings (data) == 0;
+}
+
 static void
 wait_no_sessions (Fixture *f)
 {
@@ -833,6 +839,67 @@ test_drain_resumed (Fixture *f, gconstpointer data)
   g_assert_false (mgw_test_bytes_contain (a->received, S ("SERVICE CLOSED")));
 }
 
+static gboolean
+has_recording (gpointer data)
+{
+  return mgw_session_get_recording (data) != NULL;
+}
+
+/* [recording] at a reload: for the sessions that start after it, with
+ * its input and max-size; an open session keeps what it started with. */
+static void
+test_recording_reload (Fixture *f, gconstpointer data)
+{
+  g_autoptr(MgwTestTcp) first = NULL;
+  g_autoptr(MgwTestTcp) second = NULL;
+  g_autoptr(MgwConfig) config = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *text = NULL;
+  MgwRecordingHeader header;
+  MgwSession *before, *after;
+
+  start (f);
+  first = mgw_test_tcp_connect ("127.0.0.1", mgw_gateway_get_telnet_port (f->gateway));
+  mgw_test_tcp_wait_for (first, S ("\x1b\x39\x7b"));
+  before = mgw_gateway_lookup_session (f->gateway, 0);
+  g_assert_null (mgw_session_get_recorder (before));
+
+  config = mgw_test_config_new (mgw_demo_get_uri (f->demo));
+  config->recording_enabled = TRUE;
+  config->recording_input = MGW_RECORDING_INPUT_DROP;
+  config->recording_max_size = 8192;
+  g_assert_true (mgw_gateway_reload (f->gateway, config, &error));
+  g_assert_no_error (error);
+  second = mgw_test_tcp_connect ("127.0.0.1", mgw_gateway_get_telnet_port (f->gateway));
+  mgw_test_tcp_wait_for (second, S ("\x1b\x39\x7b"));
+  after = mgw_gateway_lookup_session (f->gateway, 1);
+  g_assert_nonnull (mgw_session_get_recorder (after));
+  g_assert_null (mgw_session_get_recorder (before));
+  mgw_test_wait_until (has_recording, after, MGW_TEST_TIMEOUT_MS, "the recording's file");
+
+  /* In the directory of the state directory in force (not the new
+   * configuration's: read at start only). */
+  name = g_strconcat (mgw_session_get_recording (after), MGW_RECORDING_SUFFIX, NULL);
+  path = g_build_filename (f->config->state_dir, "recordings", name, NULL);
+  mgw_test_tcp_send (second, S ("typed"));
+  mgw_test_tcp_wait_for (second, S ("typed"));
+  g_clear_pointer (&second, mgw_test_tcp_free);
+  mgw_test_wait_until (no_recordings, f->gateway, MGW_TEST_TIMEOUT_MS, "the recording to close");
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  g_assert_true (mgw_recording_parse_header (text, strcspn (text, "\n"), &header, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (header.input, ==, MGW_RECORDING_INPUT_DROP);
+  g_assert_cmpuint (header.max_size, ==, 8192);
+  g_assert_cmpint (header.offset, ==, 0);
+  g_assert_cmpuint (header.session, ==, 1);
+  mgw_recording_header_clear (&header);
+  /* input=drop: no user event; the echo is there. */
+  g_assert_null (strstr (text, ",\"u\","));
+  g_assert_nonnull (strstr (text, "typed"));
+}
+
 #define ADD(path, setup, func, data) \
   g_test_add (path, Fixture, data, setup, func, teardown)
 
@@ -845,6 +912,7 @@ main (int argc, char **argv)
   ADD ("/gateway/telnet/bytes", setup_server, test_telnet_bytes, NULL);
   ADD ("/gateway/telnet/do-echo", setup_demo, test_telnet_do_echo, NULL);
   ADD ("/gateway/telnet/welcome-empty", setup_demo, test_welcome_empty, NULL);
+  ADD ("/gateway/recording-reload", setup_demo, test_recording_reload, NULL);
   ADD ("/gateway/ws/demo", setup_demo, test_ws_demo, NULL);
   ADD ("/gateway/ws/subprotocol", setup_demo, test_ws_subprotocol, NULL);
   ADD ("/gateway/ws/plain-http", setup_demo, test_ws_plain_http, NULL);

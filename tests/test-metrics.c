@@ -16,6 +16,7 @@
 #include <locale.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define STATUS(text) "\x1f\x40\x41" text "\x18\x0a"
 #define S(lit) lit, sizeof lit - 1
@@ -39,6 +40,13 @@ static const struct { const char *name; const char *type; } families[] = {
   { "moipgw_timeouts", "counter" },
   { "moipgw_bad_input", "counter" },
   { "moipgw_bad_commands", "counter" },
+  { "moipgw_recordings_active", "gauge" },
+  { "moipgw_recordings_started", "counter" },
+  { "moipgw_recordings_written_bytes", "counter" },
+  { "moipgw_recordings_dropped_bytes", "counter" },
+  { "moipgw_recordings_dropped_events", "counter" },
+  { "moipgw_recordings_failures", "counter" },
+  { "moipgw_recordings_truncated", "counter" },
 };
 
 typedef struct
@@ -400,6 +408,10 @@ test_format (Fixture *f, gconstpointer data)
     "moipgw_bad_commands_total", "moipgw_tls_handshakes_total{result=\"done\"}",
     "moipgw_tls_handshakes_total{result=\"failed\"}",
     "moipgw_tls_handshakes_total{result=\"timed_out\"}",
+    "moipgw_recordings_active", "moipgw_recordings_started_total",
+    "moipgw_recordings_written_bytes_total", "moipgw_recordings_dropped_bytes_total",
+    "moipgw_recordings_dropped_events_total", "moipgw_recordings_failures_total",
+    "moipgw_recordings_truncated_total",
   };
   double start = value (page, "moipgw_start_time_seconds");
   double now = (double) g_get_real_time () / G_USEC_PER_SEC;
@@ -515,6 +527,59 @@ test_raw_user (Fixture *f, gconstpointer data)
   assert_value (during, "moipgw_sessions_total{access=\"raw\"}", 1);
   assert_value (during, "moipgw_sessions_active{access=\"telnet\"}", 0);
   assert_value (during, "moipgw_sessions_total{access=\"telnet\"}", 0);
+}
+
+static gboolean
+no_recordings (gpointer data)
+{
+  return mgw_gateway_get_n_recordings (data) == 0;
+}
+
+static gboolean
+has_recording (gpointer data)
+{
+  return mgw_session_get_recording (data) != NULL;
+}
+
+/* A session recorded: the gauge while it is written, the total, the
+ * bytes (the file's size) once it is closed; nothing lost or failed. */
+static void
+test_recorded_user (Fixture *f, gconstpointer data)
+{
+  g_autoptr(MgwTestTcp) tcp = NULL;
+  g_autoptr(Page) during = NULL;
+  g_autoptr(Page) after = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *path = NULL;
+  g_autoptr(GList) sessions = NULL;
+  MgwSession *session;
+  struct stat st;
+
+  tcp = mgw_test_tcp_connect ("127.0.0.1", mgw_gateway_get_telnet_port (f->gateway));
+  mgw_test_tcp_wait_for (tcp, S (STATUS ("CONNECT")));
+  sessions = mgw_gateway_get_sessions (f->gateway);
+  session = sessions->data;
+  g_assert_true (mgw_gateway_record_session (f->gateway, session, &error));
+  g_assert_no_error (error);
+  mgw_test_wait_until (has_recording, session, MGW_TEST_TIMEOUT_MS, "the recording's file");
+  name = g_strconcat (mgw_session_get_recording (session), MGW_RECORDING_SUFFIX, NULL);
+  path = g_build_filename (f->config->state_dir, "recordings", name, NULL);
+  during = scrape (f);
+  assert_value (during, "moipgw_recordings_active", 1);
+  assert_value (during, "moipgw_recordings_started_total", 1);
+
+  g_clear_pointer (&tcp, mgw_test_tcp_free);
+  mgw_test_wait_until (no_sessions, f->gateway, MGW_TEST_TIMEOUT_MS, "the session to end");
+  mgw_test_wait_until (no_recordings, f->gateway, MGW_TEST_TIMEOUT_MS, "the recording to close");
+  after = scrape (f);
+  g_assert_cmpint (g_stat (path, &st), ==, 0);
+  assert_value (after, "moipgw_recordings_active", 0);
+  assert_value (after, "moipgw_recordings_started_total", 1);
+  assert_value (after, "moipgw_recordings_written_bytes_total", (double) st.st_size);
+  assert_value (after, "moipgw_recordings_dropped_bytes_total", 0);
+  assert_value (after, "moipgw_recordings_failures_total", 0);
+  assert_value (after, "moipgw_recordings_truncated_total", 0);
 }
 
 /* Without OpenMetrics in Accept (curl, promtool): the Prometheus text
@@ -963,6 +1028,7 @@ main (int argc, char **argv)
   ADD ("/metrics/format", test_format);
   ADD ("/metrics/telnet-user", test_telnet_user);
   ADD ("/metrics/raw-user", test_raw_user);
+  ADD ("/metrics/recorded-user", test_recorded_user);
   ADD ("/metrics/no-addresses", test_no_addresses);
   ADD ("/metrics/not-found", test_not_found);
   ADD ("/metrics/text-format", test_text_format);

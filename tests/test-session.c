@@ -15,6 +15,7 @@
 #include "mgw-return-keys.h"
 #include "mgw-session.h"
 
+#include <glib/gstdio.h>
 #include <string.h>
 
 #define S(lit) (const guint8 *) lit, sizeof lit - 1
@@ -1047,6 +1048,200 @@ test_two_watchers (Fixture *f, gconstpointer data)
   mgw_session_watch (f->session, FALSE);
 }
 
+/* --- recording (the recorder itself: test-recorder.c) --- */
+
+static gboolean
+recorder_closed (gpointer data)
+{
+  return mgw_recorder_get_closed (data);
+}
+
+/* Runs the main loop (GIO's file operations) until `cond`. */
+static void
+iterate_until (gboolean (*cond)(gpointer), gpointer data)
+{
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+  while (!cond (data))
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+}
+
+/* The recording's lines, the header first. */
+static GPtrArray *
+recording_lines (const char *dir,
+                 const char *id)
+{
+  g_autofree char *name = g_strconcat (id, MGW_RECORDING_SUFFIX, NULL);
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  g_autofree char *text = NULL;
+  g_auto(GStrv) lines = NULL;
+  GPtrArray *out = g_ptr_array_new_with_free_func (g_free);
+
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  g_assert_true (g_str_has_suffix (text, "\n"));
+  lines = g_strsplit (text, "\n", -1);
+  for (guint i = 0; lines[i] != NULL && lines[i][0] != '\0'; i++)
+    g_ptr_array_add (out, g_strdup (lines[i]));
+  g_unlink (path);
+  return out;
+}
+
+static void
+recording_changed_cb (MgwSession *session,
+                      guint      *count)
+{
+  (*count)++;
+}
+
+static gboolean
+has_recording (gpointer data)
+{
+  return mgw_session_get_recording (data) != NULL;
+}
+
+/* Recorded from its start: what the user's link was handed, tagged by its
+ * source (s, t with the redirection's number, g), in order, equals the
+ * bytes it was sent; what the user typed as typed (u), before the rules
+ * (the SEP hold, Connexion/Fin); the marks where they happen. */
+static void
+test_recording (Fixture *f, gconstpointer data)
+{
+  g_autoptr(MgwRecorderPool) pool = mgw_recorder_pool_new (4, MGW_RECORDER_QUEUED_MAX);
+  g_autofree char *dir = g_dir_make_tmp ("test-session-XXXXXX", NULL);
+  g_autoptr(GByteArray) screen = g_byte_array_new ();
+  g_autoptr(GByteArray) typed = g_byte_array_new ();
+  g_autoptr(GPtrArray) lines = NULL;
+  g_autoptr(MgwRecorder) rec = NULL;
+  g_autoptr(GError) error = NULL;
+  MgwRecordingHeader header;
+  GString *marks = g_string_new (NULL);
+  guint changed = 0;
+
+  g_signal_connect (f->session, "recording-changed", G_CALLBACK (recording_changed_cb), &changed);
+  g_assert_true (mgw_session_start_recording (f->session, pool, dir, MGW_RECORDING_INPUT_KEEP, 0,
+                                              &error));
+  g_assert_no_error (error);
+  g_assert_false (mgw_session_start_recording (f->session, pool, dir, MGW_RECORDING_INPUT_KEEP, 0,
+                                               &error));
+  g_assert_error (error, MGW_ERROR, MGW_ERROR_FAILED);
+  g_clear_error (&error);
+  rec = g_object_ref (mgw_session_get_recorder (f->session));
+  start_on_teletel (f);
+  advance (0.5);
+  mgw_link_emit_received (MGW_LINK (f->user), S ("3615\x13"));
+  mgw_link_emit_received (MGW_LINK (f->user), S ("A"));
+  mgw_link_emit_received (MGW_LINK (server (f)), S ("PAGE\x1b\x39\x7b"));
+  redirected_to (f, "ws://meteo.example/");
+  advance (1);
+  mgw_link_emit_received (MGW_LINK (target (f, 0)), S ("SUNNY\xff"));
+  mgw_link_emit_received (MGW_LINK (f->user), S ("PARIS\x13\x49"));
+  g_assert_cmpint (mgw_session_get_state (f->session), ==, MGW_SESSION_TELETEL);
+  mgw_link_emit_received (MGW_LINK (server (f)), S ("MENU"));
+  iterate_until (has_recording, f->session);
+  g_assert_cmpuint (changed, ==, 1);
+  g_assert_cmpstr (mgw_session_get_recording (f->session), ==, mgw_recorder_get_id (rec));
+  advance (2);
+  mgw_session_end (f->session, "END TEST");
+  iterate_until (recorder_closed, rec);
+
+  lines = recording_lines (dir, mgw_recorder_get_id (rec));
+  g_assert_true (mgw_recording_parse_header (lines->pdata[0], strlen (lines->pdata[0]), &header,
+                                             &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (header.session, ==, 7);
+  g_assert_cmpstr (header.peer, ==, "192.0.2.7");
+  g_assert_cmpuint (header.port, ==, 4242);
+  g_assert_cmpint (header.offset, ==, 0);
+  g_assert_cmpint (header.start, ==, mgw_session_get_start_time (f->session));
+  mgw_recording_header_clear (&header);
+  for (guint i = 1; i < lines->len; i++)
+    {
+      MgwRecordingEvent e;
+
+      g_assert_true (mgw_recording_parse_event (lines->pdata[i], strlen (lines->pdata[i]), &e,
+                                                &error));
+      g_assert_no_error (error);
+      if (mgw_recording_kind_is_screen (e.kind))
+        g_byte_array_append (screen, e.data->data, e.data->len);
+      if (e.kind == MGW_RECORDING_TARGET)
+        g_assert_cmpuint (e.redirection, ==, 1);
+      if (e.kind == MGW_RECORDING_USER)
+        {
+          g_byte_array_append (typed, e.data->data, e.data->len);
+          g_string_append_printf (marks, "u%u ", e.redirection);
+        }
+      if (e.kind == MGW_RECORDING_MARK)
+        g_string_append_printf (marks, "%s ", e.detail);
+      if (e.kind == MGW_RECORDING_SERVER && e.data->len == 4 && memcmp (e.data->data, "MENU", 4) == 0)
+        g_assert_cmpint (e.time, ==, (gint64) (1.5 * G_USEC_PER_SEC));
+      mgw_recording_event_clear (&e);
+    }
+  g_assert_cmpmem (screen->data, screen->len, f->user->sent->data, f->user->sent->len);
+  g_assert_cmpmem (typed->data, typed->len, "3615\x13" "A" "PARIS\x13\x49", 13);
+  g_assert_cmpstr (marks->str, ==,
+                   "u0 u0 {\"event\":\"redirect\",\"target\":\"ws://meteo.example/\","
+                   "\"redirection\":1} u1 {\"event\":\"return\",\"redirection\":1,"
+                   "\"reason\":\"Connexion/Fin pressed\"} {\"event\":\"end\",\"reason\":\"END TEST\"} ");
+  g_string_free (marks, TRUE);
+  g_rmdir (dir);
+}
+
+/* On an operator's demand: the offset is the session's age; a stop is
+ * the last line; errors when not recorded or ending. */
+static void
+test_recording_on_demand (Fixture *f, gconstpointer data)
+{
+  g_autoptr(MgwRecorderPool) pool = mgw_recorder_pool_new (4, MGW_RECORDER_QUEUED_MAX);
+  g_autofree char *dir = g_dir_make_tmp ("test-session-XXXXXX", NULL);
+  g_autoptr(GPtrArray) lines = NULL;
+  g_autoptr(MgwRecorder) rec = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = NULL;
+  MgwRecordingHeader header;
+  guint changed = 0;
+
+  g_signal_connect (f->session, "recording-changed", G_CALLBACK (recording_changed_cb), &changed);
+  start_on_teletel (f);
+  advance (3.25);
+  g_assert_false (mgw_session_stop_recording (f->session, &error));
+  g_assert_error (error, MGW_ERROR, MGW_ERROR_FAILED);
+  g_clear_error (&error);
+  g_assert_true (mgw_session_start_recording (f->session, pool, dir, MGW_RECORDING_INPUT_MASK,
+                                              1024 * 1024, &error));
+  rec = g_object_ref (mgw_session_get_recorder (f->session));
+  iterate_until (has_recording, f->session);
+  id = g_strdup (mgw_session_get_recording (f->session));
+  mgw_link_emit_received (MGW_LINK (f->user), S ("secret"));
+  advance (1);
+  g_assert_true (mgw_session_stop_recording (f->session, &error));
+  g_assert_no_error (error);
+  g_assert_null (mgw_session_get_recording (f->session));
+  g_assert_null (mgw_session_get_recorder (f->session));
+  g_assert_cmpuint (changed, ==, 2);
+  mgw_link_emit_received (MGW_LINK (server (f)), S ("not recorded"));
+  iterate_until (recorder_closed, rec);
+
+  lines = recording_lines (dir, id);
+  g_assert_true (mgw_recording_parse_header (lines->pdata[0], strlen (lines->pdata[0]), &header,
+                                             &error));
+  g_assert_cmpint (header.offset, ==, (gint64) (3.25 * G_USEC_PER_SEC));
+  g_assert_cmpint (header.input, ==, MGW_RECORDING_INPUT_MASK);
+  mgw_recording_header_clear (&header);
+  g_assert_cmpuint (lines->len, ==, 3);
+  g_assert_cmpstr (lines->pdata[1], ==, "[3.250000,\"u\",6]");
+  g_assert_cmpstr (lines->pdata[2], ==, "[4.250000,\"m\",{\"event\":\"stop\"}]");
+
+  mgw_session_end (f->session, NULL);
+  g_assert_false (mgw_session_start_recording (f->session, pool, dir, MGW_RECORDING_INPUT_KEEP, 0,
+                                               &error));
+  g_assert_error (error, MGW_ERROR, MGW_ERROR_FAILED);
+  g_rmdir (dir);
+}
+
 #define ADD_AS(path, access, func) \
   g_test_add ("/session/" path, Fixture, GINT_TO_POINTER (access), setup, func, teardown)
 #define ADD(path, func) ADD_AS (path, MGW_ACCESS_TELNET, func)
@@ -1090,5 +1285,7 @@ main (int argc, char **argv)
   ADD ("return-keys/ends", test_return_keys_ends);
   ADD ("message", test_message);
   ADD ("two-watchers", test_two_watchers);
+  ADD ("recording", test_recording);
+  ADD ("recording/on-demand", test_recording_on_demand);
   return g_test_run ();
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* moipgwctl-sessions.c: the user sessions: `sessions` (the list, one
- * row each), `session ID` (every property of one) and `disconnect ID`. */
+ * row each), `session ID` (every property of one), `disconnect ID` and
+ * `record [--stop] ID`. */
 #include "config.h"
 
 #include <glib/gi18n.h>
@@ -189,5 +190,71 @@ mgw_ctl_cmd_disconnect (Ctl   *ctl,
     }
   else
     g_print (_("Session %u disconnected.\n"), id);
+  return EXIT_SUCCESS;
+}
+
+/* A failed call on session `id`: gone in the meantime, or refused. */
+static int
+session_call_failed (Ctl        *ctl,
+                     GError     *error,
+                     guint32     id,
+                     const char *what)
+{
+  g_autofree char *remote = g_dbus_error_get_remote_error (error);
+
+  if (g_strcmp0 (remote, DBUS_ERROR_PREFIX "UnknownObject") == 0)
+    {
+      mgw_ctl_print_error (_("no session %u"), id);
+      return EXIT_FAILURE;
+    }
+  return mgw_ctl_report_error (ctl, error, what);
+}
+
+/* Records the session from now on and prints the recording's id (alone
+ * on its line: `id=$(moipgwctl record 12)`); --stop stops it. */
+int
+mgw_ctl_cmd_record (Ctl   *ctl,
+                    char **args)
+{
+  int status = EXIT_FAILURE;
+  g_autoptr(MgwDBusSession) session = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *recording = NULL;
+  g_autofree char *what = NULL;
+  gboolean ok;
+  guint32 id;
+
+  if (!mgw_ctl_parse_id (args[0], &id))
+    return EXIT_USAGE;
+  session = mgw_ctl_get_session (ctl, id, &status);
+  if (session == NULL)
+    return status;
+  if (ctl->stop)
+    {
+      recording = g_strdup (mgw_dbus_session_get_recording (session));
+      ok = mgw_dbus_session_call_stop_recording_sync (session, NULL, &error);
+      what = g_strdup_printf (_("cannot stop recording session %u"), id);
+    }
+  else
+    {
+      ok = mgw_dbus_session_call_start_recording_sync (session, &recording, NULL, &error);
+      what = g_strdup_printf (_("cannot record session %u"), id);
+    }
+  if (!ok)
+    return session_call_failed (ctl, error, id, what);
+  if (ctl->json)
+    {
+      g_autoptr(JsonBuilder) b = mgw_ctl_action_begin (ctl->stop ? "record --stop" : "record");
+
+      json_builder_set_member_name (b, "Id");
+      json_builder_add_int_value (b, id);
+      json_builder_set_member_name (b, "Recording");
+      json_builder_add_string_value (b, recording != NULL ? recording : "");
+      mgw_ctl_action_end (b);
+    }
+  else if (ctl->stop)
+    g_print (_("Session %u is no longer recorded.\n"), id);
+  else
+    g_print ("%s\n", recording);
   return EXIT_SUCCESS;
 }

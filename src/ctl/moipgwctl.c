@@ -6,8 +6,9 @@
  * Talks to the gateway over D-Bus (org.moipgw.Gateway1 on the system
  * bus, or the session bus with --session-bus) through the proxies
  * generated from data/dbus/org.moipgw.Gateway1.xml: status, sessions,
- * bans, reload, Teletel control, a live event monitor, messages to
- * users, drain and resume, and a user's screen (watch), as aligned
+ * recording a session, bans, reload, Teletel control, a live event
+ * monitor, messages to users, drain and resume, a user's screen (watch),
+ * the recordings and their replay, as aligned
  * tables for people or JSON for programs (--json). Each command is a
  * file, moipgwctl-VERB.c; what they share is in moipgwctl.h.
  *
@@ -43,6 +44,8 @@ static const MgwCtlCommand commands[] = {
   { "session", N_("ID"), N_("Show one user session"), 1, 1, mgw_ctl_cmd_session },
   { "disconnect", N_("ID"), N_("End a user session (the user is told on the status line)"),
     1, 1, mgw_ctl_cmd_disconnect },
+  { "record", N_("ID"), N_("Record a user session and print its recording's id (--stop: stop it)"),
+    1, 1, mgw_ctl_cmd_record },
   { "bans", "", N_("List the banned addresses"), 0, 0, mgw_ctl_cmd_bans },
   { "ban", N_("ADDR"), N_("Ban an address and disconnect its sessions"), 1, 1, mgw_ctl_cmd_ban },
   { "unban", N_("ADDR"), N_("Remove the ban of an address"), 1, 1, mgw_ctl_cmd_unban },
@@ -92,7 +95,7 @@ commands_description (void)
                                      *params != '\0' ? _(params) : "",
                                      g_str_equal (commands[i].name, "ban") ? " [--days N]" :
                                      g_str_equal (commands[i].name, "replay") ? " [--speed X|--baud N|--raw]" :
-                                     "");
+                                     g_str_equal (commands[i].name, "record") ? " [--stop]" : "");
 
       width = MAX (width, g_utf8_strlen (usage, -1));
       g_ptr_array_add (left, usage);
@@ -166,6 +169,11 @@ command_context (const MgwCtlCommand *command,
       N_("End the open sessions after MIN minutes (default 5; 0: now)"), N_("MIN") },
     { NULL }
   };
+  const GOptionEntry record_entries[] = {
+    { "stop", 0, 0, G_OPTION_ARG_NONE, &ctl->stop,
+      N_("Stop recording the session (a stop mark ends its recording)"), NULL },
+    { NULL }
+  };
   g_autofree char *params = g_strdup_printf ("%s%s%s", command->name,
                                              *command->params != '\0' ? " " : "",
                                              *command->params != '\0' ? _(command->params) : "");
@@ -181,6 +189,8 @@ command_context (const MgwCtlCommand *command,
     g_option_context_add_main_entries (context, message_entries, GETTEXT_PACKAGE);
   else if (g_str_equal (command->name, "drain"))
     g_option_context_add_main_entries (context, drain_entries, GETTEXT_PACKAGE);
+  else if (g_str_equal (command->name, "record"))
+    g_option_context_add_main_entries (context, record_entries, GETTEXT_PACKAGE);
   return context;
 }
 

@@ -35,6 +35,7 @@ typedef struct
   gboolean         all;        /* message --all */
   char            *target;     /* message --target */
   char            *grace;      /* drain --grace */
+  gboolean         stop;       /* record --stop */
   GDBusConnection *connection;
 } Ctl;
 
@@ -59,6 +60,7 @@ int mgw_ctl_cmd_status     (Ctl *ctl, char **args);
 int mgw_ctl_cmd_sessions   (Ctl *ctl, char **args);
 int mgw_ctl_cmd_session    (Ctl *ctl, char **args);
 int mgw_ctl_cmd_disconnect (Ctl *ctl, char **args);
+int mgw_ctl_cmd_record     (Ctl *ctl, char **args);
 int mgw_ctl_cmd_bans       (Ctl *ctl, char **args);
 int mgw_ctl_cmd_ban        (Ctl *ctl, char **args);
 int mgw_ctl_cmd_unban      (Ctl *ctl, char **args);

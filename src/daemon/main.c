@@ -23,7 +23,8 @@
 
 #define EXIT_USAGE 2
 #define DEFAULT_CONFIG_FILE MGW_SYSCONFDIR "/moipgw.conf"
-/* How long SIGTERM waits for users to receive their last status line. */
+/* How long SIGTERM waits for users to receive their last status line
+ * (and recordings their last line): never longer, whatever the disk. */
 #define STOP_GRACE_MS 1500
 #define TELETEL_REFRESH_S 5
 
@@ -269,12 +270,28 @@ stop_now_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* Every session ended and every recording closed. */
+static gboolean
+all_done (MgwGateway *gateway)
+{
+  return mgw_gateway_get_n_sessions (gateway) == 0 && mgw_gateway_get_n_recordings (gateway) == 0;
+}
+
 static void
 n_sessions_cb (MgwGateway *gateway,
                MgwSession *session,
                Daemon     *daemon)
 {
-  if (daemon->stopping && mgw_gateway_get_n_sessions (gateway) == 0)
+  if (daemon->stopping && all_done (gateway))
+    g_main_loop_quit (daemon->loop);
+}
+
+static void
+recording_closed_cb (MgwGateway *gateway,
+                     const char *id,
+                     Daemon     *daemon)
+{
+  if (daemon->stopping && all_done (gateway))
     g_main_loop_quit (daemon->loop);
 }
 
@@ -296,7 +313,9 @@ signal_cb (gpointer user_data)
   mgw_notify ("STOPPING=1");
   /* TRANSLATORS: a Minitel status line, 39 places at most. */
   mgw_gateway_stop (daemon->gateway, N_("GATEWAY STOPPED, SORRY"));
-  if (mgw_gateway_get_n_sessions (daemon->gateway) == 0)
+  /* A recording whose disk hangs does not hold the exit past the grace:
+   * its worker thread ends with the process. */
+  if (all_done (daemon->gateway))
     g_main_loop_quit (daemon->loop);
   else
     g_timeout_add (STOP_GRACE_MS, stop_now_cb, daemon);
@@ -523,6 +542,7 @@ main (int    argc,
   daemon.require_bus = o.require_bus && !o.no_dbus;
   daemon.status = EXIT_SUCCESS;
   g_signal_connect (gateway, "session-removed", G_CALLBACK (n_sessions_cb), &daemon);
+  g_signal_connect (gateway, "recording-closed", G_CALLBACK (recording_closed_cb), &daemon);
   if (!o.no_dbus)
     {
       dbus = mgw_dbus_service_new (gateway, o.session_bus ? G_BUS_TYPE_SESSION : G_BUS_TYPE_SYSTEM,

@@ -15,6 +15,8 @@
  *   w watch a session or replay a recording (prompts; any key stops)
  *   m message to a session or all (prompts)    c drain (prompts)
  *   o resume (open again after a drain)        q quit
+ *   R record a session, or stop recording it (prompts; the recording's
+ *     id is said once its file exists)
  * Every console gets a trace line for each session start, end, timeout,
  * redirection and ban, and a drain's start and end. A console that does not read loses trace lines,
  * counted and reported to it: its queue is bounded and the gateway never
@@ -49,6 +51,7 @@ typedef enum {
   MODE_PROMPT_UNBAN,
   MODE_PROMPT_DISCONNECT,
   MODE_PROMPT_WATCH,
+  MODE_PROMPT_RECORD,
   MODE_WATCHING,
   MODE_PROMPT_MESSAGE_TO,
   MODE_PROMPT_MESSAGE,
@@ -83,6 +86,8 @@ struct _ConsoleClient
   gboolean    after_cr;        /* an LF or NUL next is the same Enter */
   MgwSession *watched;
   MgwReplay  *replay;          /* a recording watched */
+  MgwRecorder *awaited;        /* a recording asked for, its file not yet there */
+  guint       awaited_session;
   guint64     lost;            /* trace lines not sent: queue full */
   gint64      message_to;      /* the session a message is for; -1: all */
   guint       grace_s;         /* the drain being asked for */
@@ -347,6 +352,7 @@ show_help (ConsoleClient *client)
                  "m  message to a session or to all, on their status line\n"
                  "c  drain: refuse new users, end the sessions after a grace\n"
                  "o  open again after a drain\n"
+                 "R  record a session, or stop recording it\n"
                  "q  quit\n"));
   say_printf (client, _("Gateway PID: %d\n"), (int) getpid ());
   if (teletel == NULL)
@@ -607,6 +613,73 @@ parse_id (const char *text,
 }
 
 static void
+stop_awaiting (ConsoleClient *client)
+{
+  if (client->awaited == NULL)
+    return;
+  g_signal_handlers_disconnect_by_data (client->awaited, client);
+  g_clear_object (&client->awaited);
+}
+
+static void
+awaited_ready_cb (MgwRecorder   *recorder,
+                  ConsoleClient *client)
+{
+  if (client->mode != MODE_WATCHING)
+    say_printf (client, _("Session %u recorded as %s\n"), client->awaited_session,
+                mgw_recorder_get_id (recorder));
+  stop_awaiting (client);
+}
+
+static void
+awaited_failed_cb (MgwRecorder   *recorder,
+                   const GError  *error,
+                   ConsoleClient *client)
+{
+  if (client->mode != MODE_WATCHING)
+    say_printf (client, _("Session %u cannot be recorded: %s\n"), client->awaited_session,
+                error->message);
+  stop_awaiting (client);
+}
+
+/* R: a session not recorded is from now on (its id said when its file
+ * exists); a recorded one no longer is. */
+static void
+toggle_recording (ConsoleClient *client,
+                  MgwSession    *session)
+{
+  guint id = mgw_session_get_id (session);
+  g_autoptr(GError) error = NULL;
+
+  if (mgw_session_get_recorder (session) != NULL)
+    {
+      g_autofree char *was = g_strdup (mgw_session_get_recording (session));
+
+      if (!mgw_session_stop_recording (session, &error))
+        say_printf (client, "%s\n", error->message);
+      else
+        {
+          g_message ("console %s: session %u no longer recorded", client->address, id);
+          say_printf (client, _("Session %u is no longer recorded (%s)\n"), id,
+                      was != NULL ? was : "-");
+        }
+      return;
+    }
+  if (!mgw_gateway_record_session (client->console->gateway, session, &error))
+    {
+      say_printf (client, "%s\n", error->message);
+      return;
+    }
+  g_message ("console %s: session %u recorded", client->address, id);
+  say_printf (client, _("Recording session %u...\n"), id);
+  stop_awaiting (client);
+  client->awaited = g_object_ref (mgw_session_get_recorder (session));
+  client->awaited_session = id;
+  g_signal_connect (client->awaited, "ready", G_CALLBACK (awaited_ready_cb), client);
+  g_signal_connect (client->awaited, "failed", G_CALLBACK (awaited_failed_cb), client);
+}
+
+static void
 replay_finished_cb (MgwReplay     *replay,
                     const GError  *error,
                     ConsoleClient *client)
@@ -842,6 +915,11 @@ finish_prompt (ConsoleClient *client)
       say_printf (client, _("Session %u disconnected\n"), id);
       return;
     }
+  if (mode == MODE_PROMPT_RECORD)
+    {
+      toggle_recording (client, session);
+      return;
+    }
   say_printf (client, _("Watching session %u (press any key to stop)\n"), id);
   client->watched = g_object_ref (session);
   client->mode = MODE_WATCHING;
@@ -853,6 +931,7 @@ static void
 client_free (ConsoleClient *client)
 {
   stop_watching (client);
+  stop_awaiting (client);
   g_signal_handlers_disconnect_by_data (client->link, client);
   mgw_link_close (client->link, FALSE);
   g_object_unref (client->link);
@@ -881,8 +960,8 @@ key (ConsoleClient *client,
                       client->mode == MODE_PROMPT_DRAIN_TEXT;
 
       client->fresh_prompt = FALSE;
-      /* An Enter straight after u, d, w, m or c is that key's own (typed
-       * out of a line-mode habit), not an empty answer. */
+      /* An Enter straight after u, d, w, m, c or R is that key's own
+       * (typed out of a line-mode habit), not an empty answer. */
       if (k == '\r' && fresh)
         return;
       if (k == '\r')
@@ -924,6 +1003,7 @@ key (ConsoleClient *client,
     case 'm': prompt (client, MODE_PROMPT_MESSAGE_TO, _("Session to tell (its id, or * for all): ")); break;
     case 'c': prompt (client, MODE_PROMPT_GRACE, _("Drain: minutes before the sessions end (0: now): ")); break;
     case 'o': resume (client); break;
+    case 'R': prompt (client, MODE_PROMPT_RECORD, _("Session to record (or stop recording): ")); break;
     case 'q':
       say (client, _("Bye.\n"));
       mgw_link_close (client->link, TRUE);

@@ -230,6 +230,8 @@ refresh_session (MgwDbusService *self,
   mgw_dbus_session_set_redirections (iface, mgw_session_get_redirections (session));
   mgw_dbus_session_set_target (iface, target ? target : "");
   mgw_dbus_session_set_watched (iface, mgw_session_get_watched (session));
+  mgw_dbus_session_set_recording (iface, mgw_session_get_recording (session) ?
+                                  mgw_session_get_recording (session) : "");
 }
 
 static void
@@ -287,6 +289,12 @@ refresh_gateway (MgwDbusService *self)
                                      (link ? mgw_command_link_get_bad_commands (link) : 0));
   mgw_dbus_gateway_set_command_messages_dropped (i, link ? mgw_command_link_get_dropped (link) : 0);
   mgw_dbus_gateway_set_command_channel_connected (i, link ? mgw_command_link_get_connected (link) : FALSE);
+  mgw_dbus_gateway_set_recordings_active (i, mgw_gateway_get_n_recordings (gw));
+  mgw_dbus_gateway_set_recordings_started (i, c->recordings_started);
+  mgw_dbus_gateway_set_recording_bytes (i, c->recording_bytes);
+  mgw_dbus_gateway_set_recording_dropped (i, c->recording_dropped_bytes);
+  mgw_dbus_gateway_set_recording_failures (i, c->recording_failures);
+  mgw_dbus_gateway_set_recordings_truncated (i, c->recordings_truncated);
   refresh_tls (i, gw);
 }
 
@@ -366,6 +374,12 @@ static gboolean handle_session_message (MgwDBusSession        *iface,
 static gboolean handle_watch (MgwDBusSession        *iface,
                               GDBusMethodInvocation *invocation,
                               MgwDbusService        *self);
+static gboolean handle_start_recording (MgwDBusSession        *iface,
+                                        GDBusMethodInvocation *invocation,
+                                        MgwDbusService        *self);
+static gboolean handle_stop_recording (MgwDBusSession        *iface,
+                                       GDBusMethodInvocation *invocation,
+                                       MgwDbusService        *self);
 
 static void
 session_state_cb (MgwSession     *session,
@@ -378,6 +392,13 @@ session_state_cb (MgwSession     *session,
 static void
 session_watched_cb (MgwSession     *session,
                     MgwDbusService *self)
+{
+  refresh_session (self, session);
+}
+
+static void
+session_recording_cb (MgwSession     *session,
+                      MgwDbusService *self)
 {
   refresh_session (self, session);
 }
@@ -400,11 +421,15 @@ session_added_cb (MgwGateway     *gateway,
   g_signal_connect (iface, "handle-message", G_CALLBACK (handle_session_message), self);
   g_signal_connect (iface, "handle-watch", G_CALLBACK (handle_watch), self);
   g_signal_connect (iface, "handle-unwatch", G_CALLBACK (handle_watch), self);
+  g_signal_connect (iface, "handle-start-recording", G_CALLBACK (handle_start_recording), self);
+  g_signal_connect (iface, "handle-stop-recording", G_CALLBACK (handle_stop_recording), self);
   mgw_dbus_object_skeleton_set_session (object, iface);
   g_hash_table_insert (self->sessions, GUINT_TO_POINTER (id), g_object_ref (object));
   refresh_session (self, session);
   g_signal_connect_object (session, "state-changed", G_CALLBACK (session_state_cb), self, 0);
   g_signal_connect_object (session, "watched-changed", G_CALLBACK (session_watched_cb), self, 0);
+  g_signal_connect_object (session, "recording-changed", G_CALLBACK (session_recording_cb), self,
+                           0);
   g_dbus_object_manager_server_export (self->manager, G_DBUS_OBJECT_SKELETON (object));
   refresh_gateway (self);
 }
@@ -576,6 +601,131 @@ handle_watch (MgwDBusSession        *iface,
               MgwDbusService        *self)
 {
   authorize (self, invocation, do_watch,
+             g_object_get_data (G_OBJECT (iface), "mgw-session-id"), NULL);
+  return TRUE;
+}
+
+/* StartRecording answers once the file is created, or cannot be. */
+typedef struct
+{
+  MgwDbusService        *self;
+  GDBusMethodInvocation *invocation;
+  MgwRecorder           *recorder;
+  guint                  id;
+} RecordingWait;
+
+static void
+recording_wait_free (RecordingWait *w)
+{
+  g_signal_handlers_disconnect_by_data (w->recorder, w);
+  g_object_unref (w->recorder);
+  g_object_unref (w->invocation);
+  g_object_unref (w->self);
+  g_free (w);
+}
+
+static void
+recording_ready_cb (MgwRecorder   *recorder,
+                    RecordingWait *w)
+{
+  const char *id = mgw_recorder_get_id (recorder);
+
+  g_message ("D-Bus: session %u recorded as %s, for %s", w->id, id, caller (w->invocation));
+  g_dbus_method_invocation_return_value (w->invocation, g_variant_new ("(s)", id));
+  recording_wait_free (w);
+}
+
+static void
+recording_failed_cb (MgwRecorder   *recorder,
+                     const GError  *error,
+                     RecordingWait *w)
+{
+  g_autofree char *message = g_strdup_printf (_("Cannot record session %u: %s"), w->id,
+                                              error->message);
+
+  g_dbus_method_invocation_return_dbus_error (w->invocation, "org.freedesktop.DBus.Error.Failed",
+                                              message);
+  recording_wait_free (w);
+}
+
+static void
+do_start_recording (MgwDbusService        *self,
+                    GDBusMethodInvocation *invocation,
+                    gpointer               data)
+{
+  guint id = GPOINTER_TO_UINT (data);
+  MgwSession *session = mgw_gateway_lookup_session (self->gateway, id);
+  g_autoptr(GError) error = NULL;
+  RecordingWait *w;
+
+  if (session == NULL)
+    {
+      g_dbus_method_invocation_return_error (invocation, G_DBUS_ERROR,
+                                             G_DBUS_ERROR_UNKNOWN_OBJECT,
+                                             _("No session %u"), id);
+      return;
+    }
+  if (!mgw_gateway_record_session (self->gateway, session, &error))
+    {
+      g_dbus_method_invocation_return_dbus_error (invocation,
+                                                  g_error_matches (error, G_IO_ERROR,
+                                                                   G_IO_ERROR_NOT_SUPPORTED) ?
+                                                  "org.freedesktop.DBus.Error.NotSupported" :
+                                                  "org.freedesktop.DBus.Error.Failed",
+                                                  error->message);
+      return;
+    }
+  w = g_new0 (RecordingWait, 1);
+  w->self = g_object_ref (self);
+  w->invocation = g_object_ref (invocation);
+  w->recorder = g_object_ref (mgw_session_get_recorder (session));
+  w->id = id;
+  g_signal_connect (w->recorder, "ready", G_CALLBACK (recording_ready_cb), w);
+  g_signal_connect (w->recorder, "failed", G_CALLBACK (recording_failed_cb), w);
+}
+
+static gboolean
+handle_start_recording (MgwDBusSession        *iface,
+                        GDBusMethodInvocation *invocation,
+                        MgwDbusService        *self)
+{
+  authorize (self, invocation, do_start_recording,
+             g_object_get_data (G_OBJECT (iface), "mgw-session-id"), NULL);
+  return TRUE;
+}
+
+static void
+do_stop_recording (MgwDbusService        *self,
+                   GDBusMethodInvocation *invocation,
+                   gpointer               data)
+{
+  guint id = GPOINTER_TO_UINT (data);
+  MgwSession *session = mgw_gateway_lookup_session (self->gateway, id);
+  g_autoptr(GError) error = NULL;
+
+  if (session == NULL)
+    {
+      g_dbus_method_invocation_return_error (invocation, G_DBUS_ERROR,
+                                             G_DBUS_ERROR_UNKNOWN_OBJECT,
+                                             _("No session %u"), id);
+      return;
+    }
+  if (!mgw_session_stop_recording (session, &error))
+    {
+      g_dbus_method_invocation_return_dbus_error (invocation, "org.freedesktop.DBus.Error.Failed",
+                                                  error->message);
+      return;
+    }
+  g_message ("D-Bus: session %u no longer recorded, for %s", id, caller (invocation));
+  g_dbus_method_invocation_return_value (invocation, NULL);
+}
+
+static gboolean
+handle_stop_recording (MgwDBusSession        *iface,
+                       GDBusMethodInvocation *invocation,
+                       MgwDbusService        *self)
+{
+  authorize (self, invocation, do_stop_recording,
              g_object_get_data (G_OBJECT (iface), "mgw-session-id"), NULL);
   return TRUE;
 }

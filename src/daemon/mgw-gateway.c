@@ -58,6 +58,8 @@ struct _MgwGateway
   MgwAddressSet    *replay_from;    /* [recording] replay-from: who may watch /replay/ID */
   GHashTable       *replays;        /* MgwLink -> MgwReplay, over the WebSocket port */
   guint             expire_id;      /* recordings' retention, every 10 minutes */
+  MgwRecorderPool  *recorders;      /* what the sessions' recorders share */
+  char             *recordings_dir; /* <state-dir>/recordings; NULL: recordings off */
   guint             sweep_id;
   MgwLocalAddresses *local_watch;   /* keeps `local` current */
   MgwListener      *telnet_listener;
@@ -94,6 +96,7 @@ enum {
   SIGNAL_SESSION_ADDED,
   SIGNAL_SESSION_REMOVED,
   SIGNAL_DRAIN_CHANGED,
+  SIGNAL_RECORDING_CLOSED,
   N_SIGNALS
 };
 static guint signals[N_SIGNALS];
@@ -241,6 +244,7 @@ add_session (MgwGateway *self,
              gboolean    trusted)
 {
   g_autoptr(MgwSession) session = NULL;
+  g_autoptr(GError) error = NULL;
   guint id = self->next_id++;
 
   session = mgw_session_new (id, access, user, address, port, self->config,
@@ -255,6 +259,10 @@ add_session (MgwGateway *self,
                                mgw_access_settings (access) == MGW_ACCESS_TELNET && !trusted);
   if (mgw_legacy_config_get_dump_data (self->legacy))
     start_dump (self, session);
+  /* From its start, with the settings in force now. */
+  if (self->config->recording_enabled && self->recordings_dir != NULL &&
+      !mgw_gateway_record_session (self, session, &error))
+    g_warning ("session %u: not recorded: %s", id, error->message);
   g_signal_connect (session, "timed-out", G_CALLBACK (session_timed_out_cb), self);
   g_signal_connect (session, "abuse", G_CALLBACK (session_abuse_cb), self);
   g_signal_connect (session, "state-changed", G_CALLBACK (session_state_cb), self);
@@ -961,6 +969,82 @@ mgw_gateway_reload_profiles (MgwGateway  *self,
   return TRUE;
 }
 
+/* --- recordings (mgw-recorder.c) --- */
+
+static void start_retention (MgwGateway *self,
+                             const char *dir);
+
+/* The directory is made if missing, 0750 as the state directory (the
+ * moipgw group may read); when it cannot be, the gateway runs and
+ * records nothing (and lists none). */
+static void
+start_recordings (MgwGateway *self)
+{
+  g_autofree char *dir = g_build_filename (self->config->state_dir, "recordings", NULL);
+
+  start_retention (self, dir);
+
+  /* 0750 whatever the umask (the service's is 0077). */
+  if (g_mkdir (dir, 0750) == 0)
+    g_chmod (dir, 0750);
+  else if (errno != EEXIST || !g_file_test (dir, G_FILE_TEST_IS_DIR))
+    {
+      g_warning ("recordings: cannot make %s: %s; no session is recorded", dir,
+                 g_strerror (errno == EEXIST ? ENOTDIR : errno));
+      return;
+    }
+  self->recordings_dir = g_steal_pointer (&dir);
+  if (self->config->recording_enabled)
+    g_message ("recording every session into %s (input %s, max-size %" G_GUINT64_FORMAT ")",
+               self->recordings_dir, mgw_recording_input_to_string (self->config->recording_input),
+               self->config->recording_max_size);
+}
+
+static void
+recorder_watch (gpointer    data,
+                const char *id,
+                gboolean    open)
+{
+  MgwGateway *self = data;
+
+  /* Being written: never removed by retention or DeleteRecording. */
+  if (id != NULL && self->recordings != NULL)
+    mgw_recordings_set_active (self->recordings, id, open);
+  if (!open)
+    g_signal_emit (self, signals[SIGNAL_RECORDING_CLOSED], 0, id);
+}
+
+/* The session recorded from now on, with the [recording] settings in
+ * force now. */
+gboolean
+mgw_gateway_record_session (MgwGateway  *self,
+                            MgwSession  *session,
+                            GError     **error)
+{
+  g_return_val_if_fail (MGW_IS_GATEWAY (self), FALSE);
+  g_return_val_if_fail (MGW_IS_SESSION (session), FALSE);
+
+  if (self->recordings_dir == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                   _("Recordings are off: their directory could not be made "
+                     "(the gateway's log says why)"));
+      return FALSE;
+    }
+  return mgw_session_start_recording (session, self->recorders, self->recordings_dir,
+                                      self->config->recording_input,
+                                      self->config->recording_max_size, error);
+}
+
+/* Recorders still writing or closing: ended sessions' too. */
+guint
+mgw_gateway_get_n_recordings (MgwGateway *self)
+{
+  g_return_val_if_fail (MGW_IS_GATEWAY (self), 0);
+
+  return mgw_recorder_pool_get_counters (self->recorders)->active;
+}
+
 /* --- object --- */
 
 static gboolean
@@ -1019,15 +1103,11 @@ apply_recording_settings (MgwGateway *self)
                                 self->config->recording_keep_size);
 }
 
-/* The directory is made if need be (0750, as the state directory); when
- * it cannot be, the gateway runs and says so, recordings fail. */
+/* The directory's list and retention: at once, then every ten minutes. */
 static void
-start_recordings (MgwGateway *self)
+start_retention (MgwGateway *self,
+                 const char *dir)
 {
-  g_autofree char *dir = g_build_filename (self->config->state_dir, "recordings", NULL);
-
-  if (g_mkdir_with_parents (dir, 0750) != 0)
-    g_warning ("recordings: cannot make %s: %s", dir, g_strerror (errno));
   self->recordings = mgw_recordings_new (dir);
   apply_recording_settings (self);
   expire_cb (self);
@@ -1585,7 +1665,14 @@ mgw_gateway_get_counters (MgwGateway *self)
 
   GHashTableIter iter;
   gpointer value;
+  const MgwRecorderCounters *rec = mgw_recorder_pool_get_counters (self->recorders);
 
+  self->counters.recordings_started = rec->started;
+  self->counters.recording_bytes = rec->bytes;
+  self->counters.recording_dropped_bytes = rec->dropped_bytes;
+  self->counters.recording_dropped_events = rec->dropped_events;
+  self->counters.recording_failures = rec->failures;
+  self->counters.recordings_truncated = rec->truncated;
   self->counters.bad_input = self->ended_bad_input;
   g_hash_table_iter_init (&iter, self->sessions);
   while (g_hash_table_iter_next (&iter, NULL, &value))
@@ -1686,6 +1773,10 @@ mgw_gateway_finalize (GObject *object)
   g_clear_pointer (&self->legacy, mgw_legacy_config_free);
   g_clear_pointer (&self->admission, mgw_admission_free);
   g_clear_pointer (&self->pacer, mgw_pacer_free);
+  /* Recorders still writing keep the pool, not the gateway. */
+  mgw_recorder_pool_set_watch (self->recorders, NULL, NULL);
+  g_clear_pointer (&self->recorders, mgw_recorder_pool_unref);
+  g_free (self->recordings_dir);
   g_clear_pointer (&self->tls_identity, mgw_tls_identity_unref);
   g_free (self->tls_problem);
   G_OBJECT_CLASS (mgw_gateway_parent_class)->finalize (object);
@@ -1709,6 +1800,11 @@ mgw_gateway_class_init (MgwGatewayClass *klass)
   signals[SIGNAL_DRAIN_CHANGED] =
     g_signal_new ("drain-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+  /* (const char *id, NULL when it never had a file): a recorder is done,
+   * its file closed; mgw_gateway_get_n_recordings () those left. */
+  signals[SIGNAL_RECORDING_CLOSED] =
+    g_signal_new ("recording-closed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
 }
 
 static void
@@ -1734,6 +1830,8 @@ mgw_gateway_init (MgwGateway *self)
   mgw_admission_set_exempt (self->admission, self->never_ban, self->local);
   self->pacer = mgw_pacer_new (mgw_link_pace);
   mgw_timer_init (&self->drain_timer, drain_timeout_cb, self);
+  self->recorders = mgw_recorder_pool_new (MGW_RECORDER_IN_FLIGHT_MAX, MGW_RECORDER_QUEUED_MAX);
+  mgw_recorder_pool_set_watch (self->recorders, recorder_watch, self);
   /* link -> Upgrade (which holds the link) */
   self->handshakes = g_hash_table_new_full (NULL, NULL, NULL,
                                             (GDestroyNotify) upgrade_free);

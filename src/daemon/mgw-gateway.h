@@ -28,6 +28,13 @@ typedef struct
   guint64 refused_rate;    /* connections beyond [bans] connection-rate */
   guint64 refused_pending; /* connections beyond [session] max-pending-per-address */
   guint64 refused_draining; /* users turned away while draining */
+  /* Session recordings (mgw-recorder.h) */
+  guint64 recordings_started;       /* files created */
+  guint64 recording_bytes;          /* written */
+  guint64 recording_dropped_bytes;  /* of events dropped: the disk did not keep up */
+  guint64 recording_dropped_events;
+  guint64 recording_failures;       /* never created, or stopped by a write error */
+  guint64 recordings_truncated;     /* reached [recording] max-size */
 } MgwCounters;
 
 #define MGW_TYPE_GATEWAY (mgw_gateway_get_type ())
@@ -116,6 +123,14 @@ gboolean           mgw_gateway_get_draining     (MgwGateway  *self);
  * draining. */
 gint64             mgw_gateway_get_drain_deadline (MgwGateway *self);
 GList             *mgw_gateway_get_sessions     (MgwGateway  *self);
+/* Records a session from now on ([recording] input and max-size in
+ * force); G_IO_ERROR_NOT_SUPPORTED when recordings are off (no
+ * directory), else as mgw_session_start_recording (). */
+gboolean           mgw_gateway_record_session   (MgwGateway  *self,
+                                                 MgwSession  *session,
+                                                 GError     **error);
+/* Recordings being written or closed (ended sessions' too). */
+guint              mgw_gateway_get_n_recordings (MgwGateway  *self);
 gint64             mgw_gateway_get_start_time   (MgwGateway  *self);
 
 G_END_DECLS

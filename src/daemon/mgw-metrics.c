@@ -199,6 +199,34 @@ render_tls (MgwMetrics *self,
                  (double) mgw_tls_identity_get_not_after (identity) / G_USEC_PER_SEC);
 }
 
+/* Session recordings (mgw-recorder.c): the disk's trouble shows here
+ * first (dropped: it does not keep up; failures: full, or failing). */
+static void
+render_recordings (MgwMetrics        *self,
+                   GString           *out,
+                   const MgwCounters *c)
+{
+  family (out, "moipgw_recordings_active", "gauge", NULL,
+          "Session recordings being written now (ended sessions' until their file is closed).");
+  sample_uint (out, "moipgw_recordings_active", NULL, mgw_gateway_get_n_recordings (self->gateway));
+  counter (out, "moipgw_recordings_started",
+           "Session recordings begun (their file created) since start.", c->recordings_started);
+  counter (out, "moipgw_recordings_written_bytes",
+           "Bytes written to session recordings since start.", c->recording_bytes);
+  counter (out, "moipgw_recordings_dropped_bytes",
+           "Bytes of the sessions not recorded because the disk did not keep up, since start.",
+           c->recording_dropped_bytes);
+  counter (out, "moipgw_recordings_dropped_events",
+           "Chunks and marks not recorded because the disk did not keep up, since start.",
+           c->recording_dropped_events);
+  counter (out, "moipgw_recordings_failures",
+           "Session recordings that could not be created or were stopped by a write error "
+           "(a full disk), since start.", c->recording_failures);
+  counter (out, "moipgw_recordings_truncated",
+           "Session recordings that reached [recording] max-size, since start.",
+           c->recordings_truncated);
+}
+
 char *
 mgw_metrics_render (MgwMetrics *self)
 {
@@ -292,6 +320,7 @@ mgw_metrics_render (MgwMetrics *self)
            "Command channel lines ignored (malformed, unknown or busy session).",
            c->bad_commands + (link != NULL ? mgw_command_link_get_bad_commands (link) : 0));
 
+  render_recordings (self, out, c);
   render_tls (self, out);
   g_string_append (out, "# EOF\n");
   return g_string_free (out, FALSE);

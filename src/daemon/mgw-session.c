@@ -104,6 +104,8 @@ struct _MgwSession
 
   FILE            *dump;             /* DumpData: what the user sends */
   guint            watchers;         /* consoles and D-Bus clients mirroring the user's output */
+  MgwRecorder     *recorder;         /* NULL: not recorded */
+  gboolean         started;
 };
 
 G_DEFINE_FINAL_TYPE (MgwSession, mgw_session, G_TYPE_OBJECT)
@@ -114,6 +116,7 @@ enum {
   SIGNAL_ABUSE,
   SIGNAL_USER_OUTPUT,
   SIGNAL_WATCHED,
+  SIGNAL_RECORDING_CHANGED,
   SIGNAL_ENDED,
   N_SIGNALS
 };
@@ -218,12 +221,34 @@ tell_teletel_event (MgwSession *self,
   tell_teletel (self, mgw_command_user_event (event, self->id, detail));
 }
 
-/* Everything for the user goes through here (and to its watchers). */
-static void
-to_user (MgwSession   *self,
-         const guint8 *data,
-         gsize         len)
+/* µs since the session's start, for its recording. */
+static gint64
+session_time (MgwSession *self)
 {
+  return mgw_poller_now () - self->start_mono;
+}
+
+static void
+record (MgwSession       *self,
+        MgwRecordingKind  kind,
+        guint             redirection,
+        const guint8     *data,
+        gsize             len)
+{
+  if (self->recorder != NULL)
+    mgw_recorder_chunk (self->recorder, session_time (self), kind, redirection, data, len);
+}
+
+/* Everything for the user goes through here (and to its watchers,
+ * consoles and D-Bus clients, and to the recording, tagged by its source: the default server, the
+ * target of the current redirection, the gateway itself). */
+static void
+to_user (MgwSession       *self,
+         MgwRecordingKind  source,
+         const guint8     *data,
+         gsize             len)
+{
+  record (self, source, source == MGW_RECORDING_TARGET ? self->redirections : 0, data, len);
   mgw_link_send_data (self->user, data, len);
   if (self->watchers > 0 && len > 0)
     g_signal_emit (self, signals[SIGNAL_USER_OUTPUT], 0, data, (guint) len);
@@ -238,7 +263,7 @@ send_status_text (MgwSession *self,
   gsize len;
   const guint8 *data = g_bytes_get_data (line, &len);
 
-  to_user (self, data, len);
+  to_user (self, MGW_RECORDING_GATEWAY, data, len);
 }
 
 /* `text` is the English msgid (N_()): translated here for the user, the
@@ -256,7 +281,7 @@ static void
 send_text (MgwSession *self,
            const char *text)
 {
-  to_user (self, (const guint8 *) text, strlen (text));
+  to_user (self, MGW_RECORDING_GATEWAY, (const guint8 *) text, strlen (text));
 }
 
 static void
@@ -327,6 +352,9 @@ end_redirection (MgwSession *self,
 
   session_log (self, G_LOG_LEVEL_MESSAGE, "redirection to '%s' ended: %s",
                self->target_uri, why);
+  /* (One that never reached its target had no number, nor a mark.) */
+  if (self->recorder != NULL && self->state == MGW_SESSION_REDIRECTED)
+    mgw_recorder_mark_return (self->recorder, session_time (self), self->redirections, why);
   /* The beginning of a return sequence that the end interrupts was
    * typed, not a sequence after all: it goes on to Teletel. */
   held = g_byte_array_new ();
@@ -373,6 +401,9 @@ mgw_session_end (MgwSession *self,
     tell_teletel (self, mgw_command_user_gone (self->id));
   if (status != NULL && mgw_link_get_state (self->user) == MGW_LINK_OPEN)
     send_status (self, status);
+  /* Nothing more goes to the user: the recording's last line. */
+  if (self->recorder != NULL)
+    mgw_recorder_finish (self->recorder, session_time (self), self->end_reason);
   mgw_link_close (self->user, TRUE);
   if (self->server != NULL)
     mgw_link_close (self->server, TRUE);
@@ -776,6 +807,9 @@ user_received_cb (MgwLink      *link,
     return;
   self->last_user = mgw_poller_now ();
   session_log (self, G_LOG_LEVEL_DEBUG, "%u bytes from the user", len);
+  /* As received, before any rule; to the target of redirection N while
+   * redirected. */
+  record (self, MGW_RECORDING_USER, redirected (self) ? self->redirections : 0, data, len);
   if (self->dump != NULL)
     fwrite (data, 1, len, self->dump);
   if (mgw_access_settings (self->access) == MGW_ACCESS_TELNET &&
@@ -838,7 +872,7 @@ server_received_cb (MgwLink      *link,
     return;
   self->last_server = mgw_poller_now ();
   session_log (self, G_LOG_LEVEL_DEBUG, "%u bytes from the default server", len);
-  to_user (self, data, len);
+  to_user (self, MGW_RECORDING_SERVER, data, len);
   if (!self->enqrom_seen &&
       mgw_minitel_scan_enqrom (&self->enqrom_state, data, len))
     {
@@ -857,7 +891,7 @@ target_received_cb (MgwLink      *link,
     return;
   self->last_target = mgw_poller_now ();
   session_log (self, G_LOG_LEVEL_DEBUG, "%u bytes from the redirect target", len);
-  to_user (self, data, len);
+  to_user (self, MGW_RECORDING_TARGET, data, len);
 }
 
 static void
@@ -940,6 +974,9 @@ target_opened_cb (MgwLink    *link,
   if (self->state != MGW_SESSION_REDIRECTING)
     return;
   self->redirections++;
+  if (self->recorder != NULL)
+    mgw_recorder_mark_redirect (self->recorder, session_time (self), self->target_uri,
+                                self->redirections);
   self->redirect_start = mgw_poller_now ();
   self->last_target = self->redirect_start;
   self->target_base_in = mgw_link_get_bytes_in (self->user);
@@ -1204,6 +1241,7 @@ mgw_session_start (MgwSession *self)
 
   g_return_if_fail (self->state == MGW_SESSION_CONNECTING && self->server == NULL);
   session_log (self, G_LOG_LEVEL_MESSAGE, "started");
+  self->started = TRUE;
 
   if (welcome != NULL && *welcome != '\0')
     send_text (self, welcome);
@@ -1239,6 +1277,14 @@ mgw_session_dispose (GObject *object)
   mgw_timer_stop (&self->sep_timeout);
   mgw_timer_stop (&self->keys_timeout);
   stop_scanning (self);
+  if (self->recorder != NULL)
+    {
+      if (self->state < MGW_SESSION_CLOSING)
+        mgw_recorder_finish (self->recorder, session_time (self),
+                             self->end_reason != NULL ? self->end_reason : "closed");
+      g_signal_handlers_disconnect_by_data (self->recorder, self);
+      g_clear_object (&self->recorder);
+    }
   release_link (self, &self->user);
   release_link (self, &self->server);
   release_link (self, &self->target);
@@ -1292,6 +1338,10 @@ mgw_session_class_init (MgwSessionClass *klass)
   /* Watched or not any more. */
   signals[SIGNAL_WATCHED] =
     g_signal_new ("watched-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+  /* Recorded or not any more, or its recording's id now known. */
+  signals[SIGNAL_RECORDING_CHANGED] =
+    g_signal_new ("recording-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 0);
   /* Every link is closed; the session is done. */
   signals[SIGNAL_ENDED] =
@@ -1567,4 +1617,114 @@ mgw_session_get_redirect_bytes_to_user (MgwSession *self)
   g_return_val_if_fail (MGW_IS_SESSION (self), 0);
 
   return redirected (self) ? mgw_link_get_bytes_out (self->user) - self->target_base_out : 0;
+}
+
+/* --- recording (docs/protocol.md, Session recordings) --- */
+
+static void
+recorder_ready_cb (MgwRecorder *recorder,
+                   MgwSession  *self)
+{
+  session_log (self, G_LOG_LEVEL_MESSAGE, "recorded as %s", mgw_recorder_get_id (recorder));
+  g_signal_emit (self, signals[SIGNAL_RECORDING_CHANGED], 0);
+}
+
+/* The recorder said why (once); the session goes on, not recorded. */
+static void
+recorder_failed_cb (MgwRecorder  *recorder,
+                    const GError *error,
+                    MgwSession   *self)
+{
+  g_signal_handlers_disconnect_by_data (recorder, self);
+  g_clear_object (&self->recorder);
+  g_signal_emit (self, signals[SIGNAL_RECORDING_CHANGED], 0);
+}
+
+/* Records the session from now on into `dir`, with the input and
+ * max-size given: from its start (offset 0) when called before
+ * mgw_session_start(). Its id comes with "recording-changed" once the
+ * file is created. Fails when it is recorded already or ending. */
+gboolean
+mgw_session_start_recording (MgwSession         *self,
+                             MgwRecorderPool    *pool,
+                             const char         *dir,
+                             MgwRecordingInput   input,
+                             guint64             max_size,
+                             GError            **error)
+{
+  MgwRecordingHeader header = { 0 };
+
+  g_return_val_if_fail (MGW_IS_SESSION (self), FALSE);
+  g_return_val_if_fail (pool != NULL && dir != NULL, FALSE);
+  g_return_val_if_fail (input <= MGW_RECORDING_INPUT_DROP, FALSE);
+
+  if (self->state >= MGW_SESSION_CLOSING)
+    {
+      g_set_error (error, MGW_ERROR, MGW_ERROR_FAILED, _("Session %u is ending"), self->id);
+      return FALSE;
+    }
+  if (self->recorder != NULL)
+    {
+      const char *id = mgw_recorder_get_id (self->recorder);
+
+      g_set_error (error, MGW_ERROR, MGW_ERROR_FAILED, _("Session %u is already recorded (%s)"),
+                   self->id, id != NULL ? id : _("its file is being created"));
+      return FALSE;
+    }
+  header.session = self->id;
+  header.peer = self->peer_address;
+  header.port = self->peer_port;
+  header.access = (char *) mgw_access_to_string (self->access);
+  header.start = self->start_wall;
+  header.offset = self->started ? session_time (self) : 0;
+  header.input = input;
+  header.max_size = max_size;
+  self->recorder = mgw_recorder_new (pool, dir, &header);
+  g_signal_connect (self->recorder, "ready", G_CALLBACK (recorder_ready_cb), self);
+  g_signal_connect (self->recorder, "failed", G_CALLBACK (recorder_failed_cb), self);
+  return TRUE;
+}
+
+/* An operator's: a `stop` mark ends the recording. */
+gboolean
+mgw_session_stop_recording (MgwSession  *self,
+                            GError     **error)
+{
+  g_return_val_if_fail (MGW_IS_SESSION (self), FALSE);
+
+  if (self->state >= MGW_SESSION_CLOSING)
+    {
+      g_set_error (error, MGW_ERROR, MGW_ERROR_FAILED, _("Session %u is ending"), self->id);
+      return FALSE;
+    }
+  if (self->recorder == NULL)
+    {
+      g_set_error (error, MGW_ERROR, MGW_ERROR_FAILED, _("Session %u is not recorded"), self->id);
+      return FALSE;
+    }
+  session_log (self, G_LOG_LEVEL_MESSAGE, "recording %s stopped",
+               mgw_recorder_get_id (self->recorder) ? mgw_recorder_get_id (self->recorder) : "");
+  mgw_recorder_stop (self->recorder, session_time (self));
+  g_signal_handlers_disconnect_by_data (self->recorder, self);
+  g_clear_object (&self->recorder);
+  g_signal_emit (self, signals[SIGNAL_RECORDING_CHANGED], 0);
+  return TRUE;
+}
+
+/* The recording's id; NULL when not recorded, or until its file exists. */
+const char *
+mgw_session_get_recording (MgwSession *self)
+{
+  g_return_val_if_fail (MGW_IS_SESSION (self), NULL);
+
+  return self->recorder != NULL ? mgw_recorder_get_id (self->recorder) : NULL;
+}
+
+/* NULL when not recorded. */
+MgwRecorder *
+mgw_session_get_recorder (MgwSession *self)
+{
+  g_return_val_if_fail (MGW_IS_SESSION (self), NULL);
+
+  return self->recorder;
 }

@@ -11,6 +11,7 @@
 #include "mgw-link.h"
 #include "mgw-link-factory.h"
 #include "mgw-profiles.h"
+#include "mgw-recorder.h"
 
 G_BEGIN_DECLS
 
@@ -96,5 +97,20 @@ gint64           mgw_session_get_duration     (MgwSession       *self);
 const char      *mgw_session_get_target       (MgwSession       *self);
 guint64          mgw_session_get_redirect_bytes_from_user (MgwSession *self);
 guint64          mgw_session_get_redirect_bytes_to_user   (MgwSession *self);
+/* Its recording (mgw-recorder.h): started from now on, or stopped by an
+ * operator (a `stop` mark); "recording-changed" when its id is known,
+ * when it stops or fails. Errors: already recorded, not recorded, the
+ * session ending (MGW_ERROR_FAILED, a message for the operator). */
+gboolean         mgw_session_start_recording  (MgwSession       *self,
+                                               MgwRecorderPool  *pool,
+                                               const char       *dir,
+                                               MgwRecordingInput input,
+                                               guint64           max_size,
+                                               GError          **error);
+gboolean         mgw_session_stop_recording   (MgwSession       *self,
+                                               GError          **error);
+/* The recording's id; NULL when not recorded or until its file exists. */
+const char      *mgw_session_get_recording    (MgwSession       *self);
+MgwRecorder     *mgw_session_get_recorder     (MgwSession       *self);
 
 G_END_DECLS
