@@ -6,7 +6,8 @@
  * what the user received, its user events what the user sent, the marks
  * where they happen; its file and directory modes; a restart keeps the
  * recordings, and a new session's takes the next free name rather than
- * overwrite one; SIGTERM waits for the last line. (Recording on demand:
+ * overwrite one; SIGTERM waits for the last line; the recording replayed
+ * at /replay/ID on the WebSocket port gives the user's bytes again. (Recording on demand:
  * test-ctl's /ctl/record; the recorder alone: test-recorder.) */
 #include "config.h"
 
@@ -32,6 +33,7 @@ typedef struct
   MgwTestServer *target;    /* a redirect target, echoing */
   MgwTestDaemon *daemon;
   guint16        raw_port;
+  guint16        ws_port;   /* for /replay/ID */
 } Fixture;
 
 static void
@@ -57,7 +59,8 @@ setup (Fixture *f, gconstpointer data)
                           "[bans]\nmin-session=0\n"
                           /* No retention: the restart test fills the directory. */
                           "[recording]\nenabled=true\ninput=keep\n"
-                          "keep-count=0\nkeep-days=0\nkeep-size=0\n",
+                          "keep-count=0\nkeep-days=0\nkeep-size=0\n"
+                          "replay-from=127.0.0.1\n",
                           f->teletel->uri, f->command->uri);
   g_assert_true (g_file_set_contents (f->config_file, text, -1, NULL));
 }
@@ -68,10 +71,11 @@ start_daemon (Fixture *f)
   g_autofree char *config_arg = g_strdup_printf ("--config=%s", f->config_file);
   g_autofree char *etc = g_build_filename (f->dir, "etc", NULL);
 
-  f->daemon = mgw_test_daemon_spawn (config_arg, "--no-dbus", "--tcp", "off", "--ws", "off",
+  f->daemon = mgw_test_daemon_spawn (config_arg, "--no-dbus", "--tcp", "off", "--ws", "0",
                                      "--raw", "0", "-i", "127.0.0.1", "-g", etc,
                                      "--state-dir", f->state, NULL);
   f->raw_port = mgw_test_daemon_port (f->daemon, "raw TCP");
+  f->ws_port = mgw_test_daemon_port (f->daemon, "WebSocket");
 }
 
 /* SIGTERM: it exits 0 (under the sanitizers, leak-free). */
@@ -362,6 +366,22 @@ test_redirection (Fixture *f, gconstpointer data)
                               "{\"event\":\"end\",\"reason\":\"user disconnected\"} ",
                               f->target->uri);
   g_assert_cmpstr (marks->str, ==, expected);
+
+  /* Replayed to a browser emulator (a libsoup client) at /replay/ID:
+   * the same bytes again, in order. */
+  {
+    g_autofree char *id = g_strndup (names->pdata[0], strlen (names->pdata[0]) -
+                                     strlen (MGW_RECORDING_SUFFIX));
+    g_autofree char *uri = g_strdup_printf ("ws://127.0.0.1:%u/replay/%s?speed=1000",
+                                            f->ws_port, id);
+    g_autoptr(MgwTestWs) ws = mgw_test_ws_connect (uri, NULL);
+
+    g_assert_no_error (ws->error);
+    mgw_test_ws_wait_for (ws, u->tcp->received->data + u->tcp->received->len - 4, 4);
+    mgw_test_run_for (100);
+    g_assert_cmpmem (ws->received->data, ws->received->len,
+                     u->tcp->received->data, u->tcp->received->len);
+  }
 }
 
 /* The restart keeps the recordings; the new session 0 finds its name
