@@ -1486,6 +1486,17 @@ test_record (Fixture       *f,
   again = run_ctl (f, "record", id, NULL);
   expected = g_strdup_printf ("Session %s is already recorded (%s)", id, recording);
   assert_fails (again, 1, expected, "record twice");
+  /* Being written: listed so, and kept from recordings delete. */
+  {
+    g_autoptr(Result) list = run_ctl (f, "recordings", NULL);
+    g_autoptr(Result) del = run_ctl (f, "recordings", "delete", recording, NULL);
+    g_autofree char *marked = g_strconcat (recording, " *", NULL);
+
+    assert_ok (list, "recordings while recording");
+    g_assert_nonnull (strstr (list->out, marked));
+    g_assert_nonnull (strstr (list->out, "* being written"));
+    assert_fails (del, 1, "is being written: stop it first", "recordings delete while recording");
+  }
 
   mgw_test_tcp_send (user, S ("abc"));
   mgw_test_run_for (200);
