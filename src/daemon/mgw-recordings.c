@@ -233,20 +233,31 @@ job_new (MgwRecordings *self)
 
 /* --- the main loop's side --- */
 
+/* A job on a copy of what it needs, in a worker of GIO's pool. */
+static void
+run_job (MgwRecordings       *self,
+         gpointer             tag,
+         GTaskThreadFunc      func,
+         GCancellable        *cancellable,
+         GAsyncReadyCallback  callback,
+         gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, tag);
+  g_task_set_task_data (task, job_new (self), (GDestroyNotify) job_free);
+  g_task_run_in_thread (task, func);
+}
+
 void
 mgw_recordings_list_async (MgwRecordings       *self,
                            GCancellable        *cancellable,
                            GAsyncReadyCallback  callback,
                            gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
-
   g_return_if_fail (MGW_IS_RECORDINGS (self));
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, mgw_recordings_list_async);
-  g_task_set_task_data (task, job_new (self), (GDestroyNotify) job_free);
-  g_task_run_in_thread (task, list_thread);
+  run_job (self, mgw_recordings_list_async, list_thread, cancellable, callback, user_data);
 }
 
 GPtrArray *
@@ -265,14 +276,9 @@ mgw_recordings_expire_async (MgwRecordings       *self,
                              GAsyncReadyCallback  callback,
                              gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
-
   g_return_if_fail (MGW_IS_RECORDINGS (self));
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, mgw_recordings_expire_async);
-  g_task_set_task_data (task, job_new (self), (GDestroyNotify) job_free);
-  g_task_run_in_thread (task, expire_thread);
+  run_job (self, mgw_recordings_expire_async, expire_thread, cancellable, callback, user_data);
 }
 
 gboolean
