@@ -217,7 +217,7 @@ test_disconnect_and_watch (Fixture *f, gconstpointer data)
 
 /* A recording replayed on `w` (its id has dashes): the user's screen
  * bytes as recorded, then the end said; a key stops it sooner; no such
- * recording, said. */
+ * recording, said; `l` lists it, `e` applies the retention. */
 static void
 test_replay (Fixture *f, gconstpointer data)
 {
@@ -252,6 +252,13 @@ test_replay (Fixture *f, gconstpointer data)
 
   press (f, "w", "to watch: ");
   press (f, "20261203-000000-1\r", "No recording 20261203-000000-1");
+
+  /* l: listed, with its session and peer; e: the retention (whatever it
+   * removes: the file's date is the kernel's, the clock may be faked). */
+  press (f, "l", "20261203-164225-9 ");
+  mgw_test_tcp_wait_for (f->tcp, S ("192.0.2.1"));
+  g_assert_true (contains (f, "recording"));
+  press (f, "e", " removed (");
 }
 
 #define STATUS(text) "\x1f\x40\x41" text "\x18\x0a"

@@ -17,6 +17,7 @@
  *   o resume (open again after a drain)        q quit
  *   R record a session, or stop recording it (prompts; the recording's
  *     id is said once its file exists)
+ *   l the recordings (the newest 50)           e their retention, now
  * Every console gets a trace line for each session start, end, timeout,
  * redirection and ban, and a drain's start and end. A console that does not read loses trace lines,
  * counted and reported to it: its queue is bounded and the gateway never
@@ -353,6 +354,8 @@ show_help (ConsoleClient *client)
                  "c  drain: refuse new users, end the sessions after a grace\n"
                  "o  open again after a drain\n"
                  "R  record a session, or stop recording it\n"
+                 "l  the recordings (the newest 50)\n"
+                 "e  apply the recordings' retention now\n"
                  "q  quit\n"));
   say_printf (client, _("Gateway PID: %d\n"), (int) getpid ());
   if (teletel == NULL)
@@ -567,6 +570,124 @@ teletel_action (ConsoleClient *client,
     mgw_teletel_start_async (client->console->teletel, NULL, teletel_done_cb, job);
   else
     mgw_teletel_stop_async (client->console->teletel, NULL, teletel_done_cb, job);
+}
+
+/* --- recordings: l lists them, e applies the retention --- */
+
+#define MAX_RECORDING_ROWS 50
+
+typedef struct
+{
+  MgwConsole *console;
+  MgwLink    *link;     /* the client may be gone when the job ends */
+} RecordingsJob;
+
+static RecordingsJob *
+recordings_job_new (ConsoleClient *client)
+{
+  RecordingsJob *job = g_new0 (RecordingsJob, 1);
+
+  job->console = g_object_ref (client->console);
+  job->link = g_object_ref (client->link);
+  return job;
+}
+
+static void
+recordings_job_free (RecordingsJob *job)
+{
+  g_object_unref (job->link);
+  g_object_unref (job->console);
+  g_free (job);
+}
+
+/* The newest MAX_RECORDING_ROWS, oldest first as the list comes. */
+static void
+recordings_listed_cb (GObject      *source,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  RecordingsJob *job = user_data;
+  MgwRecordings *recordings = MGW_RECORDINGS (source);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) list = mgw_recordings_list_finish (recordings, result, &error);
+  g_autoptr(GString) text = g_string_new (NULL);
+  guint first;
+
+  if (list == NULL)
+    g_string_append_printf (text, _("Recordings: %s\n"), error->message);
+  else if (list->len == 0)
+    g_string_append (text, _("No recordings.\n"));
+  else
+    {
+      first = list->len > MAX_RECORDING_ROWS ? list->len - MAX_RECORDING_ROWS : 0;
+      if (first > 0)
+        g_string_append_printf (text, g_dngettext (GETTEXT_PACKAGE,
+                                                   "%u older one (moipgwctl recordings lists them all)\n",
+                                                   "%u older ones (moipgwctl recordings lists them all)\n",
+                                                   first), first);
+      g_string_append_printf (text, "%-24s %-7s %-39s %10s %s\n", _("recording"), _("session"),
+                              _("peer"), _("bytes"), _("last write"));
+      for (guint i = first; i < list->len; i++)
+        {
+          MgwRecordingInfo *info = list->pdata[i];
+          g_autofree char *when = local_time (info->modified);
+          g_autofree char *id = g_strconcat (info->id,
+                                             mgw_recordings_is_active (recordings, info->id) ? " *" : "",
+                                             NULL);
+
+          g_string_append_printf (text, "%-24s %-7u %-39s %10" G_GUINT64_FORMAT " %s\n", id,
+                                  info->readable ? info->header.session : 0,
+                                  info->readable ? info->header.peer : "-", info->size, when);
+        }
+    }
+  send_crlf (job->link, text->str);
+  recordings_job_free (job);
+}
+
+static void
+recordings_expired_cb (GObject      *source,
+                       GAsyncResult *result,
+                       gpointer      user_data)
+{
+  RecordingsJob *job = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *size = NULL;
+  guint removed = 0;
+  guint64 freed = 0;
+
+  if (!mgw_recordings_expire_finish (MGW_RECORDINGS (source), result, &removed, &freed, &error))
+    text = g_strdup_printf (_("Recordings: %s\n"), error->message);
+  else
+    {
+      size = g_format_size_full (freed, G_FORMAT_SIZE_IEC_UNITS);
+      text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u recording removed (%s).\n",
+                                           "%u recordings removed (%s).\n", removed),
+                              removed, size);
+    }
+  send_crlf (job->link, text);
+  recordings_job_free (job);
+}
+
+static void
+recordings_action (ConsoleClient *client,
+                   gboolean       expire)
+{
+  MgwRecordings *recordings = mgw_gateway_get_recordings (client->console->gateway);
+
+  if (recordings == NULL)
+    {
+      say (client, _("No recordings\n"));
+      return;
+    }
+  if (expire)
+    {
+      g_message ("console %s: retention of the recordings", client->address);
+      mgw_recordings_expire_async (recordings, NULL, recordings_expired_cb,
+                                   recordings_job_new (client));
+    }
+  else
+    mgw_recordings_list_async (recordings, NULL, recordings_listed_cb, recordings_job_new (client));
 }
 
 /* --- watching --- */
@@ -1004,6 +1125,8 @@ key (ConsoleClient *client,
     case 'c': prompt (client, MODE_PROMPT_GRACE, _("Drain: minutes before the sessions end (0: now): ")); break;
     case 'o': resume (client); break;
     case 'R': prompt (client, MODE_PROMPT_RECORD, _("Session to record (or stop recording): ")); break;
+    case 'l': recordings_action (client, FALSE); break;
+    case 'e': recordings_action (client, TRUE); break;
     case 'q':
       say (client, _("Bye.\n"));
       mgw_link_close (client->link, TRUE);
