@@ -32,6 +32,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "mgw-poller.h"
+
 #define MARK_ROOM       (4 * 1024)
 /* More than a `truncated` mark's longest line (73 bytes). */
 #define TRUNCATED_ROOM  128
@@ -48,6 +50,8 @@ struct _MgwRecorderPool
   gsize                 max_queued;
   gsize                 queued;       /* bytes of lines its recorders hold */
   GQueue                waiting;      /* MgwRecorder (a reference each) waiting for a slot */
+  GQueue                deferred;     /* MgwRecorder (a reference each) with lines to write soon */
+  MgwTimer              flush;        /* writes them: one timer for all the recorders */
   GString              *line;         /* the event being encoded: one thread, one buffer */
   MgwRecorderCounters   counters;
   MgwRecorderWatchFunc  watch;
@@ -82,6 +86,7 @@ struct _MgwRecorder
   gboolean            closing;
   gboolean            closed;
   gboolean            busy;           /* an operation under way, or waiting for a slot */
+  gboolean            deferred;       /* in the pool's deferred queue */
 };
 
 G_DEFINE_FINAL_TYPE (MgwRecorder, mgw_recorder, G_TYPE_OBJECT)
@@ -108,6 +113,14 @@ typedef enum {
 } Room;
 
 static gboolean start_operation (MgwRecorder *self);
+static void     kick            (MgwRecorder *self);
+
+/* Lines are written in batches: at most every FLUSH_DELAY_MS, or at once
+ * from FLUSH_AT bytes. A write costs a hop to one of GIO's workers and
+ * back; a keystroke and its echo, written one by one, cost two of them
+ * (bench/recording has the figures). */
+#define FLUSH_DELAY_MS 100
+#define FLUSH_AT       (16 * 1024)
 
 static void
 free_lines (GString *lines)
@@ -116,6 +129,22 @@ free_lines (GString *lines)
 }
 
 /* --- the pool --- */
+
+/* The deferred recorders' lines, now. */
+static void
+flush_cb (gpointer data)
+{
+  MgwRecorderPool *pool = data;
+  g_autoptr(MgwRecorderPool) hold = mgw_recorder_pool_ref (pool);
+  MgwRecorder *recorder;
+
+  while ((recorder = g_queue_peek_head (&pool->deferred)) != NULL)
+    {
+      g_object_ref (recorder);
+      kick (recorder);   /* takes it out of the queue */
+      g_object_unref (recorder);
+    }
+}
 
 MgwRecorderPool *
 mgw_recorder_pool_new (guint max_in_flight,
@@ -130,6 +159,8 @@ mgw_recorder_pool_new (guint max_in_flight,
   pool->max_in_flight = max_in_flight;
   pool->max_queued = max_queued;
   g_queue_init (&pool->waiting);
+  g_queue_init (&pool->deferred);
+  mgw_timer_init (&pool->flush, flush_cb, pool);
   pool->line = g_string_new (NULL);
   return pool;
 }
@@ -149,6 +180,7 @@ mgw_recorder_pool_unref (MgwRecorderPool *pool)
 {
   if (pool == NULL || !g_ref_count_dec (&pool->ref))
     return;
+  mgw_timer_stop (&pool->flush);
   g_string_free (pool->line, TRUE);
   g_free (pool);
 }
@@ -241,6 +273,12 @@ kick (MgwRecorder *self)
 {
   Operation op;
 
+  if (self->deferred)
+    {
+      self->deferred = FALSE;
+      g_queue_remove (&self->pool->deferred, self);
+      g_object_unref (self);   /* the queue's; the caller holds another */
+    }
   if (self->busy)
     return;
   op = next_operation (self);
@@ -513,6 +551,25 @@ pending_len (MgwRecorder *self)
   return self->pending != NULL ? self->pending->len : 0;
 }
 
+/* Lines to write: with the next flush, unless there are many. */
+static void
+kick_soon (MgwRecorder *self)
+{
+  MgwRecorderPool *pool = self->pool;
+
+  if (self->busy || self->deferred)
+    return;   /* written when the operation ends, or with the flush */
+  if (next_operation (self) != OP_WRITE || pending_len (self) >= FLUSH_AT)
+    {
+      kick (self);
+      return;
+    }
+  self->deferred = TRUE;
+  g_queue_push_tail (&pool->deferred, g_object_ref (self));
+  if (!mgw_timer_is_active (&pool->flush))
+    mgw_timer_start (&pool->flush, FLUSH_DELAY_MS);
+}
+
 static gboolean
 enqueue (MgwRecorder   *self,
          const GString *line,
@@ -611,7 +668,7 @@ record_line (MgwRecorder *self,
       self->pool->counters.dropped_bytes += bytes;
       self->pool->counters.dropped_events++;
     }
-  kick (self);
+  kick_soon (self);
 }
 
 void
