@@ -685,10 +685,9 @@ ws_upgraded_cb (MgwLink *link,
   g_autoptr(MgwLink) user = g_object_ref (link);
   g_autofree char *address = g_strdup (up->address);
   guint16 port = up->port;
-  const char *full;
-
-  int replay_fd = up->replay_fd;
+  int replay_fd = up->replay_fd;   /* /replay/ID: not a user */
   double speed = up->replay_speed;
+  const char *full;
 
   up->replay_fd = -1;
   g_hash_table_remove (self->handshakes, link);  /* frees up */
