@@ -462,24 +462,25 @@ exited_cb (GObject      *source,
   *(gboolean *) user_data = TRUE;
 }
 
-/* moipgwctl with `args` (NULL-terminated), the buses given, as root or
- * as nobody, in `language` (LANGUAGE; NULL: the test's). */
-static Result *
-run_ctl_in (const char         *language,
-            const char         *session_bus,
-            const char         *system_bus,
-            gboolean            nobody,
-            const char * const *args)
+/* moipgwctl [first] `args`, its output piped, on the buses given (never
+ * the machine's system bus), as root or as nobody, in `language`
+ * (LANGUAGE; NULL: the test's). */
+static GSubprocess *
+spawn_ctl (const char         *language,
+           const char         *session_bus,
+           const char         *system_bus,
+           gboolean            nobody,
+           const char         *first,
+           const char * const *args,
+           GError            **error)
 {
   g_autoptr(GSubprocessLauncher) launcher =
     g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GError) error = NULL;
-  Communicate c = { 0 };
-  gboolean exited = FALSE;
-  Result *r = g_new0 (Result, 1);
 
   g_ptr_array_add (argv, (gpointer) g_getenv ("MOIPGWCTL"));
+  if (first != NULL)
+    g_ptr_array_add (argv, (gpointer) first);
   for (guint i = 0; args[i] != NULL; i++)
     g_ptr_array_add (argv, (gpointer) args[i]);
   g_ptr_array_add (argv, NULL);
@@ -490,12 +491,28 @@ run_ctl_in (const char         *language,
     g_subprocess_launcher_setenv (launcher, "DBUS_SESSION_BUS_ADDRESS", session_bus, TRUE);
   else
     g_subprocess_launcher_unsetenv (launcher, "DBUS_SESSION_BUS_ADDRESS");
-  /* Never the machine's system bus. */
   g_subprocess_launcher_setenv (launcher, "DBUS_SYSTEM_BUS_ADDRESS",
                                 system_bus != NULL ? system_bus : "unix:path=/nonexistent/bus", TRUE);
   g_subprocess_launcher_set_child_setup (launcher, nobody ? die_with_parent_as_nobody : die_with_parent,
                                          NULL, NULL);
-  c.process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
+  return g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, error);
+}
+
+/* moipgwctl with `args` (NULL-terminated), the buses given, as root or
+ * as nobody, in `language` (LANGUAGE; NULL: the test's). */
+static Result *
+run_ctl_in (const char         *language,
+            const char         *session_bus,
+            const char         *system_bus,
+            gboolean            nobody,
+            const char * const *args)
+{
+  g_autoptr(GError) error = NULL;
+  Communicate c = { 0 };
+  gboolean exited = FALSE;
+  Result *r = g_new0 (Result, 1);
+
+  c.process = spawn_ctl (language, session_bus, system_bus, nobody, NULL, args, &error);
   g_assert_no_error (error);
   g_subprocess_communicate_utf8_async (c.process, NULL, NULL, communicate_cb, &c);
   mgw_test_wait_until (flag_set, &c.done, CHILD_TIMEOUT_MS, "moipgwctl to finish");
@@ -1295,15 +1312,11 @@ static RawChild *
 watch_spawn (Fixture    *f,
              const char *id)
 {
-  g_autoptr(GSubprocessLauncher) launcher =
-    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  const char *args[] = { "watch", id, NULL };
   g_autoptr(GError) error = NULL;
   RawChild *c = g_new0 (RawChild, 1);
 
-  g_subprocess_launcher_setenv (launcher, "DBUS_SESSION_BUS_ADDRESS", f->bus_address, TRUE);
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
-  c->process = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("MOIPGWCTL"),
-                                            "--session-bus", "watch", id, NULL);
+  c->process = spawn_ctl (NULL, f->bus_address, NULL, FALSE, "--session-bus", args, &error);
   g_assert_no_error (error);
   c->out = g_byte_array_new ();
   c->err = g_string_new (NULL);
@@ -1876,9 +1889,6 @@ static BinaryResult *
 run_ctl_binary (Fixture            *f,
                 const char * const *args)
 {
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GSubprocessLauncher) launcher =
-    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
   g_autoptr(GSubprocess) process = NULL;
   g_autoptr(GBytes) out = NULL;
   g_autoptr(GBytes) err = NULL;
@@ -1886,16 +1896,7 @@ run_ctl_binary (Fixture            *f,
   BinaryResult *r = g_new0 (BinaryResult, 1);
   gint64 start = g_get_monotonic_time ();
 
-  g_ptr_array_add (argv, (gpointer) g_getenv ("MOIPGWCTL"));
-  g_ptr_array_add (argv, (gpointer) "--session-bus");
-  for (guint i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, (gpointer) args[i]);
-  g_ptr_array_add (argv, NULL);
-  g_subprocess_launcher_setenv (launcher, "DBUS_SESSION_BUS_ADDRESS", f->bus_address, TRUE);
-  g_subprocess_launcher_setenv (launcher, "DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent/bus",
-                                TRUE);
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
-  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
+  process = spawn_ctl (NULL, f->bus_address, NULL, FALSE, "--session-bus", args, &error);
   g_assert_no_error (error);
   /* Synchronous: the daemon answers from its own process. */
   g_assert_true (g_subprocess_communicate (process, NULL, NULL, &out, &err, &error));
