@@ -520,19 +520,40 @@ show_bans (ConsoleClient *client)
                 bans->len - MAX_BAN_ROWS);
 }
 
+/* An asynchronous command's answer goes to the client's link. */
 typedef struct
 {
   MgwConsole *console;
   MgwLink    *link;     /* the client may be gone when the job ends */
-  gboolean    start;
-} TeletelJob;
+  gboolean    start;    /* Teletel: start, not stop */
+} Job;
+
+static Job *
+job_new (ConsoleClient *client,
+         gboolean       start)
+{
+  Job *job = g_new0 (Job, 1);
+
+  job->console = g_object_ref (client->console);
+  job->link = g_object_ref (client->link);
+  job->start = start;
+  return job;
+}
+
+static void
+job_free (Job *job)
+{
+  g_object_unref (job->link);
+  g_object_unref (job->console);
+  g_free (job);
+}
 
 static void
 teletel_done_cb (GObject      *source,
                  GAsyncResult *result,
                  gpointer      user_data)
 {
-  TeletelJob *job = user_data;
+  Job *job = user_data;
   g_autoptr(GError) error = NULL;
   gboolean ok = job->start ? mgw_teletel_start_finish (MGW_TELETEL (source), result, &error)
                            : mgw_teletel_stop_finish (MGW_TELETEL (source), result, &error);
@@ -545,26 +566,21 @@ teletel_done_cb (GObject      *source,
   else
     text = g_strdup_printf (_("Teletel server: %s\n"), error->message);
   send_crlf (job->link, text);
-  g_object_unref (job->link);
-  g_object_unref (job->console);
-  g_free (job);
+  job_free (job);
 }
 
 static void
 teletel_action (ConsoleClient *client,
                 gboolean       start)
 {
-  TeletelJob *job;
+  Job *job;
 
   if (client->console->teletel == NULL)
     {
       say (client, _("No Teletel control backend is configured ([teletel] backend=)\n"));
       return;
     }
-  job = g_new0 (TeletelJob, 1);
-  job->console = g_object_ref (client->console);
-  job->link = g_object_ref (client->link);
-  job->start = start;
+  job = job_new (client, start);
   say (client, start ? _("Starting the Teletel server...\n") : _("Stopping the Teletel server...\n"));
   if (start)
     mgw_teletel_start_async (client->console->teletel, NULL, teletel_done_cb, job);
@@ -576,37 +592,13 @@ teletel_action (ConsoleClient *client,
 
 #define MAX_RECORDING_ROWS 50
 
-typedef struct
-{
-  MgwConsole *console;
-  MgwLink    *link;     /* the client may be gone when the job ends */
-} RecordingsJob;
-
-static RecordingsJob *
-recordings_job_new (ConsoleClient *client)
-{
-  RecordingsJob *job = g_new0 (RecordingsJob, 1);
-
-  job->console = g_object_ref (client->console);
-  job->link = g_object_ref (client->link);
-  return job;
-}
-
-static void
-recordings_job_free (RecordingsJob *job)
-{
-  g_object_unref (job->link);
-  g_object_unref (job->console);
-  g_free (job);
-}
-
 /* The newest MAX_RECORDING_ROWS, oldest first as the list comes. */
 static void
 recordings_listed_cb (GObject      *source,
                       GAsyncResult *result,
                       gpointer      user_data)
 {
-  RecordingsJob *job = user_data;
+  Job *job = user_data;
   MgwRecordings *recordings = MGW_RECORDINGS (source);
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) list = mgw_recordings_list_finish (recordings, result, &error);
@@ -641,7 +633,7 @@ recordings_listed_cb (GObject      *source,
         }
     }
   send_crlf (job->link, text->str);
-  recordings_job_free (job);
+  job_free (job);
 }
 
 static void
@@ -649,7 +641,7 @@ recordings_expired_cb (GObject      *source,
                        GAsyncResult *result,
                        gpointer      user_data)
 {
-  RecordingsJob *job = user_data;
+  Job *job = user_data;
   g_autoptr(GError) error = NULL;
   g_autofree char *text = NULL;
   g_autofree char *size = NULL;
@@ -666,7 +658,7 @@ recordings_expired_cb (GObject      *source,
                               removed, size);
     }
   send_crlf (job->link, text);
-  recordings_job_free (job);
+  job_free (job);
 }
 
 static void
@@ -684,10 +676,10 @@ recordings_action (ConsoleClient *client,
     {
       g_message ("console %s: retention of the recordings", client->address);
       mgw_recordings_expire_async (recordings, NULL, recordings_expired_cb,
-                                   recordings_job_new (client));
+                                   job_new (client, FALSE));
     }
   else
-    mgw_recordings_list_async (recordings, NULL, recordings_listed_cb, recordings_job_new (client));
+    mgw_recordings_list_async (recordings, NULL, recordings_listed_cb, job_new (client, FALSE));
 }
 
 /* --- watching --- */
