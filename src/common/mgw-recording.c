@@ -73,7 +73,13 @@ append_string (GString      *out,
           g_string_append_c (out, (char) b);
         }
       else if (b < 0x20 || b == 0x7f)
-        g_string_append_printf (out, "\\u%04x", b);
+        {
+          /* Per byte of a screen: no printf. */
+          static const char hex[] = "0123456789abcdef";
+          char escape[6] = { '\\', 'u', '0', '0', hex[b >> 4], hex[b & 0xf] };
+
+          g_string_append_len (out, escape, sizeof escape);
+        }
       else if (b < 0x80 || !latin1)
         g_string_append_c (out, (char) b);
       else
