@@ -88,7 +88,8 @@ set_str (char       **field,
 
 /* The demo as the default server, its METEO service a redirect target:
  * on loopback, so the allow-list must name it. Unless the file names its
- * own return sequences, '***' then Sommaire brings the user back too. */
+ * own return sequences, '***' then Sommaire brings the user back too.
+ * The browser emulator is served: http://localhost:9001/ shows the demo. */
 static void
 use_demo (MgwConfig *config,
           MgwDemo   *demo)
@@ -102,12 +103,40 @@ use_demo (MgwConfig *config,
   set_str (&config->server_uri, mgw_demo_get_uri (demo));
   set_str (&config->command_uri, mgw_demo_get_command_uri (demo));
   set_str (&config->redirect_allow, allow);
+  config->web_emulator = TRUE;
   if (!config->has_return_keys)
     {
       if (!mgw_return_keys_parse (&config->return_keys, MGW_DEMO_RETURN_KEYS, NULL))
         g_assert_not_reached ();
       config->has_return_keys = TRUE;
     }
+}
+
+/* Where a browser finds the pages of [web], the last line at start. */
+static void
+tell_web_address (const MgwConfig *config,
+                  MgwGateway      *gateway)
+{
+  const char *host = "localhost";
+  g_autofree char *bracketed = NULL;
+  guint16 port;
+
+  if (!config->web_emulator && (config->web_root == NULL || *config->web_root == '\0'))
+    return;
+  if (config->listen_addresses != NULL && config->listen_addresses[0] != NULL &&
+      strcmp (config->listen_addresses[0], "0.0.0.0") != 0 &&
+      strcmp (config->listen_addresses[0], "::") != 0)
+    host = config->listen_addresses[0];
+  if (strchr (host, ':') != NULL)
+    host = bracketed = g_strdup_printf ("[%s]", host);
+  port = mgw_gateway_get_ws_tls_port (gateway);
+  if (port != 0)
+    g_message (config->web_emulator ? "browser emulator: open https://%s:%u/" :
+               "web pages: https://%s:%u/", host, port);
+  port = mgw_gateway_get_ws_port (gateway);
+  if (port != 0)
+    g_message (config->web_emulator ? "browser emulator: open http://%s:%u/" :
+               "web pages: http://%s:%u/", host, port);
 }
 
 static gboolean
@@ -555,6 +584,7 @@ main (int    argc,
   if (!daemon.require_bus)
     tell_ready (&daemon);
   g_message ("moipgwd %s ready", PACKAGE_VERSION);
+  tell_web_address (config, gateway);
   /* (A --require-bus failure may already have come.) */
   if (daemon.status == EXIT_SUCCESS)
     g_main_loop_run (loop);

@@ -123,6 +123,7 @@ mgw_config_new_default (void)
   config->recording_keep_count = 1000;
   config->recording_keep_days = 30;
   config->recording_keep_size = G_GUINT64_CONSTANT (1024) * 1024 * 1024;
+  config->web_max_file_size = 16 * 1024 * 1024;
   return config;
 }
 
@@ -146,6 +147,7 @@ config_clear (MgwConfig *config)
   g_strfreev (config->console_addresses);
   g_strfreev (config->recording_replay_from);
   g_free (config->metrics_listen);
+  g_free (config->web_root);
   g_free (config->teletel_backend);
   g_free (config->teletel_command);
   g_free (config->teletel_unit);
@@ -190,17 +192,18 @@ parse_bool (const char  *text,
             gboolean    *value,
             GError     **error)
 {
-  if (g_ascii_strcasecmp (text, "true") == 0 || strcmp (text, "1") == 0)
-    *value = TRUE;
-  else if (g_ascii_strcasecmp (text, "false") == 0 || strcmp (text, "0") == 0)
-    *value = FALSE;
-  else
-    {
-      g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
-                   _("'%s' is neither true nor false"), text);
-      return FALSE;
-    }
-  return TRUE;
+  static const char * const yes[] = { "true", "on", "yes", "1" };
+  static const char * const no[] = { "false", "off", "no", "0" };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (yes); i++)
+    if (g_ascii_strcasecmp (text, yes[i]) == 0 || g_ascii_strcasecmp (text, no[i]) == 0)
+      {
+        *value = g_ascii_strcasecmp (text, yes[i]) == 0;
+        return TRUE;
+      }
+  g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG,
+               _("'%s' is neither true nor false"), text);
+  return FALSE;
 }
 
 typedef enum {
@@ -320,6 +323,9 @@ static const KeyDef keys[] = {
   { "recording", "keep-days", KEY_UINT, F (recording_keep_days) },
   { "recording", "keep-size", KEY_BYTES, F (recording_keep_size) },
   { "recording", "replay-from", KEY_PREFIXES, F (recording_replay_from) },
+  { "web", "emulator", KEY_BOOL, F (web_emulator) },
+  { "web", "root", KEY_STRING, F (web_root) },
+  { "web", "max-file-size", KEY_BYTES, F (web_max_file_size) },
 };
 
 #undef F

@@ -120,6 +120,10 @@ typedef struct
   guint           recording_keep_days;  /* days; 0: no limit */
   guint64         recording_keep_size;  /* bytes of all recordings; 0: no limit */
   char          **recording_replay_from; /* who may replay over the WebSocket port; NULL: off */
+  /* [web]: plain HTTP on the WebSocket port (mgw-web.c) */
+  gboolean        web_emulator;       /* the built-in Minitel emulator; --demo: on */
+  char           *web_root;           /* an operator's directory; NULL or "": none */
+  guint64         web_max_file_size;  /* bytes a file of the root, at most */
   /* [metrics] */
   char           *metrics_listen;     /* "ADDRESS:PORT", "[V6]:PORT"; NULL: off */
   /* [teletel]: control of the Teletel server (mgw-teletel.c) */

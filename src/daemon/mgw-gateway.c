@@ -26,6 +26,7 @@
 #include "mgw-proxy-reader.h"
 #include "mgw-redirect-policy.h"
 #include "mgw-replay.h"
+#include "mgw-web.h"
 #include "mgw-uri.h"
 #include "mgw-throttle.h"
 
@@ -54,6 +55,7 @@ struct _MgwGateway
   MgwAddressSet    *trusted;        /* proxies allowed to name the client */
   MgwLegacyConfig  *legacy;         /* GatewayConfig.json */
   MgwAdmission     *admission;      /* bans, caps, room in open files */
+  MgwWeb           *web;            /* plain HTTP on the WebSocket port ([web]) */
   MgwRecordings    *recordings;     /* <state-dir>/recordings */
   MgwAddressSet    *replay_from;    /* [recording] replay-from: who may watch /replay/ID */
   GHashTable       *replays;        /* MgwLink -> MgwReplay, over the WebSocket port */
@@ -517,6 +519,7 @@ typedef struct
   guint16     port;
   int         replay_fd;        /* /replay/ID: the recording; -1: a user */
   double      replay_speed;
+  gboolean    served;           /* a plain HTTP request, answered (mgw-web.c) */
 } Upgrade;
 
 static void
@@ -677,6 +680,42 @@ ws_decide_cb (MgwLinkWs   *link,
   return replay != 0 ? replay : status;
 }
 
+/* A plain HTTP request on the WebSocket port: the emulator's page or
+ * an operator's files, when [web] serves them; else 426, as ever. */
+static gboolean
+ws_serve_cb (MgwLinkWs   *link,
+             MgwHttpHead *request,
+             gpointer     user_data)
+{
+  Upgrade *up = user_data;
+  MgwGateway *self = up->gateway;
+  g_autofree char *address = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *why = NULL;
+  g_autofree char *method = NULL;
+  goffset length = 0;
+  guint status;
+
+  if (!mgw_web_is_serving (self->web))
+    return FALSE;
+  up->served = TRUE;
+  /* Who asks, as for an upgrade: a banned client a proxy names is
+   * refused here too. */
+  status = mgw_admission_decide_upgrade (self->admission, request, &up->address, &up->port);
+  /* The answer may be written and the link closed (up freed) at once. */
+  address = g_strdup (up->address);
+  method = g_strdup (mgw_http_head_get_method (request));
+  path = mgw_http_head_get_path (request);
+  if (status != 101)
+    status = mgw_web_refuse (link, request, status, &length);
+  else
+    status = mgw_web_answer (self->web, link, request, &length, &why);
+  g_info ("HTTP %s %s from %s: %u, %" G_GOFFSET_FORMAT " bytes%s%s", method,
+          path != NULL ? path : "?", address, status, length, why != NULL ? ": " : "",
+          why != NULL ? why : "");
+  return TRUE;
+}
+
 static void
 ws_upgraded_cb (MgwLink *link,
                 Upgrade *up)
@@ -715,8 +754,11 @@ ws_upgrade_failed_cb (MgwLink      *link,
 {
   MgwGateway *self = up->gateway;
 
-  g_info ("WebSocket connection from %s closed before its upgrade: %s", up->address,
-          error ? error->message : "closed by the peer");
+  if (up->served && error != NULL)
+    g_info ("HTTP answer to %s cut short: %s", up->address, error->message);
+  else if (!up->served)
+    g_info ("WebSocket connection from %s closed before its upgrade: %s", up->address,
+            error ? error->message : "closed by the peer");
   g_hash_table_remove (self->handshakes, link);
 }
 
@@ -745,6 +787,7 @@ start_upgrade (MgwGateway *self,
                                  G_IS_TLS_CONNECTION (stream) ? " TLS" : "", up->address);
   mgw_link_set_description (up->link, description);
   mgw_link_ws_set_max_incoming (MGW_LINK_WS (up->link), self->config->ws_max_message);
+  mgw_link_ws_set_serve (MGW_LINK_WS (up->link), ws_serve_cb, up);
   g_signal_connect (up->link, "opened", G_CALLBACK (ws_upgraded_cb), up);
   g_signal_connect (up->link, "closed", G_CALLBACK (ws_upgrade_failed_cb), up);
   g_hash_table_insert (self->handshakes, up->link, up);
@@ -1230,8 +1273,17 @@ mgw_gateway_reload (MgwGateway  *self,
   g_autoptr(MgwAddressSet) trusted = mgw_address_set_new ();
   g_autoptr(MgwProfiles) profiles = mgw_profiles_new ();
   g_autoptr(MgwConfig) old = NULL;
+  g_autoptr(MgwWeb) web = NULL;
 
   g_return_val_if_fail (MGW_IS_GATEWAY (self), FALSE);
+
+  if (config != NULL)
+    {
+      web = mgw_web_new ();
+      if (!mgw_web_configure (web, config->web_emulator, config->web_root,
+                              config->web_max_file_size, error))
+        return FALSE;
+    }
 
   if (config != NULL && !load_prefixes (trusted, config->trusted_proxies, error))
     return FALSE;
@@ -1263,6 +1315,8 @@ mgw_gateway_reload (MgwGateway  *self,
       apply_ban_settings (self);
       if (self->recordings != NULL)
         apply_recording_settings (self);
+      mgw_web_free (self->web);
+      self->web = g_steal_pointer (&web);
     }
   reload_identity (self);
   mgw_address_set_load_never_ban (self->never_ban, never_path, NULL);
@@ -1367,6 +1421,9 @@ mgw_gateway_start (MgwGateway  *self,
       self->tls_database = database;
     }
   if (!mgw_gateway_reload_profiles (self, error))
+    return FALSE;
+  if (!mgw_web_configure (self->web, self->config->web_emulator, self->config->web_root,
+                          self->config->web_max_file_size, error))
     return FALSE;
   start_recordings (self);
   if (!self->config->no_command_channel)
@@ -1771,6 +1828,7 @@ mgw_gateway_finalize (GObject *object)
   g_clear_pointer (&self->replay_from, mgw_address_set_free);
   g_clear_pointer (&self->legacy, mgw_legacy_config_free);
   g_clear_pointer (&self->admission, mgw_admission_free);
+  g_clear_pointer (&self->web, mgw_web_free);
   g_clear_pointer (&self->pacer, mgw_pacer_free);
   /* Recorders still writing keep the pool, not the gateway. */
   mgw_recorder_pool_set_watch (self->recorders, NULL, NULL);
@@ -1820,6 +1878,7 @@ mgw_gateway_init (MgwGateway *self)
   self->replay_from = mgw_address_set_new ();
   self->replays = g_hash_table_new_full (NULL, NULL, replay_link_free, replay_free);
   self->legacy = mgw_legacy_config_new ();
+  self->web = mgw_web_new ();
   self->admission = mgw_admission_new (&self->counters.refused_banned,
                                        &self->counters.refused_full,
                                        &self->counters.refused_rate,

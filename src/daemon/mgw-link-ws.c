@@ -27,11 +27,15 @@
 #define MAX_HEAD (8 * 1024)
 /* How long an orderly close may wait for the peer's close frame. */
 #define CLOSE_TIMEOUT_MS 1000
+/* A plain HTTP answer's body is read and written this much at a time
+ * (under the link's queue limit: a chunk always fits once drained). */
+#define BODY_CHUNK (16 * 1024)
 
 typedef enum {
   HANDSHAKE_CONNECTING,  /* client: TCP (and TLS) connect */
   HANDSHAKE_REQUEST,     /* server: reading the upgrade request */
   HANDSHAKE_RESPONSE,    /* client: reading the server's answer */
+  HANDSHAKE_HTTP,        /* server: writing the answer to a plain HTTP request */
   HANDSHAKE_DONE,
 } Handshake;
 
@@ -51,6 +55,15 @@ struct _MgwLinkWs
   char            *target;          /* client: path and query */
   MgwLinkWsDecide  decide;          /* server: the gateway's verdict */
   gpointer         decide_data;
+  MgwLinkWsServe   serve;           /* server: plain HTTP requests */
+  gpointer         serve_data;
+  guint            timeout_s;       /* server: the request's deadline */
+
+  /* HANDSHAKE_HTTP: the body still to write, read a chunk at a time. */
+  GInputStream    *body;
+  goffset          body_left;
+  GCancellable    *body_cancel;
+  gboolean         body_reading;
 
   guint            keepalive_interval;
   guint            keepalive_timeout;
@@ -68,6 +81,7 @@ struct _MgwLinkWs
 G_DEFINE_FINAL_TYPE (MgwLinkWs, mgw_link_ws, MGW_TYPE_LINK)
 
 static void start_keepalive (MgwLinkWs *self);
+static void body_continue (MgwLinkWs *self);
 
 /* Control frames only. FALSE when the peer has not taken what waits
  * already (the frame is dropped). */
@@ -104,7 +118,9 @@ mgw_link_ws_drained (MgwLink *link)
 {
   MgwLinkWs *self = MGW_LINK_WS (link);
 
-  if (self->pong_pending && !self->close_sent)
+  if (self->handshake == HANDSHAKE_HTTP)
+    body_continue (self);
+  else if (self->pong_pending && !self->close_sent)
     send_pong (self, self->pong_payload, self->pong_len);
 }
 
@@ -161,6 +177,8 @@ finish (MgwLinkWs    *self,
 {
   mgw_timer_stop (&self->deadline);
   mgw_timer_stop (&self->keepalive_timer);
+  if (self->body_cancel != NULL)
+    g_cancellable_cancel (self->body_cancel);
   mgw_link_close_transport (MGW_LINK (self), error);
 }
 
@@ -257,6 +275,100 @@ refuse (MgwLinkWs  *self,
                                "WebSocket upgrade refused (%u): %s", status, why));
 }
 
+/* --- plain HTTP answers --- */
+
+static void
+body_read_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(MgwLinkWs) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) bytes = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), result,
+                                                              &error);
+  MgwLink *link = MGW_LINK (self);
+  gsize len = 0;
+  gconstpointer data;
+
+  self->body_reading = FALSE;
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
+      mgw_link_get_state (link) != MGW_LINK_CONNECTING)
+    return;
+  data = bytes != NULL ? g_bytes_get_data (bytes, &len) : NULL;
+  if (error == NULL && len == 0)
+    error = g_error_new_literal (MGW_ERROR, MGW_ERROR_FAILED, "the file got shorter");
+  if (error != NULL)
+    {
+      /* The head promised more: closing is the only honest end. */
+      g_prefix_error (&error, "HTTP answer cut short: ");
+      mgw_link_abort (link, g_steal_pointer (&error));
+      return;
+    }
+  len = MIN ((goffset) len, self->body_left);  /* never past what the head said */
+  self->body_left -= len;
+  if (!mgw_link_send_wire (link, data, len))
+    mgw_link_abort (link, g_error_new_literal (MGW_ERROR, MGW_ERROR_FAILED,
+                                               "HTTP answer: the queue is full"));
+}
+
+/* Everything written so far is out: the next chunk of the body, or the
+ * end of the answer (one request a connection). */
+static void
+body_continue (MgwLinkWs *self)
+{
+  if (self->body_reading || mgw_link_get_state (MGW_LINK (self)) != MGW_LINK_CONNECTING)
+    return;
+  if (self->body == NULL || self->body_left == 0)
+    {
+      finish (self, NULL);
+      return;
+    }
+  self->body_reading = TRUE;
+  g_input_stream_read_bytes_async (self->body, MIN (BODY_CHUNK, self->body_left),
+                                   G_PRIORITY_DEFAULT, self->body_cancel, body_read_cb,
+                                   g_object_ref (self));
+}
+
+void
+mgw_link_ws_set_serve (MgwLinkWs      *self,
+                       MgwLinkWsServe  serve,
+                       gpointer        user_data)
+{
+  g_return_if_fail (MGW_IS_LINK_WS (self));
+  g_return_if_fail (self->role == MGW_WS_ROLE_SERVER);
+
+  self->serve = serve;
+  self->serve_data = user_data;
+}
+
+void
+mgw_link_ws_reply (MgwLinkWs    *self,
+                   const char   *head,
+                   GInputStream *body,
+                   goffset       length)
+{
+  g_return_if_fail (MGW_IS_LINK_WS (self));
+  g_return_if_fail (self->handshake == HANDSHAKE_HTTP);
+  g_return_if_fail (head != NULL);
+  g_return_if_fail (body == NULL || G_IS_INPUT_STREAM (body));
+  g_return_if_fail (self->body == NULL);
+
+  /* From here a peer that takes nothing for the request's time is
+   * dropped, however long the whole answer takes. */
+  mgw_timer_stop (&self->deadline);
+  mgw_link_set_stall_timeout (MGW_LINK (self), MAX (1, self->timeout_s));
+  if (body != NULL && length > 0)
+    {
+      self->body = g_object_ref (body);
+      self->body_left = length;
+      self->body_cancel = g_cancellable_new ();
+    }
+  /* Written at once, or drained() goes on when it is out. */
+  if (!mgw_link_send_wire (MGW_LINK (self), (const guint8 *) head, strlen (head)))
+    mgw_link_abort (MGW_LINK (self), g_error_new_literal (MGW_ERROR, MGW_ERROR_FAILED,
+                                                          "HTTP answer: the queue is full"));
+}
+
 static gboolean
 head_full (MgwLinkWs *self)
 {
@@ -312,8 +424,8 @@ request_input (MgwLinkWs    *self,
   g_autoptr(GByteArray) tail = NULL;
 
   taken = head_append (self, data, len);
-  switch (mgw_ws_parse_request (self->head->data, self->head->len, MAX_HEAD,
-                                &head_len, &head, &status, &error))
+  switch (mgw_http_parse_request (self->head->data, self->head->len, MAX_HEAD,
+                                  &head_len, &head, &status, &error))
     {
     case MGW_HTTP_INCOMPLETE:
       if (head_full (self))
@@ -324,6 +436,30 @@ request_input (MgwLinkWs    *self,
       return;
     case MGW_HTTP_COMPLETE:
       break;
+    }
+
+  /* No upgrade asked for: a plain HTTP request, if the gateway serves
+   * them (it answers through mgw_link_ws_reply()). */
+  if (self->serve != NULL && mgw_http_head_get (head, "Upgrade") == NULL)
+    {
+      gboolean served;
+
+      self->handshake = HANDSHAKE_HTTP;
+      g_clear_pointer (&self->head, g_byte_array_unref);
+      served = self->serve (self, head, self->serve_data);
+      mgw_http_head_free (head);
+      if (!served)
+        {
+          self->handshake = HANDSHAKE_REQUEST;
+          refuse (self, 426, "not a WebSocket upgrade (no \"Upgrade: websocket\")");
+        }
+      return;
+    }
+  if (mgw_ws_check_upgrade_request (head, &status, &error) != MGW_HTTP_COMPLETE)
+    {
+      mgw_http_head_free (head);
+      refuse (self, status, error->message);
+      return;
     }
 
   status = self->decide ? self->decide (self, head, self->decide_data) : 101;
@@ -419,6 +555,7 @@ mgw_link_ws_input (MgwLink      *link,
       if (self->decoder != NULL)
         frames_input (self, data, len);
       break;
+    case HANDSHAKE_HTTP:   /* one request a connection: the rest is dropped */
     case HANDSHAKE_CONNECTING:
     default:
       break;
@@ -431,6 +568,13 @@ mgw_link_ws_eof (MgwLink *link)
   MgwLinkWs *self = MGW_LINK_WS (link);
   g_autoptr(GError) error = NULL;
 
+  /* A client may end its side once its request is sent: the answer
+   * still goes (not reading any more; a reset still ends it). */
+  if (self->handshake == HANDSHAKE_HTTP && mgw_link_get_state (link) == MGW_LINK_CONNECTING)
+    {
+      mgw_link_set_paused (link, TRUE);
+      return;
+    }
   if (self->handshake == HANDSHAKE_DONE && !self->close_received && !self->close_sent &&
       mgw_link_get_state (link) == MGW_LINK_OPEN)
     error = g_error_new_literal (MGW_ERROR, MGW_ERROR_CLOSED,
@@ -547,6 +691,10 @@ mgw_link_ws_dispose (GObject *object)
 
   mgw_timer_stop (&self->keepalive_timer);
   mgw_timer_stop (&self->deadline);
+  if (self->body_cancel != NULL)
+    g_cancellable_cancel (self->body_cancel);
+  g_clear_object (&self->body);
+  g_clear_object (&self->body_cancel);
 
   G_OBJECT_CLASS (mgw_link_ws_parent_class)->dispose (object);
 }
@@ -613,6 +761,7 @@ mgw_link_ws_accept (GIOStream       *stream,
   self->head = g_byte_array_new ();
   self->decide = decide;
   self->decide_data = user_data;
+  self->timeout_s = timeout_s;
   self->decoder = mgw_ws_decoder_new (self->role, self->max_incoming);
   if (timeout_s > 0)
     mgw_timer_start (&self->deadline, timeout_s * 1000);

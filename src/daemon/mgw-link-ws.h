@@ -18,6 +18,13 @@ typedef guint (*MgwLinkWsDecide) (MgwLinkWs   *link,
                                   MgwHttpHead *request,
                                   gpointer     user_data);
 
+/* A plain HTTP request (no Upgrade header) on a server link: TRUE when
+ * the gateway answered it with mgw_link_ws_reply(); FALSE refuses it
+ * with 426, as when nothing serves them. */
+typedef gboolean (*MgwLinkWsServe) (MgwLinkWs   *link,
+                                    MgwHttpHead *request,
+                                    gpointer     user_data);
+
 MgwLink    *mgw_link_ws_accept            (GIOStream               *stream,
                                            MgwFrameType             frame_type,
                                            guint                    timeout_s,
@@ -32,6 +39,17 @@ MgwLink    *mgw_link_ws_connect           (GTlsDatabase            *tls_database
 void        mgw_link_ws_set_keepalive     (MgwLinkWs               *self,
                                            guint                    interval_s,
                                            guint                    timeout_s);
+void        mgw_link_ws_set_serve         (MgwLinkWs               *self,
+                                           MgwLinkWsServe           serve,
+                                           gpointer                 user_data);
+/* The answer to a plain HTTP request, from its serve callback only:
+ * `head` (status line, headers and the blank line), then `length` bytes
+ * of `body` (NULL: none), read a chunk at a time as the peer takes them;
+ * then the link closes ("closed" without error). */
+void        mgw_link_ws_reply             (MgwLinkWs               *self,
+                                           const char              *head,
+                                           GInputStream            *body,
+                                           goffset                  length);
 void        mgw_link_ws_set_max_incoming  (MgwLinkWs               *self,
                                            guint64                  max_bytes);
 

@@ -540,8 +540,8 @@ mgw_http_parse_response (const guint8  *buf,
   return MGW_HTTP_COMPLETE;
 }
 
-static const char *
-status_reason (guint status)
+const char *
+mgw_http_status_reason (guint status)
 {
   switch (status)
     {
@@ -562,7 +562,7 @@ status_reason (guint status)
 char *
 mgw_http_error_response (guint status)
 {
-  const char *reason = status_reason (status);
+  const char *reason = mgw_http_status_reason (status);
   g_autofree char *body = NULL;
   GString *response;
 

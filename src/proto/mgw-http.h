@@ -84,6 +84,8 @@ guint        mgw_http_head_count      (MgwHttpHead *head,
  * for 426 "Sec-WebSocket-Version: 13" / "Upgrade: websocket" (and then
  * "Connection: Upgrade, close", as RFC 9110 wants), for 405 "Allow: GET". */
 char        *mgw_http_error_response (guint status);
+/* The reason phrase of an error status (4xx, 5xx); "Error" if unknown. */
+const char  *mgw_http_status_reason  (guint status);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MgwHttpHead, mgw_http_head_free)
 

@@ -772,10 +772,10 @@ key_valid (const char *key)
   return TRUE;
 }
 
-static MgwHttpParse
-check_upgrade_request (MgwHttpHead  *head,
-                       guint        *status,
-                       GError      **error)
+MgwHttpParse
+mgw_ws_check_upgrade_request (MgwHttpHead  *head,
+                              guint        *status,
+                              GError      **error)
 {
   guint hosts = mgw_http_head_count (head, "Host");
   const char *content_length = mgw_http_head_get (head, "Content-Length");
@@ -832,7 +832,7 @@ mgw_ws_parse_request (const guint8  *buf,
                       GError       **error)
 {
   return mgw_http_parse_request_checked (buf, len, max_head, head_len, head, status,
-                                         check_upgrade_request, error);
+                                         mgw_ws_check_upgrade_request, error);
 }
 
 static gboolean

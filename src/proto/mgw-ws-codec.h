@@ -142,6 +142,11 @@ MgwHttpParse mgw_ws_parse_request (const guint8  *buf,
                                    MgwHttpHead  **head,
                                    guint         *status,
                                    GError       **error);
+/* What mgw_ws_parse_request() asks of a head already parsed by
+ * mgw_http_parse_request(): COMPLETE or INVALID, as it says. */
+MgwHttpParse mgw_ws_check_upgrade_request (MgwHttpHead  *head,
+                                           guint        *status,
+                                           GError      **error);
 /* Client side: parses the server's response to our request; COMPLETE only
  * if it is a valid 101 for `key` (Sec-WebSocket-Accept checked,
  * Upgrade/Connection tokens, no extension) and the Sec-WebSocket-Protocol
