@@ -33,8 +33,8 @@
 /* The built-in page's policy: its own scripts, styles and WebSocket;
  * nothing inline, nothing from elsewhere. */
 #define EMULATOR_CSP \
-        "default-src 'self'; img-src 'self' data:; connect-src 'self'; " \
-        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+  "default-src 'self'; img-src 'self' data:; connect-src 'self'; " \
+  "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
 struct _MgwWeb
 {
