@@ -232,6 +232,12 @@ test_emulator (void)
     g_assert_cmpuint (fetch ("GET", "http", port, "/?baud=1200", NULL, &body), ==, 200);
     g_assert_true (g_bytes_equal (body, index));
     g_clear_pointer (&body, g_bytes_unref);
+    /* A replay's page: the emulator, which opens /replay/ID itself. */
+    g_assert_cmpuint (fetch ("GET", "http", port, "/replay/20261203-101500-7?speed=2", NULL,
+                             &body), ==, 200);
+    g_assert_true (g_bytes_equal (body, index));
+    g_clear_pointer (&body, g_bytes_unref);
+    g_assert_cmpuint (fetch ("GET", "http", port, "/replay/a/b", NULL, NULL), ==, 404);
     g_assert_cmpuint (fetch ("HEAD", "http", port, "/", &msg, &body), ==, 200);
     g_assert_cmpuint (g_bytes_get_size (body), ==, 0);
     g_assert_cmpstr (header (msg, "Content-Length"), ==, length);

@@ -430,7 +430,16 @@ mgw_web_answer (MgwWeb      *self,
     }
   if (self->emulator)
     {
-      g_autofree char *resource = g_strconcat (RESOURCE_PREFIX, name, NULL);
+      g_autofree char *resource = NULL;
+
+      /* /replay/ID: the emulator's page, which opens the WebSocket of the
+       * same path (whether the replay is allowed is the upgrade's to say). */
+      if (g_str_has_prefix (name, "replay/") && strchr (name + 7, '/') == NULL && !directory)
+        {
+          g_free (name);
+          name = g_strdup ("index.html");
+        }
+      resource = g_strconcat (RESOURCE_PREFIX, name, NULL);
       g_autoptr(GBytes) bytes = g_resource_lookup_data (mgw_web_get_resource (), resource,
                                                         G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
 
