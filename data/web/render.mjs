@@ -61,6 +61,11 @@ export class CanvasRenderer {
     canvas.height = ROWS * CH;
     this.ctx = canvas.getContext('2d', { alpha: false, willReadFrequently: true });
     this.ctx.imageSmoothingEnabled = false;
+    /* A monospace font's advance is about 0.6 of its size: glyphs are
+     * stretched across the width of the cell, as a Minitel's are. */
+    this.ctx.font = `${FONT_SIZE}px ${FONT_FAMILY}`;
+    const advance = this.ctx.measureText('M').width;
+    this.scaleX = advance > 0 ? Math.min(2, (CW - 2) / advance) : 1;
     this.frame = 0;
     this.fallback = 0;
     this.blinkTimer = 0;
@@ -173,12 +178,13 @@ export class CanvasRenderer {
     ctx.clip();
     ctx.translate(x - cell.partX * CW, y - cell.partY * CH);
     ctx.scale(cell.width, cell.height);
+    if (cell.underline)
+      ctx.fillRect(0, UNDERLINE_Y, CW, 1);
+    ctx.scale(this.scaleX, 1);
     ctx.font = `${FONT_SIZE}px ${FONT_FAMILY}`;
     ctx.textAlign = 'center';
     ctx.textBaseline = 'alphabetic';
-    ctx.fillText(char, CW / 2, BASELINE, CW);
-    if (cell.underline)
-      ctx.fillRect(0, UNDERLINE_Y, CW, 1);
+    ctx.fillText(char, CW / 2 / this.scaleX, BASELINE);
     ctx.restore();
   }
 
