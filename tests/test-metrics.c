@@ -47,6 +47,9 @@ static const struct { const char *name; const char *type; } families[] = {
   { "moipgw_recordings_dropped_events", "counter" },
   { "moipgw_recordings_failures", "counter" },
   { "moipgw_recordings_truncated", "counter" },
+  { "moipgw_web_requests", "counter" },
+  { "moipgw_web_errors", "counter" },
+  { "moipgw_web_sent_bytes", "counter" },
 };
 
 typedef struct
@@ -411,7 +414,8 @@ test_format (Fixture *f, gconstpointer data)
     "moipgw_recordings_active", "moipgw_recordings_started_total",
     "moipgw_recordings_written_bytes_total", "moipgw_recordings_dropped_bytes_total",
     "moipgw_recordings_dropped_events_total", "moipgw_recordings_failures_total",
-    "moipgw_recordings_truncated_total",
+    "moipgw_recordings_truncated_total", "moipgw_web_requests_total", "moipgw_web_errors_total",
+    "moipgw_web_sent_bytes_total",
   };
   double start = value (page, "moipgw_start_time_seconds");
   double now = (double) g_get_real_time () / G_USEC_PER_SEC;

@@ -274,6 +274,11 @@ test_emulator (void)
     g_assert_cmpmem (answer->data + answer->len - size, size, g_bytes_get_data (index, NULL), size);
   }
   g_assert_cmpuint (mgw_gateway_get_n_sessions (gateway), ==, 0);
+  /* Counted (the metrics' moipgw_web_*): 404 ×5, 405 ×2. */
+  g_assert_cmpuint (mgw_gateway_get_counters (gateway)->web_errors, ==, 7);
+  g_assert_cmpuint (mgw_gateway_get_counters (gateway)->web_requests, ==,
+                    7 + g_strv_length (names) + 5);
+  g_assert_cmpuint (mgw_gateway_get_counters (gateway)->web_bytes, >, 0);
   mgw_gateway_stop (gateway, NULL);
 }
 

@@ -99,7 +99,11 @@ function setState (state, text) {
 /* ---------------- the connection ---------------- */
 
 function connect () {
-  const url = (location.protocol === 'https:' ? 'wss:' : 'ws:') + '//' + location.host + '/';
+  // The page's own host and port; /replay/ID (a recording the gateway
+  // replays) opens that same path, any other page the service at '/'.
+  const replay = location.pathname.startsWith('/replay/');
+  const url = (location.protocol === 'https:' ? 'wss:' : 'ws:') + '//' + location.host +
+    (replay ? location.pathname + location.search : '/');
   app.bytesIn = 0;
   app.bytesOut = 0;
   setState('connecting', T.connecting);

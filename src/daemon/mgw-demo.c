@@ -96,7 +96,7 @@ static const char page[] =
   "\x1f\x4b\x43" "\x1b\x42"
   "un autre service, par la passerelle."
   "\x1f\x4d\x43" "\x1b\x45"                /* row 13, magenta */
-  "Connexion/Fin (Ctrl-S puis I) : retour."
+  "Connexion/Fin (Ctrl-S puis I) : retour"   /* 38 columns: fits */
   "\x1f\x50\x41"                           /* row 16 col 1 */
   "\x11";                                  /* cursor on */
 

@@ -710,6 +710,9 @@ ws_serve_cb (MgwLinkWs   *link,
     status = mgw_web_refuse (link, request, status, &length);
   else
     status = mgw_web_answer (self->web, link, request, &length, &why);
+  self->counters.web_requests++;
+  self->counters.web_errors += status >= 400;
+  self->counters.web_bytes += length;
   g_info ("HTTP %s %s from %s: %u, %" G_GOFFSET_FORMAT " bytes%s%s", method,
           path != NULL ? path : "?", address, status, length, why != NULL ? ": " : "",
           why != NULL ? why : "");

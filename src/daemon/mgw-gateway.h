@@ -35,6 +35,10 @@ typedef struct
   guint64 recording_dropped_events;
   guint64 recording_failures;       /* never created, or stopped by a write error */
   guint64 recordings_truncated;     /* reached [recording] max-size */
+  /* Plain HTTP on the WebSocket port (mgw-web.h) */
+  guint64 web_requests;             /* answered, whatever the status */
+  guint64 web_errors;               /* answered with 4xx or 5xx */
+  guint64 web_bytes;                /* of bodies sent (as promised: a cut answer counts whole) */
 } MgwCounters;
 
 #define MGW_TYPE_GATEWAY (mgw_gateway_get_type ())

@@ -227,6 +227,19 @@ render_recordings (MgwMetrics        *self,
            c->recordings_truncated);
 }
 
+static void
+render_web (GString           *out,
+            const MgwCounters *c)
+{
+  counter (out, "moipgw_web_requests",
+           "Plain HTTP requests answered on the WebSocket port ([web]) since start.",
+           c->web_requests);
+  counter (out, "moipgw_web_errors",
+           "Plain HTTP requests answered with an error (4xx, 5xx) since start.", c->web_errors);
+  counter (out, "moipgw_web_sent_bytes",
+           "Bytes of the bodies of plain HTTP answers since start.", c->web_bytes);
+}
+
 char *
 mgw_metrics_render (MgwMetrics *self)
 {
@@ -321,6 +334,7 @@ mgw_metrics_render (MgwMetrics *self)
            c->bad_commands + (link != NULL ? mgw_command_link_get_bad_commands (link) : 0));
 
   render_recordings (self, out, c);
+  render_web (out, c);
   render_tls (self, out);
   g_string_append (out, "# EOF\n");
   return g_string_free (out, FALSE);

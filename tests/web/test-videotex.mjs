@@ -38,7 +38,7 @@ const BLANK = ' '.repeat(40);
 const DEMO = '\x0c\x14\x1f\x43\x43\x1b\x4d\x1b\x46moipgw : service de d\x19\x42emonstration' +
   '\x1f\x45\x43\x1b\x47Passerelle Minitel sur IP\x1f\x47\x43\x1b\x43Bienvenue ! Tapez sur le clavier :' +
   '\x1f\x48\x43\x1b\x43chaque touche revient en \x19\x42echo.\x1f\x4a\x43\x1b\x42METEO puis Envoi (Entr\x19\x42ee) :' +
-  '\x1f\x4b\x43\x1b\x42un autre service, par la passerelle.\x1f\x4d\x43\x1b\x45Connexion/Fin (Ctrl-S puis I) : retour.' +
+  '\x1f\x4b\x43\x1b\x42un autre service, par la passerelle.\x1f\x4d\x43\x1b\x45Connexion/Fin (Ctrl-S puis I) : retour' +
   '\x1f\x50\x41\x11';
 
 test('a new screen: 25 blank rows of 40, cursor row 1 column 1, hidden', () => {
@@ -63,7 +63,7 @@ test('the demo page: texts, colours, double height on row 3', () => {
   ok(rows[10].startsWith('  METEO puis Envoi (Entrée) :'));
   ok(rows[11].startsWith('  un autre service, par la passerelle.'));
   equal(rows[13], '  Connexion/Fin (Ctrl-S puis I) : retour');
-  equal(rows[14][0], '.', 'the 41st column wraps to the next row');
+  equal(rows[14], BLANK, 'the 38 columns fit: nothing wraps');
   const m = cell(s, 3, 3);
   equal(m.glyph, 'm');
   equal(m.fg, 6, 'cyan');
