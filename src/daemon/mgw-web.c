@@ -20,6 +20,7 @@
 #include "mgw-web-resources.h"
 
 #include <errno.h>
+#include <glib/gi18n.h>
 #include <fcntl.h>
 #include <gio/gunixinputstream.h>
 #include <limits.h>
@@ -81,13 +82,13 @@ mgw_web_configure (MgwWeb      *self,
         {
           int saved = errno;
 
-          g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG, "[web] root %s: %s", root,
+          g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG, _("[web] root %s: %s"), root,
                        g_strerror (saved));
           return FALSE;
         }
       if (!S_ISDIR (st.st_mode))
         {
-          g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG, "[web] root %s: not a directory",
+          g_set_error (error, MGW_ERROR, MGW_ERROR_CONFIG, _("[web] root %s: not a directory"),
                        root);
           return FALSE;
         }
