@@ -81,6 +81,9 @@ COLOUR_CODE = {name: i for i, name in enumerate(PALETTE)}   # 0 black .. 7 white
 # The renderer entry points the random-bytes check calls after each write, when the page
 # has them (on window.minitel, then on window.minitel.screen).
 RENDER_CALLS = ['render', 'draw', 'paint', 'redraw']
+# What screen.write takes: 'bytes' (a Uint8Array) or 'string' (a code
+# point per byte, as WebSocket text frames carry them).
+WRITE_TAKES = 'bytes'
 
 # --- Videotex bytes (STUM1B) for the pattern ---
 
@@ -845,7 +848,7 @@ def check_reconnect(t):
     wait_pattern(t)
 
 
-FEED_JS = '''(renderCalls) => {
+FEED_JS = '''(renderCalls, asString) => {
   // xorshift32: the same 200 x 4 KiB every run.
   let s = 0x2545F491;
   const next = () => { s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0; return s & 0xff; };
@@ -858,7 +861,7 @@ FEED_JS = '''(renderCalls) => {
   for (let i = 0; i < 200; i++) {
     const chunk = new Uint8Array(4096);
     for (let j = 0; j < chunk.length; j++) chunk[j] = next();
-    m.screen.write(chunk);
+    m.screen.write(asString ? String.fromCharCode(...chunk) : chunk);
     for (const call of calls) call();
   }
   // Two frames for the page's own renderer (or half a second).
@@ -877,7 +880,7 @@ def check_feed(t):
     t.page.wait_state('open')
     errors = len(t.page.errors)
     try:
-        calls = t.page.call(FEED_JS, RENDER_CALLS, timeout=WAIT_S * 2)
+        calls = t.page.call(FEED_JS, RENDER_CALLS, WRITE_TAKES == 'string', timeout=WAIT_S * 2)
     except JsError as e:
         raise CheckFailed('the feed threw: %s' % e)
     t.tap.diag('renderer entry points called: %d' % calls)
