@@ -61,6 +61,7 @@ expected=(
     /usr/share/doc/moipgw/protocol.md
     /usr/share/doc/moipgw/security.md
     /usr/share/doc/moipgw/web.md
+    /usr/share/doc/moipgw/images/demo-page.png
     /usr/share/doc/moipgw/dbus/moipgw-org.moipgw.Gateway1.rst
     /usr/share/doc/moipgw/dbus/moipgw-org.moipgw.Gateway1.Session.rst
     /usr/share/doc/moipgw/dbus/moipgw-org.moipgw.Gateway1.Teletel.rst
