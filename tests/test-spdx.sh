@@ -3,13 +3,13 @@
 # test-spdx.sh SRCDIR: every source, test, script and build file carries
 # its SPDX-License-Identifier line, COPYING holds the GPL's text and
 # meson.build and debian/copyright name the same licence. Data files that
-# cannot carry a comment (JSON, PEM keys and certificates, fuzz corpora,
-# debian/changelog and source/format) and the Markdown documents are
-# covered by debian/copyright's "Files: *". TAP output.
+# cannot carry a comment (JSON, PEM keys and certificates, PNG images,
+# fuzz corpora, debian/changelog and source/format) and the Markdown
+# documents are covered by debian/copyright's "Files: *". TAP output.
 set -u
 src=$1
 id='SPDX-License-Identifier: GPL-3.0-or-later'
-exempt='^(fuzz/(corpus|crashes)/|debian/changelog$|debian/source/format$|debian/copyright$|COPYING$|.*\.(json|pem|key|md)$)'
+exempt='^(fuzz/(corpus|crashes)/|debian/changelog$|debian/source/format$|debian/copyright$|COPYING$|.*\.(json|pem|key|md|png)$)'
 n=0
 failed=0
 
