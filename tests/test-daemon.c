@@ -125,6 +125,24 @@ test_require_bus (void)
   g_rmdir (dir);
 }
 
+/* --demo serves the browser emulator and says where, last, once the
+ * command channel is up. */
+static void
+test_demo_web_address (void)
+{
+  g_autoptr(MgwTestDaemon) d = mgw_test_daemon_spawn ("--no-dbus", "--demo", "--tcp", "off",
+                                                      "--ws", "0", "-i", "127.0.0.1", NULL);
+  guint16 port = mgw_test_daemon_port (d, "WebSocket");
+  g_autofree char *line = g_strdup_printf ("browser emulator: open http://127.0.0.1:%u/", port);
+  MgwTestOutputWait w = { d, line };
+  const char *connected;
+
+  mgw_test_wait_until (mgw_test_daemon_output_has, &w, MGW_TEST_TIMEOUT_MS, line);
+  connected = strstr (d->err->str, "command channel connected");
+  g_assert_nonnull (connected);
+  g_assert_true (connected < strstr (d->err->str, line));
+}
+
 /* A broken GatewayConfig.json: its path once, the parser's finding in
  * our words, nothing of its text. */
 static void
@@ -457,6 +475,7 @@ int
 main (int argc, char **argv)
 {
   mgw_test_init (&argc, &argv);
+  g_test_add_func ("/daemon/demo-web-address", test_demo_web_address);
   g_test_add_func ("/daemon/version", test_version);
   g_test_add_func ("/daemon/help", test_help);
   g_test_add_func ("/daemon/bad-command-lines", test_bad_command_lines);

@@ -112,33 +112,6 @@ use_demo (MgwConfig *config,
     }
 }
 
-/* Where a browser finds the pages of [web], the last line at start. */
-static void
-tell_web_address (const MgwConfig *config,
-                  MgwGateway      *gateway)
-{
-  const char *host = "localhost";
-  g_autofree char *bracketed = NULL;
-  guint16 port;
-
-  if (!config->web_emulator && (config->web_root == NULL || *config->web_root == '\0'))
-    return;
-  if (config->listen_addresses != NULL && config->listen_addresses[0] != NULL &&
-      strcmp (config->listen_addresses[0], "0.0.0.0") != 0 &&
-      strcmp (config->listen_addresses[0], "::") != 0)
-    host = config->listen_addresses[0];
-  if (strchr (host, ':') != NULL)
-    host = bracketed = g_strdup_printf ("[%s]", host);
-  port = mgw_gateway_get_ws_tls_port (gateway);
-  if (port != 0)
-    g_message (config->web_emulator ? "browser emulator: open https://%s:%u/" :
-               "web pages: https://%s:%u/", host, port);
-  port = mgw_gateway_get_ws_port (gateway);
-  if (port != 0)
-    g_message (config->web_emulator ? "browser emulator: open http://%s:%u/" :
-               "web pages: http://%s:%u/", host, port);
-}
-
 static gboolean
 apply_options (MgwConfig  *config,
                Options    *o,
@@ -246,7 +219,75 @@ typedef struct
   gboolean    ready;          /* told systemd READY=1 */
   gboolean    require_bus;
   int         status;         /* the exit status */
+  gboolean    web_told;       /* the emulator's address said */
+  guint       web_timeout;
 } Daemon;
+
+/* Where a browser finds the pages of [web]: the last line at start (once
+ * the command channel is up, or has had a second to be). */
+static void
+tell_web_address (Daemon *daemon)
+{
+  MgwGateway *gateway = daemon->gateway;
+  const MgwConfig *config = mgw_gateway_get_config (gateway);
+  const char *host = "localhost";
+  g_autofree char *bracketed = NULL;
+  guint16 port;
+
+  if (daemon->web_told)
+    return;
+  daemon->web_told = TRUE;
+  g_clear_handle_id (&daemon->web_timeout, g_source_remove);
+  if (!config->web_emulator && (config->web_root == NULL || *config->web_root == '\0'))
+    return;
+  if (config->listen_addresses != NULL && config->listen_addresses[0] != NULL &&
+      strcmp (config->listen_addresses[0], "0.0.0.0") != 0 &&
+      strcmp (config->listen_addresses[0], "::") != 0)
+    host = config->listen_addresses[0];
+  if (strchr (host, ':') != NULL)
+    host = bracketed = g_strdup_printf ("[%s]", host);
+  port = mgw_gateway_get_ws_tls_port (gateway);
+  if (port != 0)
+    g_message (config->web_emulator ? "browser emulator: open https://%s:%u/" :
+               "web pages: https://%s:%u/", host, port);
+  port = mgw_gateway_get_ws_port (gateway);
+  if (port != 0)
+    g_message (config->web_emulator ? "browser emulator: open http://%s:%u/" :
+               "web pages: http://%s:%u/", host, port);
+}
+
+static void
+web_command_connected_cb (GObject    *link,
+                          GParamSpec *pspec,
+                          Daemon     *daemon)
+{
+  if (mgw_command_link_get_connected (MGW_COMMAND_LINK (link)))
+    tell_web_address (daemon);
+}
+
+static gboolean
+web_timeout_cb (gpointer data)
+{
+  Daemon *daemon = data;
+
+  daemon->web_timeout = 0;
+  tell_web_address (daemon);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+tell_web_address_soon (Daemon *daemon)
+{
+  MgwCommandLink *link = mgw_gateway_get_command_link (daemon->gateway);
+
+  if (link == NULL || mgw_command_link_get_connected (link))
+    {
+      tell_web_address (daemon);
+      return;
+    }
+  g_signal_connect (link, "notify::connected", G_CALLBACK (web_command_connected_cb), daemon);
+  daemon->web_timeout = g_timeout_add_seconds (1, web_timeout_cb, daemon);
+}
 
 /* systemd (Type=notify) learns the daemon is up: once its listeners are
  * open, and with --require-bus once its bus name is owned. */
@@ -584,11 +625,14 @@ main (int    argc,
   if (!daemon.require_bus)
     tell_ready (&daemon);
   g_message ("moipgwd %s ready", PACKAGE_VERSION);
-  tell_web_address (config, gateway);
+  tell_web_address_soon (&daemon);
   /* (A --require-bus failure may already have come.) */
   if (daemon.status == EXIT_SUCCESS)
     g_main_loop_run (loop);
   g_signal_handlers_disconnect_by_data (gateway, &daemon);
+  if (mgw_gateway_get_command_link (gateway) != NULL)
+    g_signal_handlers_disconnect_by_data (mgw_gateway_get_command_link (gateway), &daemon);
+  g_clear_handle_id (&daemon.web_timeout, g_source_remove);
   if (dbus != NULL)
     g_signal_handlers_disconnect_by_data (dbus, &daemon);
   g_message ("stopped");
